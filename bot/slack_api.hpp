@@ -102,9 +102,10 @@ class slack_api {
                                                                          message msg) = 0;
   // conversations.open with one user; returns the DM channel id.
   virtual boost::asio::awaitable<api_result<std::string>> open_dm(std::string user) = 0;
-  virtual boost::asio::awaitable<api_result<conversation_info>> conversation_info(
+  // Named after the Slack methods (conversations.info, users.info).
+  virtual boost::asio::awaitable<api_result<conversation_info>> conversations_info(
       std::string channel) = 0;
-  virtual boost::asio::awaitable<api_result<user_info>> user_info(std::string user) = 0;
+  virtual boost::asio::awaitable<api_result<user_info>> users_info(std::string user) = 0;
   virtual boost::asio::awaitable<api_result<std::vector<std::string>>> usergroup_members(
       std::string usergroup) = 0;
   virtual boost::asio::awaitable<api_result<view_ref>> open_view(std::string trigger_id,
