@@ -1,0 +1,64 @@
+// decide(): who must be told what, and by when, for one incident's facts. Pure: the tables, the
+// calendar and the facts are all the rules see. Each reason names the clause it comes from.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "policy/business_calendar.hpp"
+#include "policy/deadlines.hpp"
+#include "policy/facts.hpp"
+#include "policy/tables.hpp"
+
+namespace flare::policy {
+
+struct reason {
+  std::string text;
+  std::string clause;
+
+  friend bool operator==(const reason&, const reason&) = default;
+};
+
+// Public security bulletin (disclosure policy, first list).
+struct disclosure_decision {
+  bool required = false;
+  bool ready = false;   // required and a fix is available
+  std::vector<reason> reasons;
+};
+
+// E-mail to the affected Organization's administrators (disclosure policy, second list).
+struct direct_notification_decision {
+  bool required = false;
+  std::vector<reason> reasons;
+};
+
+// Paid-customer notifications on the SaaS severity table.
+struct customer_notification_decision {
+  notification_schedule schedule;
+  std::vector<reason> reasons;
+};
+
+struct free_tier_decision {
+  bool notify_by_email = false;
+  bool before_public_disclosure = false;
+  bool public_announcement = false;
+  bool announcement_ready = false;   // announcement required and the fix is applied
+  std::vector<reason> reasons;
+};
+
+struct decision {
+  disclosure_decision public_disclosure;
+  direct_notification_decision direct_notification;
+  customer_notification_decision customer_notifications;
+  free_tier_decision free_tier;
+  bool legal_precedence = false;
+  std::vector<std::string> legal_requirements;
+  std::string policy_version;
+  std::vector<std::string> explanation;
+};
+
+// `calendar` should be built from `t.calendar`; the policy version is computed over the
+// calendar actually used, so a mismatch cannot hide behind the version.
+decision decide(const facts& f, const tables& t, const business_calendar& calendar);
+
+}  // namespace flare::policy
