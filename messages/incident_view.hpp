@@ -1,0 +1,28 @@
+// What the messages need to know about an incident: plain data the commands fill from the store.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+namespace flare::messages {
+
+struct incident_view {
+  std::string reference;                        // "INC-7"
+  std::string title;                            // raw user text; the builders escape it
+  std::string reporter;                         // Slack user id
+  std::optional<std::string> severity;          // critical|high|medium|low
+  std::optional<std::string> classification;    // confirmed|potential
+  std::string state = "open";                   // open|resolved
+  bool sensitive = false;
+  std::chrono::sys_seconds created_at{};
+  std::optional<std::chrono::sys_seconds> impact_confirmed_at;
+  std::optional<std::chrono::sys_seconds> resolved_at;
+  std::optional<std::string> summary;           // resolution summary, raw user text
+};
+
+// "INC-7 · critical · open: <title>" — the one-line form used as notification fallback text.
+// The title is escaped; severity shows "untriaged" when not set.
+std::string one_line(const incident_view& incident);
+
+}  // namespace flare::messages

@@ -1,0 +1,62 @@
+// Replies to /incident commands and the posts they cause in an incident's thread.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "messages/incident_view.hpp"
+#include "messages/slack_message.hpp"
+#include "policy/disclosure.hpp"
+#include "policy/facts.hpp"
+
+namespace flare::messages {
+
+struct subcommand_help {
+  std::string name;    // "open"
+  std::string usage;   // "open <title> [--sensitive]"
+  std::string what;    // one sentence
+  std::string who;     // who may use it, in words
+};
+
+// Every /incident subcommand: open, classify, facts, notified, update, resolve, show, list,
+// decide, help — with its usage, what it does, and who may use it.
+const std::vector<subcommand_help>& incident_subcommands();
+
+// `command` is the slash command as invoked ("/incident"); every subcommand with usage and who.
+slack_message help_message(std::string_view command);
+
+// "<problem>" and "Usage: <usage>", both escaped. For arguments a person can fix.
+slack_message error_message(std::string_view problem, std::string_view usage);
+
+// "You are not authorised to <action>: only <who_may> may. Nothing was changed." (escaped)
+slack_message refusal_message(std::string_view action, std::string_view who_may);
+
+// One line per incident: reference, severity, state, title, opened. Sensitive incidents show
+// only "INC-n (sensitive)" unless reveal_sensitive. `filter` ("open"|"all") names the list.
+slack_message incident_list(const std::vector<incident_view>& incidents, bool reveal_sensitive,
+                            std::string_view filter);
+
+// /incident show: the incident's fields, its recorded facts, and the decision's required
+// actions. A sensitive incident without reveal_sensitive shows only the placeholder.
+slack_message incident_details(const incident_view& incident, const policy::facts& facts,
+                               const policy::decision* decision, bool reveal_sensitive);
+
+// A responder's update, posted in the incident's thread: "<@author> update: <text>".
+slack_message update_post(const incident_view& incident, std::string_view author,
+                          std::string_view text);
+
+// "<reference> resolved by <@author>", with the summary when there is one.
+slack_message resolution_post(const incident_view& incident, std::string_view author);
+
+// Records that `author` sent a customer notification at `at`, and says when the next one (or
+// the resolution message) is due according to `decision` (computed with that notification).
+slack_message notified_post(const incident_view& incident, std::string_view author,
+                            std::chrono::sys_seconds at, const policy::decision& decision);
+
+// For a sensitive incident opened or reported in a public place: "INC-7 was opened as a
+// sensitive incident; details are with the Security Team." — no title, reporter or details.
+slack_message sensitive_placeholder(std::string_view reference);
+
+}  // namespace flare::messages
