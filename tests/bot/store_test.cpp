@@ -1,0 +1,635 @@
+#include "bot/sqlite_store.hpp"
+
+#include <sqlite3.h>
+#include <stdlib.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace flare::store {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using ::testing::HasSubstr;
+
+// 2026-11-22T09:00:00Z, a fixed "now": the store never reads a clock.
+constexpr sys_seconds t0{std::chrono::seconds{1795338000}};
+
+class temp_dir {
+ public:
+  temp_dir() {
+    std::string pattern = (fs::temp_directory_path() / "flare-store-test-XXXXXX").string();
+    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+    path_ = pattern;
+  }
+  ~temp_dir() {
+    std::error_code ignored;
+    fs::remove_all(path_, ignored);
+  }
+  std::string file(const std::string& name) const { return (path_ / name).string(); }
+
+ private:
+  fs::path path_;
+};
+
+// Runs SQL on the file with a separate raw connection, the way an operator with the sqlite3 shell
+// would; returns SQLite's error message, or "" on success.
+std::string raw_exec(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr);
+  char* message = nullptr;
+  int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &message);
+  std::string error = rc == SQLITE_OK ? "" : (message ? message : sqlite3_errstr(rc));
+  sqlite3_free(message);
+  sqlite3_close(db);
+  return error;
+}
+
+std::int64_t raw_count(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
+  sqlite3_stmt* s = nullptr;
+  std::int64_t n = -1;
+  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr) == SQLITE_OK &&
+      sqlite3_step(s) == SQLITE_ROW) {
+    n = sqlite3_column_int64(s, 0);
+  }
+  sqlite3_finalize(s);
+  sqlite3_close(db);
+  return n;
+}
+
+new_incident sample_incident(const std::string& title, const std::string& report_ts = "") {
+  new_incident f;
+  f.title = title;
+  f.reporter = "U0REPORTER";
+  f.severity = "high";
+  f.classification = "potential";
+  f.facts = {{"customer_data_exposed", false}, {"user_action_needed", true}};
+  f.channel = "C0INCIDENTS";
+  if (!report_ts.empty()) {
+    f.report_channel = "C0INCIDENTS";
+    f.report_ts = report_ts;
+    f.thread_ts = report_ts;
+  }
+  return f;
+}
+
+class store_test : public ::testing::Test {
+ protected:
+  void SetUp() override { db = sqlite_store::open(path); }
+  void reopen() {
+    db.reset();
+    db = sqlite_store::open(path);
+  }
+  std::size_t count_incidents() { return db->list_incidents(false, 1000).size(); }
+
+  temp_dir dir;
+  std::string path = dir.file("data/flare.db");
+  std::unique_ptr<sqlite_store> db;
+};
+
+// ---- incidents --------------------------------------------------------------------------------
+
+TEST_F(store_test, open_creates_the_missing_directory_and_the_file) {
+  EXPECT_TRUE(fs::exists(path));
+  EXPECT_TRUE(db->integrity_ok());
+}
+
+TEST_F(store_test, created_incidents_are_numbered_inc_1_inc_2) {
+  auto a = db->create_incident(sample_incident("Leaked key", "1700000000.000100"), "U0REPORTER",
+                               t0, {{"source", "report"}});
+  auto b = db->create_incident(sample_incident("Phishing"), "U0OTHER", t0 + 5min, {});
+  EXPECT_EQ(a.reference(), "INC-1");
+  EXPECT_EQ(b.reference(), "INC-2");
+  EXPECT_EQ(a.state, incident_state::open);
+  EXPECT_EQ(a.created_at, t0);
+  EXPECT_EQ(a.updated_at, t0);
+  EXPECT_EQ(a.version, 1);
+  EXPECT_EQ(a.facts["user_action_needed"], true);
+  EXPECT_EQ(a.severity, "high");
+  EXPECT_FALSE(a.resolved_at);
+  EXPECT_FALSE(a.summary);
+}
+
+TEST_F(store_test, incidents_are_found_by_id_report_and_thread) {
+  auto a = db->create_incident(sample_incident("Leaked key", "1700000000.000100"), "U0REPORTER",
+                               t0, {});
+  db->create_incident(sample_incident("Other", "1700000000.000200"), "U0REPORTER", t0, {});
+
+  auto by_id = db->find_incident(a.id);
+  ASSERT_TRUE(by_id);
+  EXPECT_EQ(by_id->title, "Leaked key");
+  EXPECT_EQ(by_id->facts, a.facts);
+
+  auto by_report = db->find_incident_by_report("C0INCIDENTS", "1700000000.000100");
+  ASSERT_TRUE(by_report);
+  EXPECT_EQ(by_report->id, a.id);
+  auto by_thread = db->find_incident_by_thread("C0INCIDENTS", "1700000000.000100");
+  ASSERT_TRUE(by_thread);
+  EXPECT_EQ(by_thread->id, a.id);
+
+  EXPECT_FALSE(db->find_incident(99));
+  EXPECT_FALSE(db->find_incident_by_report("C0INCIDENTS", "1.2"));
+  EXPECT_FALSE(db->find_incident_by_thread("C0ELSEWHERE", "1700000000.000100"));
+}
+
+TEST_F(store_test, one_report_cannot_open_two_incidents) {
+  db->create_incident(sample_incident("Leaked key", "1700000000.000100"), "U0REPORTER", t0, {});
+  EXPECT_THROW(
+      db->create_incident(sample_incident("Again", "1700000000.000100"), "U0REPORTER", t0, {}),
+      store_error);
+  EXPECT_EQ(count_incidents(), 1u);
+  EXPECT_EQ(raw_count(path, "SELECT count(*) FROM audit_log"), 1);
+}
+
+TEST_F(store_test, list_returns_newest_first_and_can_skip_resolved) {
+  for (int i = 1; i <= 3; ++i) {
+    db->create_incident(sample_incident("incident " + std::to_string(i)), "U0REPORTER", t0, {});
+  }
+  auto second = *db->find_incident(2);
+  second.state = incident_state::resolved;
+  second.resolved_at = t0 + 1h;
+  ASSERT_TRUE(db->update_incident(second, {std::nullopt, "U0LEAD", "resolve", t0 + 1h, {}}));
+
+  auto all = db->list_incidents(false, 10);
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all[0].id, 3);
+  EXPECT_EQ(all[2].id, 1);
+  auto open = db->list_incidents(true, 10);
+  ASSERT_EQ(open.size(), 2u);
+  EXPECT_EQ(open[0].id, 3);
+  EXPECT_EQ(open[1].id, 1);
+  EXPECT_EQ(db->list_incidents(false, 1).size(), 1u);
+}
+
+TEST_F(store_test, update_writes_fields_bumps_version_and_audits) {
+  auto a = db->create_incident(sample_incident("Leaked key"), "U0REPORTER", t0, {});
+  auto changed = a;
+  changed.title = "Leaked AWS key";
+  changed.severity = "critical";
+  changed.classification = "confirmed";
+  changed.facts["customer_data_exposed"] = true;
+  changed.thread_ts = "1700000000.000900";
+  changed.card_ts = "1700000000.000900";
+  changed.sensitive = true;
+  changed.last_decision = nlohmann::json{{"notify", "direct"}};
+  changed.state = incident_state::resolved;
+  changed.resolved_at = t0 + 2h;
+  changed.summary = "Key rotated";
+  auto stored = db->update_incident(changed, {std::nullopt, "U0LEAD", "resolve", t0 + 2h,
+                                              {{"summary", "Key rotated"}}});
+  ASSERT_TRUE(stored);
+  EXPECT_EQ(stored->version, 2);
+  EXPECT_EQ(stored->updated_at, t0 + 2h);
+  EXPECT_EQ(stored->created_at, t0);
+
+  reopen();
+  auto again = db->find_incident(a.id);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->title, "Leaked AWS key");
+  EXPECT_EQ(again->severity, "critical");
+  EXPECT_EQ(again->classification, "confirmed");
+  EXPECT_EQ(again->facts["customer_data_exposed"], true);
+  EXPECT_EQ(again->card_ts, "1700000000.000900");
+  EXPECT_TRUE(again->sensitive);
+  EXPECT_EQ(again->last_decision, (nlohmann::json{{"notify", "direct"}}));
+  EXPECT_EQ(again->state, incident_state::resolved);
+  EXPECT_EQ(again->resolved_at, t0 + 2h);
+  EXPECT_EQ(again->summary, "Key rotated");
+
+  auto audit = db->audit_for(a.id);
+  ASSERT_EQ(audit.size(), 2u);
+  EXPECT_EQ(audit[0].action, "open");
+  EXPECT_EQ(audit[1].action, "resolve");
+  EXPECT_EQ(audit[1].actor, "U0LEAD");
+  EXPECT_EQ(audit[1].incident_id, a.id);
+  EXPECT_EQ(audit[1].details["summary"], "Key rotated");
+}
+
+TEST_F(store_test, update_from_a_stale_copy_is_refused_without_writing) {
+  auto a = db->create_incident(sample_incident("Leaked key"), "U0REPORTER", t0, {});
+  auto first = a;
+  first.severity = "critical";
+  ASSERT_TRUE(db->update_incident(first, {std::nullopt, "U0A", "classify", t0 + 1min, {}}));
+
+  auto stale = a;  // still version 1
+  stale.severity = "low";
+  EXPECT_FALSE(db->update_incident(stale, {std::nullopt, "U0B", "classify", t0 + 2min, {}}));
+  EXPECT_EQ(db->find_incident(a.id)->severity, "critical");
+  EXPECT_EQ(db->audit_for(a.id).size(), 2u);
+}
+
+TEST_F(store_test, update_of_an_unknown_incident_throws) {
+  incident ghost;
+  ghost.id = 42;
+  ghost.version = 1;
+  EXPECT_THROW((void)db->update_incident(ghost, {std::nullopt, "U0A", "update", t0, {}}),
+               store_error);
+}
+
+TEST(incident_reference, parses_what_people_type) {
+  EXPECT_EQ(incident_reference(7), "INC-7");
+  EXPECT_EQ(parse_incident_reference("INC-7"), 7);
+  EXPECT_EQ(parse_incident_reference("inc-12"), 12);
+  EXPECT_EQ(parse_incident_reference("12"), 12);
+  EXPECT_FALSE(parse_incident_reference("INC-"));
+  EXPECT_FALSE(parse_incident_reference("INC-7x"));
+  EXPECT_FALSE(parse_incident_reference("INC--7"));
+  EXPECT_FALSE(parse_incident_reference("0"));
+  EXPECT_FALSE(parse_incident_reference(""));
+}
+
+// ---- audit log --------------------------------------------------------------------------------
+
+TEST_F(store_test, creating_an_incident_audits_open_with_its_details) {
+  auto a = db->create_incident(sample_incident("Leaked key"), "U0REPORTER", t0,
+                               {{"inputs", {{"text", "found a key"}}}, {"decision", "open"}});
+  auto audit = db->audit_for(a.id);
+  ASSERT_EQ(audit.size(), 1u);
+  EXPECT_EQ(audit[0].action, "open");
+  EXPECT_EQ(audit[0].actor, "U0REPORTER");
+  EXPECT_EQ(audit[0].at, t0);
+  EXPECT_EQ(audit[0].details["inputs"]["text"], "found a key");
+}
+
+TEST_F(store_test, audit_rows_cannot_be_updated_or_deleted) {
+  auto a = db->create_incident(sample_incident("Leaked key"), "U0REPORTER", t0, {});
+  db->append_audit({a.id, "flare", "notified", t0 + 1min, {{"audience", "customers"}}});
+  db->append_audit({std::nullopt, "flare", "startup", t0, {}});
+
+  EXPECT_THAT(raw_exec(path, "UPDATE audit_log SET actor = 'someone else'"),
+              HasSubstr("append-only"));
+  EXPECT_THAT(raw_exec(path, "DELETE FROM audit_log WHERE action = 'notified'"),
+              HasSubstr("append-only"));
+  EXPECT_THAT(raw_exec(path, "DELETE FROM audit_log"), HasSubstr("append-only"));
+
+  auto audit = db->audit_for(a.id);
+  ASSERT_EQ(audit.size(), 2u);
+  EXPECT_EQ(audit[1].action, "notified");
+  EXPECT_EQ(audit[1].actor, "flare");
+  EXPECT_EQ(raw_count(path, "SELECT count(*) FROM audit_log"), 3);
+}
+
+// ---- processed events -------------------------------------------------------------------------
+
+TEST_F(store_test, an_event_is_processed_the_first_time_only_even_across_restarts) {
+  EXPECT_TRUE(db->mark_event_processed("Ev0001", t0));
+  EXPECT_FALSE(db->mark_event_processed("Ev0001", t0 + 1s));
+  EXPECT_TRUE(db->mark_event_processed("Ev0002", t0));
+  reopen();
+  EXPECT_FALSE(db->mark_event_processed("Ev0001", t0 + 1h));
+  EXPECT_FALSE(db->mark_event_processed("Ev0002", t0 + 1h));
+  EXPECT_TRUE(db->mark_event_processed("Ev0003", t0 + 1h));
+}
+
+TEST_F(store_test, pruning_forgets_only_old_events) {
+  db->mark_event_processed("old", t0);
+  db->mark_event_processed("new", t0 + 2h);
+  EXPECT_EQ(db->prune_processed_events(t0 + 1h), 1u);
+  EXPECT_TRUE(db->mark_event_processed("old", t0 + 3h));
+  EXPECT_FALSE(db->mark_event_processed("new", t0 + 3h));
+}
+
+// ---- outbox -----------------------------------------------------------------------------------
+
+TEST_F(store_test, enqueueing_the_same_key_twice_returns_the_first_item) {
+  auto a = db->create_incident(sample_incident("Leaked key"), "U0REPORTER", t0, {});
+  auto first = db->enqueue({"card:INC-1", a.id, "post", {{"text", "first"}}}, t0);
+  auto second = db->enqueue({"card:INC-1", a.id, "post", {{"text", "second"}}}, t0 + 1min);
+  EXPECT_EQ(first.id, second.id);
+  EXPECT_EQ(second.payload["text"], "first");
+  EXPECT_EQ(second.created_at, t0);
+  EXPECT_EQ(second.state, outbox_state::pending);
+  EXPECT_EQ(db->pending_outbox(10).size(), 1u);
+}
+
+TEST_F(store_test, pending_items_come_in_enqueue_order_and_leave_when_sent) {
+  db->enqueue({"k3", std::nullopt, "post", {{"n", 1}}}, t0);
+  db->enqueue({"k1", std::nullopt, "update", {{"n", 2}}}, t0);
+  db->enqueue({"k2", std::nullopt, "ephemeral", {{"n", 3}}}, t0);
+  auto pending = db->pending_outbox(10);
+  ASSERT_EQ(pending.size(), 3u);
+  EXPECT_EQ(pending[0].idempotency_key, "k3");
+  EXPECT_EQ(pending[1].idempotency_key, "k1");
+  EXPECT_EQ(pending[2].idempotency_key, "k2");
+  EXPECT_EQ(db->pending_outbox(2).size(), 2u);
+
+  nlohmann::json result = {{"channel", "C0INCIDENTS"}, {"ts", "1700000000.000500"}};
+  EXPECT_TRUE(db->mark_sent(pending[0].id, result, t0 + 1s));
+  EXPECT_FALSE(db->mark_sent(pending[0].id, result, t0 + 2s));  // at most once
+
+  auto sent = db->find_outbox_item(pending[0].id);
+  ASSERT_TRUE(sent);
+  EXPECT_EQ(sent->state, outbox_state::sent);
+  EXPECT_EQ(sent->sent_at, t0 + 1s);
+  EXPECT_EQ(sent->attempts, 1);
+  EXPECT_EQ(sent->result, result);
+
+  pending = db->pending_outbox(10);
+  ASSERT_EQ(pending.size(), 2u);
+  EXPECT_EQ(pending[0].idempotency_key, "k1");
+}
+
+TEST_F(store_test, a_transient_failure_keeps_the_item_pending_and_a_final_one_ends_it) {
+  auto item = db->enqueue({"k", std::nullopt, "post", {}}, t0);
+  EXPECT_TRUE(db->mark_failed(item.id, "ratelimited", t0 + 1s, false));
+  auto retried = db->find_outbox_item(item.id);
+  EXPECT_EQ(retried->state, outbox_state::pending);
+  EXPECT_EQ(retried->attempts, 1);
+  EXPECT_EQ(retried->last_error, "ratelimited");
+  EXPECT_EQ(retried->last_attempt_at, t0 + 1s);
+  EXPECT_EQ(db->pending_outbox(10).size(), 1u);
+
+  EXPECT_TRUE(db->mark_failed(item.id, "channel_not_found", t0 + 2s, true));
+  auto failed = db->find_outbox_item(item.id);
+  EXPECT_EQ(failed->state, outbox_state::failed);
+  EXPECT_EQ(failed->attempts, 2);
+  EXPECT_EQ(failed->closed_at, t0 + 2s);
+  EXPECT_FALSE(failed->sent_at);
+  EXPECT_TRUE(db->pending_outbox(10).empty());
+  EXPECT_FALSE(db->mark_sent(item.id, {}, t0 + 3s));
+
+  auto dropped = db->enqueue({"k2", std::nullopt, "post", {}}, t0);
+  EXPECT_TRUE(db->abandon(dropped.id, "superseded", t0 + 4s));
+  EXPECT_EQ(db->find_outbox_item(dropped.id)->state, outbox_state::abandoned);
+  EXPECT_FALSE(db->abandon(dropped.id, "again", t0 + 5s));
+}
+
+// ---- transactions -----------------------------------------------------------------------------
+
+TEST_F(store_test, a_transaction_that_throws_leaves_nothing) {
+  EXPECT_THROW(db->transaction([&] {
+    auto a = db->create_incident(sample_incident("Leaked key"), "U0REPORTER", t0, {});
+    db->enqueue({"card:" + a.reference(), a.id, "post", {}}, t0);
+    db->replace_pending_reminders(a.id, {{deadline_kind::initial, t0 + 72h, t0 + 48h, "24h-before"}});
+    db->mark_event_processed("Ev1", t0);
+    throw std::runtime_error("Slack said no");
+  }),
+               std::runtime_error);
+  EXPECT_EQ(count_incidents(), 0u);
+  EXPECT_EQ(raw_count(path, "SELECT count(*) FROM audit_log"), 0);
+  EXPECT_TRUE(db->pending_outbox(10).empty());
+  EXPECT_FALSE(db->next_pending_reminder());
+  EXPECT_TRUE(db->mark_event_processed("Ev1", t0));
+}
+
+TEST_F(store_test, a_committed_transaction_keeps_everything) {
+  db->transaction([&] {
+    auto a = db->create_incident(sample_incident("Leaked key"), "U0REPORTER", t0, {});
+    db->enqueue({"card:" + a.reference(), a.id, "post", {}}, t0);
+  });
+  reopen();
+  EXPECT_EQ(count_incidents(), 1u);
+  EXPECT_EQ(db->audit_for(1).size(), 1u);
+  EXPECT_EQ(db->pending_outbox(10).size(), 1u);
+}
+
+TEST_F(store_test, an_inner_transaction_that_throws_undoes_only_its_own_writes) {
+  db->transaction([&] {
+    db->create_incident(sample_incident("kept"), "U0REPORTER", t0, {});
+    try {
+      db->transaction([&] {
+        db->create_incident(sample_incident("undone"), "U0REPORTER", t0, {});
+        db->enqueue({"undone", std::nullopt, "post", {}}, t0);
+        throw std::runtime_error("inner");
+      });
+    } catch (const std::runtime_error&) {
+    }
+    db->transaction([&] { db->enqueue({"kept", std::nullopt, "post", {}}, t0); });
+  });
+  auto all = db->list_incidents(false, 10);
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].title, "kept");
+  auto pending = db->pending_outbox(10);
+  ASSERT_EQ(pending.size(), 1u);
+  EXPECT_EQ(pending[0].idempotency_key, "kept");
+  EXPECT_EQ(raw_count(path, "SELECT count(*) FROM audit_log"), 1);
+}
+
+TEST_F(store_test, an_inner_failure_that_escapes_rolls_back_the_outer_transaction_too) {
+  EXPECT_THROW(db->transaction([&] {
+    db->create_incident(sample_incident("outer"), "U0REPORTER", t0, {});
+    db->transaction([&] {
+      db->create_incident(sample_incident("inner"), "U0REPORTER", t0, {});
+      throw std::runtime_error("inner");
+    });
+  }),
+               std::runtime_error);
+  EXPECT_EQ(count_incidents(), 0u);
+  // And the store is usable afterwards.
+  db->create_incident(sample_incident("after"), "U0REPORTER", t0, {});
+  EXPECT_EQ(count_incidents(), 1u);
+}
+
+// ---- reminders --------------------------------------------------------------------------------
+
+TEST_F(store_test, reminders_replace_next_due_sent_once_and_cancel) {
+  auto a = db->create_incident(sample_incident("A"), "U0REPORTER", t0, {});
+  auto b = db->create_incident(sample_incident("B"), "U0REPORTER", t0, {});
+  const auto deadline = t0 + 72h;
+  auto inserted = db->replace_pending_reminders(
+      a.id, {{deadline_kind::initial, deadline, deadline - 24h, "24h-before"},
+             {deadline_kind::initial, deadline, deadline, "at-deadline"},
+             {deadline_kind::initial, deadline, deadline + 4h, "overdue+4h"}});
+  ASSERT_EQ(inserted.size(), 3u);
+  EXPECT_EQ(inserted[0].state, reminder_state::pending);
+  db->replace_pending_reminders(b.id, {{deadline_kind::update, t0 + 24h, t0 + 12h, "12h-before"}});
+
+  auto next = db->next_pending_reminder();
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->incident_id, b.id);
+  EXPECT_EQ(next->fire_at, t0 + 12h);
+  EXPECT_EQ(next->kind, deadline_kind::update);
+
+  EXPECT_TRUE(db->due_reminders(t0 + 12h - 1s, 10).empty());
+  auto due = db->due_reminders(deadline - 24h, 10);
+  ASSERT_EQ(due.size(), 2u);
+  EXPECT_EQ(due[0].step, "12h-before");
+  EXPECT_EQ(due[1].step, "24h-before");
+  EXPECT_EQ(db->due_reminders(deadline - 24h, 1).size(), 1u);
+
+  EXPECT_TRUE(db->mark_reminder_sent(due[1].id, deadline - 24h + 30s, 30s));
+  EXPECT_FALSE(db->mark_reminder_sent(due[1].id, deadline - 24h + 31s, 31s));  // at most once
+
+  // The deadline moved: pending ones are replaced, the one already sent stays sent.
+  const auto moved = t0 + 48h;
+  db->replace_pending_reminders(a.id, {{deadline_kind::initial, moved, moved, "at-deadline"}});
+  auto for_a = db->reminders_for(a.id);
+  ASSERT_EQ(for_a.size(), 4u);
+  int pending = 0, sent = 0, cancelled = 0;
+  for (const auto& r : for_a) {
+    pending += r.state == reminder_state::pending;
+    sent += r.state == reminder_state::sent;
+    cancelled += r.state == reminder_state::cancelled;
+    if (r.state == reminder_state::sent) {
+      EXPECT_EQ(r.step, "24h-before");
+      EXPECT_EQ(r.sent_at, deadline - 24h + 30s);
+      EXPECT_EQ(r.late_by, 30s);
+    }
+  }
+  EXPECT_EQ(pending, 1);
+  EXPECT_EQ(sent, 1);
+  EXPECT_EQ(cancelled, 2);
+
+  EXPECT_EQ(db->cancel_reminders(a.id), 1u);
+  EXPECT_EQ(db->cancel_reminders(a.id), 0u);
+  next = db->next_pending_reminder();
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->incident_id, b.id);
+  db->cancel_reminders(b.id);
+  EXPECT_FALSE(db->next_pending_reminder());
+}
+
+TEST_F(store_test, a_cancelled_reminder_is_never_marked_sent) {
+  auto a = db->create_incident(sample_incident("A"), "U0REPORTER", t0, {});
+  auto r = db->replace_pending_reminders(a.id, {{deadline_kind::resolution, t0, t0, "at-deadline"}});
+  db->cancel_reminders(a.id);
+  EXPECT_FALSE(db->mark_reminder_sent(r.at(0).id, t0, 0s));
+  EXPECT_TRUE(db->due_reminders(t0 + 1h, 10).empty());
+}
+
+// ---- migrations -------------------------------------------------------------------------------
+
+TEST_F(store_test, a_fresh_store_reaches_the_latest_schema_and_reopening_does_not_migrate_again) {
+  EXPECT_EQ(db->schema_version(), sqlite_store::latest_schema_version());
+  EXPECT_GE(sqlite_store::latest_schema_version(), 1);
+  auto applied = raw_count(path, "SELECT count(*) FROM schema_migrations");
+  EXPECT_EQ(applied, sqlite_store::latest_schema_version());
+  db->create_incident(sample_incident("A"), "U0REPORTER", t0, {});
+  reopen();
+  reopen();
+  EXPECT_EQ(raw_count(path, "SELECT count(*) FROM schema_migrations"), applied);
+  EXPECT_EQ(db->schema_version(), sqlite_store::latest_schema_version());
+  EXPECT_EQ(count_incidents(), 1u);
+}
+
+TEST_F(store_test, a_store_from_a_newer_flare_is_refused_with_both_versions) {
+  db.reset();
+  ASSERT_EQ(raw_exec(path,
+                     "INSERT INTO schema_migrations VALUES (99, 'from the future', 0)"),
+            "");
+  try {
+    sqlite_store::open(path);
+    FAIL() << "opened a store with a newer schema";
+  } catch (const store_error& e) {
+    EXPECT_THAT(e.what(), HasSubstr(path));
+    EXPECT_THAT(e.what(), HasSubstr("schema version 99"));
+    EXPECT_THAT(e.what(),
+                HasSubstr("(" + std::to_string(sqlite_store::latest_schema_version()) + ")"));
+  }
+}
+
+TEST(store_open, a_file_that_is_not_a_database_is_refused_by_name) {
+  temp_dir dir;
+  auto path = dir.file("notes.db");
+  {
+    std::ofstream out(path);
+    for (int i = 0; i < 100; ++i) out << "these are not the pages you are looking for\n";
+  }
+  try {
+    sqlite_store::open(path);
+    FAIL() << "opened a text file";
+  } catch (const store_error& e) {
+    EXPECT_THAT(e.what(), HasSubstr(path));
+    EXPECT_THAT(e.what(), HasSubstr("not a SQLite database"));
+  }
+}
+
+TEST(store_open, another_programs_database_is_left_alone) {
+  temp_dir dir;
+  auto path = dir.file("other.db");
+  sqlite3* raw = nullptr;
+  sqlite3_open(path.c_str(), &raw);
+  sqlite3_exec(raw, "CREATE TABLE recipes (name TEXT)", nullptr, nullptr, nullptr);
+  sqlite3_close(raw);
+  try {
+    sqlite_store::open(path);
+    FAIL() << "opened a foreign database";
+  } catch (const store_error& e) {
+    EXPECT_THAT(e.what(), HasSubstr(path));
+    EXPECT_THAT(e.what(), HasSubstr("not a flare store"));
+  }
+  EXPECT_EQ(raw_count(path, "SELECT count(*) FROM sqlite_schema WHERE name = 'incidents'"), 0);
+}
+
+TEST(store_open, an_in_memory_store_works_for_tests) {
+  auto db = sqlite_store::open(":memory:");
+  auto a = db->create_incident(sample_incident("A"), "U0REPORTER", t0, {});
+  EXPECT_EQ(a.reference(), "INC-1");
+  EXPECT_TRUE(db->integrity_ok());
+}
+
+// ---- backup -----------------------------------------------------------------------------------
+
+TEST_F(store_test, a_backup_taken_while_open_is_a_valid_copy) {
+  for (int i = 0; i < 20; ++i) {
+    db->transaction([&] {
+      auto a = db->create_incident(sample_incident("incident " + std::to_string(i)), "U0REPORTER",
+                                   t0, {});
+      db->enqueue({"card:" + a.reference(), a.id, "post", {{"blocks", std::string(500, 'x')}}}, t0);
+    });
+  }
+  auto copy_path = dir.file("backups/flare-2026-11-22.db");
+  db->backup(copy_path);
+  // The store keeps working, and a later backup replaces the earlier one.
+  db->create_incident(sample_incident("after the backup"), "U0REPORTER", t0, {});
+  EXPECT_TRUE(fs::exists(copy_path));
+
+  auto copy = sqlite_store::open(copy_path);
+  EXPECT_TRUE(copy->integrity_ok());
+  EXPECT_EQ(copy->schema_version(), sqlite_store::latest_schema_version());
+  EXPECT_EQ(copy->list_incidents(false, 100).size(), 20u);
+  EXPECT_EQ(copy->pending_outbox(100).size(), 20u);
+  copy.reset();
+
+  db->backup(copy_path);
+  EXPECT_EQ(sqlite_store::open(copy_path)->list_incidents(false, 100).size(), 21u);
+  for (const auto& entry : fs::directory_iterator(dir.file("backups"))) {
+    EXPECT_THAT(entry.path().filename().string(), ::testing::Not(HasSubstr(".tmp-")));
+  }
+}
+
+TEST_F(store_test, a_backup_inside_a_transaction_is_refused) {
+  EXPECT_THROW(db->transaction([&] { db->backup(dir.file("b.db")); }), store_error);
+}
+
+// ---- durability cost --------------------------------------------------------------------------
+
+// Not an assertion, a measurement: what synchronous=FULL costs per create-incident transaction
+// (incident + audit + outbox item) on this machine, printed for the record.
+TEST(store_durability, measure_full_against_normal_synchronous) {
+  temp_dir dir;
+  constexpr int n = 200;
+  auto measure = [&](synchronous_mode mode, const std::string& name) {
+    auto db = sqlite_store::open(dir.file(name), {mode, std::chrono::milliseconds{5000}});
+    auto start = std::chrono::steady_clock::now();
+    for (int i = 0; i < n; ++i) {
+      db->transaction([&] {
+        auto a = db->create_incident(sample_incident("incident " + std::to_string(i)),
+                                     "U0REPORTER", t0, {{"i", i}});
+        db->enqueue({"card:" + a.reference(), a.id, "post", {}}, t0);
+      });
+    }
+    auto elapsed = std::chrono::steady_clock::now() - start;
+    return std::chrono::duration<double, std::micro>(elapsed).count() / n;
+  };
+  double full = measure(synchronous_mode::full, "full.db");
+  double normal = measure(synchronous_mode::normal, "normal.db");
+  std::printf("[ measured ] create incident + audit + outbox transaction, %d each: "
+              "synchronous=FULL %.0f us, synchronous=NORMAL %.0f us\n",
+              n, full, normal);
+  RecordProperty("full_us", std::to_string(full));
+  RecordProperty("normal_us", std::to_string(normal));
+  SUCCEED();
+}
+
+}  // namespace
+}  // namespace flare::store
