@@ -145,6 +145,11 @@ direct_notification_decision decide_direct_notification(const facts& f, const ex
   }
   if (d.required) {
     d.reasons.push_back(because("E-mail the affected Organizations' default owners.", clauses::how_email));
+  } else if (!f.user_action_required) {
+    d.reasons.push_back(because(
+        "The Organization is affected, but no user action is needed and no data or metadata "
+        "exposure is confirmed: no direct notification.",
+        clauses::direct_org_affected));
   }
   return d;
 }
