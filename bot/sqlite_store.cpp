@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <span>
 #include <string_view>
 #include <type_traits>
 #include <unordered_map>
@@ -22,17 +23,11 @@ namespace fs = std::filesystem;
 
 // ---- the schema -------------------------------------------------------------------------------
 
-struct migration {
-  int version;
-  std::string_view description;
-  std::string_view sql;
-};
-
 // Append-only: a released migration is never edited, a schema change is a new entry with the
 // next number. Times are INTEGER unix seconds (UTC); JSON is TEXT that must be json_valid().
 // AUTOINCREMENT so an id, once used, is never reused: "INC-7" names one incident forever.
-constexpr std::array migrations{
-    migration{1, "incidents, audit log, processed events, outbox, reminders", R"sql(
+constexpr std::array builtin_migrations{
+    schema_migration{1, "incidents, audit log, processed events, outbox, reminders", R"sql(
 CREATE TABLE incidents (
   id             INTEGER PRIMARY KEY AUTOINCREMENT,
   title          TEXT    NOT NULL,
@@ -95,6 +90,7 @@ CREATE TABLE outbox (
   state           TEXT    NOT NULL DEFAULT 'pending'
                           CHECK (state IN ('pending', 'sent', 'failed', 'abandoned')),
   attempts        INTEGER NOT NULL DEFAULT 0,
+  attempt_started_at INTEGER,
   last_error      TEXT,
   last_attempt_at INTEGER,
   sent_at         INTEGER,
@@ -254,8 +250,8 @@ constexpr std::string_view incident_columns =
 constexpr std::string_view audit_columns = "id, incident_id, actor, action, at, details";
 
 constexpr std::string_view outbox_columns =
-    "id, idempotency_key, incident_id, kind, payload, created_at, state, attempts, last_error, "
-    "last_attempt_at, sent_at, closed_at, result";
+    "id, idempotency_key, incident_id, kind, payload, created_at, state, attempts, "
+    "attempt_started_at, last_error, last_attempt_at, sent_at, closed_at, result";
 
 constexpr std::string_view reminder_columns =
     "id, incident_id, deadline_kind, deadline, fire_at, step, state, sent_at, late_by_seconds";
@@ -304,11 +300,12 @@ outbox_item read_outbox(const query& q) {
   o.created_at = q.time(5);
   o.state = parse_or_throw(parse_outbox_state(q.text(6)), "outbox state", q.text(6));
   o.attempts = static_cast<int>(q.int64(7));
-  o.last_error = q.opt_text(8);
-  o.last_attempt_at = q.opt_time(9);
-  o.sent_at = q.opt_time(10);
-  o.closed_at = q.opt_time(11);
-  o.result = q.opt_json(12);
+  o.attempt_started_at = q.opt_time(8);
+  o.last_error = q.opt_text(9);
+  o.last_attempt_at = q.opt_time(10);
+  o.sent_at = q.opt_time(11);
+  o.closed_at = q.opt_time(12);
+  o.result = q.opt_json(13);
   return o;
 }
 
@@ -379,6 +376,10 @@ struct sqlite_store::impl {
       throw store_error(path + ": the transaction was rolled back by SQLite after an earlier error");
     }
     auto it = cache.find(std::string(sql));
+    if (it != cache.end() && sqlite3_stmt_busy(it->second.get())) {
+      // Handing it out again would reset the caller still reading it.
+      throw store_error(path + ": statement re-entered while in use: " + std::string(sql));
+    }
     if (it == cache.end()) {
       sqlite3_stmt* raw = nullptr;
       int rc = sqlite3_prepare_v3(db.get(), sql.data(), static_cast<int>(sql.size()),
@@ -443,8 +444,8 @@ struct sqlite_store::impl {
     return static_cast<int>(q.int64(0));
   }
 
-  void migrate() {
-    const int latest = migrations.back().version;
+  void migrate(std::span<const schema_migration> migrations) {
+    const int latest = migrations.empty() ? 0 : migrations.back().version;
     exec("BEGIN IMMEDIATE");
     try {
       bool known = false;
@@ -516,7 +517,9 @@ sqlite_store::~sqlite_store() {
 
 const std::string& sqlite_store::path() const { return impl_->path; }
 
-int sqlite_store::latest_schema_version() { return migrations.back().version; }
+int sqlite_store::latest_schema_version() { return builtin_migrations.back().version; }
+
+std::span<const schema_migration> sqlite_store::schema_migrations() { return builtin_migrations; }
 
 std::unique_ptr<sqlite_store> sqlite_store::open(const std::string& path) {
   return open(path, sqlite_options{});
@@ -524,6 +527,17 @@ std::unique_ptr<sqlite_store> sqlite_store::open(const std::string& path) {
 
 std::unique_ptr<sqlite_store> sqlite_store::open(const std::string& path,
                                                  const sqlite_options& options) {
+  return open(path, options, builtin_migrations);
+}
+
+std::unique_ptr<sqlite_store> sqlite_store::open(const std::string& path,
+                                                 const sqlite_options& options,
+                                                 std::span<const schema_migration> migrations) {
+  for (std::size_t i = 0; i < migrations.size(); ++i) {
+    if (migrations[i].version != static_cast<int>(i) + 1) {
+      throw store_error("schema migrations must be numbered 1, 2, 3... in order");
+    }
+  }
   if (!is_special_path(path)) {
     fs::path parent = fs::path(path).parent_path();
     if (!parent.empty()) {
@@ -562,7 +576,7 @@ std::unique_ptr<sqlite_store> sqlite_store::open(const std::string& path,
     p->exec(options.synchronous == synchronous_mode::full ? "PRAGMA synchronous = FULL"
                                                           : "PRAGMA synchronous = NORMAL");
     p->exec("PRAGMA foreign_keys = ON");
-    p->migrate();
+    p->migrate(migrations);
   } catch (const store_error& e) {
     p->cache.clear();
     if (sqlite3_errcode(p->db.get()) == SQLITE_NOTADB) {
@@ -667,12 +681,14 @@ std::optional<incident> sqlite_store::update_incident(const incident& c, const a
 }
 
 audit_record sqlite_store::append_audit(const audit_entry& e) {
+  // `{}` written as an argument is JSON null; readers should always find an object.
+  const json details = e.details.is_null() ? json::object() : e.details;
   impl_
       ->prepare("INSERT INTO audit_log (incident_id, actor, action, at, details) VALUES (?, ?, ?, ?, ?)")
-      .bind(e.incident_id, e.actor, e.action, e.at, e.details)
+      .bind(e.incident_id, e.actor, e.action, e.at, details)
       .run();
   return audit_record{sqlite3_last_insert_rowid(impl_->db.get()), e.incident_id, e.actor, e.action,
-                      e.at, e.details};
+                      e.at, details};
 }
 
 std::vector<audit_record> sqlite_store::audit_for(std::int64_t incident_id) {
@@ -731,10 +747,17 @@ std::vector<outbox_item> sqlite_store::pending_outbox(std::size_t limit) {
   return out;
 }
 
+bool sqlite_store::begin_attempt(std::int64_t id, sys_seconds at) {
+  auto q = impl_->prepare(
+      "UPDATE outbox SET attempt_started_at = ? WHERE id = ? AND state = 'pending'");
+  q.bind(at, id).run();
+  return q.changes() == 1;
+}
+
 bool sqlite_store::mark_sent(std::int64_t id, const json& result, sys_seconds at) {
   auto q = impl_->prepare(
-      "UPDATE outbox SET state = 'sent', attempts = attempts + 1, last_attempt_at = ?1, "
-      "sent_at = ?1, closed_at = ?1, result = ?2 WHERE id = ?3 AND state = 'pending'");
+      "UPDATE outbox SET state = 'sent', attempts = attempts + 1, attempt_started_at = NULL, "
+      "last_attempt_at = ?1, sent_at = ?1, closed_at = ?1, result = ?2 WHERE id = ?3 AND state = 'pending'");
   q.bind(at, result, id).run();
   return q.changes() == 1;
 }
@@ -743,9 +766,10 @@ bool sqlite_store::mark_failed(std::int64_t id, std::string_view error, sys_seco
                                bool final) {
   auto q = impl_->prepare(final
                               ? "UPDATE outbox SET state = 'failed', attempts = attempts + 1, "
-                                "last_error = ?1, last_attempt_at = ?2, closed_at = ?2 "
+                                "attempt_started_at = NULL, last_error = ?1, last_attempt_at = ?2, closed_at = ?2 "
                                 "WHERE id = ?3 AND state = 'pending'"
-                              : "UPDATE outbox SET attempts = attempts + 1, last_error = ?1, "
+                              : "UPDATE outbox SET attempts = attempts + 1, attempt_started_at = NULL, "
+                                "last_error = ?1, "
                                 "last_attempt_at = ?2 WHERE id = ?3 AND state = 'pending'");
   q.bind(error, at, id).run();
   return q.changes() == 1;
@@ -753,7 +777,8 @@ bool sqlite_store::mark_failed(std::int64_t id, std::string_view error, sys_seco
 
 bool sqlite_store::abandon(std::int64_t id, std::string_view reason, sys_seconds at) {
   auto q = impl_->prepare(
-      "UPDATE outbox SET state = 'abandoned', last_error = ?1, closed_at = ?2 "
+      "UPDATE outbox SET state = 'abandoned', attempt_started_at = NULL, last_error = ?1, "
+      "closed_at = ?2 "
       "WHERE id = ?3 AND state = 'pending'");
   q.bind(reason, at, id).run();
   return q.changes() == 1;

@@ -9,7 +9,9 @@
 
 #include <chrono>
 #include <memory>
+#include <span>
 #include <string>
+#include <string_view>
 
 #include "bot/store.hpp"
 
@@ -26,6 +28,14 @@ struct sqlite_options {
   std::chrono::milliseconds busy_timeout{5000};
 };
 
+// One step of the schema. The list is append-only and numbered 1, 2, 3...: version 2 is a new
+// entry at the end of the list in sqlite_store.cpp, never an edit of version 1.
+struct schema_migration {
+  int version;
+  std::string_view description;
+  std::string_view sql;  // may hold several statements
+};
+
 class sqlite_store final : public store {
  public:
   // Opens (creating the file and its directory if needed) and migrates to the latest schema.
@@ -34,9 +44,13 @@ class sqlite_store final : public store {
   // store (for tests).
   static std::unique_ptr<sqlite_store> open(const std::string& path);
   static std::unique_ptr<sqlite_store> open(const std::string& path, const sqlite_options& options);
+  // With another list of migrations: for testing the migration machinery itself.
+  static std::unique_ptr<sqlite_store> open(const std::string& path, const sqlite_options& options,
+                                            std::span<const schema_migration> migrations);
 
-  // The schema version this build migrates to.
+  // The schema version this build migrates to, and the migrations that get there.
   static int latest_schema_version();
+  static std::span<const schema_migration> schema_migrations();
 
   ~sqlite_store() override;
   sqlite_store(const sqlite_store&) = delete;
@@ -65,6 +79,7 @@ class sqlite_store final : public store {
   outbox_item enqueue(const new_outbox_item& item, sys_seconds at) override;
   std::optional<outbox_item> find_outbox_item(std::int64_t id) override;
   std::vector<outbox_item> pending_outbox(std::size_t limit) override;
+  bool begin_attempt(std::int64_t id, sys_seconds at) override;
   bool mark_sent(std::int64_t id, const json& result, sys_seconds at) override;
   bool mark_failed(std::int64_t id, std::string_view error, sys_seconds at, bool final) override;
   bool abandon(std::int64_t id, std::string_view reason, sys_seconds at) override;

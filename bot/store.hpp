@@ -129,7 +129,10 @@ struct outbox_item {
   json payload;
   sys_seconds created_at{};
   outbox_state state = outbox_state::pending;
-  int attempts = 0;
+  int attempts = 0;  // finished attempts
+  // Set while an attempt is under way. Still set after a restart means the process died during
+  // the Web API call: Slack may have posted it, so look before posting again.
+  std::optional<sys_seconds> attempt_started_at;
   std::optional<std::string> last_error;  // or the reason it was abandoned
   std::optional<sys_seconds> last_attempt_at;
   std::optional<sys_seconds> sent_at;
@@ -188,7 +191,7 @@ class store {
                                                           std::string_view ts) = 0;
   virtual std::optional<incident> find_incident_by_thread(std::string_view channel,
                                                           std::string_view thread_ts) = 0;
-  // Newest first.
+  // Newest first, at most `limit` (SIZE_MAX: all).
   virtual std::vector<incident> list_incidents(bool open_only, std::size_t limit) = 0;
   // Writes every mutable field of `changed` (not id, reporter, created_at), sets updated_at to
   // entry.at, bumps the version and appends `entry`. Returns the stored incident, or nullopt
@@ -212,6 +215,9 @@ class store {
   virtual std::optional<outbox_item> find_outbox_item(std::int64_t id) = 0;
   // Pending items in the order they were enqueued.
   virtual std::vector<outbox_item> pending_outbox(std::size_t limit) = 0;
+  // Call just before the Web API call (see outbox_item::attempt_started_at). False if the item
+  // is not pending.
+  virtual bool begin_attempt(std::int64_t id, sys_seconds at) = 0;
   // False if the item was not pending (already sent, failed or abandoned).
   virtual bool mark_sent(std::int64_t id, const json& result, sys_seconds at) = 0;
   // Counts an attempt. `final`: give up (state failed); otherwise it stays pending for a retry.

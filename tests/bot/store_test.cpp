@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -258,6 +259,10 @@ TEST_F(store_test, creating_an_incident_audits_open_with_its_details) {
   EXPECT_EQ(audit[0].actor, "U0REPORTER");
   EXPECT_EQ(audit[0].at, t0);
   EXPECT_EQ(audit[0].details["inputs"]["text"], "found a key");
+
+  auto bare = db->append_audit({a.id, "flare", "noted", t0, {}});
+  EXPECT_TRUE(bare.details.is_object());
+  EXPECT_TRUE(db->audit_for(a.id).back().details.is_object());
 }
 
 TEST_F(store_test, audit_rows_cannot_be_updated_or_deleted) {
@@ -336,6 +341,20 @@ TEST_F(store_test, pending_items_come_in_enqueue_order_and_leave_when_sent) {
   pending = db->pending_outbox(10);
   ASSERT_EQ(pending.size(), 2u);
   EXPECT_EQ(pending[0].idempotency_key, "k1");
+}
+
+TEST_F(store_test, an_attempt_cut_short_by_a_crash_is_visible_after_restart) {
+  auto item = db->enqueue({"k", std::nullopt, "post", {}}, t0);
+  EXPECT_TRUE(db->begin_attempt(item.id, t0 + 1s));
+  reopen();  // the process died during the Web API call
+  auto pending = db->pending_outbox(10);
+  ASSERT_EQ(pending.size(), 1u);
+  EXPECT_EQ(pending[0].attempt_started_at, t0 + 1s);
+  EXPECT_EQ(pending[0].attempts, 0);
+
+  EXPECT_TRUE(db->mark_sent(item.id, {{"ts", "1.2"}}, t0 + 2s));
+  EXPECT_FALSE(db->find_outbox_item(item.id)->attempt_started_at);
+  EXPECT_FALSE(db->begin_attempt(item.id, t0 + 3s));
 }
 
 TEST_F(store_test, a_transient_failure_keeps_the_item_pending_and_a_final_one_ends_it) {
@@ -525,6 +544,47 @@ TEST_F(store_test, a_store_from_a_newer_flare_is_refused_with_both_versions) {
     EXPECT_THAT(e.what(),
                 HasSubstr("(" + std::to_string(sqlite_store::latest_schema_version()) + ")"));
   }
+}
+
+TEST(store_migrations, a_new_migration_is_applied_once_and_a_failing_one_leaves_no_trace) {
+  temp_dir dir;
+  auto path = dir.file("flare.db");
+  const sqlite_options options;
+  std::vector<schema_migration> list(sqlite_store::schema_migrations().begin(),
+                                     sqlite_store::schema_migrations().end());
+  const int v1 = static_cast<int>(list.size());
+  sqlite_store::open(path, options, list)
+      ->create_incident(sample_incident("before the upgrade"), "U0REPORTER", t0, {});
+
+  list.push_back({v1 + 1, "incident tags",
+                  "CREATE TABLE incident_tags (incident_id INTEGER NOT NULL REFERENCES "
+                  "incidents (id), tag TEXT NOT NULL) STRICT;"
+                  "INSERT INTO incident_tags SELECT id, 'legacy' FROM incidents;"});
+  {
+    auto db = sqlite_store::open(path, options, list);
+    EXPECT_EQ(db->schema_version(), v1 + 1);
+    EXPECT_EQ(db->list_incidents(false, 10).size(), 1u);
+  }
+  EXPECT_EQ(raw_count(path, "SELECT count(*) FROM incident_tags"), 1);
+  // Opening again does not run it again (it would duplicate the tag rows).
+  sqlite_store::open(path, options, list);
+  EXPECT_EQ(raw_count(path, "SELECT count(*) FROM incident_tags"), 1);
+
+  // A migration that fails half-way is rolled back whole; the store stays at the last version.
+  list.push_back({v1 + 2, "broken", "CREATE TABLE half_done (x INTEGER); SELECT no_such_function();"});
+  try {
+    sqlite_store::open(path, options, list);
+    FAIL() << "a failing migration was accepted";
+  } catch (const store_error& e) {
+    EXPECT_THAT(e.what(), HasSubstr(path));
+    EXPECT_THAT(e.what(), HasSubstr("no_such_function"));
+  }
+  EXPECT_EQ(raw_count(path, "SELECT max(version) FROM schema_migrations"), v1 + 1);
+  EXPECT_EQ(raw_count(path, "SELECT count(*) FROM sqlite_schema WHERE name = 'half_done'"), 0);
+
+  // Migrations out of order are a programming error, caught before touching the file.
+  std::vector<schema_migration> gap{list[0], {v1 + 5, "gap", "SELECT 1;"}};
+  EXPECT_THROW(sqlite_store::open(path, options, gap), store_error);
 }
 
 TEST(store_open, a_file_that_is_not_a_database_is_refused_by_name) {
