@@ -4,6 +4,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace flare::messages {
 
@@ -24,5 +25,20 @@ struct incident_view {
 // "INC-7 · critical · open: <title>" — the one-line form used as notification fallback text.
 // The title is escaped; severity shows "untriaged" when not set.
 std::string one_line(const incident_view& incident);
+
+}  // namespace flare::messages
+
+namespace flare::messages {
+
+// "Confirmed compromise" / "Potential compromise" (SaaS process, "Security Incident
+// Classification"); anything else escaped as given.
+std::string classification_text(const std::optional<std::string>& classification);
+
+// The incident's facts as section fields: severity, classification, state, reporter, opened,
+// impact confirmed, and resolved when it is. Shared by the card and /incident show.
+std::vector<std::string> incident_fields(const incident_view& incident);
+
+// "INC-7 · critical" (· resolved): header text without user text, so it needs no escaping.
+std::string header_text(const incident_view& incident);
 
 }  // namespace flare::messages
