@@ -390,17 +390,12 @@ struct sqlite_store::impl {
     return query(db.get(), it->second.get(), &path);
   }
 
-  std::int64_t scalar_int64(std::string_view sql) {
-    auto q = prepare(sql);
-    if (!q.step()) fail("no row from \"" + std::string(sql) + "\"");
-    return q.int64(0);
-  }
-
   template <typename Body>
   void transaction(Body&& body) {
     if (depth == 0) {
-      // IMMEDIATE takes the write lock up front, so a transaction never fails half-way with
-      // SQLITE_BUSY when another connection (a backup, the shell) holds a read lock.
+      // IMMEDIATE takes the write lock up front: a deferred transaction that reads and then
+      // writes fails half-way with SQLITE_BUSY (which no busy timeout retries) if another
+      // connection, such as the sqlite3 shell, wrote in between. Here the wait happens at BEGIN.
       exec("BEGIN IMMEDIATE");
       ++depth;
       try {
@@ -857,6 +852,9 @@ void sqlite_store::backup(const std::string& path) {
   if (impl_->depth > 0) throw store_error("backup to " + path + " requested inside a transaction");
   const fs::path target(path);
   std::error_code ec;
+  if (fs::equivalent(target, impl_->path, ec)) {
+    throw store_error("backup of " + impl_->path + " onto itself refused");
+  }
   if (!target.parent_path().empty()) fs::create_directories(target.parent_path(), ec);
   if (ec) throw store_error("backup to " + path + ": cannot create its directory: " + ec.message());
   // Written beside the target and renamed over it, so `path` is always either the previous

@@ -657,8 +657,14 @@ TEST_F(store_test, a_backup_taken_while_open_is_a_valid_copy) {
   }
 }
 
-TEST_F(store_test, a_backup_inside_a_transaction_is_refused) {
+TEST_F(store_test, a_backup_inside_a_transaction_or_onto_the_store_itself_is_refused) {
+  db->create_incident(sample_incident("A"), "U0REPORTER", t0, {});
   EXPECT_THROW(db->transaction([&] { db->backup(dir.file("b.db")); }), store_error);
+  EXPECT_THROW(db->backup(path), store_error);
+  EXPECT_THROW(db->backup(dir.file("data/../data/flare.db")), store_error);
+  EXPECT_TRUE(db->integrity_ok());
+  reopen();
+  EXPECT_EQ(count_incidents(), 1u);
 }
 
 // ---- durability cost --------------------------------------------------------------------------
