@@ -1,0 +1,86 @@
+// Checks a message against the Block Kit rules every flare message must keep (slack-protocol
+// §5.5), and small helpers to look into the JSON. Used by every messages test.
+#pragma once
+
+#include <set>
+#include <string>
+#include <string_view>
+
+#include <gtest/gtest.h>
+
+#include "messages/slack_message.hpp"
+#include "policy/business_calendar.hpp"
+#include "policy/disclosure.hpp"
+#include "policy/rfc3339.hpp"
+
+namespace flare::messages::testing {
+
+inline std::size_t code_points(std::string_view s) {
+  std::size_t n = 0;
+  for (char c : s) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  return n;
+}
+
+inline std::string text_of(const nlohmann::json& text_object) {
+  return text_object.is_object() ? text_object.value("text", "") : std::string{};
+}
+
+inline void expect_valid(const slack_message& m) {
+  static const std::set<std::string> types{"header", "section", "context", "divider", "actions"};
+  EXPECT_FALSE(m.text.empty()) << "fallback text missing";
+  EXPECT_LE(code_points(m.text), 4000u);
+  ASSERT_TRUE(m.blocks.is_array());
+  EXPECT_GE(m.blocks.size(), 1u);
+  EXPECT_LE(m.blocks.size(), 50u);
+  std::set<std::string> ids;
+  for (const auto& b : m.blocks) {
+    const std::string type = b.value("type", "");
+    EXPECT_TRUE(types.count(type)) << "unknown block type " << type;
+    const std::string id = b.value("block_id", "");
+    EXPECT_FALSE(id.empty());
+    EXPECT_LE(id.size(), 255u);
+    EXPECT_TRUE(ids.insert(id).second) << "duplicate block_id " << id;
+    if (type == "header") {
+      EXPECT_EQ(b["text"]["type"], "plain_text");
+      EXPECT_LE(code_points(text_of(b["text"])), 150u);
+    }
+    if (type == "section") {
+      EXPECT_TRUE(b.contains("text") || b.contains("fields"));
+      if (b.contains("text")) {
+        EXPECT_GE(code_points(text_of(b["text"])), 1u);
+        EXPECT_LE(code_points(text_of(b["text"])), 3000u);
+      }
+      if (b.contains("fields")) {
+        EXPECT_LE(b["fields"].size(), 10u);
+        for (const auto& f : b["fields"]) EXPECT_LE(code_points(text_of(f)), 2000u);
+      }
+    }
+    if (type == "context") EXPECT_LE(b["elements"].size(), 10u);
+  }
+}
+
+// Everything a reader can see: fallback text plus every text in every block.
+inline std::string all_text(const slack_message& m) {
+  std::string out = m.text + "\n";
+  for (const auto& b : m.blocks) {
+    if (b.contains("text")) out += text_of(b["text"]) + "\n";
+    for (const char* list : {"fields", "elements"})
+      if (b.contains(list))
+        for (const auto& t : b[list]) out += text_of(t) + "\n";
+  }
+  return out;
+}
+
+inline bool contains(std::string_view haystack, std::string_view needle) {
+  return haystack.find(needle) != std::string_view::npos;
+}
+
+inline std::chrono::sys_seconds at(std::string_view rfc3339) {
+  return *policy::parse_rfc3339(rfc3339);
+}
+
+inline policy::decision decide(const policy::facts& f) {
+  return policy::decide(f, policy::tables{}, policy::business_calendar{});
+}
+
+}  // namespace flare::messages::testing
