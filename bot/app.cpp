@@ -1,1 +1,239 @@
-// Placeholder: being written.
+#include "bot/app.hpp"
+
+#include "bot/clock.hpp"
+#include "bot/console_adapter.hpp"
+#include "bot/dispatcher.hpp"
+#include "bot/outbox.hpp"
+#include "bot/redact.hpp"
+#include "bot/socket_mode_client.hpp"
+#include "bot/sqlite_store.hpp"
+#include "bot/web_api_client.hpp"
+#include "commands/incident_commands.hpp"
+#include "policy/business_calendar.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <iostream>
+
+namespace flare {
+namespace asio = boost::asio;
+
+namespace {
+
+// Redelivered events are recognised across restarts because the store remembers them.
+class store_event_log final : public event_log {
+ public:
+  store_event_log(store::store& s, const clock& c) : store_(s), clock_(c) {}
+  bool first_time(const std::string& event_id) override {
+    return store_.mark_event_processed(event_id, clock_.now());
+  }
+
+ private:
+  store::store& store_;
+  const clock& clock_;
+};
+
+// The console stands in for a workspace: channel names, and the console user in both groups so
+// every command can be tried.
+constexpr const char* console_responders_group = "S0RESPONDERS";
+constexpr const char* console_security_group = "S0SECURITY";
+
+struct runtime {
+  runtime(const config& c, asio::io_context& io, store::store& s, slack::slack_api& api)
+      : cfg(c),
+        ioc(io),
+        store(s),
+        slack(api),
+        calendar(c.policy_tables.calendar),
+        events(s, wall_clock),
+        dispatch(io.get_executor(), api, events),
+        outbox(io.get_executor(), s, api, wall_clock) {}
+
+  const config& cfg;
+  asio::io_context& ioc;
+  store::store& store;
+  slack::slack_api& slack;
+  system_clock wall_clock;
+  policy::business_calendar calendar;
+  store_event_log events;
+  dispatcher dispatch;
+  outbox_sender outbox;
+  std::unique_ptr<commands::incident_commands> incident_commands;
+
+  void register_handlers(const commands::command_settings& settings) {
+    commands::command_context ctx{store,    slack, wall_clock, cfg.policy_tables, calendar, settings,
+                                  [this] { outbox.wake(); }, {}};
+    incident_commands = std::make_unique<commands::incident_commands>(std::move(ctx));
+    dispatch.on_command(settings.command_name, [this](slash_command cmd) {
+      return incident_commands->handle(std::move(cmd));
+    });
+  }
+
+  // In-flight handlers finish, then the outbox gets a bounded chance to send what they decided;
+  // whatever is left stays in the store and is sent after the next start.
+  asio::awaitable<void> drain() {
+    const auto limit = std::chrono::seconds(cfg.shutdown_drain_seconds);
+    if (!co_await dispatch.drain(limit))
+      spdlog::warn("shutdown: {} handler(s) still running after {}s", dispatch.in_flight(), limit.count());
+    outbox.stop();
+    asio::steady_timer deadline(ioc, limit);
+    co_await outbox.drain_once();
+    const auto left = outbox.pending();
+    if (left > 0) spdlog::warn("shutdown: {} Slack post(s) still pending; they will be sent after restart", left);
+  }
+};
+
+asio::awaitable<int> run_console(runtime& rt) {
+  auto* slack = dynamic_cast<console_slack*>(&rt.slack);
+  console_adapter adapter(rt.dispatch, *slack, std::cout,
+                          console_options{rt.cfg.console_user, rt.cfg.console_channel});
+  asio::co_spawn(rt.ioc, rt.outbox.run(), asio::detached);
+  std::cout << "flare console: you are " << rt.cfg.console_user
+            << " in #incidents. Type /incident help, a report, or !help. Ctrl-D quits.\n"
+            << std::flush;
+
+  asio::signal_set signals(rt.ioc, SIGINT, SIGTERM);
+  bool interrupted = false;
+  signals.async_wait([&](const boost::system::error_code& ec, int) {
+    if (!ec) {
+      interrupted = true;
+      rt.ioc.stop();  // stdin reads can't be cancelled portably; the store is already consistent
+    }
+  });
+  co_await adapter.run_stdin(rt.ioc.get_executor());
+  signals.cancel();
+  co_await rt.drain();
+  if (!interrupted) spdlog::info("console closed");
+  co_return exit_ok;
+}
+
+asio::awaitable<int> run_slack(runtime& rt, slack::web_api_client& web) {
+  auto identity = co_await web.auth_test();
+  if (!identity) {
+    const auto& e = identity.error();
+    spdlog::critical("Slack rejected the bot token (auth.test: {}{}). Check SLACK_BOT_TOKEN.", e.code,
+                     e.detail.empty() ? "" : ", " + e.detail);
+    co_return e.transport ? exit_failure : exit_slack_refused;
+  }
+  spdlog::info("connected to Slack team {} as bot user {}", identity->team_id, identity->user_id);
+
+  slack::socket_mode_options socket_options;
+  socket_options.extra_ca_file = rt.cfg.ca_file;
+  const std::string app_token = rt.cfg.app_token;
+  slack::socket_mode_client socket(
+      rt.ioc.get_executor(), socket_options,
+      [&web, app_token]() { return web.apps_connections_open(app_token); },
+      [&rt](slack::envelope env, slack::ack_fn ack) { rt.dispatch.dispatch(std::move(env), std::move(ack)); });
+
+  asio::co_spawn(rt.ioc, rt.outbox.run(), asio::detached);
+
+  asio::signal_set signals(rt.ioc, SIGINT, SIGTERM);
+  bool stopping = false;
+  signals.async_wait([&](const boost::system::error_code& ec, int signal) {
+    if (ec) return;
+    stopping = true;
+    spdlog::info("received signal {}; finishing in-flight work", signal);
+    asio::co_spawn(
+        rt.ioc,
+        [&]() -> asio::awaitable<void> {
+          // Handlers still running may need the socket for their acks: drain first, then close.
+          co_await rt.dispatch.drain(std::chrono::seconds(rt.cfg.shutdown_drain_seconds));
+          socket.stop();
+        },
+        asio::detached);
+  });
+
+  auto fatal = co_await socket.run();
+  signals.cancel();
+  co_await rt.drain();
+  web.cancel();
+  if (fatal && !stopping) {
+    spdlog::critical("Slack closed the Socket Mode link for good: {} ({}). {}", fatal->code, fatal->detail,
+                     fatal->code == "link_disabled" ? "Socket Mode was switched off in the app settings."
+                                                    : "Check SLACK_APP_TOKEN (xapp-..., connections:write).");
+    co_return exit_slack_refused;
+  }
+  spdlog::info("stopped cleanly");
+  co_return exit_ok;
+}
+
+}  // namespace
+
+int run_bot(const config& cfg, run_mode mode) {
+  const bool console = mode == run_mode::console || (mode == run_mode::automatic && !cfg.has_slack_tokens());
+  if (!console) {
+    if (auto problems = slack_mode_problems(cfg); !problems.empty()) {
+      std::cerr << config_error(cfg.source, problems).what() << "\n";
+      return exit_bad_config;
+    }
+  }
+
+  auto store = store::sqlite_store::open(cfg.store_path);
+  spdlog::info("store {} (schema version {})", cfg.store_path, store->schema_version());
+
+  asio::io_context ioc(1);
+  std::unique_ptr<slack::slack_api> slack;
+  slack::web_api_client* web = nullptr;
+  commands::command_settings settings;
+  settings.command_name = cfg.command;
+  if (console) {
+    auto printer = std::make_unique<console_slack>(std::cout);
+    printer->name_channel(cfg.console_channel, "incidents");
+    printer->name_channel(cfg.console_security_channel, "security-private");
+    printer->add_usergroup_member(console_responders_group, cfg.console_user);
+    printer->add_usergroup_member(console_security_group, cfg.console_user);
+    settings.incidents_channel = cfg.console_channel;
+    settings.security_channel = cfg.console_security_channel;
+    settings.responders_group = console_responders_group;
+    settings.security_team_group = console_security_group;
+    slack = std::move(printer);
+  } else {
+    slack::web_api_options options;
+    options.api_url = cfg.api_url;
+    options.bot_token = cfg.bot_token;
+    options.extra_ca_file = cfg.ca_file;
+    options.request_timeout = std::chrono::seconds(cfg.request_timeout_seconds);
+    options.channel_posts_per_second = cfg.posts_per_second;
+    options.channel_burst = cfg.post_burst;
+    auto client = std::make_unique<slack::web_api_client>(ioc.get_executor(), options);
+    web = client.get();
+    slack = std::move(client);
+    settings.incidents_channel = cfg.incidents_channel;
+    settings.security_channel = cfg.security_channel;
+    settings.responders_group = cfg.responders_group;
+    settings.security_team_group = cfg.security_team_group;
+  }
+
+  runtime rt(cfg, ioc, *store, *slack);
+  rt.register_handlers(settings);
+
+  int result = exit_failure;
+  asio::co_spawn(
+      ioc,
+      [&]() -> asio::awaitable<void> {
+        result = console ? co_await run_console(rt) : co_await run_slack(rt, *web);
+        ioc.stop();
+      },
+      [&](std::exception_ptr error) {
+        if (!error) return;
+        try {
+          std::rethrow_exception(error);
+        } catch (const std::exception& e) {
+          spdlog::critical("flare stopped on an unexpected error: {}", e.what());
+        }
+        result = exit_failure;
+        ioc.stop();
+      });
+  ioc.run();
+  return result;
+}
+
+}  // namespace flare

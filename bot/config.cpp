@@ -1,1 +1,534 @@
-// Placeholder: being written.
+#include "bot/config.hpp"
+
+#include <date/date.h>
+#include <date/tz.h>
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+#include <functional>
+#include <set>
+#include <sstream>
+
+extern char** environ;
+
+namespace flare {
+namespace {
+
+std::string lowercase(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+std::string trim(const std::string& s) {
+  const auto first = s.find_first_not_of(" \t");
+  if (first == std::string::npos) return "";
+  return s.substr(first, s.find_last_not_of(" \t") - first + 1);
+}
+
+// "FLARE_" + the key's path in upper case with dots as underscores: slack.api_url ->
+// FLARE_SLACK_API_URL.
+std::string env_name_for(const std::string& key) {
+  std::string name = "FLARE_";
+  for (char c : key) name.push_back(c == '.' ? '_' : static_cast<char>(std::toupper(c)));
+  return name;
+}
+
+enum class kind { string, integer, number, boolean, string_list, hours, hours_list };
+
+// "24h" -> 24; nullopt for anything that is not a whole, positive number of hours.
+std::optional<int> parse_hours(const std::string& text) {
+  auto interval = policy::parse_interval(lowercase(trim(text)));
+  if (!interval || interval->unit != policy::interval_unit::hours) return std::nullopt;
+  return interval->count;
+}
+
+// "48h", "7 business days", "7bd" or "none" (no scheduled notifications).
+std::optional<std::optional<policy::notification_interval>> parse_table_interval(const std::string& raw) {
+  std::string text = lowercase(trim(raw));
+  if (text == "none") return std::optional<policy::notification_interval>{};
+  if (text.size() > 2 && text.ends_with("bd") && std::isdigit(static_cast<unsigned char>(text[text.size() - 3])))
+    text = text.substr(0, text.size() - 2) + " business days";
+  auto interval = policy::parse_interval(text);
+  if (!interval) return std::nullopt;
+  return std::optional<policy::notification_interval>{*interval};
+}
+
+// One scalar key: where it lives in the file, how to store it, how to check it.
+struct key_spec {
+  std::string key;
+  kind type;
+  std::function<void(config&, const std::string&)> set_string;
+  std::function<void(config&, long long)> set_integer;
+  std::function<void(config&, double)> set_number;
+  std::function<void(config&, const std::vector<std::string>&)> set_list;
+  std::function<std::optional<std::string>(const config&)> check;  // returns a reason when bad
+};
+
+bool valid_level(const std::string& level) {
+  static const std::set<std::string> levels = {"trace", "debug", "info", "warn", "error",
+                                               "critical", "off"};
+  return levels.contains(level);
+}
+
+std::optional<std::string> check_channel_id(const std::string& id) {
+  if (id.empty()) return std::nullopt;
+  if (id.size() < 2 || (id[0] != 'C' && id[0] != 'G' && id[0] != 'D'))
+    return "must be a Slack channel id such as C0123456789 (not a #name)";
+  return std::nullopt;
+}
+
+std::optional<std::string> check_prefixed_id(const std::string& id, char prefix, const char* what) {
+  if (id.empty()) return std::nullopt;
+  if (id.size() < 2 || id[0] != prefix)
+    return std::string("must be a Slack ") + what + " id starting with " + prefix;
+  return std::nullopt;
+}
+
+std::vector<key_spec> scalar_keys() {
+  using s = std::string;
+  auto str = [](s key, s config::*field, std::function<std::optional<s>(const s&)> check = {}) {
+    key_spec spec{key, kind::string, {}, {}, {}, {}, {}};
+    spec.set_string = [field](config& c, const s& v) { c.*field = v; };
+    if (check) spec.check = [field, check](const config& c) { return check(c.*field); };
+    return spec;
+  };
+  auto integer = [](s key, int config::*field, long long lo, long long hi) {
+    key_spec spec{key, kind::integer, {}, {}, {}, {}, {}};
+    spec.set_integer = [field, lo, hi](config& c, long long v) {
+      c.*field = static_cast<int>(std::clamp(v, lo - 1, hi + 1));
+    };
+    spec.check = [field, lo, hi](const config& c) -> std::optional<s> {
+      if (c.*field < lo || c.*field > hi)
+        return "must be between " + std::to_string(lo) + " and " + std::to_string(hi);
+      return std::nullopt;
+    };
+    return spec;
+  };
+  std::vector<key_spec> keys;
+  keys.push_back(str("log.level", &config::log_level, [](const s& v) -> std::optional<s> {
+    if (!valid_level(v)) return "must be one of trace, debug, info, warn, error, critical, off";
+    return std::nullopt;
+  }));
+  keys.push_back(str("slack.api_url", &config::api_url, [](const s& v) -> std::optional<s> {
+    if (v.rfind("https://", 0) != 0) return "must be an https:// URL";
+    if (v.back() != '/') return "must end with '/' (the method name is appended)";
+    return std::nullopt;
+  }));
+  keys.push_back(str("slack.ca_file", &config::ca_file, [](const s& v) -> std::optional<s> {
+    if (v.empty()) return std::nullopt;
+    if (std::FILE* f = std::fopen(v.c_str(), "r")) {
+      std::fclose(f);
+      return std::nullopt;
+    }
+    return "cannot read the file " + v;
+  }));
+  keys.push_back(str("slack.incidents_channel", &config::incidents_channel, check_channel_id));
+  keys.push_back(str("slack.security_channel", &config::security_channel, check_channel_id));
+  keys.push_back(str("slack.security_team_group", &config::security_team_group,
+                     [](const s& v) { return check_prefixed_id(v, 'S', "user group"); }));
+  keys.push_back(str("slack.responders_group", &config::responders_group,
+                     [](const s& v) { return check_prefixed_id(v, 'S', "user group"); }));
+  keys.push_back(str("slack.head_of_finance_ops", &config::head_of_finance_ops,
+                     [](const s& v) -> std::optional<s> {
+                       if (v.empty() || v[0] == 'U' || v[0] == 'W') return std::nullopt;
+                       return "must be a Slack user id starting with U or W";
+                     }));
+  keys.push_back(str("slack.command", &config::command, [](const s& v) -> std::optional<s> {
+    if (v.size() < 2 || v[0] != '/' || v.size() > 32) return "must start with '/' (at most 32 characters)";
+    return std::nullopt;
+  }));
+  keys.push_back(integer("slack.request_timeout_seconds", &config::request_timeout_seconds, 1, 120));
+  {
+    key_spec spec{"slack.posts_per_second", kind::number, {}, {}, {}, {}, {}};
+    spec.set_number = [](config& c, double v) { c.posts_per_second = v; };
+    spec.check = [](const config& c) -> std::optional<s> {
+      if (!(c.posts_per_second > 0.0 && c.posts_per_second <= 20.0)) return "must be > 0 and <= 20";
+      return std::nullopt;
+    };
+    keys.push_back(spec);
+  }
+  keys.push_back(integer("slack.post_burst", &config::post_burst, 1, 50));
+  keys.push_back(str("console.user", &config::console_user));
+  keys.push_back(str("console.channel", &config::console_channel));
+  keys.push_back(str("console.security_channel", &config::console_security_channel));
+  keys.push_back(str("store.path", &config::store_path, [](const s& v) -> std::optional<s> {
+    if (v.empty()) return "must not be empty";
+    return std::nullopt;
+  }));
+  {
+    key_spec spec{"policy.timezone", kind::string, {}, {}, {}, {}, {}};
+    spec.set_string = [](config& c, const s& v) { c.policy_tables.calendar.zone = v; };
+    spec.check = [](const config& c) -> std::optional<s> {
+      try {
+        (void)date::locate_zone(c.policy_tables.calendar.zone);
+        return std::nullopt;
+      } catch (const std::exception&) {
+        return "unknown IANA time zone '" + c.policy_tables.calendar.zone + "'";
+      }
+    };
+    keys.push_back(spec);
+  }
+  {
+    key_spec spec{"policy.holidays", kind::string_list, {}, {}, {}, {}, {}};
+    spec.set_list = [](config& c, const std::vector<s>& v) { c.policy_tables.calendar.holidays = v; };
+    spec.check = [](const config& c) -> std::optional<s> {
+      for (const auto& day : c.policy_tables.calendar.holidays) {
+        std::istringstream in(day);
+        date::year_month_day ymd{};
+        in >> date::parse("%F", ymd);
+        if (in.fail() || !ymd.ok() || day.size() != 10)
+          return "'" + day + "' is not a date in the form YYYY-MM-DD";
+      }
+      return std::nullopt;
+    };
+    keys.push_back(spec);
+  }
+  {
+    key_spec spec{"reminders.before", kind::hours_list, {}, {}, {}, {}, {}};
+    spec.set_list = [](config& c, const std::vector<s>& v) {
+      c.reminder_hours_before.clear();
+      for (const auto& text : v) c.reminder_hours_before.push_back(parse_hours(text).value_or(-1));
+    };
+    spec.check = [](const config& c) -> std::optional<s> {
+      for (int hours : c.reminder_hours_before)
+        if (hours < 1) return "each entry must be a whole number of hours such as \"24h\"";
+      return std::nullopt;
+    };
+    keys.push_back(spec);
+  }
+  {
+    key_spec spec{"reminders.overdue_every", kind::hours, {}, {}, {}, {}, {}};
+    spec.set_string = [](config& c, const s& v) { c.overdue_every_hours = parse_hours(v).value_or(-1); };
+    spec.check = [](const config& c) -> std::optional<s> {
+      if (c.overdue_every_hours < 1) return "must be a whole number of hours such as \"4h\"";
+      return std::nullopt;
+    };
+    keys.push_back(spec);
+  }
+  keys.push_back(str("health.address", &config::health_address));
+  keys.push_back(integer("health.port", &config::health_port, 0, 65535));
+  keys.push_back(integer("shutdown.drain_seconds", &config::shutdown_drain_seconds, 0, 300));
+  return keys;
+}
+
+std::string toml_type_name(const toml::node& node) {
+  switch (node.type()) {
+    case toml::node_type::string: return "a string";
+    case toml::node_type::integer: return "an integer";
+    case toml::node_type::floating_point: return "a number";
+    case toml::node_type::boolean: return "a boolean";
+    case toml::node_type::array: return "an array";
+    case toml::node_type::table: return "a table";
+    default: return "a date/time";
+  }
+}
+
+class loader {
+ public:
+  loader(config& cfg, std::vector<config_problem>& problems) : cfg_(cfg), problems_(problems) {}
+
+  void from_toml(const toml::table& root) {
+    const auto keys = scalar_keys();
+    std::set<std::string> known;
+    for (const auto& spec : keys) known.insert(spec.key);
+    walk(root, "", known, keys);
+  }
+
+  void from_env(const std::map<std::string, std::string>& env) {
+    auto get = [&](const std::string& name) -> const std::string* {
+      auto it = env.find(name);
+      return it == env.end() ? nullptr : &it->second;
+    };
+    if (auto v = get("SLACK_APP_TOKEN")) cfg_.app_token = trim(*v);
+    if (auto v = get("SLACK_BOT_TOKEN")) cfg_.bot_token = trim(*v);
+    for (const auto& spec : scalar_keys()) {
+      const std::string* value = get(env_name_for(spec.key));
+      // The two names the Slack SDKs use win over the FLARE_ ones.
+      if (spec.key == "slack.api_url" && get("SLACK_API_URL")) value = get("SLACK_API_URL");
+      if (spec.key == "slack.ca_file" && get("SLACK_CA_FILE")) value = get("SLACK_CA_FILE");
+      if (value) set_from_text(spec, *value, env_name_for(spec.key));
+    }
+  }
+
+ private:
+  void walk(const toml::table& table, const std::string& prefix, const std::set<std::string>& known,
+            const std::vector<key_spec>& keys) {
+    for (auto&& [k, node] : table) {
+      const std::string key = prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
+      if (key == "slack.app_token" || key == "slack.bot_token" || key == "slack.signing_secret") {
+        problem(key, "secrets are read only from the environment (SLACK_APP_TOKEN, SLACK_BOT_TOKEN); remove it from the file");
+        continue;
+      }
+      if (key == "policy.severity") {
+        severity_tables(node);
+        continue;
+      }
+      if (key == "intake.signals" || key == "intake.sensitive") {
+        phrase_tables(key, node);
+        continue;
+      }
+      if (auto it = std::find_if(keys.begin(), keys.end(), [&](const key_spec& s) { return s.key == key; });
+          it != keys.end()) {
+        set_from_toml(*it, node);
+        continue;
+      }
+      if (node.is_table() && is_section(key, known)) {
+        walk(*node.as_table(), key, known, keys);
+        continue;
+      }
+      problem(key, "unknown key (see README.md, Configuration)");
+    }
+  }
+
+  static bool is_section(const std::string& key, const std::set<std::string>& known) {
+    if (key == "intake") return true;
+    const std::string dotted = key + ".";
+    return std::any_of(known.begin(), known.end(),
+                       [&](const std::string& k) { return k.rfind(dotted, 0) == 0; });
+  }
+
+  void set_from_toml(const key_spec& spec, const toml::node& node) {
+    switch (spec.type) {
+      case kind::string:
+      case kind::hours:
+        if (auto v = node.value_exact<std::string>()) return spec.set_string(cfg_, *v);
+        return problem(spec.key, "must be a string, not " + toml_type_name(node));
+      case kind::integer:
+        if (auto v = node.value_exact<int64_t>()) return spec.set_integer(cfg_, *v);
+        return problem(spec.key, "must be an integer, not " + toml_type_name(node));
+      case kind::number:
+        if (auto v = node.value<double>()) return spec.set_number(cfg_, *v);
+        return problem(spec.key, "must be a number, not " + toml_type_name(node));
+      case kind::boolean:
+        return problem(spec.key, "unsupported");
+      case kind::string_list:
+      case kind::hours_list: {
+        auto list = string_list(spec.key, node);
+        if (list) spec.set_list(cfg_, *list);
+        return;
+      }
+    }
+  }
+
+  void set_from_text(const key_spec& spec, const std::string& text, const std::string& env_name) {
+    const std::string where = spec.key + " (from " + env_name + ")";
+    try {
+      switch (spec.type) {
+        case kind::string:
+        case kind::hours:
+          return spec.set_string(cfg_, text);
+        case kind::integer: {
+          std::size_t used = 0;
+          long long v = std::stoll(text, &used);
+          if (used != text.size()) throw std::invalid_argument("trailing");
+          return spec.set_integer(cfg_, v);
+        }
+        case kind::number: {
+          std::size_t used = 0;
+          double v = std::stod(text, &used);
+          if (used != text.size()) throw std::invalid_argument("trailing");
+          return spec.set_number(cfg_, v);
+        }
+        case kind::boolean:
+          return;
+        case kind::string_list:
+        case kind::hours_list: {
+          std::vector<std::string> items;
+          std::stringstream in(text);
+          for (std::string item; std::getline(in, item, ',');)
+            if (!trim(item).empty()) items.push_back(trim(item));
+          return spec.set_list(cfg_, items);
+        }
+      }
+    } catch (const std::exception&) {
+      problem(where, "'" + text + "' is not a valid number");
+    }
+  }
+
+  std::optional<std::vector<std::string>> string_list(const std::string& key, const toml::node& node) {
+    const auto* array = node.as_array();
+    if (!array) {
+      problem(key, "must be an array of strings, not " + toml_type_name(node));
+      return std::nullopt;
+    }
+    std::vector<std::string> out;
+    for (const auto& item : *array) {
+      auto v = item.value_exact<std::string>();
+      if (!v) {
+        problem(key, "every entry must be a string");
+        return std::nullopt;
+      }
+      out.push_back(*v);
+    }
+    return out;
+  }
+
+  void severity_tables(const toml::node& node) {
+    const auto* table = node.as_table();
+    if (!table) return problem("policy.severity", "must be a table of severities");
+    for (auto&& [name_key, entry] : *table) {
+      const std::string name(name_key.str());
+      const std::string key = "policy.severity." + name;
+      const auto level = policy::parse_severity(name);
+      if (!level) {
+        problem(key, "unknown severity (expected critical, high, medium or low)");
+        continue;
+      }
+      const auto* fields = entry.as_table();
+      if (!fields) {
+        problem(key, "must be a table with 'initial' and 'update'");
+        continue;
+      }
+      policy::severity_timing& timing = cfg_.policy_tables.timing(*level);
+      for (auto&& [field_key, value] : *fields) {
+        const std::string field(field_key.str());
+        const std::string field_path = key + "." + field;
+        if (field != "initial" && field != "update") {
+          problem(field_path, "unknown key (expected 'initial' or 'update')");
+          continue;
+        }
+        auto text = value.value_exact<std::string>();
+        auto parsed = text ? parse_table_interval(*text) : std::nullopt;
+        if (!parsed) {
+          problem(field_path, "must be like \"48h\", \"7 business days\" or \"none\"");
+          continue;
+        }
+        (field == "initial" ? timing.initial : timing.update) = *parsed;
+      }
+      if (!timing.initial && timing.update)
+        problem(key, "an update interval needs an initial notification deadline");
+      if (timing.initial && !timing.update)
+        problem(key + ".update", "must be set when 'initial' is (the process requires periodic updates)");
+    }
+  }
+
+  void phrase_tables(const std::string& key, const toml::node& node) {
+    const auto* table = node.as_table();
+    if (!table) return problem(key, "must be a table of name = [phrases]");
+    auto& target = key == "intake.signals" ? cfg_.signals : cfg_.sensitive_categories;
+    for (auto&& [name_key, value] : *table) {
+      const std::string path = key + "." + std::string(name_key.str());
+      auto list = string_list(path, value);
+      if (!list) continue;
+      for (auto& phrase : *list) phrase = lowercase(trim(phrase));
+      if (std::any_of(list->begin(), list->end(), [](const std::string& p) { return p.empty(); })) {
+        problem(path, "phrases must not be empty");
+        continue;
+      }
+      target[std::string(name_key.str())] = *list;
+    }
+  }
+
+  void problem(const std::string& key, std::string reason) { problems_.push_back({key, std::move(reason)}); }
+
+  config& cfg_;
+  std::vector<config_problem>& problems_;
+};
+
+std::string join_problems(const std::string& source, const std::vector<config_problem>& problems) {
+  std::string text = "invalid configuration (" + source + "):";
+  for (const auto& p : problems) text += "\n  " + p.key + ": " + p.reason;
+  return text;
+}
+
+}  // namespace
+
+std::vector<std::string> config::secrets() const {
+  std::vector<std::string> out;
+  if (!app_token.empty()) out.push_back(app_token);
+  if (!bot_token.empty()) out.push_back(bot_token);
+  return out;
+}
+
+config_error::config_error(std::string source, std::vector<config_problem> problems)
+    : std::runtime_error(join_problems(source, problems)), problems_(std::move(problems)) {}
+
+config default_config() {
+  config cfg;
+  // Response policy, "Incident Detection": the suspicious activities employees watch for, and
+  // what the Security Team checks for.
+  cfg.signals = {
+      {"antivirus warning", {"antivirus", "anti-virus", "virus warning", "virus alert", "malware warning", "malware alert", "malware detected", "virus detected"}},
+      {"unexpected reboot", {"unexpected reboot", "unexpectedly rebooted", "rebooted unexpectedly", "restarted unexpectedly", "unexpected restart", "rebooted by itself", "restarted by itself"}},
+      {"sudden performance degradation", {"performance degradation", "degraded performance", "suddenly slow", "sudden slowdown", "very slow", "extremely slow"}},
+      {"unrequested password reset", {"password reset", "password-reset", "reset my password", "reset password"}},
+      {"website modification or defacement", {"defaced", "defacement", "website modified", "website was modified", "site was modified", "website changed"}},
+      {"new open network port", {"open port", "new port", "port open", "ports open", "open ports", "listening port"}},
+      {"repeated login failures or lockouts", {"failed login", "failed logins", "login failures", "login failure", "failed sign-in", "locked out", "lockout", "account locked"}},
+      {"denial of service", {"denial of service", "ddos", "dos attack", "flooded with requests", "flooded with traffic"}},
+      {"phishing", {"phishing", "phish", "phishy", "suspicious email", "suspicious link"}},
+      {"lost or stolen device", {"lost laptop", "lost my laptop", "lost phone", "lost my phone", "lost device", "lost my device", "stolen laptop", "stolen phone", "stolen device", "laptop was stolen", "phone was stolen", "laptop stolen", "phone stolen"}},
+  };
+  // Response policy, "Incident Detection": the categories reported to the Security Team or the
+  // Head of Finance & Operations rather than in #incidents.
+  cfg.sensitive_categories = {
+      {"threat", {"threat", "threats", "threatened", "threatening"}},
+      {"harassment", {"harassment", "harassed", "harassing", "bullying", "bullied"}},
+      {"account abuse", {"abuse of my account", "account abuse", "abusing my account", "someone used my account", "someone is using my account", "misused my account"}},
+      {"physical injury", {"injury", "injured", "physically hurt"}},
+      {"theft", {"theft", "stolen", "stole"}},
+      {"forgery or misrepresentation", {"forgery", "forged", "misrepresentation", "misrepresented", "impersonation", "impersonating"}},
+      {"sensitive", {"sensitive"}},
+  };
+  return cfg;
+}
+
+config load_config(const std::string& path, const std::map<std::string, std::string>& env) {
+  config cfg = default_config();
+  std::vector<config_problem> problems;
+  loader load(cfg, problems);
+  if (!path.empty()) {
+    cfg.source = path;
+    try {
+      const toml::table root = toml::parse_file(path);
+      load.from_toml(root);
+    } catch (const toml::parse_error& e) {
+      const auto& where = e.source().begin;
+      problems.push_back({"(file)", std::string(e.description()) + " at line " +
+                                        std::to_string(where.line) + ", column " +
+                                        std::to_string(where.column)});
+      throw config_error(cfg.source, problems);
+    }
+  }
+  load.from_env(env);
+  for (const auto& spec : scalar_keys())
+    if (spec.check)
+      if (auto reason = spec.check(cfg)) problems.push_back({spec.key, *reason});
+  if (!problems.empty()) throw config_error(cfg.source, problems);
+  return cfg;
+}
+
+std::map<std::string, std::string> read_environment() {
+  std::map<std::string, std::string> env;
+  for (char** e = environ; e && *e; ++e) {
+    std::string entry(*e);
+    auto eq = entry.find('=');
+    if (eq == std::string::npos) continue;
+    std::string name = entry.substr(0, eq);
+    if (name.rfind("SLACK_", 0) == 0 || name.rfind("FLARE_", 0) == 0) env[name] = entry.substr(eq + 1);
+  }
+  return env;
+}
+
+std::vector<config_problem> slack_mode_problems(const config& cfg) {
+  std::vector<config_problem> problems;
+  if (cfg.app_token.empty())
+    problems.push_back({"SLACK_APP_TOKEN", "is not set (an app-level token xapp-... with connections:write)"});
+  else if (cfg.app_token.rfind("xapp-", 0) != 0)
+    problems.push_back({"SLACK_APP_TOKEN", "must be an app-level token starting with xapp-"});
+  if (cfg.bot_token.empty())
+    problems.push_back({"SLACK_BOT_TOKEN", "is not set (a bot token xoxb-...)"});
+  else if (cfg.bot_token.rfind("xoxb-", 0) != 0)
+    problems.push_back({"SLACK_BOT_TOKEN", "must be a bot token starting with xoxb-"});
+  if (cfg.incidents_channel.empty())
+    problems.push_back({"slack.incidents_channel", "must be set to the #incidents channel id when connecting to Slack"});
+  if (cfg.security_channel.empty())
+    problems.push_back({"slack.security_channel", "must be set to the private security channel id when connecting to Slack"});
+  if (cfg.security_team_group.empty())
+    problems.push_back({"slack.security_team_group", "must be set to the Security Team user group id (S...)"});
+  return problems;
+}
+
+}  // namespace flare

@@ -1,1 +1,321 @@
-// Placeholder: being written.
+#include "bot/console_adapter.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <spdlog/spdlog.h>
+
+#include <unistd.h>
+
+#include <iostream>
+#include <sstream>
+
+namespace flare {
+namespace asio = boost::asio;
+using json = nlohmann::json;
+
+namespace {
+
+std::string text_of(const json& object) {
+  if (object.is_object()) return object.value("text", std::string{});
+  if (object.is_string()) return object.get<std::string>();
+  return {};
+}
+
+std::string indent(const std::string& text, const std::string& prefix) {
+  std::string out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) out += prefix + line + "\n";
+  return out;
+}
+
+}  // namespace
+
+std::string render_blocks_as_text(const json& blocks, const std::string& fallback_text) {
+  if (!blocks.is_array() || blocks.empty()) return fallback_text;
+  std::string out;
+  for (const auto& block : blocks) {
+    const std::string type = block.value("type", std::string{});
+    if (type == "header") {
+      out += "== " + text_of(block.value("text", json{})) + " ==\n";
+    } else if (type == "section") {
+      if (block.contains("text")) out += text_of(block["text"]) + "\n";
+      for (const auto& field : block.value("fields", json::array())) out += "  " + text_of(field) + "\n";
+      if (block.contains("accessory") && block["accessory"].value("type", "") == "button") {
+        const auto& b = block["accessory"];
+        out += "  [" + text_of(b.value("text", json{})) + "]  (!click " + b.value("action_id", "") +
+               " " + b.value("value", "") + ")\n";
+      }
+    } else if (type == "context") {
+      std::string line;
+      for (const auto& element : block.value("elements", json::array())) {
+        if (!line.empty()) line += "  ";
+        line += text_of(element);
+      }
+      out += "  " + line + "\n";
+    } else if (type == "divider") {
+      out += "  ----\n";
+    } else if (type == "actions") {
+      for (const auto& element : block.value("elements", json::array()))
+        out += "  [" + text_of(element.value("text", json{})) + "]  (!click " +
+               element.value("action_id", "") + " " + element.value("value", "") + ")\n";
+    } else {
+      out += text_of(block) + "\n";
+    }
+  }
+  return out;
+}
+
+console_slack::console_slack(std::ostream& out, std::string bot_user_id)
+    : out_(out), bot_user_id_(std::move(bot_user_id)) {}
+
+void console_slack::name_channel(const std::string& id, const std::string& name) {
+  channel_names_[id] = name;
+}
+
+void console_slack::add_usergroup_member(const std::string& group, const std::string& user) {
+  usergroups_[group].push_back(user);
+}
+
+std::string console_slack::next_ts() {
+  ++ts_counter_;
+  std::string micros = std::to_string(ts_counter_);
+  micros.insert(0, 6 - std::min<std::size_t>(6, micros.size()), '0');
+  return "1700000000." + micros;
+}
+
+std::string console_slack::channel_label(const std::string& id) const {
+  auto it = channel_names_.find(id);
+  return it == channel_names_.end() ? id : "#" + it->second;
+}
+
+void console_slack::print(const std::string& heading, const slack::message& msg) {
+  out_ << heading << "\n" << indent(render_blocks_as_text(msg.blocks, msg.text), "  ") << std::flush;
+}
+
+asio::awaitable<slack::api_result<slack::auth_identity>> console_slack::auth_test() {
+  co_return slack::auth_identity{"T0CONSOLE", bot_user_id_, "B0FLARE"};
+}
+
+asio::awaitable<slack::api_result<slack::posted_message>> console_slack::post_message(slack::message msg) {
+  if (msg.channel.empty()) co_return slack::api_error{"channel_not_found", "no channel given", false};
+  const std::string ts = next_ts();
+  std::string heading = "[" + channel_label(msg.channel) + "] flare";
+  heading += msg.thread_ts.empty() ? " (ts " + ts + "):" : " in thread " + msg.thread_ts + " (ts " + ts + "):";
+  print(heading, msg);
+  history_.push_back({"post", msg, ts, {}});
+  co_return slack::posted_message{msg.channel, ts};
+}
+
+asio::awaitable<slack::api_result<slack::posted_message>> console_slack::update_message(
+    std::string channel, std::string ts, slack::message msg) {
+  print("[" + channel_label(channel) + "] flare edited " + ts + ":", msg);
+  msg.channel = channel;
+  history_.push_back({"update", msg, ts, {}});
+  co_return slack::posted_message{channel, ts};
+}
+
+asio::awaitable<slack::api_result<std::string>> console_slack::post_ephemeral(std::string user,
+                                                                            slack::message msg) {
+  print("[" + channel_label(msg.channel) + "] flare (only visible to " + user + "):", msg);
+  const std::string ts = next_ts();
+  history_.push_back({"ephemeral", msg, ts, user});
+  co_return ts;
+}
+
+asio::awaitable<slack::api_result<std::string>> console_slack::open_dm(std::string user) {
+  const std::string id = "D" + user;
+  if (!channel_names_.contains(id)) channel_names_[id] = "dm-" + user;
+  co_return id;
+}
+
+asio::awaitable<slack::api_result<slack::conversation_info>> console_slack::conversations_info(
+    std::string channel) {
+  slack::conversation_info info;
+  info.id = channel;
+  info.name = channel_names_.contains(channel) ? channel_names_[channel] : channel;
+  info.is_im = !channel.empty() && channel[0] == 'D';
+  info.is_private = !channel.empty() && (channel[0] == 'G' || channel[0] == 'D');
+  info.is_member = true;
+  co_return info;
+}
+
+asio::awaitable<slack::api_result<slack::user_info>> console_slack::users_info(std::string user) {
+  slack::user_info info;
+  info.id = user;
+  info.name = user;
+  info.real_name = user;
+  info.tz = "UTC";
+  info.is_bot = user == bot_user_id_;
+  co_return info;
+}
+
+asio::awaitable<slack::api_result<std::vector<std::string>>> console_slack::usergroup_members(
+    std::string usergroup) {
+  auto it = usergroups_.find(usergroup);
+  if (it == usergroups_.end()) co_return slack::api_error{"no_such_subteam", usergroup, false};
+  co_return it->second;
+}
+
+asio::awaitable<slack::api_result<slack::view_ref>> console_slack::open_view(std::string trigger_id,
+                                                                            json view) {
+  const std::string id = "V" + std::to_string(++views_);
+  out_ << "[modal " << id << "] " << text_of(view.value("title", json{})) << " (trigger " << trigger_id
+       << "): the console cannot show forms; use the equivalent /incident command.\n"
+       << std::flush;
+  history_.push_back({"view", slack::message{{}, view.dump(), json::array(), {}, {}}, id, {}});
+  co_return slack::view_ref{id, "h" + id};
+}
+
+asio::awaitable<slack::api_result<slack::view_ref>> console_slack::update_view(std::string view_id,
+                                                                              json view, std::string) {
+  history_.push_back({"view", slack::message{{}, view.dump(), json::array(), {}, {}}, view_id, {}});
+  co_return slack::view_ref{view_id, "h" + view_id};
+}
+
+console_adapter::console_adapter(dispatcher& d, console_slack& slack, std::ostream& out,
+                                 console_options options)
+    : dispatcher_(d), slack_(slack), out_(out), options_(std::move(options)) {}
+
+asio::awaitable<bool> console_adapter::handle_line(std::string line) {
+  while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+  const auto start = line.find_first_not_of(' ');
+  if (start == std::string::npos) co_return true;
+  line = line.substr(start);
+
+  auto split_first = [](const std::string& s) {
+    const auto space = s.find(' ');
+    if (space == std::string::npos) return std::pair{s, std::string{}};
+    return std::pair{s.substr(0, space), s.substr(s.find_first_not_of(' ', space) == std::string::npos
+                                                       ? s.size()
+                                                       : s.find_first_not_of(' ', space))};
+  };
+
+  if (line[0] == '!') {
+    auto [verb, rest] = split_first(line);
+    if (verb == "!quit" || verb == "!exit") co_return false;
+    if (verb == "!help") {
+      out_ << "console verbs:\n"
+              "  /incident ...          run the slash command as " << options_.user << "\n"
+              "  any other text         post it in #incidents as a report\n"
+              "  !reply TS text         reply in the thread of message TS\n"
+              "  !dm text               send the bot a direct message\n"
+              "  !click ACTION [VALUE]  press a button the bot printed\n"
+              "  !as USER               act as another user id (e.g. !as U0ALICE)\n"
+              "  !quit                  stop\n" << std::flush;
+      co_return true;
+    }
+    if (verb == "!as") {
+      if (rest.empty()) {
+        out_ << "usage: !as USER_ID\n" << std::flush;
+      } else {
+        options_.user = rest;
+        out_ << "(now acting as " << rest << ")\n" << std::flush;
+      }
+      co_return true;
+    }
+    if (verb == "!click") {
+      auto [action_id, value] = split_first(rest);
+      if (action_id.empty()) {
+        out_ << "usage: !click ACTION_ID [VALUE]\n" << std::flush;
+        co_return true;
+      }
+      block_action action;
+      action.action_id = action_id;
+      action.value = value;
+      action.user_id = options_.user;
+      action.channel_id = options_.channel;
+      action.trigger_id = "console-trigger-" + std::to_string(++triggers_);
+      co_await dispatcher_.run_action(action);
+      co_return true;
+    }
+    if (verb == "!reply" || verb == "!dm") {
+      message_event event;
+      event.event_id = "EvConsole" + std::to_string(++events_);
+      event.type = "message";
+      event.user = options_.user;
+      event.ts = slack_.next_ts();
+      if (verb == "!reply") {
+        auto [thread, text] = split_first(rest);
+        if (thread.empty() || text.empty()) {
+          out_ << "usage: !reply THREAD_TS text\n" << std::flush;
+          co_return true;
+        }
+        event.channel = options_.channel;
+        event.channel_type = "channel";
+        event.thread_ts = thread;
+        event.text = text;
+      } else {
+        if (rest.empty()) {
+          out_ << "usage: !dm text\n" << std::flush;
+          co_return true;
+        }
+        event.channel = (co_await slack_.open_dm(options_.user)).value();
+        event.channel_type = "im";
+        event.text = rest;
+      }
+      co_await dispatcher_.run_message(event);
+      co_return true;
+    }
+    out_ << "unknown console verb " << verb << " (try !help)\n" << std::flush;
+    co_return true;
+  }
+
+  if (line[0] == '/') {
+    auto [command, text] = split_first(line);
+    slash_command cmd;
+    cmd.command = command;
+    cmd.text = text;
+    cmd.user_id = options_.user;
+    cmd.channel_id = options_.channel;
+    cmd.trigger_id = "console-trigger-" + std::to_string(++triggers_);
+    command_reply reply = co_await dispatcher_.run_command(cmd);
+    if (reply.is_object() && (reply.contains("text") || reply.contains("blocks"))) {
+      const bool in_channel = reply.value("response_type", "ephemeral") == "in_channel";
+      const std::string body =
+          render_blocks_as_text(reply.value("blocks", json::array()), reply.value("text", std::string{}));
+      out_ << (in_channel ? "[#incidents] flare:\n" : "flare (only visible to you):\n") << indent(body, "  ")
+           << std::flush;
+    }
+    co_return true;
+  }
+
+  message_event event;
+  event.event_id = "EvConsole" + std::to_string(++events_);
+  event.type = "message";
+  event.channel = options_.channel;
+  event.channel_type = "channel";
+  event.user = options_.user;
+  event.text = line;
+  event.ts = slack_.next_ts();
+  out_ << "(you posted in #incidents, ts " << event.ts << ")\n" << std::flush;
+  co_await dispatcher_.run_message(event);
+  co_return true;
+}
+
+asio::awaitable<void> console_adapter::run_stdin(asio::any_io_executor executor) {
+  asio::posix::stream_descriptor input(executor);
+  boost::system::error_code ec;
+  input.assign(::dup(STDIN_FILENO), ec);
+  if (ec) {
+    // A regular file on stdin cannot be watched by epoll; read it directly (it never blocks long).
+    for (std::string line; std::getline(std::cin, line);)
+      if (!co_await handle_line(line)) co_return;
+    co_return;
+  }
+  std::string buffer;
+  for (;;) {
+    auto [read_ec, n] = co_await asio::async_read_until(input, asio::dynamic_buffer(buffer), '\n',
+                                                        asio::as_tuple(asio::use_awaitable));
+    if (read_ec) {
+      if (!buffer.empty()) co_await handle_line(buffer);
+      co_return;  // end of input or cancelled
+    }
+    std::string line = buffer.substr(0, n - 1);
+    buffer.erase(0, n);
+    if (!co_await handle_line(line)) co_return;
+  }
+}
+
+}  // namespace flare

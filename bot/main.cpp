@@ -1,1 +1,129 @@
-int main() { return 0; }
+// flare's command line. `flare` runs the bot (Slack when tokens are set, else the console);
+// the other subcommands are tools an operator or responder runs by hand.
+#include "bot/app.hpp"
+#include "bot/config.hpp"
+#include "bot/decide_cli.hpp"
+#include "bot/redact.hpp"
+#include "bot/sqlite_store.hpp"
+#include "policy/business_calendar.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+#include <iostream>
+#include <string>
+#include <vector>
+
+namespace {
+
+constexpr const char* usage_text =
+    "usage: flare [--config FILE] [COMMAND]\n"
+    "\n"
+    "commands:\n"
+    "  run                 run the bot: Slack when SLACK_APP_TOKEN/SLACK_BOT_TOKEN are set,\n"
+    "                      otherwise the console (the default command)\n"
+    "  console             run the bot against this terminal, whatever the environment says\n"
+    "  check-config [FILE] validate a configuration file and the environment, naming every bad key\n"
+    "  decide [--facts FILE]\n"
+    "                      print the policy decision (JSON) for incident facts (JSON on stdin)\n"
+    "  backup PATH         write an online, consistent copy of the store to PATH\n"
+    "  version             print the version\n"
+    "  help                print this text\n"
+    "\n"
+    "The configuration file is --config FILE, else $FLARE_CONFIG, else ./flare.toml if present.\n";
+
+std::string default_config_path(const std::map<std::string, std::string>& env) {
+  if (auto it = env.find("FLARE_CONFIG"); it != env.end() && !it->second.empty()) return it->second;
+  if (std::filesystem::exists("flare.toml")) return "flare.toml";
+  return {};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  const auto env = flare::read_environment();
+  std::string config_path;
+  bool config_given = false;
+  if (args.size() >= 2 && args[0] == "--config") {
+    config_path = args[1];
+    config_given = true;
+    args.erase(args.begin(), args.begin() + 2);
+  } else if (!args.empty() && args[0].rfind("--config=", 0) == 0) {
+    config_path = args[0].substr(9);
+    config_given = true;
+    args.erase(args.begin());
+  }
+  if (!config_given) config_path = default_config_path(env);
+
+  const std::string command = args.empty() ? "run" : args[0];
+  if (command == "help" || command == "--help" || command == "-h") {
+    std::cout << usage_text;
+    return flare::exit_ok;
+  }
+  if (command == "version" || command == "--version") {
+    std::cout << "flare 0.1.0\n";
+    return flare::exit_ok;
+  }
+  if (command == "check-config" && args.size() >= 2) config_path = args[1];
+  if (command == "check-config" && args.size() > 2) {
+    std::cerr << "flare check-config takes at most one FILE\n" << usage_text;
+    return flare::exit_usage;
+  }
+
+  flare::config cfg;
+  try {
+    cfg = flare::load_config(config_path, env);
+  } catch (const flare::config_error& e) {
+    std::cerr << flare::redact_secrets(e.what()) << "\n";
+    return flare::exit_bad_config;
+  }
+  flare::install_logger(cfg.log_level, cfg.secrets());
+
+  try {
+    if (command == "check-config") {
+      std::vector<flare::config_problem> problems;
+      try {
+        flare::policy::validate(cfg.policy_tables);
+        flare::policy::business_calendar check(cfg.policy_tables.calendar);
+      } catch (const std::exception& e) {
+        problems.push_back({"policy", e.what()});
+      }
+      if (cfg.has_slack_tokens())
+        for (auto& p : flare::slack_mode_problems(cfg)) problems.push_back(p);
+      if (!problems.empty()) {
+        std::cerr << flare::config_error(cfg.source, problems).what() << "\n";
+        return flare::exit_bad_config;
+      }
+      std::cout << "configuration OK (" << cfg.source << "): "
+                << (cfg.has_slack_tokens() ? "Slack mode" : "console mode (no Slack tokens)") << ", store "
+                << cfg.store_path << ", time zone " << cfg.policy_tables.calendar.zone << ", policy version "
+                << flare::policy::policy_version(cfg.policy_tables) << "\n";
+      return flare::exit_ok;
+    }
+    if (command == "decide") {
+      const flare::policy::business_calendar calendar(cfg.policy_tables.calendar);
+      return flare::run_decide_cli({args.begin() + 1, args.end()}, std::cin, std::cout, std::cerr,
+                                   cfg.policy_tables, calendar);
+    }
+    if (command == "backup") {
+      if (args.size() != 2) {
+        std::cerr << "usage: flare backup PATH\n";
+        return flare::exit_usage;
+      }
+      auto store = flare::store::sqlite_store::open(cfg.store_path);
+      store->backup(args[1]);
+      std::cout << "backup of " << cfg.store_path << " written to " << args[1] << "\n";
+      return flare::exit_ok;
+    }
+    if (command == "run" || command == "console") {
+      flare::policy::validate(cfg.policy_tables);
+      return flare::run_bot(cfg, command == "console" ? flare::run_mode::console : flare::run_mode::automatic);
+    }
+  } catch (const std::exception& e) {
+    spdlog::critical("{}", e.what());
+    return flare::exit_failure;
+  }
+  std::cerr << "flare: unknown command '" << command << "'\n\n" << usage_text;
+  return flare::exit_usage;
+}

@@ -1,0 +1,92 @@
+// flare's configuration: a TOML file (toml++) plus environment overrides. Secrets come only from
+// the environment. Every key, its default and its environment variable are listed in README.md
+// ("Configuration"); check-config names every bad key with the reason.
+#pragma once
+
+#include "policy/tables.hpp"
+
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace flare {
+
+struct config {
+  std::string source = "(built-in defaults)";  // the file it came from
+
+  std::string log_level = "info";
+
+  // Slack
+  std::string app_token;  // SLACK_APP_TOKEN (xapp-...), environment only
+  std::string bot_token;  // SLACK_BOT_TOKEN (xoxb-...), environment only
+  std::string api_url = "https://slack.com/api/";
+  std::string ca_file;
+  std::string incidents_channel;    // channel id of #incidents
+  std::string security_channel;     // private channel id for sensitive incidents
+  std::string security_team_group;  // user group id (S...) of the Security Team
+  std::string responders_group;     // user group id (S...) of incident responders
+  std::string head_of_finance_ops;  // user id (U...)
+  std::string command = "/incident";
+  int request_timeout_seconds = 15;
+  double posts_per_second = 1.0;
+  int post_burst = 3;
+
+  // Console adapter
+  std::string console_user = "U0CONSOLE";
+  std::string console_channel = "C0INCIDENTS";
+  std::string console_security_channel = "G0SECURITY";
+
+  // Store
+  std::string store_path = "data/flare.db";
+
+  // Policy tables: severity timings, time zone and holidays. Defaults are the documents' values
+  // (policy/tables.hpp).
+  policy::tables policy_tables;
+
+  // Deadline reminders: hours before each deadline, then every `overdue_every_hours` while late.
+  std::vector<int> reminder_hours_before = {24, 4, 1};
+  int overdue_every_hours = 4;
+
+  // Report intake: signal name -> phrases; sensitive category -> phrases
+  std::map<std::string, std::vector<std::string>> signals;
+  std::map<std::string, std::vector<std::string>> sensitive_categories;
+
+  // Health and metrics HTTP
+  std::string health_address = "127.0.0.1";
+  int health_port = 9464;  // 0: off
+
+  int shutdown_drain_seconds = 10;
+
+  bool has_slack_tokens() const { return !app_token.empty() || !bot_token.empty(); }
+  std::vector<std::string> secrets() const;
+};
+
+// One problem with a key: "slack.api_url: must be an https:// URL".
+struct config_problem {
+  std::string key;
+  std::string reason;
+};
+
+class config_error : public std::runtime_error {
+ public:
+  config_error(std::string source, std::vector<config_problem> problems);
+  const std::vector<config_problem>& problems() const { return problems_; }
+
+ private:
+  std::vector<config_problem> problems_;
+};
+
+config default_config();
+
+// Reads `path` (empty: built-in defaults only), then the environment (`env` maps names to values;
+// pass read_environment() in production). Throws config_error listing every problem.
+config load_config(const std::string& path, const std::map<std::string, std::string>& env);
+
+std::map<std::string, std::string> read_environment();
+
+// Problems that only matter when connecting to Slack (missing channel ids, token shapes).
+std::vector<config_problem> slack_mode_problems(const config& cfg);
+
+}  // namespace flare

@@ -1,0 +1,154 @@
+// Bolt-style routing: handlers are registered per slash command, message event, block action and
+// view submission; envelopes from the Socket Mode client (or lines from the console adapter) are
+// routed to them. The dispatcher owns Slack's 3-second rule: it acks first, and a slash command's
+// reply rides on the ack only when the handler finishes in time; otherwise it is posted later as
+// an ephemeral message. Redelivered events (same event_id) are handled once.
+#pragma once
+
+#include "bot/envelope.hpp"
+#include "bot/slack_api.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_set>
+
+namespace flare {
+
+struct slash_command {
+  std::string command;  // "/incident"
+  std::string text;     // everything after the command
+  std::string user_id;
+  std::string channel_id;
+  std::string trigger_id;
+  std::string response_url;
+};
+
+// A `message` or `app_mention` event (../shared/slack-protocol.md §3.2, §3.3).
+struct message_event {
+  std::string event_id;
+  std::string type;  // "message" | "app_mention"
+  std::string channel;
+  std::string channel_type;  // channel | group | im | mpim
+  std::string user;
+  std::string bot_id;
+  std::string subtype;
+  std::string text;
+  std::string ts;
+  std::string thread_ts;
+  bool edited = false;
+  bool is_thread_reply() const { return !thread_ts.empty() && thread_ts != ts; }
+};
+
+struct block_action {
+  std::string action_id;
+  std::string block_id;
+  std::string value;
+  std::string user_id;
+  std::string channel_id;
+  std::string message_ts;
+  std::string thread_ts;
+  std::string trigger_id;
+};
+
+struct view_submission {
+  std::string callback_id;
+  std::string user_id;
+  std::string view_id;
+  std::string private_metadata;
+  nlohmann::json values;  // view.state.values
+};
+
+// A message payload for the person who ran a command: {"response_type","text","blocks"}.
+using command_reply = nlohmann::json;
+
+using command_handler = std::function<boost::asio::awaitable<command_reply>(slash_command)>;
+using message_handler = std::function<boost::asio::awaitable<void>(message_event)>;
+using action_handler = std::function<boost::asio::awaitable<void>(block_action)>;
+// Returns a response_action payload ({"response_action":"errors",...}) or nothing to close.
+using view_handler =
+    std::function<boost::asio::awaitable<std::optional<nlohmann::json>>(view_submission)>;
+
+// Remembers which events were handled. The store implements it durably, so a redelivery after a
+// restart is still recognised; `remember_recent_events` is the in-memory fallback.
+class event_log {
+ public:
+  virtual ~event_log() = default;
+  // True the first time `event_id` is seen, false for every repeat.
+  virtual bool first_time(const std::string& event_id) = 0;
+};
+
+class remember_recent_events final : public event_log {
+ public:
+  explicit remember_recent_events(std::size_t capacity = 10000) : capacity_(capacity) {}
+  bool first_time(const std::string& event_id) override;
+
+ private:
+  std::size_t capacity_;
+  std::deque<std::string> order_;
+  std::unordered_set<std::string> seen_;
+};
+
+struct dispatcher_options {
+  // How long a slash command may take and still have its reply carried by the ack. Slack's limit
+  // is 3 s; the rest is margin for the socket.
+  std::chrono::milliseconds reply_budget{2000};
+};
+
+struct dispatcher_stats {
+  std::uint64_t envelopes = 0;
+  std::uint64_t duplicates = 0;
+  std::uint64_t unhandled = 0;
+  std::uint64_t handler_failures = 0;
+  std::uint64_t late_replies = 0;
+};
+
+class dispatcher {
+ public:
+  dispatcher(boost::asio::any_io_executor executor, slack::slack_api& slack, event_log& events,
+             dispatcher_options options = {});
+  ~dispatcher();
+
+  void on_command(const std::string& command, command_handler handler);
+  void on_message(message_handler handler);
+  void on_action(const std::string& action_id, action_handler handler);
+  void on_view_submission(const std::string& callback_id, view_handler handler);
+
+  // The Socket Mode client's envelope_sink. Never blocks, never throws.
+  void dispatch(slack::envelope envelope, slack::ack_fn ack);
+
+  // Direct entry points (the console adapter; tests).
+  boost::asio::awaitable<command_reply> run_command(slash_command command);
+  boost::asio::awaitable<void> run_message(message_event event);
+  boost::asio::awaitable<void> run_action(block_action action);
+
+  // Waits until no handler is running, at most `limit`. Returns false on timeout.
+  boost::asio::awaitable<bool> drain(std::chrono::milliseconds limit);
+  std::size_t in_flight() const;
+  const dispatcher_stats& stats() const;
+
+ private:
+  struct impl;
+  std::shared_ptr<impl> impl_;
+};
+
+// Parsers from Slack payloads, exposed for tests. Return nothing when the payload lacks what the
+// kind needs.
+std::optional<slash_command> parse_slash_command(const nlohmann::json& payload);
+std::optional<message_event> parse_message_event(const nlohmann::json& event_callback);
+std::optional<block_action> parse_block_action(const nlohmann::json& payload);
+std::optional<view_submission> parse_view_submission(const nlohmann::json& payload);
+
+// The reply shown for a command that failed unexpectedly; names no internals.
+command_reply internal_error_reply();
+
+}  // namespace flare

@@ -1,0 +1,66 @@
+// The outbox sender: every Slack post the bot decides on is first written to the store's outbox
+// (in the same transaction as the change that decided it) and then sent from here, in order, with
+// retries. So a post decided before a crash is made after the restart, and a post is never
+// silently dropped: one that fails for good is logged with its incident reference.
+//
+// Payload of an outbox item, by kind (all fields strings unless noted):
+//   "post":      {"channel", "text", "blocks"(array), "thread_ts"?, "thread_of_incident"?(int),
+//                 "record_as"?: "card" | "thread"}
+//                thread_of_incident: post in that incident's thread, resolved when sent (so a
+//                decision enqueued right after its card lands under the card once it exists).
+//                record_as "card": the post is the incident's card; its ts becomes card_ts (and
+//                thread_ts when the incident had no thread yet). "thread": only sets thread_ts.
+//   "update":    {"channel"?, "ts"?, "card_of_incident"?(int), "text", "blocks"}
+//                card_of_incident: chat.update of that incident's card (channel + card_ts).
+//   "ephemeral": {"channel", "user", "text", "blocks"}
+// new_outbox_item.incident_id ties the item to its incident (used for logs: "INC-7").
+#pragma once
+
+#include "bot/clock.hpp"
+#include "bot/slack_api.hpp"
+#include "bot/store.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+
+namespace flare {
+
+struct outbox_options {
+  int max_attempts = 8;  // per item, across restarts, for transient failures
+  std::chrono::milliseconds retry_initial{1000};
+  std::chrono::milliseconds retry_max{60000};
+};
+
+struct outbox_stats {
+  std::uint64_t sent = 0;
+  std::uint64_t failed = 0;  // given up for good
+  std::uint64_t retried = 0;
+};
+
+class outbox_sender {
+ public:
+  outbox_sender(boost::asio::any_io_executor executor, store::store& store, slack::slack_api& slack,
+                const clock& clock, outbox_options options = {});
+  ~outbox_sender();
+
+  // Something was enqueued: send it soon.
+  void wake();
+  // Sends pending items until stop(); waits for wake() or a retry time in between.
+  boost::asio::awaitable<void> run();
+  // Sends every item pending now, once each, in order; returns how many were sent. For the
+  // console, tests and shutdown.
+  boost::asio::awaitable<std::size_t> drain_once();
+  void stop();
+  std::size_t pending() const;
+  const outbox_stats& stats() const;
+
+ private:
+  struct impl;
+  std::shared_ptr<impl> impl_;
+};
+
+}  // namespace flare

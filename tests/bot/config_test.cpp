@@ -1,0 +1,200 @@
+#include "bot/config.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+namespace {
+
+using flare::config_error;
+using flare::load_config;
+using testing::HasSubstr;
+
+class config_file : public testing::Test {
+ protected:
+  std::string write(const std::string& text) {
+    path_ = std::filesystem::temp_directory_path() /
+            ("flare-config-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++) + ".toml");
+    std::ofstream(path_) << text;
+    return path_.string();
+  }
+  void TearDown() override { std::filesystem::remove(path_); }
+
+  // Loads and returns the problems as "key: reason" lines (empty when valid).
+  std::vector<std::string> problems(const std::string& text, std::map<std::string, std::string> env = {}) {
+    try {
+      load_config(write(text), env);
+      return {};
+    } catch (const config_error& e) {
+      std::vector<std::string> out;
+      for (const auto& p : e.problems()) out.push_back(p.key + ": " + p.reason);
+      return out;
+    }
+  }
+
+  std::filesystem::path path_;
+  int counter_ = 0;
+};
+
+TEST(config, defaults_equal_the_notification_process_table) {
+  const auto cfg = load_config("", {});
+  EXPECT_EQ(cfg.policy_tables, flare::policy::tables{});
+  EXPECT_EQ(cfg.policy_tables.calendar.zone, "UTC");
+  EXPECT_EQ(cfg.reminder_hours_before, (std::vector<int>{24, 4, 1}));
+  EXPECT_EQ(cfg.overdue_every_hours, 4);
+  EXPECT_EQ(cfg.store_path, "data/flare.db");
+  EXPECT_EQ(cfg.api_url, "https://slack.com/api/");
+  EXPECT_FALSE(cfg.has_slack_tokens());
+  EXPECT_EQ(cfg.signals.size(), 10u);  // the response policy's list
+  EXPECT_TRUE(cfg.sensitive_categories.contains("harassment"));
+}
+
+TEST_F(config_file, reads_every_section) {
+  const auto cfg = load_config(write(R"(
+[log]
+level = "debug"
+[slack]
+incidents_channel = "C0INC"
+security_channel = "G0SEC"
+security_team_group = "S0SEC"
+responders_group = "S0RESP"
+head_of_finance_ops = "U0HFO"
+posts_per_second = 2
+[store]
+path = "/tmp/x.db"
+[policy]
+timezone = "Europe/Berlin"
+holidays = ["2026-12-25", "2026-12-26"]
+[policy.severity.medium]
+initial = "5bd"
+update = "5 business days"
+[policy.severity.low]
+initial = "96h"
+update = "96h"
+[reminders]
+before = ["48h", "2h"]
+overdue_every = "2h"
+[intake.signals]
+"usb stick" = ["Unknown USB", "usb stick"]
+)"),
+                               {});
+  EXPECT_EQ(cfg.log_level, "debug");
+  EXPECT_EQ(cfg.incidents_channel, "C0INC");
+  EXPECT_EQ(cfg.head_of_finance_ops, "U0HFO");
+  EXPECT_DOUBLE_EQ(cfg.posts_per_second, 2.0);
+  EXPECT_EQ(cfg.store_path, "/tmp/x.db");
+  EXPECT_EQ(cfg.policy_tables.calendar.zone, "Europe/Berlin");
+  EXPECT_EQ(cfg.policy_tables.calendar.holidays.size(), 2u);
+  ASSERT_TRUE(cfg.policy_tables.medium.initial);
+  EXPECT_EQ(cfg.policy_tables.medium.initial->count, 5);
+  EXPECT_EQ(cfg.policy_tables.medium.initial->unit, flare::policy::interval_unit::business_days);
+  ASSERT_TRUE(cfg.policy_tables.low.initial);
+  EXPECT_EQ(cfg.policy_tables.low.initial->count, 96);
+  EXPECT_EQ(cfg.policy_tables.critical, flare::policy::tables{}.critical);  // untouched rows keep defaults
+  EXPECT_EQ(cfg.reminder_hours_before, (std::vector<int>{48, 2}));
+  EXPECT_EQ(cfg.overdue_every_hours, 2);
+  EXPECT_EQ(cfg.signals.at("usb stick"), (std::vector<std::string>{"unknown usb", "usb stick"}));
+}
+
+TEST_F(config_file, names_every_bad_key_with_its_reason) {
+  const auto found = problems(R"(
+[log]
+level = "loud"
+[slack]
+api_url = "http://slack.com/api/"
+incidents_channel = "#incidents"
+security_team_group = "U123"
+request_timeout_seconds = "ten"
+colour = "red"
+[policy]
+timezone = "Mars/Olympus"
+holidays = ["2026-13-01"]
+[policy.severity.urgent]
+initial = "1h"
+[reminders]
+before = ["tomorrow"]
+)");
+  auto has = [&](const std::string& text) {
+    return std::any_of(found.begin(), found.end(), [&](const std::string& p) { return p.find(text) != std::string::npos; });
+  };
+  EXPECT_TRUE(has("log.level: must be one of"));
+  EXPECT_TRUE(has("slack.api_url: must be an https:// URL"));
+  EXPECT_TRUE(has("slack.incidents_channel: must be a Slack channel id"));
+  EXPECT_TRUE(has("slack.security_team_group: must be a Slack user group id"));
+  EXPECT_TRUE(has("slack.request_timeout_seconds: must be an integer"));
+  EXPECT_TRUE(has("slack.colour: unknown key"));
+  EXPECT_TRUE(has("policy.timezone: unknown IANA time zone 'Mars/Olympus'"));
+  EXPECT_TRUE(has("policy.holidays: '2026-13-01' is not a date"));
+  EXPECT_TRUE(has("policy.severity.urgent: unknown severity"));
+  EXPECT_TRUE(has("reminders.before: each entry must be a whole number of hours"));
+  EXPECT_EQ(found.size(), 10u) << testing::PrintToString(found);
+}
+
+TEST_F(config_file, refuses_tokens_in_the_file_without_echoing_them) {
+  try {
+    load_config(write("[slack]\nbot_token = \"xoxb-very-secret\"\n"), {});
+    FAIL() << "a token in the file must be refused";
+  } catch (const config_error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("slack.bot_token: secrets are read only from the environment"));
+    EXPECT_THAT(e.what(), testing::Not(HasSubstr("very-secret")));
+  }
+}
+
+TEST_F(config_file, syntax_error_names_line_and_column) {
+  const auto found = problems("[slack\nincidents_channel = 1\n");
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_THAT(found[0], HasSubstr("line 1"));
+}
+
+TEST_F(config_file, severity_row_with_initial_but_no_update_is_refused) {
+  const auto found = problems("[policy.severity.low]\ninitial = \"24h\"\n");
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_THAT(found[0], HasSubstr("policy.severity.low.update: must be set"));
+}
+
+TEST_F(config_file, environment_overrides_the_file) {
+  const auto cfg = load_config(write("[slack]\napi_url = \"https://a.example/api/\"\nincidents_channel = \"C1\"\n"),
+                               {{"SLACK_API_URL", "https://127.0.0.1:8443/api/"},
+                                {"SLACK_CA_FILE", ""},
+                                {"FLARE_SLACK_INCIDENTS_CHANNEL", "C2"},
+                                {"FLARE_REMINDERS_BEFORE", "12h, 3h"},
+                                {"FLARE_HEALTH_PORT", "8081"},
+                                {"SLACK_BOT_TOKEN", " xoxb-1 "},
+                                {"SLACK_APP_TOKEN", "xapp-1"}});
+  EXPECT_EQ(cfg.api_url, "https://127.0.0.1:8443/api/");
+  EXPECT_EQ(cfg.incidents_channel, "C2");
+  EXPECT_EQ(cfg.reminder_hours_before, (std::vector<int>{12, 3}));
+  EXPECT_EQ(cfg.health_port, 8081);
+  EXPECT_EQ(cfg.bot_token, "xoxb-1");
+  EXPECT_TRUE(cfg.has_slack_tokens());
+}
+
+TEST(config, bad_environment_value_is_named_with_its_variable) {
+  try {
+    load_config("", {{"FLARE_HEALTH_PORT", "eighty"}});
+    FAIL();
+  } catch (const config_error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("health.port (from FLARE_HEALTH_PORT)"));
+  }
+}
+
+TEST(config, missing_ca_file_is_reported) {
+  try {
+    load_config("", {{"SLACK_CA_FILE", "/nonexistent/ca.pem"}});
+    FAIL();
+  } catch (const config_error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("slack.ca_file: cannot read the file /nonexistent/ca.pem"));
+  }
+}
+
+TEST(config, slack_mode_requires_channels_and_well_formed_tokens) {
+  auto cfg = load_config("", {{"SLACK_BOT_TOKEN", "xapp-wrong-kind"}});
+  std::vector<std::string> keys;
+  for (const auto& p : flare::slack_mode_problems(cfg)) keys.push_back(p.key);
+  EXPECT_THAT(keys, testing::ElementsAre("SLACK_APP_TOKEN", "SLACK_BOT_TOKEN", "slack.incidents_channel",
+                                         "slack.security_channel", "slack.security_team_group"));
+}
+
+}  // namespace
