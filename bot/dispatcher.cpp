@@ -334,6 +334,16 @@ void dispatcher::on_view_submission(const std::string& callback_id, view_handler
 
 void dispatcher::dispatch(slack::envelope envelope, slack::ack_fn ack) {
   ++impl_->stats.envelopes;
+  if (impl_->options.on_ack) {
+    // Copies of an ack_fn share one "done" flag, so each envelope is observed once.
+    ack = [inner = std::move(ack), observe = impl_->options.on_ack, type = envelope.type,
+           received = std::chrono::steady_clock::now(),
+           done = std::make_shared<bool>(false)](std::optional<json> payload) {
+      if (!*done) observe(type, std::chrono::steady_clock::now() - received);
+      *done = true;
+      inner(std::move(payload));
+    };
+  }
   try {
     if (!impl_->envelope_ids.first_time(envelope.envelope_id)) {
       // The same envelope twice (Slack has been seen re-sending an envelope_id): ack, do nothing.

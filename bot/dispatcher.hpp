@@ -102,6 +102,8 @@ struct dispatcher_options {
   // How long a slash command may take and still have its reply carried by the ack. Slack's limit
   // is 3 s; the rest is margin for the socket.
   std::chrono::milliseconds reply_budget{2000};
+  // Told about every ack: the envelope type and the time from dispatch() to the ack (metrics).
+  std::function<void(const std::string& type, std::chrono::steady_clock::duration latency)> on_ack;
 };
 
 struct dispatcher_stats {
