@@ -1,0 +1,129 @@
+// The `/incident` command: parse (grammar.hpp), authorise, change the incident, and decide what
+// to post. Every state change is one store transaction holding the incident update, its audit
+// entry (actor, inputs, decision, policy version) and the outbox posts it causes; the outbox
+// sender (bot/outbox.hpp) makes the posts. Replies to the person are ephemeral.
+//
+// Who may do what (issue: "anyone may open; only responders may classify, set facts, record
+// notifications and resolve"):
+// - anyone: open, show, list, help.
+// - responders (members of settings.responders_group) and the Security Team
+//   (settings.security_team_group): classify, facts, notified, resolve, and also update and
+//   decide. The issue names neither update nor decide; both speak for the incident response in
+//   its thread, so the protective reading gives them to responders only.
+// - A membership lookup that fails refuses the command (fail closed) and is logged. An empty
+//   group setting means nobody is a member through that group.
+//
+// Sensitive incidents (incident response policy, "Incident Detection": potentially sensitive
+// incidents go to the Security Team): the card and thread live in settings.security_channel and
+// nothing about them is posted in the incidents channel or wherever the command was run. In the
+// ephemeral replies of show and list the title and details are revealed only to Security Team
+// members and to the incident's reporter (who wrote them); everyone else sees "INC-n (sensitive)".
+//
+// Resolved incidents: classify, facts, notified and decide stay allowed, because facts can be
+// corrected and a notification recorded after resolution (the resolution message itself is one).
+// update is refused with "INC-n is resolved", and resolve again with "already resolved".
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+
+#include <boost/asio/awaitable.hpp>
+
+#include "bot/clock.hpp"
+#include "bot/dispatcher.hpp"
+#include "bot/slack_api.hpp"
+#include "bot/store.hpp"
+#include "commands/grammar.hpp"
+#include "policy/business_calendar.hpp"
+#include "policy/disclosure.hpp"
+#include "policy/facts.hpp"
+#include "policy/tables.hpp"
+
+namespace flare::commands {
+
+struct command_settings {
+  std::string incidents_channel;    // where ordinary incident cards are posted
+  std::string security_channel;     // where sensitive incident cards are posted
+  std::string responders_group;     // Slack user group id (S…); empty: no such group
+  std::string security_team_group;  // Slack user group id (S…); empty: no such group
+  std::string command_name = "/incident";
+};
+
+struct command_context {
+  store::store& store;
+  slack::slack_api& slack;
+  const flare::clock& clock;
+  const policy::tables& tables;
+  const policy::business_calendar& calendar;
+  command_settings settings;
+  std::function<void()> wake_outbox;                               // called after enqueueing
+  std::function<void(std::int64_t incident_id)> incident_changed;  // reminders reschedule (may be empty)
+};
+
+// The facts stored with an incident. Throws store::store_error if the stored document is not a
+// valid facts document (only this code writes it, so that should never happen).
+policy::facts facts_of(const store::incident& incident);
+
+class incident_commands {
+ public:
+  explicit incident_commands(command_context ctx);
+
+  // The dispatcher's handler for /incident.
+  boost::asio::awaitable<command_reply> handle(slash_command cmd);
+
+  // Opens an incident linked to a report message (the "Open incident" button): the card is
+  // posted in the report's thread. A sensitive incident's card goes to the security channel
+  // instead, and the report's thread only gets a placeholder without title or details. A report
+  // that already has an incident gets that incident's reference back, not a second incident.
+  boost::asio::awaitable<command_reply> open_from_report(std::string user, std::string report_channel,
+                                                         std::string report_ts, std::string title,
+                                                         bool sensitive);
+
+  // The decision for the incident's stored facts (pure: facts -> policy::decide). The policy's
+  // due times do not depend on "now"; they are compared with the clock by the reminders.
+  policy::decision decision_for(const store::incident& incident) const;
+
+  // How long a user group's member list is trusted before it is looked up again.
+  static constexpr std::chrono::seconds membership_ttl{60};
+
+ private:
+  struct group_members {
+    std::set<std::string> users;
+    sys_seconds fetched_at{};
+  };
+  // Whether `user` may act as a responder: yes, no, or could not be verified (the error).
+  struct authorisation {
+    bool allowed = false;
+    std::optional<std::string> unverified;  // why membership could not be checked
+  };
+
+  boost::asio::awaitable<std::optional<bool>> in_group(const std::string& group, const std::string& user);
+  boost::asio::awaitable<authorisation> responder(const std::string& user);
+  boost::asio::awaitable<bool> security_team_member(const std::string& user);
+
+  boost::asio::awaitable<command_reply> run(const parsed_command& command, const slash_command& cmd);
+  command_reply open(const open_command& c, const std::string& user);
+  command_reply classify(const classify_command& c, const std::string& user);
+  command_reply set_facts(const facts_command& c, const std::string& user);
+  command_reply notified(const notified_command& c, const std::string& user);
+  command_reply update(const update_command& c, const std::string& user);
+  command_reply resolve(const resolve_command& c, const std::string& user);
+  command_reply decide(const decide_command& c, const std::string& user);
+  boost::asio::awaitable<command_reply> show(const show_command& c, const std::string& user);
+  boost::asio::awaitable<command_reply> list(const list_command& c, const std::string& user);
+
+  struct change;
+  struct change_outcome;
+  change_outcome apply_change(std::int64_t incident_id, const std::string& actor, const change& c);
+  void after_change(std::int64_t incident_id);
+
+  command_context ctx_;
+  std::map<std::string, group_members> membership_cache_;
+};
+
+}  // namespace flare::commands

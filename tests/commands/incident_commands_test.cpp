@@ -1,0 +1,499 @@
+// /incident against a real SQLite store in a temporary directory, a manual clock and a Slack
+// fake that records calls and answers user-group lookups from a table.
+#include "commands/incident_commands.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include <filesystem>
+#include <map>
+#include <stdexcept>
+
+#include "bot/sqlite_store.hpp"
+#include "policy/rfc3339.hpp"
+
+namespace flare::commands {
+namespace {
+
+namespace asio = boost::asio;
+using json = nlohmann::json;
+using namespace std::chrono_literals;
+
+sys_seconds at(std::string_view rfc3339) {
+  auto t = policy::parse_rfc3339(rfc3339);
+  if (!t) throw std::invalid_argument("bad test time");
+  return *t;
+}
+
+// Only usergroup_members matters to the commands: every post goes through the outbox.
+class recording_slack final : public slack::slack_api {
+ public:
+  std::map<std::string, std::vector<std::string>> groups;
+  bool fail_usergroups = false;
+  std::vector<std::string> usergroup_calls;
+  int other_calls = 0;
+
+  asio::awaitable<slack::api_result<std::vector<std::string>>> usergroup_members(std::string group) override {
+    usergroup_calls.push_back(group);
+    if (fail_usergroups) co_return slack::api_error{"timeout", "no answer within 10s", true};
+    auto it = groups.find(group);
+    if (it == groups.end()) co_return slack::api_error{"no_such_subteam", "", false};
+    co_return it->second;
+  }
+
+  asio::awaitable<slack::api_result<slack::auth_identity>> auth_test() override { co_return unexpected(); }
+  asio::awaitable<slack::api_result<slack::posted_message>> post_message(slack::message) override {
+    co_return unexpected();
+  }
+  asio::awaitable<slack::api_result<slack::posted_message>> update_message(std::string, std::string,
+                                                                            slack::message) override {
+    co_return unexpected();
+  }
+  asio::awaitable<slack::api_result<std::string>> post_ephemeral(std::string, slack::message) override {
+    co_return unexpected();
+  }
+  asio::awaitable<slack::api_result<std::string>> open_dm(std::string) override { co_return unexpected(); }
+  asio::awaitable<slack::api_result<slack::conversation_info>> conversations_info(std::string) override {
+    co_return unexpected();
+  }
+  asio::awaitable<slack::api_result<slack::user_info>> users_info(std::string) override { co_return unexpected(); }
+  asio::awaitable<slack::api_result<slack::view_ref>> open_view(std::string, json) override {
+    co_return unexpected();
+  }
+  asio::awaitable<slack::api_result<slack::view_ref>> update_view(std::string, json, std::string) override {
+    co_return unexpected();
+  }
+
+ private:
+  slack::api_error unexpected() {
+    ++other_calls;
+    return slack::api_error{"not_in_test", "the commands post through the outbox", false};
+  }
+};
+
+template <class T>
+T run(asio::awaitable<T> task) {
+  asio::io_context io;
+  std::optional<T> result;
+  std::exception_ptr failure;
+  asio::co_spawn(io, std::move(task), [&](std::exception_ptr e, T value) {
+    failure = e;
+    if (!e) result = std::move(value);
+  });
+  io.run_for(10s);  // bounded: nothing here waits on real I/O
+  if (failure) std::rethrow_exception(failure);
+  if (!result) throw std::runtime_error("the command did not finish");
+  return std::move(*result);
+}
+
+class incident_commands_test : public ::testing::Test {
+ protected:
+  incident_commands_test()
+      : dir_(make_dir()),
+        store_(store::sqlite_store::open((dir_ / "flare.db").string(),
+                                         store::sqlite_options{store::synchronous_mode::normal, 5000ms})),
+        clock_(at("2026-11-20T10:00:00Z")),  // a Friday
+        calendar_(tables_.calendar) {
+    slack_.groups = {{"S_RESP", {"U_RESP"}}, {"S_SEC", {"U_SEC"}}};
+    command_settings settings{"C_INCIDENTS", "C_SECURITY", "S_RESP", "S_SEC", "/incident"};
+    commands_ = std::make_unique<incident_commands>(command_context{
+        *store_, slack_, clock_, tables_, calendar_, settings, [this] { ++wakes_; },
+        [this](std::int64_t id) { changed_.push_back(id); }});
+  }
+
+  ~incident_commands_test() override {
+    commands_.reset();
+    store_.reset();
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+
+  static std::filesystem::path make_dir() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "flare-commands-XXXXXX").string();
+    if (!mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
+    return pattern;
+  }
+
+  json command(const std::string& user, const std::string& text, const std::string& channel = "C_GENERAL") {
+    slash_command cmd{"/incident", text, user, channel, "trigger", "https://hooks.slack.test/x"};
+    return run(commands_->handle(cmd));
+  }
+
+  static std::string text_of(const json& reply) { return reply.dump(); }
+
+  std::vector<store::outbox_item> outbox() { return store_->pending_outbox(1000); }
+
+  store::incident incident(std::int64_t id) {
+    auto i = store_->find_incident(id);
+    if (!i) throw std::runtime_error("no incident");
+    return *i;
+  }
+
+  // What a person could observe of the stored state: the incident, its audit and the outbox.
+  std::string snapshot(std::int64_t id) {
+    json j;
+    auto i = store_->find_incident(id);
+    j["version"] = i ? i->version : -1;
+    j["facts"] = i ? i->facts : json();
+    j["state"] = i ? std::string{store::to_string(i->state)} : "";
+    j["audit"] = store_->audit_for(id).size();
+    j["outbox"] = outbox().size();
+    return j.dump();
+  }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<store::sqlite_store> store_;
+  manual_clock clock_;
+  policy::tables tables_;
+  policy::business_calendar calendar_;
+  recording_slack slack_;
+  int wakes_ = 0;
+  std::vector<std::int64_t> changed_;
+  std::unique_ptr<incident_commands> commands_;
+};
+
+TEST_F(incident_commands_test, open_creates_inc_1_and_enqueues_its_card_in_the_incidents_channel) {
+  const json reply = command("U_ANY", "open Leaked API key in CI logs");
+  EXPECT_EQ(reply["response_type"], "ephemeral");
+  EXPECT_NE(text_of(reply).find("Opened"), std::string::npos);
+  EXPECT_NE(text_of(reply).find("INC-1"), std::string::npos);
+
+  const auto i = incident(1);
+  EXPECT_EQ(i.title, "Leaked API key in CI logs");
+  EXPECT_EQ(i.reporter, "U_ANY");
+  EXPECT_EQ(i.channel, "C_INCIDENTS");
+  EXPECT_FALSE(i.sensitive);
+
+  const auto items = outbox();
+  ASSERT_EQ(items.size(), 1u);
+  EXPECT_EQ(items[0].kind, "post");
+  EXPECT_EQ(items[0].incident_id, 1);
+  EXPECT_EQ(items[0].payload["channel"], "C_INCIDENTS");
+  EXPECT_EQ(items[0].payload["record_as"], "card");
+  EXPECT_FALSE(items[0].payload["text"].get<std::string>().empty());
+  EXPECT_TRUE(items[0].payload["blocks"].is_array());
+
+  const auto audit = store_->audit_for(1);
+  ASSERT_EQ(audit.size(), 1u);
+  EXPECT_EQ(audit[0].actor, "U_ANY");
+  EXPECT_EQ(audit[0].action, "open");
+  EXPECT_EQ(wakes_, 1);
+  EXPECT_EQ(changed_, std::vector<std::int64_t>{1});
+  EXPECT_EQ(slack_.other_calls, 0);
+  EXPECT_TRUE(slack_.usergroup_calls.empty()) << "anyone may open: no membership lookup";
+}
+
+TEST_F(incident_commands_test, sensitive_open_posts_only_in_the_security_channel) {
+  const json reply = command("U_REP", "open Payroll export on a public share sensitive", "C_GENERAL");
+  EXPECT_EQ(reply["response_type"], "ephemeral");
+  EXPECT_NE(text_of(reply).find("INC-1"), std::string::npos);
+
+  const auto i = incident(1);
+  EXPECT_TRUE(i.sensitive);
+  EXPECT_EQ(i.channel, "C_SECURITY");
+  const auto items = outbox();
+  ASSERT_EQ(items.size(), 1u);
+  for (const auto& item : items) {
+    EXPECT_EQ(item.payload["channel"], "C_SECURITY") << item.payload.dump();
+  }
+}
+
+TEST_F(incident_commands_test, non_responder_classify_is_refused_and_nothing_changes) {
+  command("U_ANY", "open Suspicious login");
+  const std::string before = snapshot(1);
+  const int wakes_before = wakes_;
+
+  const json reply = command("U_ANY", "classify INC-1 high confirmed");
+  EXPECT_EQ(reply["response_type"], "ephemeral");
+  EXPECT_NE(text_of(reply).find("not authorised"), std::string::npos) << text_of(reply);
+  EXPECT_EQ(snapshot(1), before);
+  EXPECT_EQ(wakes_, wakes_before);
+
+  for (const std::string text : {"facts INC-1 fix_available=true", "notified INC-1", "resolve INC-1",
+                                 "update INC-1 looking", "decide INC-1"}) {
+    const json r = command("U_ANY", text);
+    EXPECT_NE(text_of(r).find("not authorised"), std::string::npos) << text;
+  }
+  EXPECT_EQ(snapshot(1), before);
+}
+
+TEST_F(incident_commands_test, responder_classify_confirmed_starts_the_clock_and_posts_the_decision) {
+  command("U_ANY", "open Customer data in a public bucket");
+  const std::size_t before = outbox().size();
+
+  const json reply = command("U_RESP", "classify INC-1 high confirmed");
+  EXPECT_NE(text_of(reply).find("Classified"), std::string::npos) << text_of(reply);
+
+  const auto i = incident(1);
+  EXPECT_EQ(i.severity, "high");
+  EXPECT_EQ(i.classification, "confirmed");
+  EXPECT_EQ(i.facts["impact_confirmed_at"], "2026-11-20T10:00:00Z");
+  ASSERT_TRUE(i.last_decision);
+  // SaaS process, severity table, row High: initial notification 72 hours after confirmation.
+  EXPECT_EQ((*i.last_decision)["customer_notifications"]["initial_due"], "2026-11-23T10:00:00Z");
+
+  const auto items = outbox();
+  ASSERT_EQ(items.size(), before + 2);
+  const auto& card = items[before];
+  EXPECT_EQ(card.kind, "update");
+  EXPECT_EQ(card.payload["card_of_incident"], 1);
+  const auto& decision = items[before + 1];
+  EXPECT_EQ(decision.kind, "post");
+  EXPECT_EQ(decision.payload["thread_of_incident"], 1);
+  EXPECT_EQ(decision.payload["channel"], "C_INCIDENTS");
+  EXPECT_NE(card.idempotency_key, decision.idempotency_key);
+
+  const auto audit = store_->audit_for(1);
+  ASSERT_EQ(audit.size(), 2u);
+  EXPECT_EQ(audit[1].actor, "U_RESP");
+  EXPECT_EQ(audit[1].action, "classify");
+  EXPECT_EQ(audit[1].details["inputs"]["severity"], "high");
+  EXPECT_EQ(audit[1].details["decision"]["customer_notifications"]["initial_due"], "2026-11-23T10:00:00Z");
+  EXPECT_EQ(audit[1].details["policy_version"], policy::policy_version(tables_));
+  EXPECT_EQ(changed_.back(), 1);
+}
+
+TEST_F(incident_commands_test, potential_leaves_the_clock_unstarted_unless_confirmed_at_is_given) {
+  command("U_ANY", "open Odd traffic");
+  command("U_SEC", "classify 1 medium potential");  // the Security Team may act too
+  EXPECT_TRUE(incident(1).facts["impact_confirmed_at"].is_null());
+  EXPECT_EQ(incident(1).classification, "potential");
+
+  command("U_SEC", "classify 1 medium potential confirmed-at=2026-11-19T08:00:00Z");
+  EXPECT_EQ(incident(1).facts["impact_confirmed_at"], "2026-11-19T08:00:00Z");
+}
+
+TEST_F(incident_commands_test, facts_are_all_or_nothing_and_errors_name_the_key) {
+  command("U_ANY", "open Dependency CVE");
+  std::string before = snapshot(1);
+
+  // The grammar catches a bad value before anything is touched.
+  json reply = command("U_RESP", "facts INC-1 fix_available=true users_affected=maybe");
+  EXPECT_NE(text_of(reply).find("users_affected"), std::string::npos) << text_of(reply);
+  EXPECT_EQ(snapshot(1), before);
+
+  // A pair only the handler can judge (resolved_at on an open incident) undoes the good ones.
+  reply = command("U_RESP", "facts INC-1 fix_available=true resolved_at=2026-11-21T00:00:00Z");
+  EXPECT_NE(text_of(reply).find("resolved_at"), std::string::npos) << text_of(reply);
+  EXPECT_NE(text_of(reply).find("Usage"), std::string::npos);
+  EXPECT_EQ(snapshot(1), before);
+  EXPECT_EQ(incident(1).facts["fix_available"], false);
+
+  reply = command("U_RESP", "facts INC-1 fix_available=true legal_requirements=\"California breach law\" exploited=none");
+  EXPECT_NE(text_of(reply).find("Updated"), std::string::npos) << text_of(reply);
+  const auto i = incident(1);
+  EXPECT_EQ(i.facts["fix_available"], true);
+  EXPECT_EQ(i.facts["exploited"], "none");
+  EXPECT_EQ(i.facts["legal_requirements"], json::array({"California breach law"}));
+  EXPECT_EQ(outbox().size(), 3u);  // card, then card update + decision
+}
+
+TEST_F(incident_commands_test, facts_classification_confirmed_starts_the_clock_like_classify) {
+  command("U_ANY", "open Token in a gist");
+  command("U_RESP", "facts 1 severity=critical classification=confirmed");
+  EXPECT_EQ(incident(1).severity, "critical");
+  EXPECT_EQ(incident(1).facts["impact_confirmed_at"], "2026-11-20T10:00:00Z");
+}
+
+TEST_F(incident_commands_test, notified_records_now_and_moves_the_next_due_time) {
+  command("U_ANY", "open Credential stuffing");
+  command("U_RESP", "classify INC-1 critical confirmed");
+  // Critical: initial 48h after confirmation, then updates every 24h.
+  EXPECT_EQ((*incident(1).last_decision)["customer_notifications"]["next_due"], "2026-11-22T10:00:00Z");
+
+  clock_.advance(10h);
+  const std::size_t before = outbox().size();
+  const json reply = command("U_RESP", "notified INC-1");
+  EXPECT_NE(text_of(reply).find("Recorded"), std::string::npos) << text_of(reply);
+
+  const auto i = incident(1);
+  EXPECT_EQ(i.facts["notifications_sent"], json::array({"2026-11-20T20:00:00Z"}));
+  EXPECT_EQ((*i.last_decision)["customer_notifications"]["next_due"], "2026-11-21T20:00:00Z");
+  const auto items = outbox();
+  ASSERT_EQ(items.size(), before + 2);
+  EXPECT_EQ(items[before].kind, "update");
+  EXPECT_EQ(items[before + 1].payload["thread_of_incident"], 1);
+  EXPECT_EQ(store_->audit_for(1).back().action, "notified");
+}
+
+TEST_F(incident_commands_test, resolve_records_the_time_and_summary_and_posts_the_resolution) {
+  command("U_ANY", "open Phishing wave");
+  command("U_RESP", "classify INC-1 high confirmed");
+  clock_.advance(5h);
+  const std::size_t before = outbox().size();
+
+  json reply = command("U_RESP", "resolve INC-1 passwords reset, no access found");
+  EXPECT_NE(text_of(reply).find("Resolved"), std::string::npos) << text_of(reply);
+  const auto i = incident(1);
+  EXPECT_EQ(i.state, store::incident_state::resolved);
+  EXPECT_EQ(i.resolved_at, at("2026-11-20T15:00:00Z"));
+  EXPECT_EQ(i.summary, "passwords reset, no access found");
+  EXPECT_EQ(i.facts["resolved_at"], "2026-11-20T15:00:00Z");
+  const auto items = outbox();
+  ASSERT_EQ(items.size(), before + 2);
+  EXPECT_EQ(items[before].payload["card_of_incident"], 1);
+  EXPECT_EQ(items[before + 1].payload["thread_of_incident"], 1);
+
+  const std::string after = snapshot(1);
+  reply = command("U_RESP", "resolve INC-1");
+  EXPECT_NE(text_of(reply).find("already resolved"), std::string::npos);
+  reply = command("U_RESP", "update INC-1 one more thing");
+  EXPECT_NE(text_of(reply).find("is resolved"), std::string::npos);
+  EXPECT_EQ(snapshot(1), after);
+
+  // Facts can still be corrected after resolution, and the notification recorded.
+  reply = command("U_RESP", "notified INC-1");
+  EXPECT_NE(text_of(reply).find("Recorded"), std::string::npos) << text_of(reply);
+}
+
+TEST_F(incident_commands_test, update_posts_the_text_in_the_thread) {
+  command("U_ANY", "open Malware alert");
+  command("U_RESP", "update INC-1 host isolated &amp; imaged");
+  const auto items = outbox();
+  ASSERT_EQ(items.size(), 2u);
+  EXPECT_EQ(items[1].payload["thread_of_incident"], 1);
+  EXPECT_NE(items[1].payload.dump().find("host isolated &amp; imaged"), std::string::npos) << items[1].payload.dump();
+  EXPECT_EQ(store_->audit_for(1).back().details["inputs"]["text"], "host isolated & imaged");
+}
+
+TEST_F(incident_commands_test, decide_reposts_the_decision_each_time) {
+  command("U_ANY", "open Exposed admin panel");
+  command("U_RESP", "classify INC-1 low confirmed");
+  const std::size_t before = outbox().size();
+  command("U_RESP", "decide INC-1");
+  command("U_RESP", "decide INC-1");
+  const auto items = outbox();
+  ASSERT_EQ(items.size(), before + 4);
+  EXPECT_NE(items[before + 1].idempotency_key, items[before + 3].idempotency_key);
+}
+
+TEST_F(incident_commands_test, show_and_list_hide_sensitive_titles_from_non_members) {
+  command("U_REP", "open Payroll export on a public share sensitive");
+  command("U_ANY", "open Broken TLS cert");
+
+  const std::string secret = "Payroll export";
+  json r = command("U_ANY", "show INC-1");
+  EXPECT_EQ(text_of(r).find(secret), std::string::npos) << text_of(r);
+  EXPECT_NE(text_of(r).find("INC-1"), std::string::npos);
+  r = command("U_RESP", "show INC-1");  // a responder is not the Security Team
+  EXPECT_EQ(text_of(r).find(secret), std::string::npos) << text_of(r);
+  r = command("U_SEC", "show INC-1");
+  EXPECT_NE(text_of(r).find(secret), std::string::npos) << text_of(r);
+  r = command("U_REP", "show INC-1");
+  EXPECT_NE(text_of(r).find(secret), std::string::npos) << text_of(r);
+
+  r = command("U_ANY", "list");
+  EXPECT_EQ(text_of(r).find(secret), std::string::npos) << text_of(r);
+  EXPECT_NE(text_of(r).find("INC-1"), std::string::npos);
+  EXPECT_NE(text_of(r).find("Broken TLS cert"), std::string::npos);
+  r = command("U_SEC", "list all");
+  EXPECT_NE(text_of(r).find(secret), std::string::npos) << text_of(r);
+  r = command("U_REP", "list");
+  EXPECT_NE(text_of(r).find(secret), std::string::npos) << text_of(r);
+
+  // A failed lookup shows less, never more.
+  slack_.fail_usergroups = true;
+  clock_.advance(2min);
+  r = command("U_SEC", "show INC-1");
+  EXPECT_EQ(text_of(r).find(secret), std::string::npos) << text_of(r);
+}
+
+TEST_F(incident_commands_test, list_filters_open_by_default) {
+  command("U_ANY", "open First");
+  command("U_ANY", "open Second");
+  command("U_RESP", "resolve INC-1");
+  json r = command("U_ANY", "list");
+  EXPECT_EQ(text_of(r).find("First"), std::string::npos) << text_of(r);
+  EXPECT_NE(text_of(r).find("Second"), std::string::npos);
+  r = command("U_ANY", "list all");
+  EXPECT_NE(text_of(r).find("First"), std::string::npos) << text_of(r);
+}
+
+TEST_F(incident_commands_test, usergroup_lookup_failure_refuses_and_changes_nothing) {
+  command("U_ANY", "open Strange cron job");
+  const std::string before = snapshot(1);
+  slack_.fail_usergroups = true;
+  const json reply = command("U_RESP", "classify INC-1 critical confirmed");
+  EXPECT_NE(text_of(reply).find("could not be verified"), std::string::npos) << text_of(reply);
+  EXPECT_EQ(snapshot(1), before);
+}
+
+TEST_F(incident_commands_test, membership_is_cached_for_sixty_seconds) {
+  command("U_ANY", "open Cache me");
+  command("U_RESP", "decide INC-1");
+  command("U_RESP", "decide INC-1");
+  EXPECT_EQ(slack_.usergroup_calls, std::vector<std::string>{"S_RESP"});
+
+  clock_.advance(59s);
+  command("U_RESP", "decide INC-1");
+  EXPECT_EQ(slack_.usergroup_calls.size(), 1u);
+
+  clock_.advance(2s);
+  slack_.groups["S_RESP"] = {};  // removed from the group: noticed once the cache expires
+  const json reply = command("U_RESP", "decide INC-1");
+  EXPECT_EQ(slack_.usergroup_calls.size(), 3u);  // S_RESP again, then S_SEC
+  EXPECT_NE(text_of(reply).find("not authorised"), std::string::npos) << text_of(reply);
+}
+
+TEST_F(incident_commands_test, empty_group_settings_mean_nobody_and_no_lookup) {
+  command_settings settings{"C_INCIDENTS", "C_SECURITY", "", "", "/incident"};
+  incident_commands strict{command_context{*store_, slack_, clock_, tables_, calendar_, settings, {}, {}}};
+  command("U_ANY", "open Nobody may classify");
+  const json reply = run(strict.handle(slash_command{"/incident", "classify 1 low potential", "U_RESP", "C1", "", ""}));
+  EXPECT_NE(text_of(reply).find("not authorised"), std::string::npos) << text_of(reply);
+  EXPECT_TRUE(slack_.usergroup_calls.empty());
+}
+
+TEST_F(incident_commands_test, unknown_incident_is_named_with_the_usage) {
+  const json reply = command("U_RESP", "classify INC-99 high confirmed");
+  EXPECT_NE(text_of(reply).find("INC-99 does not exist"), std::string::npos) << text_of(reply);
+  EXPECT_NE(text_of(reply).find("/incident classify"), std::string::npos);
+  const json show = command("U_ANY", "show 99");
+  EXPECT_NE(text_of(show).find("INC-99 does not exist"), std::string::npos) << text_of(show);
+}
+
+TEST_F(incident_commands_test, usage_errors_and_help_are_ephemeral) {
+  json reply = command("U_ANY", "classify INC-1 severe confirmed");
+  EXPECT_EQ(reply["response_type"], "ephemeral");
+  EXPECT_NE(text_of(reply).find("severe"), std::string::npos);
+  EXPECT_NE(text_of(reply).find("critical|high|medium|low"), std::string::npos);
+  reply = command("U_ANY", "help");
+  EXPECT_EQ(reply["response_type"], "ephemeral");
+  EXPECT_NE(text_of(reply).find("classify"), std::string::npos);
+  EXPECT_TRUE(outbox().empty());
+}
+
+TEST_F(incident_commands_test, open_from_report_puts_the_card_in_the_report_thread_once) {
+  json reply = run(commands_->open_from_report("U_REP", "C_REPORTS", "1700000000.000100", "Weird email", false));
+  EXPECT_NE(text_of(reply).find("INC-1"), std::string::npos) << text_of(reply);
+  auto i = incident(1);
+  EXPECT_EQ(i.channel, "C_REPORTS");
+  EXPECT_EQ(i.thread_ts, "1700000000.000100");
+  EXPECT_EQ(i.report_ts, "1700000000.000100");
+  auto items = outbox();
+  ASSERT_EQ(items.size(), 1u);
+  EXPECT_EQ(items[0].payload["channel"], "C_REPORTS");
+  EXPECT_EQ(items[0].payload["thread_ts"], "1700000000.000100");
+  EXPECT_EQ(items[0].payload["record_as"], "card");
+
+  reply = run(commands_->open_from_report("U_OTHER", "C_REPORTS", "1700000000.000100", "Weird email", false));
+  EXPECT_NE(text_of(reply).find("already"), std::string::npos) << text_of(reply);
+  EXPECT_FALSE(store_->find_incident(2));
+  EXPECT_EQ(outbox().size(), 1u);
+}
+
+TEST_F(incident_commands_test, sensitive_report_gets_only_a_placeholder_in_its_thread) {
+  run(commands_->open_from_report("U_REP", "C_REPORTS", "1700000000.000200", "HR data on a laptop", true));
+  const auto i = incident(1);
+  EXPECT_EQ(i.channel, "C_SECURITY");
+  for (const auto& item : outbox()) {
+    if (item.payload["channel"] != "C_SECURITY") {
+      EXPECT_EQ(item.payload.dump().find("HR data"), std::string::npos) << item.payload.dump();
+    }
+  }
+}
+
+}  // namespace
+}  // namespace flare::commands
