@@ -26,10 +26,6 @@ struct incident_view {
 // The title is escaped; severity shows "untriaged" when not set.
 std::string one_line(const incident_view& incident);
 
-}  // namespace flare::messages
-
-namespace flare::messages {
-
 // "Confirmed compromise" / "Potential compromise" (SaaS process, "Security Incident
 // Classification"); anything else escaped as given.
 std::string classification_text(const std::optional<std::string>& classification);
@@ -38,7 +34,9 @@ std::string classification_text(const std::optional<std::string>& classification
 // impact confirmed, and resolved when it is. Shared by the card and /incident show.
 std::vector<std::string> incident_fields(const incident_view& incident);
 
-// "INC-7 · critical" (· resolved): header text without user text, so it needs no escaping.
+// "INC-7 · critical" (· resolved): header text. Headers are plain_text, where Slack's handling of
+// &amp; entities is not pinned down (slack-protocol §5.6 covers mrkdwn), so no user text goes
+// in a header: the title goes in an escaped mrkdwn section right below it.
 std::string header_text(const incident_view& incident);
 
 }  // namespace flare::messages

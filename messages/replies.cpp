@@ -121,7 +121,7 @@ slack_message help_message(std::string_view command) {
   for (std::size_t i = 0; i < lines.size(); ++i)
     m.blocks.push_back(blocks::section("sub_" + incident_subcommands()[i].name, lines[i]));
   m.blocks.push_back(blocks::context(
-      "ids", {"<ID> is INC-7, inc-7 or 7. Times are RFC 3339, e.g. 2026-11-20T10:00:00Z."}));
+      "ids", {"&lt;ID&gt; is INC-7, inc-7 or 7. Times are RFC 3339, e.g. 2026-11-20T10:00:00Z."}));
   return enforce_limits(std::move(m));
 }
 

@@ -25,6 +25,20 @@ inline std::string text_of(const nlohmann::json& text_object) {
   return text_object.is_object() ? text_object.value("text", "") : std::string{};
 }
 
+// Every '<' in mrkdwn must open a token flare builds on purpose; any other is unescaped text.
+inline void expect_only_known_tokens(std::string_view mrkdwn) {
+  for (auto pos = mrkdwn.find('<'); pos != std::string_view::npos; pos = mrkdwn.find('<', pos + 1)) {
+    const auto rest = mrkdwn.substr(pos);
+    const bool known = rest.starts_with("<@U") || rest.starts_with("<!date^") ||
+                       rest.starts_with("<!subteam^");
+    EXPECT_TRUE(known) << "unescaped '<' in: " << mrkdwn;
+    EXPECT_NE(rest.find('>'), std::string_view::npos) << "unclosed token in: " << mrkdwn;
+  }
+  EXPECT_EQ(mrkdwn.find('>') == std::string_view::npos || mrkdwn.find('<') != std::string_view::npos,
+            true)
+      << "'>' without a token in: " << mrkdwn;
+}
+
 inline void expect_valid(const slack_message& m) {
   static const std::set<std::string> types{"header", "section", "context", "divider", "actions"};
   EXPECT_FALSE(m.text.empty()) << "fallback text missing";
@@ -32,8 +46,15 @@ inline void expect_valid(const slack_message& m) {
   ASSERT_TRUE(m.blocks.is_array());
   EXPECT_GE(m.blocks.size(), 1u);
   EXPECT_LE(m.blocks.size(), 50u);
+  expect_only_known_tokens(m.text);
   std::set<std::string> ids;
   for (const auto& b : m.blocks) {
+    if (b.value("type", "") != "header") {
+      if (b.contains("text")) expect_only_known_tokens(text_of(b["text"]));
+      for (const char* list : {"fields", "elements"})
+        if (b.contains(list))
+          for (const auto& t : b[list]) expect_only_known_tokens(text_of(t));
+    }
     const std::string type = b.value("type", "");
     EXPECT_TRUE(types.count(type)) << "unknown block type " << type;
     const std::string id = b.value("block_id", "");
