@@ -8,7 +8,7 @@
 
 namespace flare::messages {
 
-// Header "INC-7 · <title>"; fields severity, classification, state, reporter, opened, impact
+// Header "INC-7 · critical", the title (escaped) right below; fields severity, classification, state, reporter, opened, impact
 // confirmed (and resolved when it is); when `decision` is given, one line per required action
 // (security bulletin / admin e-mails / next customer notification due / free tier / legal
 // precedence); a context line with the policy version. A null decision shows "no decision yet".

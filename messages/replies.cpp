@@ -77,6 +77,27 @@ std::vector<std::string> fact_lines(const policy::facts& facts) {
   return lines;
 }
 
+std::string next_notification_text(const incident_view& incident, std::chrono::sys_seconds at,
+                                   const policy::notification_schedule& schedule) {
+  if (schedule.next_due && schedule.next_due == schedule.initial_due) {
+    std::string text = "⏰ The initial customer notification is still due " +
+                       due_text(*schedule.next_due, schedule) + ".";
+    // SaaS process, "Paid Customer Notification Process": the table runs "from the point of
+    // impact confirmation", so an earlier notice does not stand in for the initial one.
+    if (incident.impact_confirmed_at && at < *incident.impact_confirmed_at)
+      text += " A notification sent before impact confirmation does not count.";
+    return text;
+  }
+  if (schedule.next_due)
+    return "⏰ Next customer update due " + due_text(*schedule.next_due, schedule) + ".";
+  if (schedule.resolution_due)
+    return "⏰ Resolution message to customers due " + due_text(*schedule.resolution_due, schedule) + ".";
+  if (schedule.scheduled) return "No further customer notifications are due.";
+  return incident.impact_confirmed_at
+             ? "No customer notifications are scheduled for this incident."
+             : "No customer notifications are scheduled yet: impact confirmation is not recorded.";
+}
+
 }  // namespace
 
 const std::vector<subcommand_help>& incident_subcommands() {
@@ -226,16 +247,7 @@ slack_message notified_post(const incident_view& incident, std::string_view auth
   m.blocks.push_back(blocks::section(
       "recorded", "📨 " + user_mention(author) + " recorded a customer notification for *" +
                       escape(incident.reference) + "* at " + slack_date(at) + "."));
-  std::string due;
-  if (schedule.next_due) {
-    due = "⏰ Next customer update due " + due_text(*schedule.next_due, schedule) + ".";
-  } else if (schedule.resolution_due) {
-    due = "⏰ Resolution message to customers due " + due_text(*schedule.resolution_due, schedule) + ".";
-  } else {
-    due = schedule.scheduled ? "No further customer notifications are due."
-                             : "No customer notifications are scheduled for this incident.";
-  }
-  m.blocks.push_back(blocks::section("next", due));
+  m.blocks.push_back(blocks::section("next", next_notification_text(incident, at, schedule)));
   return enforce_limits(std::move(m));
 }
 

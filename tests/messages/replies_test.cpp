@@ -164,12 +164,35 @@ TEST(replies, notified_says_when_the_next_update_is_due) {
                     "due 2026-11-23 08:00 UTC");
 }
 
+TEST(replies, notified_before_impact_confirmation_keeps_the_initial_notice_due) {
+  policy::facts f = high_facts();
+  f.notifications_sent = {at("2026-11-20T09:30:00Z")};
+  incident_view i = make(9, "t");
+  i.impact_confirmed_at = f.impact_confirmed_at;
+  const auto m = notified_post(i, "U0N", at("2026-11-20T09:30:00Z"), testing::decide(f));
+  expect_valid(m);
+  // High: initial notice 72h after impact confirmation (2026-11-20T10:00Z).
+  EXPECT_TRUE(contains(all_text(m), "initial customer notification is still due"));
+  EXPECT_TRUE(contains(all_text(m), "2026-11-23 10:00 UTC"));
+  EXPECT_TRUE(contains(all_text(m), "before impact confirmation does not count"));
+}
+
+TEST(replies, notified_without_impact_confirmation_says_the_clock_has_not_started) {
+  policy::facts f = high_facts();
+  f.impact_confirmed_at.reset();
+  const auto m = notified_post(make(9, "t"), "U0N", at("2026-11-21T08:00:00Z"), testing::decide(f));
+  expect_valid(m);
+  EXPECT_TRUE(contains(all_text(m), "impact confirmation is not recorded"));
+}
+
 TEST(replies, notified_for_low_severity_says_nothing_is_scheduled) {
   policy::facts f = high_facts();
   f.severity = policy::severity::low;
-  const auto m = notified_post(make(9, "t"), "U0N", at("2026-11-21T08:00:00Z"), testing::decide(f));
+  incident_view i = make(9, "t");
+  i.impact_confirmed_at = f.impact_confirmed_at;
+  const auto m = notified_post(i, "U0N", at("2026-11-21T08:00:00Z"), testing::decide(f));
   expect_valid(m);
-  EXPECT_TRUE(contains(all_text(m), "No customer notifications are scheduled"));
+  EXPECT_TRUE(contains(all_text(m), "No customer notifications are scheduled for this incident."));
 }
 
 TEST(replies, sensitive_placeholder_carries_nothing_of_the_incident) {
