@@ -497,3 +497,122 @@ TEST_F(incident_commands_test, sensitive_report_gets_only_a_placeholder_in_its_t
 
 }  // namespace
 }  // namespace flare::commands
+
+namespace flare::commands {
+namespace {
+
+// Forwards to a real store, with two faults to switch on: someone else changes the incident
+// just before our first update (a version conflict), or an outbox write fails (disk full).
+namespace st = flare::store;  // inside a store subclass, `store` names the class itself
+
+class faulty_store final : public st::store {
+ public:
+  explicit faulty_store(st::store& inner) : inner_(inner) {}
+  bool conflict_once = false;
+  bool fail_enqueue = false;
+  int update_calls = 0;
+
+  void transaction(const std::function<void()>& body) override { inner_.transaction(body); }
+  st::incident create_incident(const st::new_incident& f, std::string_view a, sys_seconds at,
+                                  const json& d) override {
+    return inner_.create_incident(f, a, at, d);
+  }
+  std::optional<st::incident> find_incident(std::int64_t id) override { return inner_.find_incident(id); }
+  std::optional<st::incident> find_incident_by_report(std::string_view c, std::string_view ts) override {
+    return inner_.find_incident_by_report(c, ts);
+  }
+  std::optional<st::incident> find_incident_by_thread(std::string_view c, std::string_view ts) override {
+    return inner_.find_incident_by_thread(c, ts);
+  }
+  std::vector<st::incident> list_incidents(bool open_only, std::size_t limit) override {
+    return inner_.list_incidents(open_only, limit);
+  }
+  std::optional<st::incident> update_incident(const st::incident& changed, const st::audit_entry& e) override {
+    ++update_calls;
+    if (conflict_once) {
+      conflict_once = false;
+      auto other = *inner_.find_incident(changed.id);
+      other.summary = "edited by someone else";
+      st::audit_entry theirs{changed.id, "U_OTHER", "facts", e.at, json::object()};
+      if (!inner_.update_incident(other, theirs)) throw std::logic_error("setup conflict failed");
+    }
+    return inner_.update_incident(changed, e);
+  }
+  st::audit_record append_audit(const st::audit_entry& e) override { return inner_.append_audit(e); }
+  std::vector<st::audit_record> audit_for(std::int64_t id) override { return inner_.audit_for(id); }
+  bool mark_event_processed(std::string_view id, sys_seconds at) override { return inner_.mark_event_processed(id, at); }
+  std::size_t prune_processed_events(sys_seconds t) override { return inner_.prune_processed_events(t); }
+  st::outbox_item enqueue(const st::new_outbox_item& item, sys_seconds at) override {
+    if (fail_enqueue) throw st::store_error("disk I/O error");
+    return inner_.enqueue(item, at);
+  }
+  std::optional<st::outbox_item> find_outbox_item(std::int64_t id) override { return inner_.find_outbox_item(id); }
+  std::vector<st::outbox_item> pending_outbox(std::size_t limit) override { return inner_.pending_outbox(limit); }
+  bool begin_attempt(std::int64_t id, sys_seconds at) override { return inner_.begin_attempt(id, at); }
+  bool mark_sent(std::int64_t id, const json& r, sys_seconds at) override { return inner_.mark_sent(id, r, at); }
+  bool mark_failed(std::int64_t id, std::string_view e, sys_seconds at, bool final) override {
+    return inner_.mark_failed(id, e, at, final);
+  }
+  bool abandon(std::int64_t id, std::string_view r, sys_seconds at) override { return inner_.abandon(id, r, at); }
+  std::vector<st::reminder> replace_pending_reminders(std::int64_t id,
+                                                         const std::vector<st::new_reminder>& f) override {
+    return inner_.replace_pending_reminders(id, f);
+  }
+  std::optional<st::reminder> next_pending_reminder() override { return inner_.next_pending_reminder(); }
+  std::vector<st::reminder> due_reminders(sys_seconds now, std::size_t limit) override {
+    return inner_.due_reminders(now, limit);
+  }
+  bool mark_reminder_sent(std::int64_t id, sys_seconds at, std::chrono::seconds late) override {
+    return inner_.mark_reminder_sent(id, at, late);
+  }
+  std::size_t cancel_reminders(std::int64_t id) override { return inner_.cancel_reminders(id); }
+  std::vector<st::reminder> reminders_for(std::int64_t id) override { return inner_.reminders_for(id); }
+  void backup(const std::string& path) override { inner_.backup(path); }
+  bool integrity_ok() override { return inner_.integrity_ok(); }
+  int schema_version() override { return inner_.schema_version(); }
+
+ private:
+  st::store& inner_;
+};
+
+class incident_commands_fault_test : public incident_commands_test {
+ protected:
+  incident_commands_fault_test() : faulty_(*store_) {
+    command_settings settings{"C_INCIDENTS", "C_SECURITY", "S_RESP", "S_SEC", "/incident"};
+    faulty_commands_ = std::make_unique<incident_commands>(command_context{
+        faulty_, slack_, clock_, tables_, calendar_, settings, [this] { ++wakes_; }, {}});
+  }
+  json faulty_command(const std::string& user, const std::string& text) {
+    return run(faulty_commands_->handle(slash_command{"/incident", text, user, "C_GENERAL", "", ""}));
+  }
+  faulty_store faulty_;
+  std::unique_ptr<incident_commands> faulty_commands_;
+};
+
+TEST_F(incident_commands_fault_test, a_version_conflict_is_reread_and_reapplied_once) {
+  command("U_ANY", "open Race");
+  faulty_.conflict_once = true;
+  const json reply = faulty_command("U_RESP", "classify INC-1 high confirmed");
+  EXPECT_NE(text_of(reply).find("Classified"), std::string::npos) << text_of(reply);
+  EXPECT_EQ(faulty_.update_calls, 2);
+  const auto i = incident(1);
+  EXPECT_EQ(i.severity, "high");
+  EXPECT_EQ(i.summary, "edited by someone else");  // their change kept, ours applied on top
+  const auto audit = store_->audit_for(1);
+  ASSERT_EQ(audit.size(), 3u);
+  EXPECT_EQ(audit[1].actor, "U_OTHER");
+  EXPECT_EQ(audit[2].action, "classify");
+}
+
+TEST_F(incident_commands_fault_test, a_failed_outbox_write_undoes_the_whole_change) {
+  command("U_ANY", "open Disk full");
+  const std::string before = snapshot(1);
+  const int wakes_before = wakes_;
+  faulty_.fail_enqueue = true;
+  EXPECT_THROW(faulty_command("U_RESP", "classify INC-1 high confirmed"), store::store_error);
+  EXPECT_EQ(snapshot(1), before);
+  EXPECT_EQ(wakes_, wakes_before);
+}
+
+}  // namespace
+}  // namespace flare::commands
