@@ -249,6 +249,10 @@ asio::awaitable<incident_commands::authorisation> incident_commands::responder(c
   co_return authorisation{false, std::nullopt};
 }
 
+asio::awaitable<bool> incident_commands::may_respond(std::string user) {
+  co_return (co_await responder(user)).allowed;
+}
+
 asio::awaitable<bool> incident_commands::security_team_member(const std::string& user) {
   // Unverifiable counts as "not a member": the reply then shows less, never more.
   co_return (co_await in_group(ctx_.settings.security_team_group, user)).value_or(false);

@@ -84,6 +84,10 @@ class incident_commands {
                                                          std::string report_ts, std::string title,
                                                          bool sensitive);
 
+  // Whether `user` may act as a responder (responders group or Security Team), with the same
+  // fail-closed membership lookup as the commands. For the report intake's buttons.
+  boost::asio::awaitable<bool> may_respond(std::string user);
+
   // The decision for the incident's stored facts (pure: facts -> policy::decide). The policy's
   // due times do not depend on "now"; they are compared with the clock by the reminders.
   policy::decision decision_for(const store::incident& incident) const;
