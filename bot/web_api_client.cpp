@@ -554,6 +554,7 @@ struct web_api_client::impl : std::enable_shared_from_this<impl> {
     call_state state(ex);
     call_registration registration(*this, state);
     auto result = co_await request_with_retries(state, spec);
+    if (options.on_call_done) options.on_call_done(spec.method, result.ok() ? std::string() : result.error().code);
     if (result.ok()) co_return result;
     api_error e = result.error();
     e.detail = scrub(std::move(e.detail), spec.token);
@@ -590,6 +591,7 @@ struct web_api_client::impl : std::enable_shared_from_this<impl> {
           const auto wait = retry_after(r.retry_after);
           auto& until = method_blocked_until[spec.method];
           until = std::max(until, steady::now() + wait);
+          if (options.on_rate_limited) options.on_rate_limited(spec.method, wait);
           spdlog::warn("slack: {} rate limited (429); waiting {} s before calling it again", spec.method,
                        wait.count());
           continue;

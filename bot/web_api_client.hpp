@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -28,6 +29,11 @@ struct web_api_options {
   double channel_posts_per_second = 1.0;             // per-channel pacing (token bucket); <= 0: off
   int channel_burst = 3;
   std::size_t max_idle_connections = 4;              // keep-alive pool
+
+  // Optional observers (metrics). on_call_done: once per call, after its retries, with Slack's
+  // error code or "" on success. on_rate_limited: once per 429, with the wait it imposes.
+  std::function<void(const std::string& method, const std::string& error)> on_call_done;
+  std::function<void(const std::string& method, std::chrono::seconds wait)> on_rate_limited;
 };
 
 // Counters for logs and tests.
