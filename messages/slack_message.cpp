@@ -97,13 +97,30 @@ std::uint32_t fnv1a(std::string_view s) {
   return h;
 }
 
+bool is_hex8(std::string_view s) {
+  return s.size() == 8 && s.find_first_not_of("0123456789abcdef") == std::string_view::npos;
+}
+
+// The name a block_id was built from: "card.1a2b3c4d.3" -> "card", so limits can be applied
+// again (by a caller that adds blocks) without ids growing.
+std::string base_name(std::string id) {
+  auto dot = id.rfind('.');
+  if (dot != std::string::npos && dot + 1 < id.size() &&
+      id.find_first_not_of("0123456789", dot + 1) == std::string::npos && dot >= 9 &&
+      id[dot - 9] == '.' && is_hex8(std::string_view{id}.substr(dot - 8, 8)))
+    id.erase(dot);
+  dot = id.rfind('.');
+  if (dot != std::string::npos && is_hex8(std::string_view{id}.substr(dot + 1))) id.erase(dot);
+  return id;
+}
+
 // block_id: "<name>.<content hash>", unique within the message. The hash gives an edited block
 // a new id, as Slack asks for on chat.update (slack-protocol §5.5).
 void assign_block_ids(nlohmann::json& blocks) {
   std::set<std::string> seen;
   for (std::size_t i = 0; i < blocks.size(); ++i) {
     auto& block = blocks[i];
-    std::string name = block.value("block_id", "");
+    std::string name = base_name(block.value("block_id", ""));
     if (name.empty()) name = "b" + std::to_string(i);
     name = name.substr(0, max_block_id_name);
     block.erase("block_id");

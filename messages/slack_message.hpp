@@ -42,7 +42,8 @@ std::string utc_text(std::chrono::sys_seconds t);
 // - every block has a block_id, unique within the message (derived from the block's name and
 //   content, so an edited block gets a new id, as chat.update wants).
 // Lengths are counted in Unicode code points; truncation never splits a UTF-8 sequence or an
-// &amp;-style entity. Every builder in messages/ returns enforce_limits(...).
+// &amp;-style entity. Applying it again changes nothing, so a caller may add blocks to a built
+// message and enforce the limits once more. Every builder in messages/ returns enforce_limits(...).
 slack_message enforce_limits(slack_message m);
 
 // The body of a slash-command response (ack payload or response_url POST, slack-protocol §2.2):

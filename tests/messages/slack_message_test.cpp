@@ -108,6 +108,15 @@ TEST(slack_message, block_ids_are_unique_and_change_with_content) {
   EXPECT_EQ(enforce_limits(m).blocks, limited.blocks) << "ids must be deterministic";
 }
 
+TEST(slack_message, applying_limits_twice_changes_nothing) {
+  slack_message m{std::string(5000, 'f')};
+  for (int i = 0; i < 60; ++i) m.blocks.push_back(blocks::section("same", std::string(4000, 'x')));
+  m.blocks[0]["block_id"] = "x.abc";
+  const auto once = enforce_limits(m);
+  EXPECT_EQ(enforce_limits(once).blocks, once.blocks);
+  EXPECT_EQ(enforce_limits(once).text, once.text);
+}
+
 TEST(slack_message, empty_fallback_is_filled_from_the_blocks) {
   slack_message m;
   m.blocks.push_back(blocks::section("s", "something happened"));
