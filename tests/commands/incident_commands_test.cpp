@@ -616,3 +616,18 @@ TEST_F(incident_commands_fault_test, a_failed_outbox_write_undoes_the_whole_chan
 
 }  // namespace
 }  // namespace flare::commands
+
+namespace flare::commands {
+namespace {
+
+TEST_F(incident_commands_test, may_respond_uses_the_same_fail_closed_membership) {
+  EXPECT_TRUE(run(commands_->may_respond("U_RESP")));
+  EXPECT_TRUE(run(commands_->may_respond("U_SEC")));
+  EXPECT_FALSE(run(commands_->may_respond("U_ANY")));
+  slack_.fail_usergroups = true;
+  clock_.advance(61s);
+  EXPECT_FALSE(run(commands_->may_respond("U_RESP")));
+}
+
+}  // namespace
+}  // namespace flare::commands
