@@ -476,7 +476,8 @@ command_reply incident_commands::set_facts(const facts_command& c, const std::st
               // Setting classification=confirmed here is the same classification step as
               // /incident classify: it starts the impact clock unless the command sets it itself.
               if (classification_set && !clock_set && f.classification) {
-                f = policy::classify(std::move(f), *f.classification, now);
+                const policy::classification as = *f.classification;
+                f = policy::classify(std::move(f), as, now);
               }
               if (incident.state == store::incident_state::resolved) incident.resolved_at = f.resolved_at;
               return std::nullopt;
