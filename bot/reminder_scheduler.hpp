@@ -1,0 +1,67 @@
+// Deadline reminders in an incident's thread. The ladder (policy/reminder_ladder.hpp) is computed
+// from the incident's stored facts whenever the incident changes, and kept in the store's
+// reminders table, never only in memory. One steady_timer waits for the earliest pending
+// reminder in the whole store, so ten thousand idle incidents cost one indexed query per wake,
+// not a timer or a poll each.
+//
+// Exactly once: a reminder is posted in the same transaction that moves it from pending to sent
+// (store::mark_reminder_sent is true only once) and enqueues the outbox post under the key
+// "reminder:<id>". After downtime, every reminder whose time passed is posted once at start,
+// marked late by how late.
+#pragma once
+
+#include "bot/clock.hpp"
+#include "bot/store.hpp"
+#include "policy/business_calendar.hpp"
+#include "policy/reminder_ladder.hpp"
+#include "policy/tables.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace flare {
+
+struct reminder_settings {
+  policy::ladder_settings ladder;       // config: reminder_hours_before, overdue_every_hours
+  std::string security_team_group;      // config: security_team_group, pinged when overdue
+  // A reminder posted more than this after its time says it is late (the bot was down).
+  std::chrono::seconds late_grace{60};
+  // The timer re-reads the store at least this often, so a wall-clock jump (suspend, NTP) is
+  // noticed; the cost is one indexed query.
+  std::chrono::seconds max_wait{300};
+};
+
+class reminder_scheduler {
+ public:
+  reminder_scheduler(boost::asio::any_io_executor executor, store::store& store, const clock& clock,
+                     const policy::tables& tables, const policy::business_calendar& calendar,
+                     reminder_settings settings, std::function<void()> wake_outbox);
+  ~reminder_scheduler();
+  reminder_scheduler(const reminder_scheduler&) = delete;
+  reminder_scheduler& operator=(const reminder_scheduler&) = delete;
+
+  // The incident's facts, classification, notifications or state changed: recompute its
+  // reminders from what is stored now (notified, reclassification, new facts and resolve all
+  // reschedule or cancel at once). Call after the change is committed. Wakes the timer.
+  void incident_changed(std::int64_t incident_id);
+
+  // Posts (enqueues) every reminder due at clock.now(); returns how many. Tests call this
+  // directly after moving a manual_clock; run() calls it when the timer fires.
+  std::size_t fire_due();
+
+  // The timer loop: until stop().
+  boost::asio::awaitable<void> run();
+  void stop();
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace flare
