@@ -10,6 +10,7 @@ packages=(
   nlohmann-json3-dev libspdlog-dev libsqlite3-dev sqlite3
   libtomlplusplus-dev libhowardhinnant-date-dev tzdata
   libgtest-dev libgmock-dev libbenchmark-dev
+  prometheus-cpp-dev libyaml-cpp-dev yamllint
 )
 
 missing=()

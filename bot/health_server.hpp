@@ -1,0 +1,67 @@
+// The operator's HTTP endpoint on the bot's own io_context: /healthz (the process answers),
+// /readyz (Socket Mode connected and the store writable), /metrics (Prometheus text format).
+// GET and HEAD only, small requests, a deadline on every read and write. It listens on
+// 127.0.0.1 by default: the probes and the scraper are local (kubelet, a sidecar, node exporter
+// textfile...) and nothing here needs to be reachable from the network. Beast stays in the .cpp.
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace flare::store {
+class store;
+}
+
+namespace flare {
+
+struct health_options {
+  std::string address = "127.0.0.1";  // health.address
+  std::uint16_t port = 9464;           // health.port; 0 picks a free port (tests)
+  std::chrono::milliseconds io_timeout{5000};  // reading a request, writing a response (each)
+  std::size_t max_request_bytes = 8192;        // header limit; bodies are refused
+  std::size_t max_connections = 32;            // more are closed at once
+};
+
+struct health_handlers {
+  std::function<bool()> ready;                // /readyz: 200 when true, 503 otherwise
+  std::function<std::string()> metrics_text;  // /metrics body; 404 when empty (not wired)
+};
+
+namespace health_detail {
+struct state;
+}
+
+class health_server {
+ public:
+  // Binds and listens now, so a taken port is a start-up error (std::system_error naming the
+  // address), not a silent gap in monitoring.
+  health_server(boost::asio::any_io_executor ex, health_options options, health_handlers handlers);
+  ~health_server();
+  health_server(const health_server&) = delete;
+  health_server& operator=(const health_server&) = delete;
+
+  // The port actually bound (useful with port 0).
+  std::uint16_t port() const;
+
+  // Serves until stop(); returns once every connection it accepted is closed. Call once.
+  boost::asio::awaitable<void> run();
+
+  // Stops accepting and closes open connections. Call on the server's executor; idempotent.
+  void stop();
+
+ private:
+  std::shared_ptr<health_detail::state> state_;
+};
+
+// Readiness input: the store takes a write lock and commits (an empty IMMEDIATE transaction), so
+// a read-only or full volume, or a lock held elsewhere, reads as not ready.
+bool store_writable(store::store& s) noexcept;
+
+}  // namespace flare
