@@ -58,7 +58,7 @@ std::string fallback(const incident_view& incident, const policy::decision& d) {
   if (d.legal_precedence) text += "legal requirements take precedence; ";
   text += d.public_disclosure.required ? "security bulletin required" : "no security bulletin";
   text += d.direct_notification.required ? ", admin e-mails required" : ", no admin e-mails";
-  const std::string due = next_due_summary(d.customer_notifications.schedule);
+  const std::string due = next_due_summary(d.customer_notifications.schedule, incident.notifications_sent);
   text += due.empty() ? ", no customer notification due" : ", " + due;
   return text;
 }
@@ -77,7 +77,7 @@ slack_message decision_post(const incident_view& incident, const policy::decisio
   if (decision.legal_precedence)
     m.blocks.push_back(blocks::section("legal", legal_text(decision)));
   std::string required = "*Required*";
-  for (const auto& line : policy_actions(decision)) required += "\n• " + line;
+  for (const auto& line : policy_actions(decision, incident.notifications_sent)) required += "\n• " + line;
   m.blocks.push_back(blocks::section("required", required));
   for (const auto& p : parts(decision)) {
     m.blocks.push_back(blocks::divider(p.id + "_divider"));

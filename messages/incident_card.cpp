@@ -12,10 +12,10 @@ std::string bullets(const std::vector<std::string>& lines) {
   return text;
 }
 
-std::string actions_text(const policy::decision* decision) {
+std::string actions_text(const incident_view& incident, const policy::decision* decision) {
   if (!decision)
     return "*Required actions*\n_No decision yet: classify the incident and record its facts._";
-  return "*Required actions*" + bullets(required_actions(*decision));
+  return "*Required actions*" + bullets(required_actions(*decision, incident.notifications_sent));
 }
 
 }  // namespace
@@ -26,7 +26,7 @@ slack_message incident_card(const incident_view& incident, const policy::decisio
   m.blocks.push_back(blocks::header("header", header_text(incident)));
   m.blocks.push_back(blocks::section("title", "*" + escape(incident.title) + "*"));
   m.blocks.push_back(blocks::fields("fields", incident_fields(incident)));
-  m.blocks.push_back(blocks::section("actions", actions_text(decision)));
+  m.blocks.push_back(blocks::section("actions", actions_text(incident, decision)));
   if (incident.summary)
     m.blocks.push_back(blocks::section("summary", "*Summary*\n" + escape(*incident.summary)));
   m.blocks.push_back(blocks::context(

@@ -20,6 +20,9 @@ struct incident_view {
   std::optional<std::chrono::sys_seconds> impact_confirmed_at;
   std::optional<std::chrono::sys_seconds> resolved_at;
   std::optional<std::string> summary;           // resolution summary, raw user text
+  // Customer notifications recorded (facts.notifications_sent). The decision's schedule keeps
+  // the resolution message "due" after it was sent; these times let the messages say "sent".
+  std::vector<std::chrono::sys_seconds> notifications_sent;
 };
 
 // "INC-7 · critical · open: <title>" — the one-line form used as notification fallback text.

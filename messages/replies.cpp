@@ -79,6 +79,9 @@ std::vector<std::string> fact_lines(const policy::facts& facts) {
 
 std::string next_notification_text(const incident_view& incident, std::chrono::sys_seconds at,
                                    const policy::notification_schedule& schedule) {
+  // A notice at or after the resolution is the resolution message itself.
+  if (resolution_message_sent(schedule, {at}))
+    return "✅ This was the resolution message: no further customer notifications are due.";
   if (schedule.next_due && schedule.next_due == schedule.initial_due) {
     std::string text = "⏰ The initial customer notification is still due " +
                        due_text(*schedule.next_due, schedule) + ".";
@@ -198,7 +201,7 @@ slack_message incident_details(const incident_view& incident, const policy::fact
   m.blocks.push_back(blocks::fields("fields", incident_fields(incident)));
   std::vector<std::string> actions{"*Required actions*"};
   if (decision) {
-    for (const auto& line : required_actions(*decision)) actions.push_back("• " + line);
+    for (const auto& line : required_actions(*decision, incident.notifications_sent)) actions.push_back("• " + line);
   } else {
     actions.push_back("_No decision yet._");
   }
@@ -241,7 +244,9 @@ slack_message notified_post(const incident_view& incident, std::string_view auth
                             std::chrono::sys_seconds at, const policy::decision& decision) {
   slack_message m;
   const auto& schedule = decision.customer_notifications.schedule;
-  const std::string next = next_due_summary(schedule);
+  std::vector<std::chrono::sys_seconds> sent = incident.notifications_sent;
+  sent.push_back(at);
+  const std::string next = next_due_summary(schedule, sent);
   m.text = escape(incident.reference) + ": customer notification recorded at " + utc_text(at) +
            (next.empty() ? "" : "; " + next);
   m.blocks.push_back(blocks::section(

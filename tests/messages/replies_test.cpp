@@ -185,6 +185,18 @@ TEST(replies, notified_without_impact_confirmation_says_the_clock_has_not_starte
   EXPECT_TRUE(contains(all_text(m), "impact confirmation is not recorded"));
 }
 
+TEST(replies, notified_after_resolution_is_the_resolution_message) {
+  policy::facts f = high_facts();
+  f.resolved_at = at("2026-11-21T10:00:00Z");
+  f.notifications_sent = {at("2026-11-21T11:00:00Z")};
+  incident_view i = make(9, "t");
+  i.state = "resolved";
+  const auto m = notified_post(i, "U0N", at("2026-11-21T11:00:00Z"), testing::decide(f));
+  expect_valid(m);
+  EXPECT_TRUE(contains(all_text(m), "This was the resolution message"));
+  EXPECT_TRUE(contains(m.text, "resolution message sent"));
+}
+
 TEST(replies, notified_for_low_severity_says_nothing_is_scheduled) {
   policy::facts f = high_facts();
   f.severity = policy::severity::low;
