@@ -1,0 +1,353 @@
+// Report intake against a real SQLite store, a manual clock, the real incident_commands and a
+// Slack fake that records views.open and answers user-group lookups from a table. Every post
+// goes through the outbox, so the outbox is what these tests read.
+#include "commands/report_intake.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include <filesystem>
+#include <map>
+#include <stdexcept>
+
+#include "bot/config.hpp"
+#include "bot/sqlite_store.hpp"
+#include "policy/rfc3339.hpp"
+
+namespace flare::commands {
+namespace {
+
+namespace asio = boost::asio;
+using json = nlohmann::json;
+using namespace std::chrono_literals;
+
+class recording_slack final : public slack::slack_api {
+ public:
+  std::map<std::string, std::vector<std::string>> groups;
+  std::vector<std::pair<std::string, json>> views_opened;
+  std::string view_error;
+  int other_calls = 0;
+
+  asio::awaitable<slack::api_result<std::vector<std::string>>> usergroup_members(std::string group) override {
+    auto it = groups.find(group);
+    if (it == groups.end()) co_return slack::api_error{"no_such_subteam", "", false};
+    co_return it->second;
+  }
+  asio::awaitable<slack::api_result<slack::view_ref>> open_view(std::string trigger, json view) override {
+    views_opened.emplace_back(trigger, view);
+    if (!view_error.empty()) co_return slack::api_error{view_error, "", false};
+    co_return slack::view_ref{"V1", "h1"};
+  }
+  asio::awaitable<slack::api_result<slack::auth_identity>> auth_test() override { co_return unexpected(); }
+  asio::awaitable<slack::api_result<slack::posted_message>> post_message(slack::message) override {
+    co_return unexpected();
+  }
+  asio::awaitable<slack::api_result<slack::posted_message>> update_message(std::string, std::string,
+                                                                            slack::message) override {
+    co_return unexpected();
+  }
+  asio::awaitable<slack::api_result<std::string>> post_ephemeral(std::string, slack::message) override {
+    co_return unexpected();
+  }
+  asio::awaitable<slack::api_result<std::string>> open_dm(std::string) override { co_return unexpected(); }
+  asio::awaitable<slack::api_result<slack::conversation_info>> conversations_info(std::string) override {
+    co_return unexpected();
+  }
+  asio::awaitable<slack::api_result<slack::user_info>> users_info(std::string) override { co_return unexpected(); }
+  asio::awaitable<slack::api_result<slack::view_ref>> update_view(std::string, json, std::string) override {
+    co_return unexpected();
+  }
+
+ private:
+  slack::api_error unexpected() {
+    ++other_calls;
+    return slack::api_error{"not_in_test", "intake posts through the outbox", false};
+  }
+};
+
+template <class T>
+T run(asio::awaitable<T> task) {
+  asio::io_context io;
+  std::optional<T> result;
+  std::exception_ptr failure;
+  asio::co_spawn(io, std::move(task), [&](std::exception_ptr e, T value) {
+    failure = e;
+    if (!e) result = std::move(value);
+  });
+  io.run_for(10s);  // bounded: nothing here waits on real I/O
+  if (failure) std::rethrow_exception(failure);
+  if (!result) throw std::runtime_error("the handler did not finish");
+  return std::move(*result);
+}
+
+void run(asio::awaitable<void> task) {
+  run([](asio::awaitable<void> t) -> asio::awaitable<int> {
+    co_await std::move(t);
+    co_return 0;
+  }(std::move(task)));
+}
+
+class report_intake_test : public ::testing::Test {
+ protected:
+  report_intake_test()
+      : dir_(make_dir()),
+        store_(store::sqlite_store::open((dir_ / "flare.db").string(),
+                                         store::sqlite_options{store::synchronous_mode::normal, 5000ms})),
+        clock_(*policy::parse_rfc3339("2026-11-20T10:00:00Z")),
+        calendar_(tables_.calendar) {
+    slack_.groups = {{"S_RESP", {"U_RESP"}}, {"S_SEC", {"U_SEC"}}};
+    command_settings cs{"C_INCIDENTS", "C_SECURITY", "S_RESP", "S_SEC", "/incident"};
+    commands_ = std::make_unique<incident_commands>(command_context{
+        *store_, slack_, clock_, tables_, calendar_, cs, [this] { ++wakes_; },
+        [this](std::int64_t id) { changed_.push_back(id); }});
+    const auto cfg = default_config();
+    intake_settings is{"C_INCIDENTS", "C_SECURITY", "S_SEC", "U_HEAD", "/incident", cfg.signals,
+                       cfg.sensitive_categories};
+    intake_ = std::make_unique<report_intake>(*store_, slack_, clock_, *commands_, is, [this] { ++wakes_; });
+    intake_->set_bot_identity("U0BOT", "B0BOT");
+  }
+  ~report_intake_test() override {
+    intake_.reset();
+    commands_.reset();
+    store_.reset();
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+  static std::filesystem::path make_dir() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "flare-intake-XXXXXX").string();
+    if (!mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
+    return pattern;
+  }
+
+  static message_event report(std::string text, std::string ts = "1700000000.000100",
+                              std::string channel = "C_INCIDENTS", std::string user = "U_REP") {
+    message_event e;
+    e.event_id = "Ev" + ts;
+    e.type = "message";
+    e.channel = std::move(channel);
+    e.channel_type = e.channel.starts_with("D") ? "im" : "channel";
+    e.user = std::move(user);
+    e.text = std::move(text);
+    e.ts = std::move(ts);
+    return e;
+  }
+
+  void send(message_event e) { run(intake_->on_message(std::move(e))); }
+  std::vector<store::outbox_item> outbox() { return store_->pending_outbox(1000); }
+  static std::string shown(const store::outbox_item& i) {
+    return i.payload.value("text", "") + i.payload.value("blocks", json::array()).dump();
+  }
+  std::vector<store::outbox_item> in_channel(const std::string& channel) {
+    std::vector<store::outbox_item> out;
+    for (auto& i : outbox())
+      if (i.payload.value("channel", "") == channel) out.push_back(i);
+    return out;
+  }
+  static block_action button(std::string action_id, std::string value, std::string user, std::string channel = "C_INCIDENTS") {
+    return block_action{std::move(action_id), "b", std::move(value), std::move(user), std::move(channel), "1.2", "", "trig-" + std::to_string(++counter)};
+  }
+  static std::string button_value(const store::outbox_item& item, const std::string& action_id) {
+    for (const auto& b : item.payload["blocks"])
+      if (b["type"] == "actions")
+        for (const auto& e : b["elements"])
+          if (e["action_id"] == action_id) return e["value"];
+    return {};
+  }
+
+  inline static int counter = 0;
+  std::filesystem::path dir_;
+  std::unique_ptr<store::sqlite_store> store_;
+  manual_clock clock_;
+  policy::tables tables_;
+  policy::business_calendar calendar_;
+  recording_slack slack_;
+  int wakes_ = 0;
+  std::vector<std::int64_t> changed_;
+  std::unique_ptr<incident_commands> commands_;
+  std::unique_ptr<report_intake> intake_;
+};
+
+TEST_F(report_intake_test, report_gets_one_threaded_reply_with_signals_and_button) {
+  send(report("We got a phishing mail and then a password reset notification"));
+  const auto items = outbox();
+  ASSERT_EQ(items.size(), 1u);
+  EXPECT_EQ(items[0].idempotency_key, "report-reply:C_INCIDENTS:1700000000.000100");
+  EXPECT_EQ(items[0].payload["channel"], "C_INCIDENTS");
+  EXPECT_EQ(items[0].payload["thread_ts"], "1700000000.000100");
+  EXPECT_NE(shown(items[0]).find("phishing, unrequested password reset"), std::string::npos) << shown(items[0]);
+  EXPECT_FALSE(button_value(items[0], "open_incident").empty());
+  EXPECT_EQ(wakes_, 1);
+}
+
+TEST_F(report_intake_test, redeliveries_and_app_mention_of_the_same_message_reply_once) {
+  auto e = report("<@U0BOT> the website was defaced");
+  send(e);
+  send(e);  // redelivery (the dispatcher's event_id de-dup aside)
+  auto mention = e;
+  mention.type = "app_mention";
+  mention.event_id = "Ev-other";
+  send(mention);
+  EXPECT_EQ(outbox().size(), 1u);
+}
+
+TEST_F(report_intake_test, ignores_bots_own_posts_edits_subtypes_other_channels_and_thread_replies) {
+  auto own = report("phishing", "1.1");
+  own.user = "U0BOT";
+  send(own);
+  auto bot = report("phishing", "1.2");
+  bot.bot_id = "B_OTHER";
+  send(bot);
+  auto edited = report("phishing", "1.3");
+  edited.edited = true;
+  send(edited);
+  auto join = report("<@U_NEW|new> has joined the channel", "1.4");
+  join.subtype = "channel_join";
+  send(join);
+  auto changed = report("phishing", "1.5");
+  changed.subtype = "message_changed";
+  send(changed);
+  send(report("phishing", "1.6", "C_GENERAL"));
+  auto reply = report("phishing again", "1.8");
+  reply.thread_ts = "1.7";
+  send(reply);
+  EXPECT_TRUE(outbox().empty());
+}
+
+TEST_F(report_intake_test, thread_mention_asks_for_status) {
+  send(report("phishing", "1.1"));
+  auto ask = report("<@U0BOT> status?", "1.2");
+  ask.thread_ts = "1.1";
+  send(ask);
+  auto items = in_channel("C_INCIDENTS");
+  ASSERT_EQ(items.size(), 2u);
+  EXPECT_EQ(items[1].payload["thread_ts"], "1.1");
+  EXPECT_NE(shown(items[1]).find("No incident is linked"), std::string::npos);
+
+  run(intake_->on_open_incident(button("open_incident", button_value(items[0], "open_incident"), "U_RESP")));
+  auto again = report("<@U0BOT> status?", "1.3");
+  again.thread_ts = "1.1";
+  send(again);
+  const auto last = outbox().back();
+  EXPECT_EQ(last.idempotency_key, "status-reply:C_INCIDENTS:1.3");
+  EXPECT_NE(shown(last).find("INC-1"), std::string::npos);
+}
+
+TEST_F(report_intake_test, open_incident_button_is_for_responders_and_links_the_report) {
+  send(report("a DDoS on the API", "1.1"));
+  const auto value = button_value(outbox()[0], "open_incident");
+  run(intake_->on_open_incident(button("open_incident", value, "U_ANY")));
+  EXPECT_FALSE(store_->find_incident(1));
+  EXPECT_NE(shown(outbox().back()).find("not authorised"), std::string::npos) << shown(outbox().back());
+  EXPECT_EQ(outbox().back().kind, "ephemeral");
+
+  run(intake_->on_open_incident(button("open_incident", value, "U_RESP")));
+  const auto inc = store_->find_incident_by_report("C_INCIDENTS", "1.1");
+  ASSERT_TRUE(inc);
+  EXPECT_EQ(inc->title, "a DDoS on the API");
+  EXPECT_EQ(inc->thread_ts, "1.1");
+  EXPECT_FALSE(inc->sensitive);
+}
+
+TEST_F(report_intake_test, sensitive_report_echoes_nothing_in_public_and_pings_security) {
+  send(report("My colleague is harassing me and sent threats about my password reset", "1.1"));
+  for (const auto& i : in_channel("C_INCIDENTS")) {
+    const auto text = shown(i);
+    EXPECT_EQ(text.find("harass"), std::string::npos) << text;
+    EXPECT_EQ(text.find("password"), std::string::npos) << text;
+    EXPECT_EQ(text.find("open_incident"), std::string::npos) << text;
+  }
+  const auto items = outbox();
+  ASSERT_EQ(items.size(), 3u);
+  EXPECT_EQ(shown(items[0]).find("Received. The Security Team has it."), 0u);
+  EXPECT_EQ(items[1].kind, "ephemeral");
+  EXPECT_EQ(items[1].payload["user"], "U_REP");
+  EXPECT_NE(shown(items[1]).find("direct message"), std::string::npos);
+  EXPECT_EQ(items[2].payload["channel"], "C_SECURITY");
+  const auto ping = shown(items[2]);
+  EXPECT_NE(ping.find("<!subteam^S_SEC>"), std::string::npos);
+  EXPECT_NE(ping.find("<@U_HEAD>"), std::string::npos) << "harassment and threats also go to the Head of F&O";
+  EXPECT_NE(ping.find("harassing"), std::string::npos);
+  // The button there opens a sensitive incident.
+  run(intake_->on_open_incident(button("open_incident", button_value(items[2], "open_incident"), "U_SEC", "C_SECURITY")));
+  const auto inc = store_->find_incident_by_report("C_INCIDENTS", "1.1");
+  ASSERT_TRUE(inc);
+  EXPECT_TRUE(inc->sensitive);
+  EXPECT_EQ(inc->channel, "C_SECURITY");
+}
+
+TEST_F(report_intake_test, theft_goes_to_security_team_only) {
+  send(report("Someone stole my badge, theft from the office", "1.1"));
+  const auto ping = shown(in_channel("C_SECURITY").at(0));
+  EXPECT_NE(ping.find("<!subteam^S_SEC>"), std::string::npos);
+  EXPECT_EQ(ping.find("<@U_HEAD>"), std::string::npos);
+}
+
+TEST_F(report_intake_test, dm_report_is_acknowledged_privately_forwarded_and_opened_sensitive) {
+  send(report("I think my laptop was accessed by someone else", "1.1", "D_REP"));
+  const auto inc = store_->find_incident_by_report("D_REP", "1.1");
+  ASSERT_TRUE(inc);
+  EXPECT_TRUE(inc->sensitive);
+  EXPECT_EQ(inc->channel, "C_SECURITY");
+  const auto dm = in_channel("D_REP");
+  ASSERT_FALSE(dm.empty());
+  EXPECT_NE(shown(dm[0]).find("Only the Security Team sees it"), std::string::npos);
+  bool forwarded = false;
+  for (const auto& i : in_channel("C_SECURITY"))
+    if (i.idempotency_key == "report-security:D_REP:1.1") {
+      forwarded = true;
+      EXPECT_NE(shown(i).find("by direct message"), std::string::npos);
+      EXPECT_NE(shown(i).find("INC-1"), std::string::npos);
+    }
+  EXPECT_TRUE(forwarded);
+  EXPECT_TRUE(in_channel("C_INCIDENTS").empty()) << "nothing about a DM report in public";
+  send(report("I think my laptop was accessed by someone else", "1.1", "D_REP"));  // redelivery
+  EXPECT_EQ(store_->list_incidents(false, 10).size(), 1u);
+}
+
+TEST_F(report_intake_test, mark_notified_records_a_notification_like_the_command) {
+  run(commands_->handle(slash_command{"/incident", "open Key leak", "U_RESP", "C_INCIDENTS", "t", ""}));
+  run(commands_->handle(slash_command{"/incident", "classify INC-1 critical confirmed", "U_RESP", "C_INCIDENTS", "t", ""}));
+  changed_.clear();
+  run(intake_->on_mark_notified(button("mark_notified", "1", "U_ANY")));
+  EXPECT_TRUE(changed_.empty()) << "refused for non-responders";
+  run(intake_->on_mark_notified(button("mark_notified", "1", "U_RESP")));
+  EXPECT_EQ(changed_, std::vector<std::int64_t>{1});
+  const auto f = facts_of(*store_->find_incident(1));
+  EXPECT_EQ(f.notifications_sent.size(), 1u);
+}
+
+TEST_F(report_intake_test, post_update_opens_the_modal_first_and_submission_posts_the_update) {
+  run(commands_->handle(slash_command{"/incident", "open Key leak", "U_RESP", "C_INCIDENTS", "t", ""}));
+  run(intake_->on_post_update(button("post_update", "1", "U_RESP")));
+  ASSERT_EQ(slack_.views_opened.size(), 1u);
+  EXPECT_EQ(slack_.views_opened[0].second["callback_id"], "post_update");
+  EXPECT_EQ(slack_.views_opened[0].second["private_metadata"], "1");
+
+  view_submission v{"post_update", "U_RESP", "V1", "1", json::object()};
+  auto r = run(intake_->on_post_update_submission(v));
+  ASSERT_TRUE(r);
+  EXPECT_EQ((*r)["response_action"], "errors");
+  EXPECT_TRUE((*r)["errors"].contains("update_text"));
+
+  v.values = {{"update_text", {{"text", {{"type", "plain_text_input"}, {"value", "Rotated the key"}}}}}};
+  v.user_id = "U_ANY";
+  r = run(intake_->on_post_update_submission(v));
+  ASSERT_TRUE(r) << "non-responders are refused in the form";
+  v.user_id = "U_RESP";
+  r = run(intake_->on_post_update_submission(v));
+  EXPECT_FALSE(r);
+  EXPECT_NE(shown(outbox().back()).find("Rotated the key"), std::string::npos);
+}
+
+TEST_F(report_intake_test, post_update_with_an_expired_trigger_explains_the_fallback) {
+  slack_.view_error = "expired_trigger_id";
+  run(intake_->on_post_update(button("post_update", "1", "U_RESP")));
+  const auto last = outbox().back();
+  EXPECT_EQ(last.kind, "ephemeral");
+  EXPECT_NE(shown(last).find("/incident update INC-1"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace flare::commands
