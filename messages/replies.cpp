@@ -134,16 +134,15 @@ const std::vector<subcommand_help>& incident_subcommands() {
 slack_message help_message(std::string_view command) {
   slack_message m;
   const std::string name = escape(command);
-  m.text = name + " commands: ";
-  std::vector<std::string> lines;
-  for (const auto& sub : incident_subcommands()) {
-    m.text += sub.name + (&sub == &incident_subcommands().back() ? "" : ", ");
-    std::string usage = name + " " + sub.name + (sub.usage.empty() ? "" : " " + escape(sub.usage));
-    lines.push_back("`" + usage + "`\n" + sub.what + " _Who: " + escape(sub.who) + "._");
-  }
+  std::string names;
   m.blocks.push_back(blocks::header("header", std::string{command} + " — security incidents"));
-  for (std::size_t i = 0; i < lines.size(); ++i)
-    m.blocks.push_back(blocks::section("sub_" + incident_subcommands()[i].name, lines[i]));
+  for (const auto& sub : incident_subcommands()) {
+    names += (names.empty() ? "" : ", ") + sub.name;
+    const std::string usage = name + " " + sub.name + (sub.usage.empty() ? "" : " " + escape(sub.usage));
+    m.blocks.push_back(blocks::section(
+        "sub_" + sub.name, "`" + usage + "`\n" + sub.what + " _Who: " + escape(sub.who) + "._"));
+  }
+  m.text = name + " commands: " + names;
   m.blocks.push_back(blocks::context(
       "ids", {"&lt;ID&gt; is INC-7, inc-7 or 7. Times are RFC 3339, e.g. 2026-11-20T10:00:00Z."}));
   return enforce_limits(std::move(m));
