@@ -1,0 +1,253 @@
+// The real `flare` binary, run as a child process with the configuration a user would give it
+// (SLACK_API_URL and SLACK_CA_FILE point it at the fake Slack), driven through the fake Slack or
+// its console. Every wait is bounded.
+#include "tests/fake_slack/fake_slack.hpp"
+#include "tests/support/child_process.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+
+namespace {
+
+using flare::testing::child_process;
+using flare::testing::fake_slack;
+using flare::testing::fake_slack_options;
+using json = nlohmann::json;
+using namespace std::chrono_literals;
+using testing::HasSubstr;
+using testing::Not;
+
+const std::string flare_binary = FLARE_BINARY;
+
+class temp_dir {
+ public:
+  temp_dir() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "flare-e2e-XXXXXX").string();
+    path_ = ::mkdtemp(pattern.data());
+  }
+  ~temp_dir() { std::filesystem::remove_all(path_); }
+  std::string file(const std::string& name) const { return (path_ / name).string(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
+std::map<std::string, std::string> slack_env(const fake_slack& fake, const temp_dir& dir) {
+  return {{"SLACK_APP_TOKEN", fake.options().app_token},
+          {"SLACK_BOT_TOKEN", fake.options().bot_token},
+          {"SLACK_API_URL", fake.api_url()},
+          {"SLACK_CA_FILE", fake.ca_file()},
+          {"FLARE_SLACK_INCIDENTS_CHANNEL", "C0INC"},
+          {"FLARE_SLACK_SECURITY_CHANNEL", "G0SEC"},
+          {"FLARE_SLACK_SECURITY_TEAM_GROUP", "S0SEC"},
+          {"FLARE_SLACK_RESPONDERS_GROUP", "S0RESP"},
+          {"FLARE_STORE_PATH", dir.file("flare.db")},
+          {"FLARE_HEALTH_PORT", "0"},
+          {"FLARE_SHUTDOWN_DRAIN_SECONDS", "3"}};
+}
+
+json slash(const std::string& text, const std::string& user = "U0ALICE") {
+  return {{"command", "/incident"}, {"text", text},          {"user_id", user},
+          {"channel_id", "C0INC"},  {"trigger_id", "1.2.3"}, {"response_url", "https://hooks.invalid/x"},
+          {"team_id", "T0001"}};
+}
+
+std::string reply_text(const flare::testing::ack& a) {
+  return a.payload && a.payload->contains("text") ? (*a.payload)["text"].get<std::string>() : std::string{};
+}
+
+class bot_over_slack : public testing::Test {
+ protected:
+  fake_slack fake;
+  temp_dir dir;
+
+  void SetUp() override {
+    fake.set_usergroup_members("S0RESP", {"U0ALICE"});
+    fake.set_usergroup_members("S0SEC", {"U0SEC"});
+  }
+};
+
+TEST_F(bot_over_slack, slash_command_is_acked_with_its_reply_and_the_card_is_posted) {
+  child_process bot(flare_binary, {"run"}, slack_env(fake, dir));
+  ASSERT_TRUE(fake.wait_for_open_connections(1, 15s)) << bot.output();
+
+  const auto id = fake.send_envelope("slash_commands", slash("open Phishing wave against finance"),
+                                     {.accepts_response_payload = true});
+  const auto ack = fake.wait_for_ack(id, 5s);
+  ASSERT_TRUE(ack) << bot.output();
+  EXPECT_LT(ack->latency, 3s);
+  EXPECT_THAT(reply_text(*ack), HasSubstr("INC-1"));
+
+  ASSERT_TRUE(fake.wait_for_calls("chat.postMessage", 1, 10s)) << bot.output();
+  const auto card = fake.posted_messages().at(0);
+  EXPECT_EQ(card["channel"], "C0INC");
+  EXPECT_THAT(card.dump(), HasSubstr("Phishing wave against finance"));
+
+  // A responder classifies it: the card is edited and the decision lands in the card's thread.
+  const auto classify = fake.send_envelope("slash_commands", slash("classify INC-1 critical confirmed"),
+                                           {.accepts_response_payload = true});
+  ASSERT_TRUE(fake.wait_for_ack(classify, 5s));
+  ASSERT_TRUE(fake.wait_for_calls("chat.update", 1, 10s)) << bot.output();
+  ASSERT_TRUE(fake.wait_for_calls("chat.postMessage", 2, 10s)) << bot.output();
+  const auto decision = fake.posted_messages().at(1);
+  EXPECT_EQ(decision["thread_ts"], card["ts"]);
+  EXPECT_THAT(decision.dump(), HasSubstr("48"));  // Critical: initial notification within 48 h
+
+  // Someone outside the responders group is refused and nothing changes.
+  const auto refused = fake.send_envelope("slash_commands", slash("resolve INC-1", "U0MALLORY"),
+                                          {.accepts_response_payload = true});
+  const auto refused_ack = fake.wait_for_ack(refused, 5s);
+  ASSERT_TRUE(refused_ack);
+  EXPECT_THAT(reply_text(*refused_ack), Not(HasSubstr("Resolved")));
+
+  bot.signal(SIGTERM);
+  EXPECT_EQ(bot.wait(15s), 0) << bot.output();
+  EXPECT_EQ(fake.calls("chat.postMessage").size(), 2u);  // nothing posted twice
+}
+
+TEST_F(bot_over_slack, sigterm_stops_cleanly_and_closes_the_socket) {
+  child_process bot(flare_binary, {}, slack_env(fake, dir));
+  ASSERT_TRUE(fake.wait_for_open_connections(1, 15s)) << bot.output();
+  bot.signal(SIGTERM);
+  EXPECT_EQ(bot.wait(15s), 0) << bot.output();
+  EXPECT_TRUE(fake.wait_for_open_connections(0, 5s));
+  EXPECT_THAT(bot.output(), HasSubstr("stopped cleanly"));
+}
+
+TEST_F(bot_over_slack, bad_bot_token_stops_with_a_clear_error_and_no_token_in_the_output) {
+  auto env = slack_env(fake, dir);
+  env["SLACK_BOT_TOKEN"] = "xoxb-wrong-secret-value";
+  child_process bot(flare_binary, {}, env);
+  EXPECT_EQ(bot.wait(20s), 4) << bot.output();
+  EXPECT_THAT(bot.output(), HasSubstr("invalid_auth"));
+  EXPECT_THAT(bot.output(), HasSubstr("SLACK_BOT_TOKEN"));
+  EXPECT_THAT(bot.output(), Not(HasSubstr("wrong-secret-value")));
+}
+
+TEST_F(bot_over_slack, bad_app_token_stops_with_a_clear_error) {
+  auto env = slack_env(fake, dir);
+  env["SLACK_APP_TOKEN"] = "xapp-wrong-secret-value";
+  child_process bot(flare_binary, {}, env);
+  EXPECT_EQ(bot.wait(20s), 4) << bot.output();
+  EXPECT_THAT(bot.output(), HasSubstr("invalid_auth"));
+  EXPECT_THAT(bot.output(), Not(HasSubstr("wrong-secret-value")));
+  EXPECT_EQ(fake.connections_opened(), 0);
+}
+
+TEST_F(bot_over_slack, link_disabled_stops_the_bot) {
+  child_process bot(flare_binary, {}, slack_env(fake, dir));
+  ASSERT_TRUE(fake.wait_for_open_connections(1, 15s)) << bot.output();
+  fake.send_disconnect("link_disabled");
+  EXPECT_EQ(bot.wait(15s), 4) << bot.output();
+  EXPECT_THAT(bot.output(), HasSubstr("link_disabled"));
+}
+
+TEST(bot_tls, unknown_certificate_authority_is_rejected) {
+  fake_slack fake;
+  temp_dir dir;
+  flare::testing::test_ca other_ca;
+  auto env = slack_env(fake, dir);
+  env["SLACK_CA_FILE"] = other_ca.ca_file();
+  child_process bot(flare_binary, {}, env);
+  const int code = bot.wait(30s);
+  EXPECT_NE(code, 0) << bot.output();
+  EXPECT_NE(code, -1) << "the bot must give up on a certificate it cannot verify: " << bot.output();
+  EXPECT_THAT(bot.output(), HasSubstr("certificate"));
+  EXPECT_EQ(fake.calls().size(), 0u);  // no request was ever sent over an unverified connection
+}
+
+TEST(bot_tls, wrong_host_name_is_rejected) {
+  fake_slack fake(fake_slack_options{.certificate_names = {"wrong.example"}});
+  temp_dir dir;
+  child_process bot(flare_binary, {}, slack_env(fake, dir));
+  const int code = bot.wait(30s);
+  EXPECT_NE(code, 0) << bot.output();
+  EXPECT_NE(code, -1) << bot.output();
+  EXPECT_EQ(fake.calls().size(), 0u);
+}
+
+TEST(bot_restart, post_decided_before_a_crash_is_made_after_restart_exactly_once) {
+  fake_slack fake;
+  temp_dir dir;
+  fake.set_usergroup_members("S0RESP", {"U0ALICE"});
+  fake.inject("chat.postMessage", {.http_status = 500, .times = 1000});
+  {
+    child_process bot(flare_binary, {}, slack_env(fake, dir));
+    ASSERT_TRUE(fake.wait_for_open_connections(1, 15s)) << bot.output();
+    const auto id = fake.send_envelope("slash_commands", slash("open Lost laptop"), {.accepts_response_payload = true});
+    ASSERT_TRUE(fake.wait_for_ack(id, 5s));
+    ASSERT_TRUE(fake.wait_for_calls("chat.postMessage", 1, 10s));  // tried, and failing
+    bot.signal(SIGKILL);
+    bot.wait(5s);
+  }
+  fake.inject("chat.postMessage", {.http_status = 200, .times = 0});  // Slack is healthy again
+  const auto tried_before = fake.calls("chat.postMessage").size();
+  {
+    child_process bot(flare_binary, {}, slack_env(fake, dir));
+    ASSERT_TRUE(fake.wait_for_open_connections(1, 15s)) << bot.output();
+    ASSERT_TRUE(fake.wait_for_calls("chat.postMessage", tried_before + 1, 15s)) << bot.output();
+    bot.signal(SIGTERM);
+    EXPECT_EQ(bot.wait(15s), 0) << bot.output();
+  }
+  const auto posted = fake.posted_messages();
+  ASSERT_EQ(posted.size(), 1u);
+  EXPECT_THAT(posted[0].dump(), HasSubstr("Lost laptop"));
+}
+
+TEST(bot_console, runs_the_same_handlers_against_the_terminal) {
+  temp_dir dir;
+  child_process bot(flare_binary, {"console"},
+                    {{"FLARE_STORE_PATH", dir.file("flare.db")}, {"FLARE_HEALTH_PORT", "0"}},
+                    "/incident open Laptop stolen at the airport\n"
+                    "/incident classify INC-1 high confirmed\n"
+                    "/incident show INC-1\n"
+                    "/incident frobnicate\n");
+  EXPECT_EQ(bot.wait(20s), 0) << bot.output();
+  const std::string out = bot.output();
+  EXPECT_THAT(out, HasSubstr("INC-1"));
+  EXPECT_THAT(out, HasSubstr("Laptop stolen at the airport"));
+  EXPECT_THAT(out, HasSubstr("[#incidents] flare"));           // the card, posted
+  EXPECT_THAT(out, HasSubstr("flare edited"));                 // and edited in place
+  EXPECT_THAT(out, HasSubstr("in thread"));                    // the decision in its thread
+  EXPECT_THAT(out, HasSubstr("frobnicate"));                   // the unknown subcommand is named
+}
+
+TEST(bot_cli, check_config_names_every_bad_key) {
+  temp_dir dir;
+  std::ofstream(dir.file("bad.toml")) << "[slack]\nincidents_channel = \"#incidents\"\n[policy]\ntimezone = \"Nowhere/City\"\n";
+  child_process bot(flare_binary, {"check-config", dir.file("bad.toml")}, {});
+  EXPECT_EQ(bot.wait(10s), 3);
+  EXPECT_THAT(bot.output(), HasSubstr("slack.incidents_channel"));
+  EXPECT_THAT(bot.output(), HasSubstr("policy.timezone"));
+}
+
+TEST(bot_cli, bad_config_stops_start_up_with_the_same_message) {
+  temp_dir dir;
+  std::ofstream(dir.file("bad.toml")) << "[log]\nlevel = \"chatty\"\n";
+  child_process bot(flare_binary, {"--config", dir.file("bad.toml"), "run"}, {});
+  EXPECT_EQ(bot.wait(10s), 3);
+  EXPECT_THAT(bot.output(), HasSubstr("log.level: must be one of"));
+}
+
+TEST(bot_cli, decide_prints_the_decision_for_facts_on_stdin) {
+  child_process bot(flare_binary, {"decide"}, {},
+                    R"({"severity":"high","classification":"confirmed","impact_confirmed_at":"2026-11-20T10:00:00Z",
+                        "users_affected":"confirmed","user_action_required":true,"fix_available":true})");
+  EXPECT_EQ(bot.wait(10s), 0) << bot.output();
+  const auto decision = json::parse(bot.output());
+  EXPECT_TRUE(decision["public_disclosure"]["required"]);
+  EXPECT_TRUE(decision["direct_notification"]["required"]);
+  EXPECT_EQ(decision["customer_notifications"]["initial_due"], "2026-11-23T10:00:00Z");
+}
+
+TEST(bot_cli, decide_names_the_bad_field) {
+  child_process bot(flare_binary, {"decide"}, {}, R"({"severity":"apocalyptic"})");
+  EXPECT_EQ(bot.wait(10s), 2);
+  EXPECT_THAT(bot.output(), HasSubstr("severity"));
+}
+
+}  // namespace
