@@ -219,6 +219,7 @@ struct fake_slack::impl {
   std::uint16_t port = 0;
   std::set<std::shared_ptr<connection>> connections;
   std::map<int, std::shared_ptr<connection>> links;  // open WebSocket links by id
+  std::set<net::steady_timer*> delays;                // injected delays under way
   net::steady_timer redelivery_timer{ioc};
   std::thread thread;
   std::promise<void> stopped;
@@ -357,7 +358,9 @@ struct fake_slack::impl {
     if (auto f = take_fault(method)) {
       if (f->delay.count() > 0) {
         net::steady_timer timer(ioc, f->delay);
+        delays.insert(&timer);
         co_await timer.async_wait(use_tuple);
+        delays.erase(&timer);
       }
       if (f->http_status == 429) {
         http_response res = make_response(req, http::status::too_many_requests,
@@ -800,6 +803,15 @@ struct fake_slack::impl {
   void drop_all() {  // server thread
     for (const auto& c : std::vector(connections.begin(), connections.end())) c->drop();
   }
+
+  // Ends every task so the io_context runs out of work and the thread returns. Server thread.
+  void shut_down() {
+    beast::error_code ignored;
+    acceptor.close(ignored);
+    redelivery_timer.cancel();
+    for (auto* timer : delays) timer->cancel();
+    drop_all();
+  }
 };
 
 // -------------------------------------------------------------------------------- fake_slack
@@ -838,12 +850,7 @@ fake_slack::fake_slack(fake_slack_options options)
 
 fake_slack::~fake_slack() {
   impl& s = *impl_;
-  net::post(s.ioc, [&s] {
-    beast::error_code ignored;
-    s.acceptor.close(ignored);
-    s.redelivery_timer.cancel();
-    s.drop_all();
-  });
+  net::post(s.ioc, [&s] { s.shut_down(); });
   // Dropped sockets finish their coroutines promptly; stop() is the bound if one doesn't.
   if (s.stopped.get_future().wait_for(std::chrono::seconds(3)) != std::future_status::ready) {
     s.log->warn("fake_slack: server thread did not wind down in time; stopping it");

@@ -2,6 +2,13 @@
 // Web API and apps.connections.open, a real WebSocket for Socket Mode, 127.0.0.1 only. It records
 // every call and ack and has switches for faults. It runs on its own thread and io_context; every
 // method here is thread-safe and every wait is bounded by its timeout.
+//
+// Web API: POST (or GET) /api/<method>, token in `Authorization: Bearer` (or a `token` form
+// field). apps.connections.open takes only the app token, every other method only the bot token
+// (else invalid_auth; none at all: not_authed). Unknown methods answer unknown_method. Bodies may
+// be JSON or form-urlencoded (structured form fields such as `blocks` and `view` as JSON strings).
+// Socket Mode: only URLs handed out by apps.connections.open open a link (other tickets: 401).
+// Quiet by default (warnings only); FLARE_FAKE_SLACK_LOG=debug traces. Tokens are never logged.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -104,13 +111,14 @@ class fake_slack {
   int connections_opened() const;
   bool wait_for_open_connections(int n, std::chrono::milliseconds timeout = 5s) const;
   // Sends an envelope; returns its envelope_id. Remembered until acked, for redelivery.
+  // With no open link (or no link with that id) nothing is sent, but redelivery still applies.
   std::string send_envelope(const std::string& type, const nlohmann::json& payload,
                             envelope_options options = {});
   // Sends a text frame verbatim (for malformed-input tests).
   void send_raw(const std::string& text, int connection = 0);
   // Sends {"type":"disconnect","reason":reason} on a connection (0: newest).
   void send_disconnect(const std::string& reason, int connection = 0);
-  // Drops every socket at the TCP level: no close frame.
+  // Drops every Socket Mode link at the TCP level: no close frame, no TLS close_notify.
   void close_abruptly();
   // When on, envelopes not acked within `after` are re-sent (same payload and event_id, a new
   // envelope_id, retry_attempt + 1, retry_reason "timeout") on the newest open connection, up to
@@ -119,6 +127,9 @@ class fake_slack {
   // Whether `hello` is sent after the handshake (default true). Off: test the hello timeout.
   void set_send_hello(bool on);
   // Whether the fake answers the client's pings (default true). Off: test dead-link detection.
+  // Beast answers pings inside any pending read, so "off" holds back everything the client sends
+  // on every open (and newly opened) link — pings, acks and close frames alike — until switched
+  // back on, when the held-back frames are processed (and the pings answered, late).
   void set_answer_pings(bool on);
 
   std::optional<ack> wait_for_ack(const std::string& envelope_id,
@@ -127,16 +138,20 @@ class fake_slack {
 
   // ---- Web API ----
   std::vector<api_call> calls(const std::string& method = "") const;
-  // Waits until at least n calls of `method` have been recorded.
+  // Waits until at least n calls of `method` (any method when empty) have been recorded.
   bool wait_for_calls(const std::string& method, std::size_t n,
                       std::chrono::milliseconds timeout = 5s) const;
+  // Faults queue per method and are used in order. Each call is recorded first; then the delay,
+  // then a non-200 status (429: body {"ok":false,"error":"ratelimited"} and Retry-After only when
+  // retry_after_seconds is set; others: a short text body), then slack_error.
   void inject(const std::string& method, fault f);
   // While on, new TCP connections are accepted and closed at once (as near to "refused" as a
   // listening socket gets); existing connections are dropped.
   void refuse_connections(bool on);
   // Members returned by usergroups.users.list for a group id.
   void set_usergroup_members(const std::string& usergroup, std::vector<std::string> users);
-  // Messages posted so far (chat.postMessage), in order, as Slack stored them (with ts).
+  // Messages posted so far (chat.postMessage), in order, as Slack stored them (with ts), plus a
+  // "channel" field. chat.update edits the stored message in place (text, blocks, "edited").
   std::vector<nlohmann::json> posted_messages() const;
 
  private:

@@ -250,6 +250,25 @@ TEST(fake_slack_web_api, faults_apply_in_order_delay_status_error) {
   EXPECT_TRUE(call_once(fake, "auth.test", token, "{}").body.value("ok", false));
 }
 
+TEST(fake_slack_web_api, destructor_is_bounded_with_a_delayed_answer_pending) {
+  auto fake = std::make_unique<fake_slack>();
+  fake->inject("auth.test", {.delay = 60s});
+  EXPECT_THROW(run_client(
+                   [&](net::io_context& ioc) -> net::awaitable<void> {
+                     auto ctx = client_tls(*fake);
+                     tls_stream stream(ioc, ctx);
+                     co_await connect(stream, *fake);
+                     const std::string method = "auth.test", body = "{}";
+                     co_await call(stream, method, fake->options().bot_token, body);
+                   },
+                   1s),
+               std::exception);
+  EXPECT_TRUE(fake->wait_for_calls("auth.test", 1, 1s));
+  const auto start = std::chrono::steady_clock::now();
+  fake.reset();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 1s);
+}
+
 TEST(fake_slack_web_api, other_methods_answer_like_slack) {
   fake_slack fake;
   fake.set_usergroup_members("S0001", {"U1", "U2"});
