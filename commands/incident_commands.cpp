@@ -59,6 +59,7 @@ messages::incident_view view_of(const store::incident& i, const policy::facts& f
   v.impact_confirmed_at = f.impact_confirmed_at;
   v.resolved_at = i.resolved_at;
   v.summary = i.summary;
+  v.notifications_sent = f.notifications_sent;
   return v;
 }
 

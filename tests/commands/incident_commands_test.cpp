@@ -631,3 +631,27 @@ TEST_F(incident_commands_test, may_respond_uses_the_same_fail_closed_membership)
 
 }  // namespace
 }  // namespace flare::commands
+
+namespace flare::commands {
+namespace {
+
+TEST_F(incident_commands_test, a_notice_after_resolution_is_shown_as_the_resolution_message) {
+  command("U_ANY", "open Resolved then notified");
+  command("U_RESP", "classify INC-1 high confirmed");
+  clock_.advance(2h);
+  command("U_RESP", "resolve INC-1");
+  clock_.advance(1h);
+  const std::size_t before = outbox().size();
+  command("U_RESP", "notified INC-1");
+  const auto items = outbox();
+  ASSERT_EQ(items.size(), before + 2);
+  // The card is rendered with the recorded notifications, so it says the message was sent.
+  EXPECT_EQ(items[before].payload["card_of_incident"], 1);
+  EXPECT_NE(items[before].payload.dump().find("Resolution message to customers sent"), std::string::npos)
+      << items[before].payload.dump();
+  EXPECT_NE(items[before + 1].payload.dump().find("resolution message"), std::string::npos)
+      << items[before + 1].payload.dump();
+}
+
+}  // namespace
+}  // namespace flare::commands
