@@ -1,1 +1,729 @@
-// Placeholder: being written.
+// The Socket Mode link (../shared/slack-protocol.md §1). Shape:
+//
+//   run() ── supervise(): fetch URL → connect → hello ── wait for an event ──┐
+//               ▲            (each connection: reader ∥ writer ∥ safety acks)  │
+//               └── refresh (new first, then close old) / drop (backoff) ◀────┘
+//
+// Everything runs on one executor (one thread): the flags and queues below need no locks. Each
+// connection's three coroutines share ownership of it; the supervisor learns about a drop or a
+// `disconnect` through a small event queue. run() does not return before every connection
+// coroutine has finished, so nothing outlives it touching the sink or the opener.
+#include "bot/socket_mode_client.hpp"
+
+#include "bot/tls_context.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
+#include <boost/url/parse.hpp>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <atomic>
+#include <deque>
+#include <random>
+#include <variant>
+#include <vector>
+
+namespace flare::slack::socket_mode_detail {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+using namespace asio::experimental::awaitable_operators;
+using tcp = asio::ip::tcp;
+using ws_stream = websocket::stream<beast::ssl_stream<beast::tcp_stream>>;
+using steady = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+// Wakes the one coroutine that waits on it. The waiter checks its condition first and then
+// waits; with one thread nothing can slip in between, so a notify is never missed.
+class wakeup {
+ public:
+  explicit wakeup(const asio::any_io_executor& ex) : timer_(ex) {}
+  void notify() { timer_.cancel(); }
+  asio::awaitable<void> wait() { co_await wait_until(steady::time_point::max()); }
+  asio::awaitable<void> wait_until(steady::time_point deadline) {
+    timer_.expires_at(deadline);
+    co_await timer_.async_wait(use_tuple);
+  }
+
+ private:
+  asio::steady_timer timer_;
+};
+
+asio::awaitable<void> sleep_for(milliseconds d) {
+  asio::steady_timer timer(co_await asio::this_coro::executor, d);
+  co_await timer.async_wait(use_tuple);
+}
+
+// apps.connections.open errors that retrying cannot fix: a person has to change the token,
+// the app or the workspace (node SocketModeClient's unrecoverable list, plus the token and
+// scope errors Slack documents for every method).
+bool is_fatal_open_error(const api_error& e) {
+  if (e.transport) return false;
+  static const char* const fatal[] = {
+      "invalid_auth",  "not_authed",    "account_inactive",       "token_revoked",
+      "token_expired", "team_disabled", "user_removed_from_team", "link_disabled",
+      "missing_scope", "missing_args",  "not_allowed_token_type", "forbidden_team"};
+  for (const char* code : fatal) {
+    if (e.code == code) return true;
+  }
+  return false;
+}
+
+std::string describe_read_error(const boost::system::error_code& ec, ws_stream& ws) {
+  if (ec == websocket::error::closed) {
+    return "closed_by_slack (" + std::to_string(static_cast<int>(ws.reason().code)) + ")";
+  }
+  if (ec == beast::error::timeout) return "idle_timeout";
+  if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated) return "eof";
+  if (ec == asio::error::connection_reset) return "connection_reset";
+  if (ec == asio::error::operation_aborted) return "aborted";
+  return "read_error (" + ec.message() + ")";
+}
+
+struct state;
+struct connection;
+
+// One envelope's acknowledgement. `acked` decides who wins between the sink and the safety ack;
+// it is atomic because the ack_fn may be called from another thread (the send itself is
+// dispatched onto the client's executor).
+struct ack_state {
+  std::atomic<bool> acked{false};
+  bool sent = false;  // queued on the connection (or found it gone); executor thread only
+  std::string envelope_id;
+  bool accepts_response_payload = false;
+  std::weak_ptr<connection> conn;
+  std::weak_ptr<state> owner;  // for stats
+  asio::any_io_executor ex;
+};
+
+struct connection_event {
+  std::shared_ptr<connection> conn;
+  enum kind_t { disconnect_requested, dropped } kind;
+  std::string reason;
+};
+
+struct connection : std::enable_shared_from_this<connection> {
+  connection(std::shared_ptr<state> owner, asio::any_io_executor ex, asio::ssl::context& tls,
+             int id)
+      : owner(std::move(owner)),
+        id(id),
+        resolver(ex),
+        ws(ex, tls),
+        hello_wake(ex),
+        writer_wake(ex),
+        safety_wake(ex) {}
+
+  std::shared_ptr<state> owner;  // released when the connection's coroutines end
+  int id;
+  std::string host;  // for logs: never the URL, whose query holds the ticket
+  tcp::resolver resolver;
+  ws_stream ws;
+
+  bool ready = false;            // hello received
+  bool ended = false;            // reader finished: nothing more can be sent or received
+  bool close_requested = false;  // we are closing it on purpose; its end is not a drop
+  std::string end_reason;
+
+  std::deque<std::string> outbox;  // ack frames, written one at a time (Beast allows one write)
+  std::deque<std::pair<steady::time_point, std::shared_ptr<ack_state>>> awaiting_ack;
+
+  wakeup hello_wake;
+  wakeup writer_wake;
+  wakeup safety_wake;
+
+  // Close the socket under everything: pending operations complete at once with an error.
+  void abort() {
+    boost::system::error_code ignored;
+    resolver.cancel();
+    auto& socket = beast::get_lowest_layer(ws).socket();
+    socket.shutdown(tcp::socket::shutdown_both, ignored);
+    socket.close(ignored);
+  }
+
+  // Graceful close: the writer sends the queued acks, then the close frame.
+  void request_close() {
+    close_requested = true;
+    writer_wake.notify();
+  }
+};
+
+struct state {
+  state(asio::any_io_executor ex, socket_mode_options options, url_opener open_url,
+        envelope_sink sink)
+      : ex(ex),
+        options(std::move(options)),
+        open_url(std::move(open_url)),
+        sink(std::move(sink)),
+        tls(make_client_tls_context(this->options.extra_ca_file)),
+        stop_timer(ex, steady::time_point::max()),
+        events_wake(ex),
+        drained_wake(ex),
+        rng(std::random_device{}()) {}
+
+  asio::any_io_executor ex;
+  socket_mode_options options;
+  url_opener open_url;
+  envelope_sink sink;
+  std::shared_ptr<asio::ssl::context> tls;
+  socket_mode_client* owner = nullptr;  // for on_connected_changed; null once the client is gone
+
+  socket_mode_stats stats;
+  bool running = false;
+  bool stopping = false;
+  bool is_connected = false;
+  int next_connection_id = 1;
+
+  std::shared_ptr<connection> connecting;               // between URL fetch and hello
+  std::vector<std::shared_ptr<connection>> connections;  // coroutines running
+  std::deque<connection_event> events;
+
+  asio::steady_timer stop_timer;  // never expires; stop() cancels it to wake every waiter
+  wakeup events_wake;
+  wakeup drained_wake;
+  std::mt19937_64 rng;
+
+  asio::awaitable<void> wait_stopped() {
+    if (!stopping) co_await stop_timer.async_wait(use_tuple);
+  }
+
+  void update_connected() {
+    bool now = false;
+    for (const auto& c : connections) now = now || (c->ready && !c->ended);
+    if (now == is_connected) return;
+    is_connected = now;
+    if (!owner || !owner->on_connected_changed) return;
+    try {
+      owner->on_connected_changed(now);
+    } catch (const std::exception& e) {
+      spdlog::error("socket mode: on_connected_changed failed: {}", e.what());
+    }
+  }
+
+  void push_event(connection_event ev) {
+    if (stopping) return;
+    events.push_back(std::move(ev));
+    events_wake.notify();
+  }
+
+  // Capped exponential backoff with full jitter: uniform in [0, min(max, initial * 2^attempt)].
+  milliseconds backoff(int attempt) {
+    auto cap = options.backoff_initial.count();
+    for (int i = 0; i < attempt && cap < options.backoff_max.count(); ++i) cap *= 2;
+    cap = std::min(cap, options.backoff_max.count());
+    std::uniform_int_distribution<std::int64_t> pick(0, std::max<std::int64_t>(cap, 0));
+    return milliseconds(pick(rng));
+  }
+};
+
+void send_ack(const std::shared_ptr<ack_state>& a, std::optional<nlohmann::json> payload) {
+  a->sent = true;
+  auto conn = a->conn.lock();
+  if (!conn || conn->ended) {
+    if (auto s = a->owner.lock()) ++s->stats.acks_lost;
+    spdlog::warn("socket mode: ack for envelope {} dropped: its connection is gone (Slack will "
+                 "redeliver events)",
+                 a->envelope_id);
+    return;
+  }
+  nlohmann::json frame = {{"envelope_id", a->envelope_id}};
+  if (payload && a->accepts_response_payload) frame["payload"] = std::move(*payload);
+  conn->outbox.push_back(frame.dump());
+  conn->writer_wake.notify();
+  conn->safety_wake.notify();
+}
+
+ack_fn make_ack_fn(std::shared_ptr<ack_state> a) {
+  return [a = std::move(a)](std::optional<nlohmann::json> payload) {
+    if (a->acked.exchange(true)) return;  // first call wins
+    asio::dispatch(a->ex, [a, payload = std::move(payload)]() mutable {
+      send_ack(a, std::move(payload));
+    });
+  };
+}
+
+void deliver(const std::shared_ptr<connection>& conn, envelope e) {
+  auto& s = *conn->owner;
+  ++s.stats.envelopes_received;
+  auto a = std::make_shared<ack_state>();
+  a->envelope_id = e.envelope_id;
+  a->accepts_response_payload = e.accepts_response_payload;
+  a->conn = conn;
+  a->owner = conn->owner;
+  a->ex = s.ex;
+  bool was_empty = conn->awaiting_ack.empty();
+  conn->awaiting_ack.emplace_back(steady::now() + s.options.safety_ack_after, a);
+  if (was_empty) conn->safety_wake.notify();
+
+  spdlog::debug("socket mode: envelope {} ({}) on connection {}{}", e.envelope_id, e.type,
+                conn->id, e.retry_attempt > 0 ? fmt::format(", retry {}", e.retry_attempt) : "");
+  auto ack = make_ack_fn(a);
+  if (!s.sink) {
+    ack(std::nullopt);
+    return;
+  }
+  std::string id = e.envelope_id;
+  std::string type = e.type;
+  try {
+    s.sink(std::move(e), ack);
+  } catch (const std::exception& ex) {
+    ++s.stats.sink_failures;
+    spdlog::error("socket mode: handler failed on envelope {} ({}): {}; acked anyway", id, type,
+                  ex.what());
+    ack(std::nullopt);
+  } catch (...) {
+    ++s.stats.sink_failures;
+    spdlog::error("socket mode: handler failed on envelope {} ({}); acked anyway", id, type);
+    ack(std::nullopt);
+  }
+}
+
+void handle_frame(const std::shared_ptr<connection>& conn, std::string_view text) {
+  auto& s = *conn->owner;
+  auto f = parse_frame(text);
+  if (auto* h = std::get_if<hello>(&f)) {
+    if (conn->ready) {
+      spdlog::debug("socket mode: extra hello on connection {}", conn->id);
+      return;
+    }
+    conn->ready = true;
+    spdlog::info("socket mode: connection {} to {} ready ({} open, recycled in about {} s)",
+                 conn->id, conn->host, h->num_connections, h->approximate_connection_time);
+    conn->hello_wake.notify();
+    s.update_connected();
+  } else if (auto* d = std::get_if<disconnect>(&f)) {
+    spdlog::info("socket mode: Slack asks connection {} to disconnect ({})", conn->id,
+                 d->reason.empty() ? "no reason" : d->reason);
+    s.push_event({conn, connection_event::disconnect_requested, d->reason});
+  } else if (auto* e = std::get_if<envelope>(&f)) {
+    deliver(conn, std::move(*e));
+  } else if (auto* m = std::get_if<malformed_frame>(&f)) {
+    ++s.stats.malformed_frames;
+    if (m->envelope_id) {
+      spdlog::warn("socket mode: malformed frame on connection {} ({}); acking envelope {}",
+                   conn->id, m->reason, *m->envelope_id);
+      auto a = std::make_shared<ack_state>();
+      a->envelope_id = *m->envelope_id;
+      a->conn = conn;
+      a->owner = conn->owner;
+      a->ex = s.ex;
+      make_ack_fn(a)(std::nullopt);
+    } else {
+      spdlog::warn("socket mode: malformed frame on connection {} ({}); ignored", conn->id,
+                   m->reason);
+    }
+  }
+}
+
+asio::awaitable<void> read_frames(std::shared_ptr<connection> conn) {
+  beast::flat_buffer buffer;
+  for (;;) {
+    auto [ec, n] = co_await conn->ws.async_read(buffer, use_tuple);
+    if (ec) {
+      conn->end_reason = describe_read_error(ec, conn->ws);
+      co_return;
+    }
+    // Slack sends JSON in text frames; anything else is not for us.
+    if (conn->ws.got_text()) handle_frame(conn, beast::buffers_to_string(buffer.data()));
+    buffer.consume(buffer.size());
+  }
+}
+
+asio::awaitable<void> write_frames(std::shared_ptr<connection> conn) {
+  auto& s = *conn->owner;
+  for (;;) {
+    if (!conn->outbox.empty()) {
+      conn->ws.text(true);
+      // A write that cannot finish within the idle timeout means the link is dead; Beast's own
+      // timeouts only watch reads.
+      auto r = co_await (conn->ws.async_write(asio::buffer(conn->outbox.front()), use_tuple) ||
+                         sleep_for(s.options.idle_timeout));
+      if (r.index() == 1) {
+        conn->end_reason = "write_timeout";
+        co_return;
+      }
+      if (auto [ec, n] = std::get<0>(r); ec) {
+        conn->end_reason = "write_error (" + ec.message() + ")";
+        co_return;
+      }
+      conn->outbox.pop_front();
+      ++s.stats.acks_sent;
+      continue;
+    }
+    // Closing waits for every envelope already handed to the sink to be acked (by the sink or,
+    // at the latest, by the safety ack): an ack can't follow the close frame.
+    bool acks_pending = std::any_of(conn->awaiting_ack.begin(), conn->awaiting_ack.end(),
+                                    [](const auto& entry) { return !entry.second->sent; });
+    if (conn->close_requested && !acks_pending) {
+      conn->ws.set_option(websocket::stream_base::timeout{s.options.close_timeout,
+                                                          s.options.idle_timeout, true});
+      auto r = co_await (conn->ws.async_close(websocket::close_code::normal, use_tuple) ||
+                         sleep_for(s.options.close_timeout));
+      if (r.index() == 1) {
+        spdlog::debug("socket mode: close handshake of connection {} timed out", conn->id);
+      } else if (auto [ec] = std::get<0>(r); ec) {
+        spdlog::debug("socket mode: close of connection {}: {}", conn->id, ec.message());
+      }
+      co_return;
+    }
+    co_await conn->writer_wake.wait();
+  }
+}
+
+// Acks, without payload, every envelope the sink has not acked by safety_ack_after: Slack's
+// deadline is 3 s, and a slow handler must not turn into a redelivery or a user-visible error.
+asio::awaitable<void> safety_acks(std::shared_ptr<connection> conn) {
+  auto& s = *conn->owner;
+  for (;;) {
+    if (conn->awaiting_ack.empty()) {
+      co_await conn->safety_wake.wait();
+      continue;
+    }
+    auto [deadline, a] = conn->awaiting_ack.front();
+    if (a->sent) {
+      conn->awaiting_ack.pop_front();
+      conn->writer_wake.notify();  // a close may be waiting for this ack
+      continue;
+    }
+    if (steady::now() >= deadline) {
+      if (!a->acked.exchange(true)) {
+        ++s.stats.safety_acks;
+        spdlog::warn("socket mode: envelope {} not acked by its handler within {} ms; acked "
+                     "without a response",
+                     a->envelope_id, s.options.safety_ack_after.count());
+        send_ack(a, std::nullopt);
+      } else {
+        // Acked on another thread, its send is on the way here; send_ack wakes us.
+        co_await conn->safety_wake.wait();
+      }
+      continue;
+    }
+    co_await conn->safety_wake.wait_until(deadline);
+  }
+}
+
+// The life of one connection after its WebSocket handshake. When any part ends (the reader on a
+// drop or after the close handshake, the writer on a write error or after sending close) the
+// others are cancelled.
+asio::awaitable<void> run_connection(std::shared_ptr<connection> conn) {
+  try {
+    co_await (read_frames(conn) || write_frames(conn) || safety_acks(conn));
+  } catch (const std::exception& e) {
+    // Not expected (I/O errors are values, the sink is guarded); the cleanup below must run.
+    conn->end_reason = std::string("internal_error (") + e.what() + ")";
+    spdlog::error("socket mode: connection {} failed: {}", conn->id, e.what());
+  }
+  conn->ended = true;
+  conn->abort();
+  auto s = conn->owner;
+  std::erase(s->connections, conn);
+  spdlog::info("socket mode: connection {} to {} closed ({})", conn->id, conn->host,
+               conn->close_requested ? "by flare" : conn->end_reason);
+  if (!conn->close_requested) {
+    s->push_event({conn, connection_event::dropped,
+                   conn->end_reason.empty() ? std::string("closed") : conn->end_reason});
+  }
+  conn->hello_wake.notify();
+  s->update_connected();
+  s->drained_wake.notify();
+  // The connection may still be referenced by late ack_fns (weakly) and by the event queue; its
+  // tie to the state goes now so no cycle keeps either alive.
+  conn->owner.reset();
+}
+
+// Runs `op` unless it outlasts `timeout` or stop() is called.
+enum class step_end { done, timed_out, stopped };
+
+template <class T>
+asio::awaitable<std::pair<step_end, std::optional<T>>> bounded(state& s, asio::awaitable<T> op,
+                                                               milliseconds timeout) {
+  if (s.stopping) co_return std::pair{step_end::stopped, std::optional<T>{}};
+  auto r = co_await (std::move(op) || sleep_for(timeout) || s.wait_stopped());
+  if (r.index() == 0) co_return std::pair{step_end::done, std::optional<T>(std::get<0>(std::move(r)))};
+  co_return std::pair{r.index() == 1 ? step_end::timed_out : step_end::stopped, std::optional<T>{}};
+}
+
+struct establish_result {
+  std::shared_ptr<connection> conn;  // set on success
+  std::optional<api_error> fatal;
+  bool stopped = false;
+  std::string failure;  // why this attempt failed, for logs and stats
+};
+
+establish_result failed(std::string why) { return {nullptr, std::nullopt, false, std::move(why)}; }
+establish_result stopped() { return {nullptr, std::nullopt, true, {}}; }
+establish_result fatal(api_error e) { return {nullptr, std::move(e), false, {}}; }
+establish_result ready(std::shared_ptr<connection> conn) {
+  return {std::move(conn), std::nullopt, false, {}};
+}
+
+asio::awaitable<establish_result> establish(std::shared_ptr<state> s) {
+  ++s->stats.connection_attempts;
+  auto& o = s->options;
+
+  // The opener has its own timeouts and waits out Retry-After (up to minutes on Tier 1); this
+  // bound only guards against one that never returns.
+  auto [url_end, url] = co_await bounded(*s, s->open_url(), std::chrono::minutes(6));
+  if (url_end == step_end::stopped) co_return stopped();
+  if (url_end == step_end::timed_out) co_return failed("url_timeout");
+  if (!url->ok()) {
+    const auto& e = url->error();
+    if (is_fatal_open_error(e)) co_return fatal(e);
+    co_return failed("apps.connections.open: " + e.code);
+  }
+
+  auto parsed = boost::urls::parse_uri(url->value());
+  if (!parsed || parsed->scheme_id() != boost::urls::scheme::wss || parsed->host_address().empty()) {
+    // The URL itself is not logged: its query holds the ticket.
+    co_return failed("invalid_url");
+  }
+  auto conn = std::make_shared<connection>(s, s->ex, *s->tls, s->next_connection_id++);
+  conn->host = parsed->host_address();
+  std::string port = parsed->has_port() ? std::to_string(parsed->port_number()) : "443";
+  auto encoded_target = parsed->encoded_target();
+  std::string target = encoded_target.empty()
+                           ? std::string("/")
+                           : std::string(encoded_target.data(), encoded_target.size());
+  auto encoded_authority = parsed->encoded_host_and_port();
+  std::string host_header(encoded_authority.data(), encoded_authority.size());
+  s->connecting = conn;
+  struct clear_connecting {
+    state& s;
+    ~clear_connecting() { s.connecting.reset(); }
+  } clear{*s};
+
+  auto give_up = [&](std::string why) {
+    conn->abort();
+    return failed(std::move(why));
+  };
+
+  auto [resolve_end, resolved] =
+      co_await bounded(*s, conn->resolver.async_resolve(conn->host, port, use_tuple), o.connect_timeout);
+  if (resolve_end == step_end::stopped) co_return stopped();
+  if (resolve_end == step_end::timed_out) co_return give_up("resolve_timeout");
+  if (auto [ec, endpoints] = *resolved; ec) {
+    co_return give_up("resolve_failed (" + ec.message() + ")");
+  }
+
+  auto& tcp_layer = beast::get_lowest_layer(conn->ws);
+  tcp_layer.expires_after(o.connect_timeout);
+  auto [connect_end, connected] =
+      co_await bounded(*s, tcp_layer.async_connect(std::get<1>(*resolved), use_tuple), o.connect_timeout);
+  if (connect_end == step_end::stopped) co_return stopped();
+  if (connect_end == step_end::timed_out) co_return give_up("connect_timeout");
+  if (auto [ec, endpoint] = *connected; ec) {
+    co_return give_up(ec == beast::error::timeout ? "connect_timeout" : "connect_failed (" + ec.message() + ")");
+  }
+
+  if (auto ec = prepare_tls_stream(conn->ws.next_layer(), conn->host); ec) {
+    co_return give_up("tls_setup_failed (" + ec.message() + ")");
+  }
+  tcp_layer.expires_after(o.connect_timeout);
+  auto [tls_end, tls_done] = co_await bounded(
+      *s, conn->ws.next_layer().async_handshake(asio::ssl::stream_base::client, use_tuple), o.connect_timeout);
+  if (tls_end == step_end::stopped) co_return stopped();
+  if (tls_end == step_end::timed_out) co_return give_up("tls_timeout");
+  if (auto [ec] = *tls_done; ec) {
+    if (is_tls_verification_failure(ec, conn->ws.next_layer().native_handle())) {
+      // Not retried into silence: this needs a person (SLACK_CA_FILE, a proxy, the clock).
+      spdlog::error("socket mode: certificate of {} not accepted: {}", conn->host,
+                    tls_verification_failure_reason(conn->ws.next_layer().native_handle()));
+      co_return give_up("tls_verification_failed");
+    }
+    co_return give_up(ec == beast::error::timeout ? "tls_timeout" : "tls_handshake_failed (" + ec.message() + ")");
+  }
+
+  // From here on the WebSocket's own timeouts apply: handshake, and the idle timeout with
+  // keep-alive pings that detects a dead link (a ping after idle/2, closed after idle).
+  tcp_layer.expires_never();
+  conn->ws.set_option(websocket::stream_base::timeout{o.connect_timeout, o.idle_timeout, true});
+  conn->ws.set_option(websocket::stream_base::decorator([](websocket::request_type& req) {
+    req.set(beast::http::field::user_agent, "flare-socket-mode");
+  }));
+  auto [ws_end, ws_done] =
+      co_await bounded(*s, conn->ws.async_handshake(host_header, target, use_tuple), o.connect_timeout);
+  if (ws_end == step_end::stopped) co_return stopped();
+  if (ws_end == step_end::timed_out) co_return give_up("websocket_handshake_timeout");
+  if (auto [ec] = *ws_done; ec) {
+    co_return give_up("websocket_handshake_failed (" + ec.message() + ")");
+  }
+
+  spdlog::info("socket mode: connection {} to {} opened; waiting for hello", conn->id, conn->host);
+  s->connections.push_back(conn);
+  asio::co_spawn(s->ex, run_connection(conn), asio::detached);
+
+  auto deadline = steady::now() + o.hello_timeout;
+  while (!conn->ready && !conn->ended && !s->stopping && steady::now() < deadline) {
+    co_await conn->hello_wake.wait_until(deadline);
+  }
+  if (conn->ready && !conn->ended) {
+    ++s->stats.connections_opened;
+    co_return ready(conn);
+  }
+  conn->close_requested = true;  // its end is this attempt's failure, not a separate drop
+  conn->abort();
+  if (s->stopping) co_return stopped();
+  co_return failed(conn->ended ? "closed_before_hello (" + conn->end_reason + ")" : "hello_timeout");
+}
+
+// Owns the link: keeps one connection ready, replaces it when Slack asks, reconnects when it
+// drops. Returns a fatal error, or nullopt once stop() was called.
+asio::awaitable<std::optional<api_error>> supervise(std::shared_ptr<state> s) {
+  std::shared_ptr<connection> current;
+  std::shared_ptr<connection> retiring;  // kept serving until its replacement said hello
+  std::string reason;                    // why the next connection is opened ("" the first time)
+  bool wait_first = false;
+  int attempt = 0;
+
+  while (!s->stopping) {
+    if (!current) {
+      if (wait_first) {
+        auto delay = s->backoff(attempt++);
+        spdlog::info("socket mode: reconnecting in {} ms ({})", delay.count(), reason);
+        co_await (sleep_for(delay) || s->wait_stopped());
+        if (s->stopping) break;
+      }
+      auto r = co_await establish(s);
+      if (r.stopped) break;
+      if (r.fatal) {
+        spdlog::error("socket mode: cannot open a connection: {} — not retrying", r.fatal->code);
+        co_return r.fatal;
+      }
+      if (!r.conn) {
+        spdlog::warn("socket mode: connection attempt failed: {}", r.failure);
+        ++s->stats.failed_attempts_by_reason[r.failure.substr(0, r.failure.find(' '))];
+        wait_first = true;
+        continue;
+      }
+      current = r.conn;
+      attempt = 0;
+      wait_first = false;
+      if (!reason.empty()) ++s->stats.reconnects_by_reason[reason];
+      if (retiring) {
+        spdlog::info("socket mode: connection {} replaced by {}; closing it", retiring->id, current->id);
+        retiring->request_close();
+        retiring.reset();
+      }
+      continue;
+    }
+
+    while (s->events.empty() && !s->stopping) co_await s->events_wake.wait();
+    if (s->stopping) break;
+    auto ev = std::move(s->events.front());
+    s->events.pop_front();
+
+    if (ev.kind == connection_event::disconnect_requested && ev.reason == "link_disabled") {
+      spdlog::error("socket mode: Slack disabled Socket Mode for this app (link_disabled)");
+      co_return api_error{"link_disabled", "Socket Mode was turned off in the app settings", false};
+    }
+    if (ev.conn != current) continue;  // a retiring connection going away is expected
+
+    if (ev.kind == connection_event::dropped) {
+      current.reset();
+      reason = ev.reason.substr(0, ev.reason.find(' '));
+      wait_first = true;
+    } else if (ev.reason == "too_many_websockets") {
+      // Over Slack's cap: opening another first would only be refused.
+      current->request_close();
+      while (!current->ended && !s->stopping) co_await current->hello_wake.wait();
+      current.reset();
+      reason = ev.reason;
+      wait_first = true;
+    } else {
+      // warning, refresh_requested, or a reason we don't know: open the replacement first, so
+      // no envelope waits on a socket that is about to go.
+      retiring = current;
+      current.reset();
+      reason = ev.reason.empty() ? "disconnect" : ev.reason;
+      wait_first = false;
+    }
+  }
+  co_return std::nullopt;
+}
+
+// Closes every connection with a close frame after its queued acks, waits close_timeout for
+// that, then cuts whatever is left; returns once every connection coroutine has finished.
+asio::awaitable<void> close_all(std::shared_ptr<state> s) {
+  s->stopping = true;
+  for (auto& c : s->connections) c->request_close();
+  auto deadline = steady::now() + s->options.close_timeout;
+  while (!s->connections.empty() && steady::now() < deadline) {
+    co_await s->drained_wake.wait_until(deadline);
+  }
+  if (!s->connections.empty()) {
+    spdlog::warn("socket mode: {} connection(s) did not close in {} ms; dropping them",
+                 s->connections.size(), s->options.close_timeout.count());
+    for (auto& c : s->connections) c->abort();
+  }
+  // Aborted sockets complete their operations at once; the bound only guards against a bug.
+  auto hard_deadline = steady::now() + std::chrono::seconds(5);
+  while (!s->connections.empty() && steady::now() < hard_deadline) {
+    co_await s->drained_wake.wait_until(hard_deadline);
+  }
+  if (!s->connections.empty()) spdlog::error("socket mode: connections still running after stop");
+}
+
+}  // namespace flare::slack::socket_mode_detail
+
+namespace flare::slack {
+
+using socket_mode_detail::state;
+
+socket_mode_client::socket_mode_client(boost::asio::any_io_executor ex, socket_mode_options options,
+                                       url_opener open_url, envelope_sink sink)
+    : state_(std::make_shared<state>(std::move(ex), std::move(options), std::move(open_url),
+                                     std::move(sink))) {
+  state_->owner = this;
+}
+
+socket_mode_client::~socket_mode_client() {
+  state_->owner = nullptr;
+  if (state_->running) stop();
+}
+
+boost::asio::awaitable<std::optional<api_error>> socket_mode_client::run() {
+  auto s = state_;
+  if (s->running) co_return api_error{"already_running", "socket_mode_client::run called twice", false};
+  s->running = true;
+  std::optional<api_error> result;
+  if (!s->stopping) result = co_await socket_mode_detail::supervise(s);
+  co_await socket_mode_detail::close_all(s);
+  s->events.clear();
+  s->update_connected();
+  s->running = false;
+  co_return result;
+}
+
+void socket_mode_client::stop() {
+  // Dispatched so a signal handler's thread may call it too; on the executor it runs at once.
+  boost::asio::dispatch(state_->ex, [s = state_] {
+    if (s->stopping) return;
+    s->stopping = true;
+    spdlog::info("socket mode: stopping");
+    s->stop_timer.cancel();
+    s->events_wake.notify();
+    if (s->connecting) s->connecting->abort();
+    for (auto& c : s->connections) c->hello_wake.notify();
+  });
+}
+
+bool socket_mode_client::connected() const { return state_->is_connected; }
+
+const socket_mode_stats& socket_mode_client::stats() const { return state_->stats; }
+
+}  // namespace flare::slack
