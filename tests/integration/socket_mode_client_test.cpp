@@ -377,6 +377,25 @@ TEST(socket_mode_client, refresh_requested_under_load_acks_every_envelope) {
   EXPECT_EQ(h.readiness(), std::vector<bool>{true});
 }
 
+TEST(socket_mode_client, retiring_link_stays_open_until_its_envelopes_are_acked) {
+  link_harness h;
+  h.set_sink(sink_mode::never_ack);
+  h.start();
+  ASSERT_TRUE(h.wait_connected());
+  auto id = h.fake().send_envelope("events_api", event_payload);
+  ASSERT_TRUE(h.wait_received(1));
+  h.fake().send_disconnect("refresh_requested", 1);
+  ASSERT_TRUE(h.eventually([&] { return h.stats().connections_opened == 2; }, 5s));
+  // The replacement is ready, but the old link still owes an ack: it closes only after the
+  // safety ack went out on it.
+  auto ack = h.fake().wait_for_ack(id, 4s);
+  ASSERT_TRUE(ack);
+  EXPECT_EQ(ack->connection, 1);
+  EXPECT_LT(ack->latency, 3s);
+  EXPECT_TRUE(h.eventually([&] { return h.fake().open_connections() == 1; }, 5s));
+  EXPECT_EQ(h.stats().safety_acks, 1u);
+}
+
 TEST(socket_mode_client, too_many_websockets_closes_first_then_reopens) {
   link_harness h;
   h.start();
