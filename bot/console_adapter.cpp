@@ -8,6 +8,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <iostream>
 #include <sstream>
 
@@ -30,6 +31,35 @@ std::string indent(const std::string& text, const std::string& prefix) {
   return out;
 }
 
+// Slack's markup as a terminal reader would want it: dates as their fallback text, mentions as
+// @id, channel links as #name.
+std::string plain_markup(std::string text) {
+  std::string out;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const auto close = text.find('>', i);
+    if (text[i] != '<' || close == std::string::npos) {
+      out.push_back(text[i++]);
+      continue;
+    }
+    const std::string inner = text.substr(i + 1, close - i - 1);
+    const auto bar = inner.find('|');
+    if (inner.rfind("!date^", 0) == 0 && bar != std::string::npos) out += inner.substr(bar + 1);
+    else if (inner.rfind("@", 0) == 0) out += inner.substr(0, bar);
+    else if (inner.rfind("!subteam^", 0) == 0) out += "@" + inner.substr(9, bar == std::string::npos ? std::string::npos : bar - 9);
+    else if (inner.rfind("#", 0) == 0) out += inner.substr(0, bar);
+    else if (inner.rfind("!", 0) == 0) out += "@" + inner.substr(1, bar == std::string::npos ? std::string::npos : bar - 1);
+    else out += bar == std::string::npos ? inner : inner.substr(bar + 1);
+    i = close + 1;
+  }
+  return out;
+}
+
+std::string one_line(std::string text) {
+  std::replace(text.begin(), text.end(), '\n', ' ');
+  return text;
+}
+
 }  // namespace
 
 std::string render_blocks_as_text(const json& blocks, const std::string& fallback_text) {
@@ -41,7 +71,7 @@ std::string render_blocks_as_text(const json& blocks, const std::string& fallbac
       out += "== " + text_of(block.value("text", json{})) + " ==\n";
     } else if (type == "section") {
       if (block.contains("text")) out += text_of(block["text"]) + "\n";
-      for (const auto& field : block.value("fields", json::array())) out += "  " + text_of(field) + "\n";
+      for (const auto& field : block.value("fields", json::array())) out += "  " + one_line(text_of(field)) + "\n";
       if (block.contains("accessory") && block["accessory"].value("type", "") == "button") {
         const auto& b = block["accessory"];
         out += "  [" + text_of(b.value("text", json{})) + "]  (!click " + b.value("action_id", "") +
@@ -91,7 +121,7 @@ std::string console_slack::channel_label(const std::string& id) const {
 }
 
 void console_slack::print(const std::string& heading, const slack::message& msg) {
-  out_ << heading << "\n" << indent(render_blocks_as_text(msg.blocks, msg.text), "  ") << std::flush;
+  out_ << heading << "\n" << indent(plain_markup(render_blocks_as_text(msg.blocks, msg.text)), "  ") << std::flush;
 }
 
 asio::awaitable<slack::api_result<slack::auth_identity>> console_slack::auth_test() {
@@ -275,7 +305,7 @@ asio::awaitable<bool> console_adapter::handle_line(std::string line) {
       const bool in_channel = reply.value("response_type", "ephemeral") == "in_channel";
       const std::string body =
           render_blocks_as_text(reply.value("blocks", json::array()), reply.value("text", std::string{}));
-      out_ << (in_channel ? "[#incidents] flare:\n" : "flare (only visible to you):\n") << indent(body, "  ")
+      out_ << (in_channel ? "[#incidents] flare:\n" : "flare (only visible to you):\n") << indent(plain_markup(body), "  ")
            << std::flush;
     }
     co_return true;
