@@ -86,7 +86,7 @@ TEST_F(console_test, posts_threads_and_buttons_print_readably) {
                              {"elements", {{{"type", "button"}, {"text", {{"type", "plain_text"}, {"text", "Open incident"}}},
                                             {"action_id", "open_incident"}, {"value", "v"}}}}}});
   slack.name_channel("C0INC", "incidents");
-  asio::co_spawn(ioc, slack.post_message(msg), asio::detached);
+  asio::co_spawn(ioc, [&]() -> asio::awaitable<void> { co_await slack.post_message(msg); }, asio::detached);
   ioc.run();
   EXPECT_NE(out.str().find("[#incidents] flare in thread 1.1"), std::string::npos) << out.str();
   EXPECT_NE(out.str().find("*Report received*"), std::string::npos);
