@@ -102,8 +102,9 @@ TEST(dockerfile, is_multi_stage_on_debian_12) {
 }
 
 TEST(dockerfile, build_stage_builds_without_tests_and_benchmarks) {
+  const auto all = stages();  // range-for over stages().front() would dangle
   std::string runs;
-  for (const auto& i : stages().front())
+  for (const auto& i : all.front())
     if (i.keyword == "RUN") runs += i.args + "\n";
   EXPECT_NE(runs.find("-DFLARE_BUILD_TESTS=OFF"), std::string::npos);
   EXPECT_NE(runs.find("-DFLARE_BUILD_BENCH=OFF"), std::string::npos);
@@ -157,8 +158,9 @@ TEST(dockerfile, runtime_stage_installs_every_library_the_binary_links) {
   if (!have("ldd") || !have("dpkg-query")) GTEST_SKIP() << "ldd or dpkg-query missing";
   const auto ldd = run(std::string("ldd ") + FLARE_BINARY);
   ASSERT_EQ(ldd.status, 0) << ldd.output;
+  const auto all = stages();
   std::string runtime_runs;
-  for (const auto& i : stages().back())
+  for (const auto& i : all.back())
     if (i.keyword == "RUN") runtime_runs += i.args + " ";
   const auto installed = words(runtime_runs);
   // In debian:12-slim already (essential or required).
