@@ -3,17 +3,22 @@
 #include "bot/clock.hpp"
 #include "bot/console_adapter.hpp"
 #include "bot/dispatcher.hpp"
+#include "bot/health_server.hpp"
+#include "bot/metrics.hpp"
 #include "bot/outbox.hpp"
 #include "bot/redact.hpp"
+#include "bot/reminder_scheduler.hpp"
 #include "bot/socket_mode_client.hpp"
 #include "bot/sqlite_store.hpp"
 #include "bot/web_api_client.hpp"
 #include "commands/incident_commands.hpp"
+#include "commands/report_intake.hpp"
 #include "policy/business_calendar.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -46,35 +51,76 @@ class store_event_log final : public event_log {
 constexpr const char* console_responders_group = "S0RESPONDERS";
 constexpr const char* console_security_group = "S0SECURITY";
 
+dispatcher_options observed_by(metrics& m) {
+  dispatcher_options o;
+  o.on_ack = [&m](const std::string& type, std::chrono::steady_clock::duration latency) {
+    m.envelope_acked(type, latency);
+  };
+  return o;
+}
+
 struct runtime {
-  runtime(const config& c, asio::io_context& io, store::store& s, slack::slack_api& api)
+  runtime(const config& c, asio::io_context& io, store::store& s, slack::slack_api& api, metrics& m)
       : cfg(c),
         ioc(io),
         store(s),
         slack(api),
+        counters(m),
         calendar(c.policy_tables.calendar),
         events(s, wall_clock),
-        dispatch(io.get_executor(), api, events),
+        dispatch(io.get_executor(), api, events, observed_by(m)),
         outbox(io.get_executor(), s, api, wall_clock) {}
 
   const config& cfg;
   asio::io_context& ioc;
   store::store& store;
   slack::slack_api& slack;
+  metrics& counters;
+  // The Socket Mode link, while run_slack has one (readiness and reconnect metrics).
+  const slack::socket_mode_client* socket = nullptr;
+  bool socket_up = false;
   system_clock wall_clock;
   policy::business_calendar calendar;
   store_event_log events;
   dispatcher dispatch;
   outbox_sender outbox;
+  std::unique_ptr<reminder_scheduler> reminders;
   std::unique_ptr<commands::incident_commands> incident_commands;
+  std::unique_ptr<commands::report_intake> intake;
+  // Aborts Slack calls still running when shutdown's time is up (the Web API client's cancel()).
+  std::function<void()> cancel_slack_calls;
 
   void register_handlers(const commands::command_settings& settings) {
+    reminder_settings ladder{{cfg.reminder_hours_before, cfg.overdue_every_hours}, settings.security_team_group};
+    ladder.on_sent = [this](bool late, bool overdue) { counters.reminder_sent(late, overdue); };
+    reminders = std::make_unique<reminder_scheduler>(ioc.get_executor(), store, wall_clock, cfg.policy_tables,
+                                                     calendar, ladder, [this] { outbox.wake(); });
     commands::command_context ctx{store,    slack, wall_clock, cfg.policy_tables, calendar, settings,
-                                  [this] { outbox.wake(); }, {}};
+                                  [this] { outbox.wake(); },
+                                  [this](std::int64_t id) { reminders->incident_changed(id); }};
     incident_commands = std::make_unique<commands::incident_commands>(std::move(ctx));
     dispatch.on_command(settings.command_name, [this](slash_command cmd) {
       return incident_commands->handle(std::move(cmd));
     });
+
+    commands::intake_settings intake_settings{settings.incidents_channel, settings.security_channel,
+                                              settings.security_team_group, cfg.head_of_finance_ops,
+                                              settings.command_name, cfg.signals, cfg.sensitive_categories};
+    intake = std::make_unique<commands::report_intake>(store, slack, wall_clock, *incident_commands,
+                                                       std::move(intake_settings), [this] { outbox.wake(); });
+    dispatch.on_message([this](message_event e) { return intake->on_message(std::move(e)); });
+    dispatch.on_action("open_incident", [this](block_action a) { return intake->on_open_incident(std::move(a)); });
+    dispatch.on_action("mark_notified", [this](block_action a) { return intake->on_mark_notified(std::move(a)); });
+    dispatch.on_action("post_update", [this](block_action a) { return intake->on_post_update(std::move(a)); });
+    dispatch.on_view_submission("post_update", [this](view_submission v) {
+      return intake->on_post_update_submission(std::move(v));
+    });
+  }
+
+  // The outbox and the reminder timer run for the life of the bot.
+  void start_background_work() {
+    asio::co_spawn(ioc, outbox.run(), asio::detached);
+    asio::co_spawn(ioc, reminders->run(), asio::detached);
   }
 
   // In-flight handlers finish, then the outbox gets a bounded chance to send what they decided;
@@ -83,9 +129,14 @@ struct runtime {
     const auto limit = std::chrono::seconds(cfg.shutdown_drain_seconds);
     if (!co_await dispatch.drain(limit))
       spdlog::warn("shutdown: {} handler(s) still running after {}s", dispatch.in_flight(), limit.count());
+    reminders->stop();
     outbox.stop();
+    // A last pass over the outbox, bounded: a Slack call still running when time is up is
+    // cancelled and its post stays pending for the next start.
+    using namespace asio::experimental::awaitable_operators;
     asio::steady_timer deadline(ioc, limit);
-    co_await outbox.drain_once();
+    auto finished = co_await (outbox.drain_once() || deadline.async_wait(asio::use_awaitable));
+    if (finished.index() == 1 && cancel_slack_calls) cancel_slack_calls();
     const auto left = outbox.pending();
     if (left > 0) spdlog::warn("shutdown: {} Slack post(s) still pending; they will be sent after restart", left);
   }
@@ -95,7 +146,9 @@ asio::awaitable<int> run_console(runtime& rt) {
   auto* slack = dynamic_cast<console_slack*>(&rt.slack);
   console_adapter adapter(rt.dispatch, *slack, std::cout,
                           console_options{rt.cfg.console_user, rt.cfg.console_channel});
-  asio::co_spawn(rt.ioc, rt.outbox.run(), asio::detached);
+  const auto identity = co_await slack->auth_test();
+  rt.intake->set_bot_identity(identity->user_id, identity->bot_id);
+  rt.start_background_work();
   std::cout << "flare console: you are " << rt.cfg.console_user
             << " in #incidents. Type /incident help, a report, or !help. Ctrl-D quits.\n"
             << std::flush;
@@ -119,10 +172,18 @@ asio::awaitable<int> run_slack(runtime& rt, slack::web_api_client& web) {
   auto identity = co_await web.auth_test();
   if (!identity) {
     const auto& e = identity.error();
+    if (e.transport) {
+      // Unreachable, or a certificate that does not verify: the detail says which.
+      spdlog::critical("could not reach Slack at {} (auth.test: {}{}). Check the network, SLACK_API_URL and "
+                       "SLACK_CA_FILE.",
+                       rt.cfg.api_url, e.code, e.detail.empty() ? "" : ", " + e.detail);
+      co_return exit_failure;
+    }
     spdlog::critical("Slack rejected the bot token (auth.test: {}{}). Check SLACK_BOT_TOKEN.", e.code,
                      e.detail.empty() ? "" : ", " + e.detail);
-    co_return e.transport ? exit_failure : exit_slack_refused;
+    co_return exit_slack_refused;
   }
+  rt.intake->set_bot_identity(identity->user_id, identity->bot_id);
   spdlog::info("connected to Slack team {} as bot user {}", identity->team_id, identity->user_id);
 
   slack::socket_mode_options socket_options;
@@ -131,9 +192,15 @@ asio::awaitable<int> run_slack(runtime& rt, slack::web_api_client& web) {
   slack::socket_mode_client socket(
       rt.ioc.get_executor(), socket_options,
       [&web, app_token]() { return web.apps_connections_open(app_token); },
-      [&rt](slack::envelope env, slack::ack_fn ack) { rt.dispatch.dispatch(std::move(env), std::move(ack)); });
+      [&rt](slack::envelope env, slack::ack_fn ack) {
+        rt.counters.envelope_received(env.type);
+        rt.dispatch.dispatch(std::move(env), std::move(ack));
+      });
+  rt.socket = &socket;
+  socket.on_connected_changed = [&rt](bool up) { rt.socket_up = up; };
 
-  asio::co_spawn(rt.ioc, rt.outbox.run(), asio::detached);
+  rt.cancel_slack_calls = [&web] { web.cancel(); };
+  rt.start_background_work();
 
   asio::signal_set signals(rt.ioc, SIGINT, SIGTERM);
   bool stopping = false;
@@ -152,6 +219,8 @@ asio::awaitable<int> run_slack(runtime& rt, slack::web_api_client& web) {
   });
 
   auto fatal = co_await socket.run();
+  rt.socket_up = false;
+  rt.socket = nullptr;
   signals.cancel();
   co_await rt.drain();
   web.cancel();
@@ -180,6 +249,7 @@ int run_bot(const config& cfg, run_mode mode) {
   spdlog::info("store {} (schema version {})", cfg.store_path, store->schema_version());
 
   asio::io_context ioc(1);
+  metrics counters;
   std::unique_ptr<slack::slack_api> slack;
   slack::web_api_client* web = nullptr;
   commands::command_settings settings;
@@ -203,6 +273,12 @@ int run_bot(const config& cfg, run_mode mode) {
     options.request_timeout = std::chrono::seconds(cfg.request_timeout_seconds);
     options.channel_posts_per_second = cfg.posts_per_second;
     options.channel_burst = cfg.post_burst;
+    options.on_call_done = [&counters](const std::string& method, const std::string& error) {
+      counters.web_api_call(method, error);
+    };
+    options.on_rate_limited = [&counters](const std::string& method, std::chrono::seconds wait) {
+      counters.web_api_rate_limited(method, wait);
+    };
     auto client = std::make_unique<slack::web_api_client>(ioc.get_executor(), options);
     web = client.get();
     slack = std::move(client);
@@ -212,14 +288,35 @@ int run_bot(const config& cfg, run_mode mode) {
     settings.security_team_group = cfg.security_team_group;
   }
 
-  runtime rt(cfg, ioc, *store, *slack);
+  runtime rt(cfg, ioc, *store, *slack, counters);
   rt.register_handlers(settings);
+
+  counters.set_sources(scrape_sources{
+      [&rt] { return rt.socket ? rt.socket->stats().reconnects_by_reason : std::map<std::string, std::uint64_t>{}; },
+      [&rt] { return rt.socket_up; },
+      [&rt] { return open_incidents_by_severity(rt.store); },
+      [&rt] { return rt.outbox.pending(); },
+      [&rt] { return rt.outbox.stats().failed; },
+  });
+  std::unique_ptr<health_server> health;
+  if (cfg.health_port != 0) {
+    health_options options;
+    options.address = cfg.health_address;
+    options.port = static_cast<std::uint16_t>(cfg.health_port);
+    // Console: there is no link to wait for, so ready means the store takes writes.
+    health = std::make_unique<health_server>(
+        ioc.get_executor(), options,
+        health_handlers{[&rt, console] { return (console || rt.socket_up) && store_writable(rt.store); },
+                        [&counters] { return counters.scrape(); }});
+    asio::co_spawn(ioc, health->run(), asio::detached);
+  }
 
   int result = exit_failure;
   asio::co_spawn(
       ioc,
       [&]() -> asio::awaitable<void> {
         result = console ? co_await run_console(rt) : co_await run_slack(rt, *web);
+        if (health) health->stop();
         ioc.stop();
       },
       [&](std::exception_ptr error) {

@@ -14,8 +14,9 @@ constexpr std::array<std::string_view, 7> token_prefixes = {"xoxb-", "xoxp-", "x
                                                             "xoxe-", "xoxs-", "xapp-"};
 
 bool is_token_char(char c) {
+  // Slack tokens are letters, digits and dashes; a '.' or ',' after one ends the sentence.
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-         c == '_' || c == '.';
+         c == '_';
 }
 
 class redacting_sink final : public spdlog::sinks::base_sink<std::mutex> {

@@ -94,8 +94,10 @@ struct reminder_scheduler::impl {
   // One due reminder, in one transaction with its post and its overdue follower.
   bool fire(const store::reminder& r, sys_seconds now) {
     bool posted = false;
+    bool was_late = false;
     store.transaction([&] {
       auto late = now - r.fire_at;
+      was_late = late > settings.late_grace;
       if (late <= settings.late_grace) late = std::chrono::seconds{0};
       if (!store.mark_reminder_sent(r.id, now, late)) return;  // someone else sent it
       const auto inc = store.find_incident(r.incident_id);
@@ -120,6 +122,7 @@ struct reminder_scheduler::impl {
         store.replace_pending_reminders(inc->id, keep);
       }
     });
+    if (posted && settings.on_sent) settings.on_sent(was_late, now > r.deadline);
     return posted;
   }
 

@@ -35,6 +35,9 @@ struct reminder_settings {
   // The timer re-reads the store at least this often, so a wall-clock jump (suspend, NTP) is
   // noticed; the cost is one indexed query.
   std::chrono::seconds max_wait{300};
+  // Told about each reminder posted (metrics): whether it was late and whether its deadline had
+  // passed.
+  std::function<void(bool late, bool overdue)> on_sent;
 };
 
 class reminder_scheduler {

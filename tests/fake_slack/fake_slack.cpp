@@ -995,6 +995,11 @@ void fake_slack::inject(const std::string& method, fault f) {
   impl_->faults[method].push_back(std::move(f));
 }
 
+void fake_slack::clear_faults(const std::string& method) {
+  std::lock_guard lock(impl_->mu);
+  impl_->faults.erase(method);
+}
+
 void fake_slack::refuse_connections(bool on) {
   impl& s = *impl_;
   {

@@ -145,6 +145,8 @@ class fake_slack {
   // then a non-200 status (429: body {"ok":false,"error":"ratelimited"} and Retry-After only when
   // retry_after_seconds is set; others: a short text body), then slack_error.
   void inject(const std::string& method, fault f);
+  // Drops the faults still queued for `method`: Slack is healthy again.
+  void clear_faults(const std::string& method);
   // While on, new TCP connections are accepted and closed at once (as near to "refused" as a
   // listening socket gets); existing connections are dropped.
   void refuse_connections(bool on);

@@ -184,7 +184,7 @@ TEST(bot_restart, post_decided_before_a_crash_is_made_after_restart_exactly_once
     bot.signal(SIGKILL);
     bot.wait(5s);
   }
-  fake.inject("chat.postMessage", {.http_status = 200, .times = 0});  // Slack is healthy again
+  fake.clear_faults("chat.postMessage");  // Slack is healthy again
   const auto tried_before = fake.calls("chat.postMessage").size();
   {
     child_process bot(flare_binary, {}, slack_env(fake, dir));
