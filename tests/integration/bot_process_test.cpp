@@ -10,6 +10,7 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 namespace {
 
@@ -56,6 +57,16 @@ json slash(const std::string& text, const std::string& user = "U0ALICE") {
           {"team_id", "T0001"}};
 }
 
+// Calls are recorded when they arrive and posts when they are answered: wait for the posts.
+bool wait_for_posts(const fake_slack& fake, std::size_t n, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (fake.posted_messages().size() < n) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(10ms);
+  }
+  return true;
+}
+
 std::string reply_text(const flare::testing::ack& a) {
   return a.payload && a.payload->contains("text") ? (*a.payload)["text"].get<std::string>() : std::string{};
 }
@@ -82,7 +93,7 @@ TEST_F(bot_over_slack, slash_command_is_acked_with_its_reply_and_the_card_is_pos
   EXPECT_LT(ack->latency, 3s);
   EXPECT_THAT(reply_text(*ack), HasSubstr("INC-1"));
 
-  ASSERT_TRUE(fake.wait_for_calls("chat.postMessage", 1, 10s)) << bot.output();
+  ASSERT_TRUE(wait_for_posts(fake, 1, 10s)) << bot.output();
   const auto card = fake.posted_messages().at(0);
   EXPECT_EQ(card["channel"], "C0INC");
   EXPECT_THAT(card.dump(), HasSubstr("Phishing wave against finance"));
@@ -92,7 +103,7 @@ TEST_F(bot_over_slack, slash_command_is_acked_with_its_reply_and_the_card_is_pos
                                            {.accepts_response_payload = true});
   ASSERT_TRUE(fake.wait_for_ack(classify, 5s));
   ASSERT_TRUE(fake.wait_for_calls("chat.update", 1, 10s)) << bot.output();
-  ASSERT_TRUE(fake.wait_for_calls("chat.postMessage", 2, 10s)) << bot.output();
+  ASSERT_TRUE(wait_for_posts(fake, 2, 10s)) << bot.output();
   const auto decision = fake.posted_messages().at(1);
   EXPECT_EQ(decision["thread_ts"], card["ts"]);
   EXPECT_THAT(decision.dump(), HasSubstr("48"));  // Critical: initial notification within 48 h
@@ -107,6 +118,66 @@ TEST_F(bot_over_slack, slash_command_is_acked_with_its_reply_and_the_card_is_pos
   bot.signal(SIGTERM);
   EXPECT_EQ(bot.wait(15s), 0) << bot.output();
   EXPECT_EQ(fake.calls("chat.postMessage").size(), 2u);  // nothing posted twice
+}
+
+json message_event(const std::string& event_id, const std::string& channel, const std::string& channel_type,
+                   const std::string& text, const std::string& ts) {
+  return {{"type", "event_callback"},
+          {"team_id", "T0001"},
+          {"event_id", event_id},
+          {"event_time", 1700000000},
+          {"event", {{"type", "message"}, {"channel", channel}, {"channel_type", channel_type}, {"user", "U0BOB"},
+                     {"text", text}, {"ts", ts}, {"event_ts", ts}}}};
+}
+
+TEST_F(bot_over_slack, report_gets_one_threaded_reply_even_when_slack_redelivers_it) {
+  child_process bot(flare_binary, {}, slack_env(fake, dir));
+  ASSERT_TRUE(fake.wait_for_open_connections(1, 15s)) << bot.output();
+  const auto report = message_event("Ev100", "C0INC", "channel",
+                                    "I got a phishing email and now I am locked out of my account", "1700000100.000100");
+  const auto first = fake.send_envelope("events_api", report);
+  const auto again = fake.send_envelope("events_api", report, {.retry_attempt = 1, .retry_reason = "timeout"});
+  ASSERT_TRUE(fake.wait_for_ack(first, 5s));
+  ASSERT_TRUE(fake.wait_for_ack(again, 5s));
+  ASSERT_TRUE(wait_for_posts(fake, 1, 10s)) << bot.output();
+  std::this_thread::sleep_for(500ms);  // room for a (wrong) second reply to show up
+  const auto posts = fake.posted_messages();
+  ASSERT_EQ(posts.size(), 1u) << bot.output();
+  EXPECT_EQ(posts[0]["channel"], "C0INC");
+  EXPECT_EQ(posts[0]["thread_ts"], "1700000100.000100");
+  EXPECT_THAT(posts[0].dump(), HasSubstr("phishing"));
+  EXPECT_THAT(posts[0].dump(), HasSubstr("open_incident"));  // the Open incident button
+
+  // The bot's own post, echoed back by Slack, is not a report.
+  auto own = message_event("Ev101", "C0INC", "channel", "echo", "1700000100.000200");
+  own["event"]["user"] = fake.options().bot_user_id;
+  own["event"]["bot_id"] = fake.options().bot_id;
+  ASSERT_TRUE(fake.wait_for_ack(fake.send_envelope("events_api", own), 5s));
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(fake.posted_messages().size(), 1u);
+  bot.signal(SIGTERM);
+  EXPECT_EQ(bot.wait(15s), 0) << bot.output();
+}
+
+TEST_F(bot_over_slack, sensitive_report_leaves_nothing_sensitive_in_incidents) {
+  child_process bot(flare_binary, {}, slack_env(fake, dir));
+  ASSERT_TRUE(fake.wait_for_open_connections(1, 15s)) << bot.output();
+  const std::string secret_detail = "my manager Zed harassed me at the offsite";
+  fake.send_envelope("events_api", message_event("Ev200", "C0INC", "channel", secret_detail, "1700000200.000100"));
+  ASSERT_TRUE(wait_for_posts(fake, 2, 10s)) << bot.output();
+  std::this_thread::sleep_for(300ms);
+  bool pinged_security = false;
+  for (const auto& post : fake.posted_messages()) {
+    if (post["channel"] == "C0INC") {
+      EXPECT_THAT(post.dump(), Not(HasSubstr("Zed"))) << post.dump();
+      EXPECT_THAT(post.dump(), Not(HasSubstr("harass"))) << post.dump();
+    }
+    if (post["channel"] == "G0SEC") pinged_security = post.dump().find("subteam^S0SEC") != std::string::npos;
+  }
+  EXPECT_TRUE(pinged_security);
+  EXPECT_THAT(bot.output(), Not(HasSubstr("Zed")));  // nor in the log
+  bot.signal(SIGTERM);
+  EXPECT_EQ(bot.wait(15s), 0) << bot.output();
 }
 
 TEST_F(bot_over_slack, sigterm_stops_cleanly_and_closes_the_socket) {
@@ -190,6 +261,7 @@ TEST(bot_restart, post_decided_before_a_crash_is_made_after_restart_exactly_once
     child_process bot(flare_binary, {}, slack_env(fake, dir));
     ASSERT_TRUE(fake.wait_for_open_connections(1, 15s)) << bot.output();
     ASSERT_TRUE(fake.wait_for_calls("chat.postMessage", tried_before + 1, 15s)) << bot.output();
+    ASSERT_TRUE(wait_for_posts(fake, 1, 10s)) << bot.output();
     bot.signal(SIGTERM);
     EXPECT_EQ(bot.wait(15s), 0) << bot.output();
   }
