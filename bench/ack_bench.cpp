@@ -10,6 +10,7 @@
 #include "bot/sqlite_store.hpp"
 #include "bot/web_api_client.hpp"
 #include "tests/fake_slack/fake_slack.hpp"
+#include "tests/support/child_process.hpp"
 
 #include <benchmark/benchmark.h>
 #include <boost/asio/io_context.hpp>
@@ -18,6 +19,7 @@
 #include <boost/asio/post.hpp>
 
 #include <algorithm>
+#include <csignal>
 #include <deque>
 #include <filesystem>
 #include <fstream>
@@ -127,6 +129,79 @@ void run_acks(benchmark::State& state, bool durable) {
   bot.join();
   std::filesystem::remove_all(dir);
 }
+
+// Sends `total` envelopes keeping `in_flight` unacked; returns sorted ack latencies in
+// microseconds (empty if an ack went missing) and sets `seconds` to the elapsed time.
+std::vector<double> drive(flare::testing::fake_slack& fake, int total, int in_flight, const std::string& tag,
+                          double& seconds) {
+  std::vector<double> latencies_us;
+  std::deque<std::string> window;
+  int sent = 0;
+  auto send_one = [&] {
+    const json payload = {{"type", "event_callback"},
+                          {"event_id", "Ev" + tag + "-" + std::to_string(sent)},
+                          {"event", {{"type", "reaction_added"}, {"user", "U1"}}}};
+    window.push_back(fake.send_envelope("events_api", payload));
+    ++sent;
+  };
+  const auto started = std::chrono::steady_clock::now();
+  while (sent < std::min(in_flight, total)) send_one();
+  while (!window.empty()) {
+    const auto ack = fake.wait_for_ack(window.front(), 5s);
+    window.pop_front();
+    if (!ack) return {};
+    latencies_us.push_back(std::chrono::duration<double, std::micro>(ack->latency).count());
+    if (sent < total) send_one();
+  }
+  seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  std::sort(latencies_us.begin(), latencies_us.end());
+  return latencies_us;
+}
+
+long child_peak_rss_kib(int pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(status, line);)
+    if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
+  return 0;
+}
+
+// The real bot binary in its own process, durable store and all: what production acks cost, and
+// the bot's own peak RSS (the in-process variants above also count the fake Slack's memory).
+void BM_acks_flare_process(benchmark::State& state) {
+  const bool full = state.range(1) == 1;
+  flare::testing::fake_slack fake;
+  const auto dir = std::filesystem::temp_directory_path() / ("flare-ack-bench-proc-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  flare::testing::child_process bot(
+      FLARE_BINARY, {"run"},
+      {{"SLACK_APP_TOKEN", fake.options().app_token}, {"SLACK_BOT_TOKEN", fake.options().bot_token},
+       {"SLACK_API_URL", fake.api_url()}, {"SLACK_CA_FILE", fake.ca_file()},
+       {"FLARE_SLACK_INCIDENTS_CHANNEL", "C0INC"}, {"FLARE_SLACK_SECURITY_CHANNEL", "G0SEC"},
+       {"FLARE_SLACK_SECURITY_TEAM_GROUP", "S0SEC"}, {"FLARE_STORE_PATH", (dir / "flare.db").string()},
+       {"FLARE_STORE_SYNCHRONOUS", full ? "full" : "normal"}, {"FLARE_HEALTH_PORT", "0"},
+       {"FLARE_LOG_LEVEL", "warn"}});
+  if (!fake.wait_for_open_connections(1, 15s)) {
+    state.SkipWithError("the bot did not connect");
+  } else {
+    for (auto _ : state) {
+      double seconds = 0;
+      const auto latencies = drive(fake, static_cast<int>(state.range(0)), 50, full ? "full" : "normal", seconds);
+      if (latencies.empty()) {
+        state.SkipWithError("an ack did not arrive within 5 s");
+        break;
+      }
+      auto percentile = [&](double p) { return latencies[static_cast<std::size_t>(p * (latencies.size() - 1))]; };
+      state.counters["p50_us"] = percentile(0.50);
+      state.counters["p99_us"] = percentile(0.99);
+      state.counters["acks_per_s"] = latencies.size() / seconds;
+    }
+    state.counters["bot_peak_rss_MiB"] = child_peak_rss_kib(bot.pid()) / 1024.0;
+  }
+  bot.signal(SIGTERM);
+  bot.wait(15s);
+  std::filesystem::remove_all(dir);
+}
+BENCHMARK(BM_acks_flare_process)->Args({5000, 0})->Args({2000, 1})->Iterations(1)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 void BM_acks_in_memory_dedup(benchmark::State& state) { run_acks(state, false); }
 void BM_acks_durable_dedup(benchmark::State& state) { run_acks(state, true); }

@@ -245,7 +245,10 @@ int run_bot(const config& cfg, run_mode mode) {
     }
   }
 
-  auto store = store::sqlite_store::open(cfg.store_path);
+  store::sqlite_options store_options;
+  store_options.synchronous =
+      cfg.store_synchronous == "normal" ? store::synchronous_mode::normal : store::synchronous_mode::full;
+  auto store = store::sqlite_store::open(cfg.store_path, store_options);
   spdlog::info("store {} (schema version {})", cfg.store_path, store->schema_version());
 
   asio::io_context ioc(1);

@@ -157,6 +157,10 @@ std::vector<key_spec> scalar_keys() {
     if (v.empty()) return "must not be empty";
     return std::nullopt;
   }));
+  keys.push_back(str("store.synchronous", &config::store_synchronous, [](const s& v) -> std::optional<s> {
+    if (v != "full" && v != "normal") return "must be \"full\" or \"normal\"";
+    return std::nullopt;
+  }));
   {
     key_spec spec{"policy.timezone", kind::string, {}, {}, {}, {}, {}};
     spec.set_string = [](config& c, const s& v) { c.policy_tables.calendar.zone = v; };

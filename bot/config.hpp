@@ -40,6 +40,9 @@ struct config {
 
   // Store
   std::string store_path = "data/flare.db";
+  // "full": every commit survives a power cut (the default: deadlines carry legal weight).
+  // "normal": commits survive a crash of flare but not always of the machine; ~10x cheaper.
+  std::string store_synchronous = "full";
 
   // Policy tables: severity timings, time zone and holidays. Defaults are the documents' values
   // (policy/tables.hpp).

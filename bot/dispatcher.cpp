@@ -243,21 +243,30 @@ struct dispatcher::impl : std::enable_shared_from_this<impl> {
 
   void handle_event(const slack::envelope& env, slack::ack_fn ack) {
     ack(std::nullopt);  // ack first: events carry no response payload
-    const std::string event_id = string_at(env.payload, "event_id");
-    if (!event_id.empty() && !events.first_time(event_id)) {
-      ++stats.duplicates;
-      spdlog::info("event {} already handled (retry_attempt {}); ignored", event_id, env.retry_attempt);
-      return;
-    }
-    auto event = parse_message_event(env.payload);
-    if (!event) {
-      ++stats.unhandled;
-      spdlog::debug("event {} of type '{}' not handled", event_id,
-                    string_at(env.payload, "event", "type"));
-      return;
-    }
-    for (const auto& handler : message_handlers)
-      spawn("message", [handler, event = *event]() { return handler(event); });
+    // The de-dup write waits for the disk; doing it in the task lets the ack go out first.
+    spawn("message", [self = shared_from_this(), payload = env.payload,
+                      retry = env.retry_attempt]() -> asio::awaitable<void> {
+      const std::string event_id = string_at(payload, "event_id");
+      if (!event_id.empty() && !self->events.first_time(event_id)) {
+        ++self->stats.duplicates;
+        spdlog::info("event {} already handled (retry_attempt {}); ignored", event_id, retry);
+        co_return;
+      }
+      auto event = parse_message_event(payload);
+      if (!event) {
+        ++self->stats.unhandled;
+        spdlog::debug("event {} of type '{}' not handled", event_id, string_at(payload, "event", "type"));
+        co_return;
+      }
+      for (const auto& handler : self->message_handlers) {
+        try {
+          co_await handler(*event);
+        } catch (const std::exception& e) {
+          ++self->stats.handler_failures;
+          spdlog::error("message handler failed: {}", e.what());
+        }
+      }
+    });
   }
 
   void handle_interactive(const slack::envelope& env, slack::ack_fn ack) {
