@@ -46,23 +46,6 @@ std::optional<std::string> word(const std::optional<policy::classification>& c) 
   return std::string{policy::to_string(*c)};
 }
 
-messages::incident_view view_of(const store::incident& i, const policy::facts& f) {
-  messages::incident_view v;
-  v.reference = i.reference();
-  v.title = i.title;
-  v.reporter = i.reporter;
-  v.severity = i.severity;
-  v.classification = i.classification;
-  v.state = std::string{store::to_string(i.state)};
-  v.sensitive = i.sensitive;
-  v.created_at = i.created_at;
-  v.impact_confirmed_at = f.impact_confirmed_at;
-  v.resolved_at = i.resolved_at;
-  v.summary = i.summary;
-  v.notifications_sent = f.notifications_sent;
-  return v;
-}
-
 // Outbox payloads as bot/outbox.hpp specifies them.
 store::new_outbox_item card_post(const store::incident& i, const messages::slack_message& m,
                                  const std::optional<std::string>& thread_ts) {
@@ -126,6 +109,23 @@ std::string_view action_words(const parsed_command& c) {
 }
 
 }  // namespace
+
+messages::incident_view view_of(const store::incident& i, const policy::facts& f) {
+  messages::incident_view v;
+  v.reference = i.reference();
+  v.title = i.title;
+  v.reporter = i.reporter;
+  v.severity = i.severity;
+  v.classification = i.classification;
+  v.state = std::string{store::to_string(i.state)};
+  v.sensitive = i.sensitive;
+  v.created_at = i.created_at;
+  v.impact_confirmed_at = f.impact_confirmed_at;
+  v.resolved_at = i.resolved_at;
+  v.summary = i.summary;
+  v.notifications_sent = f.notifications_sent;
+  return v;
+}
 
 policy::facts facts_of(const store::incident& incident) {
   auto r = policy::facts_from_json(incident.facts);

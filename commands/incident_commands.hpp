@@ -39,6 +39,7 @@
 #include "bot/slack_api.hpp"
 #include "bot/store.hpp"
 #include "commands/grammar.hpp"
+#include "messages/incident_view.hpp"
 #include "policy/business_calendar.hpp"
 #include "policy/disclosure.hpp"
 #include "policy/facts.hpp"
@@ -68,6 +69,9 @@ struct command_context {
 // The facts stored with an incident. Throws store::store_error if the stored document is not a
 // valid facts document (only this code writes it, so that should never happen).
 policy::facts facts_of(const store::incident& incident);
+
+// What messages/ needs to know about an incident, from its stored row and its facts.
+messages::incident_view view_of(const store::incident& incident, const policy::facts& facts);
 
 class incident_commands {
  public:

@@ -21,21 +21,6 @@ json post(const messages::slack_message& m, const std::string& channel, const st
   return p;
 }
 
-messages::incident_view view_of(const store::incident& i) {
-  messages::incident_view v;
-  v.reference = i.reference();
-  v.title = i.title;
-  v.reporter = i.reporter;
-  v.severity = i.severity;
-  v.classification = i.classification;
-  v.state = std::string{store::to_string(i.state)};
-  v.sensitive = i.sensitive;
-  v.created_at = i.created_at;
-  v.resolved_at = i.resolved_at;
-  v.summary = i.summary;
-  return v;
-}
-
 std::optional<std::int64_t> incident_id_of(const std::string& value) {
   return store::parse_incident_reference(value);
 }
@@ -186,7 +171,7 @@ void report_intake::status_reply(const message_event& e) {
   // Details of a sensitive incident only in the private security channel.
   const bool reveal = !settings_.security_channel.empty() && e.channel == settings_.security_channel;
   std::optional<messages::incident_view> view;
-  if (incident) view = view_of(*incident);
+  if (incident) view = view_of(*incident, facts_of(*incident));
   const auto m = messages::thread_status(view ? &*view : nullptr, reveal);
   store_.enqueue({"status-reply:" + e.channel + ":" + e.ts, incident ? std::optional{incident->id} : std::nullopt,
                   "post", post(m, e.channel, e.thread_ts)},
