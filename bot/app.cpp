@@ -307,11 +307,22 @@ int run_bot(const config& cfg, run_mode mode) {
     options.address = cfg.health_address;
     options.port = static_cast<std::uint16_t>(cfg.health_port);
     // Console: there is no link to wait for, so ready means the store takes writes.
-    health = std::make_unique<health_server>(
-        ioc.get_executor(), options,
-        health_handlers{[&rt, console] { return (console || rt.socket_up) && store_writable(rt.store); },
-                        [&counters] { return counters.scrape(); }});
-    asio::co_spawn(ioc, health->run(), asio::detached);
+    health_handlers handlers{[&rt, console] { return (console || rt.socket_up) && store_writable(rt.store); },
+                             [&counters] { return counters.scrape(); }};
+    try {
+      health = std::make_unique<health_server>(ioc.get_executor(), options, std::move(handlers));
+      asio::co_spawn(ioc, health->run(), asio::detached);
+    } catch (const std::system_error& e) {
+      // In production the probes depend on it: refuse to start. On the console it is a
+      // convenience, and a busy port (another flare) must not stop a try-out.
+      if (!console) {
+        std::cerr << "health.address/health.port: cannot listen on " << cfg.health_address << ":"
+                  << cfg.health_port << " (" << e.what() << ")\n";
+        return exit_bad_config;
+      }
+      spdlog::warn("health endpoint off: cannot listen on {}:{} ({})", cfg.health_address, cfg.health_port,
+                   e.what());
+    }
   }
 
   int result = exit_failure;
