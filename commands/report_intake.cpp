@@ -112,18 +112,8 @@ void report_intake::sensitive_report(const message_event& e, const policy::repor
     hint["user"] = e.user;
     store_.enqueue({"report-hint:" + e.channel + ":" + e.ts, std::nullopt, "ephemeral", std::move(hint)}, now);
     if (settings_.security_channel.empty()) return;
-    messages::security_ping ping;
-    ping.security_team_group = settings_.security_team_group;
-    if (messages::needs_head_of_finance_ops(match.sensitive_categories) && !settings_.head_of_finance_ops.empty())
-      ping.head_of_finance_ops = settings_.head_of_finance_ops;
-    ping.reporter = e.user;
-    ping.channel = e.channel;
-    ping.ts = e.ts;
-    ping.categories = match.sensitive_categories;
-    ping.signals = match.signals;
-    ping.text = e.text;
     store_.enqueue({"report-security:" + e.channel + ":" + e.ts, std::nullopt, "post",
-                    post(messages::security_channel_ping(ping), settings_.security_channel, {})},
+                    post(messages::security_channel_ping(security_ping_for(e, match)), settings_.security_channel, {})},
                    now);
   });
   if (settings_.security_channel.empty())
@@ -131,6 +121,23 @@ void report_intake::sensitive_report(const message_event& e, const policy::repor
                   e.channel, e.ts);
   else
     spdlog::info("intake: sensitive report {}:{} forwarded to the Security Team", e.channel, e.ts);
+}
+
+// The Security Team's view of a sensitive report (and the Head of Finance & Operations for the
+// non-security categories), for the private security channel.
+messages::security_ping report_intake::security_ping_for(const message_event& e,
+                                                         const policy::report_match& match) const {
+  messages::security_ping ping;
+  ping.security_team_group = settings_.security_team_group;
+  if (messages::needs_head_of_finance_ops(match.sensitive_categories) && !settings_.head_of_finance_ops.empty())
+    ping.head_of_finance_ops = settings_.head_of_finance_ops;
+  ping.reporter = e.user;
+  ping.channel = e.channel;
+  ping.ts = e.ts;
+  ping.categories = match.sensitive_categories;
+  ping.signals = match.signals;
+  ping.text = e.text;
+  return ping;
 }
 
 asio::awaitable<void> report_intake::dm_report(const message_event& e, const policy::report_match& match) {
@@ -146,17 +153,8 @@ asio::awaitable<void> report_intake::dm_report(const message_event& e, const pol
     spdlog::error("intake: DM report {}:{} could not be forwarded: no security channel is configured", e.channel, e.ts);
     co_return;
   }
-  messages::security_ping ping;
-  ping.security_team_group = settings_.security_team_group;
-  if (messages::needs_head_of_finance_ops(match.sensitive_categories) && !settings_.head_of_finance_ops.empty())
-    ping.head_of_finance_ops = settings_.head_of_finance_ops;
-  ping.reporter = e.user;
-  ping.channel = e.channel;
-  ping.ts = e.ts;
+  messages::security_ping ping = security_ping_for(e, match);
   ping.via_dm = true;
-  ping.categories = match.sensitive_categories;
-  ping.signals = match.signals;
-  ping.text = e.text;
   if (incident) ping.incident_reference = incident->reference();
   store_.enqueue({"report-security:" + e.channel + ":" + e.ts, incident ? std::optional{incident->id} : std::nullopt,
                   "post", post(messages::security_channel_ping(ping), settings_.security_channel, {})},

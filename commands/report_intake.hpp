@@ -34,6 +34,7 @@
 #include "bot/clock.hpp"
 #include "bot/dispatcher.hpp"
 #include "bot/slack_api.hpp"
+#include "messages/report_reply.hpp"
 #include "bot/store.hpp"
 #include "commands/incident_commands.hpp"
 #include "policy/report_signals.hpp"
@@ -77,6 +78,7 @@ class report_intake {
   void reply_ephemeral(const std::string& key, const std::string& channel, const std::string& user,
                        const nlohmann::json& reply);
   bool mentions_bot(const std::string& text) const;
+  messages::security_ping security_ping_for(const message_event& e, const policy::report_match& match) const;
 
   store::store& store_;
   slack::slack_api& slack_;
