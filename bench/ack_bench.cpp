@@ -4,11 +4,11 @@
 //
 // Two variants: the dispatcher de-duplicating events in memory (the transport's own cost), and
 // with the durable store behind it (what the running bot does after each ack).
-#include "bot/console_adapter.hpp"
-#include "bot/dispatcher.hpp"
-#include "bot/socket_mode_client.hpp"
-#include "bot/sqlite_store.hpp"
-#include "bot/web_api_client.hpp"
+#include "bot/runtime/console_adapter.hpp"
+#include "bot/runtime/dispatcher.hpp"
+#include "bot/slack/socket_mode_client.hpp"
+#include "bot/store/sqlite_store.hpp"
+#include "bot/slack/web_api_client.hpp"
 #include "tests/fake_slack/fake_slack.hpp"
 #include "tests/support/child_process.hpp"
 

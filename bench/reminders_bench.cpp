@@ -1,8 +1,8 @@
 // What deadline reminders cost with 10,000 open incidents: rescheduling one incident after a
 // change, the single timer's lookup of the earliest reminder, fire_due() when nothing is due,
 // and the idle loop's CPU over a wall-clock second. Memory is reported as resident set size.
-#include "bot/reminder_scheduler.hpp"
-#include "bot/sqlite_store.hpp"
+#include "bot/runtime/reminder_scheduler.hpp"
+#include "bot/store/sqlite_store.hpp"
 #include "policy/facts_json.hpp"
 
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 // What the store costs the single-threaded bot: every call below runs on the io_context thread.
 // The figure that matters is create_incident under synchronous=FULL, the production setting.
-#include "bot/sqlite_store.hpp"
+#include "bot/store/sqlite_store.hpp"
 
 #include <stdlib.h>
 

@@ -4,7 +4,7 @@
 #include <array>
 #include <cctype>
 
-#include "bot/store.hpp"
+#include "bot/store/store.hpp"
 #include "policy/facts_json.hpp"
 #include "policy/rfc3339.hpp"
 

@@ -34,10 +34,10 @@
 
 #include <boost/asio/awaitable.hpp>
 
-#include "bot/clock.hpp"
-#include "bot/dispatcher.hpp"
-#include "bot/slack_api.hpp"
-#include "bot/store.hpp"
+#include "bot/runtime/clock.hpp"
+#include "bot/runtime/dispatcher.hpp"
+#include "bot/slack/slack_api.hpp"
+#include "bot/store/store.hpp"
 #include "commands/grammar.hpp"
 #include "messages/incident_view.hpp"
 #include "policy/business_calendar.hpp"

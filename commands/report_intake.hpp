@@ -31,11 +31,11 @@
 #include <boost/asio/awaitable.hpp>
 #include <nlohmann/json.hpp>
 
-#include "bot/clock.hpp"
-#include "bot/dispatcher.hpp"
-#include "bot/slack_api.hpp"
+#include "bot/runtime/clock.hpp"
+#include "bot/runtime/dispatcher.hpp"
+#include "bot/slack/slack_api.hpp"
 #include "messages/report_reply.hpp"
-#include "bot/store.hpp"
+#include "bot/store/store.hpp"
 #include "commands/incident_commands.hpp"
 #include "policy/report_signals.hpp"
 

@@ -1,4 +1,4 @@
-#include "bot/config.hpp"
+#include "bot/ops/config.hpp"
 
 #include <date/date.h>
 #include <date/tz.h>

@@ -1,6 +1,6 @@
-#include "bot/health_server.hpp"
+#include "bot/ops/health_server.hpp"
 
-#include "bot/store.hpp"
+#include "bot/store/store.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>

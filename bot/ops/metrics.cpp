@@ -1,6 +1,6 @@
-#include "bot/metrics.hpp"
+#include "bot/ops/metrics.hpp"
 
-#include "bot/store.hpp"
+#include "bot/store/store.hpp"
 
 #include <prometheus/counter.h>
 #include <prometheus/family.h>

@@ -1,4 +1,4 @@
-#include "bot/redact.hpp"
+#include "bot/ops/redact.hpp"
 
 #include <spdlog/sinks/base_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>

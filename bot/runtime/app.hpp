@@ -2,7 +2,7 @@
 // outbox on one io_context, and shuts them down in order on SIGINT/SIGTERM.
 #pragma once
 
-#include "bot/config.hpp"
+#include "bot/ops/config.hpp"
 
 #include <iosfwd>
 

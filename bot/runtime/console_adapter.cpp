@@ -1,4 +1,4 @@
-#include "bot/console_adapter.hpp"
+#include "bot/runtime/console_adapter.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>

@@ -4,8 +4,8 @@
 // ephemeral replies are printed readably. Console-only verbs start with "!" (see `!help`).
 #pragma once
 
-#include "bot/dispatcher.hpp"
-#include "bot/slack_api.hpp"
+#include "bot/runtime/dispatcher.hpp"
+#include "bot/slack/slack_api.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>

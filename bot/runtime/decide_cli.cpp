@@ -1,4 +1,4 @@
-#include "bot/decide_cli.hpp"
+#include "bot/runtime/decide_cli.hpp"
 
 #include <fstream>
 #include <iostream>

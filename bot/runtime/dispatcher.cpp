@@ -1,4 +1,4 @@
-#include "bot/dispatcher.hpp"
+#include "bot/runtime/dispatcher.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>

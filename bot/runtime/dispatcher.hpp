@@ -5,8 +5,8 @@
 // an ephemeral message. Redelivered events (same event_id) are handled once.
 #pragma once
 
-#include "bot/envelope.hpp"
-#include "bot/slack_api.hpp"
+#include "bot/slack/envelope.hpp"
+#include "bot/slack/slack_api.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>

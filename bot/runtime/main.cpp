@@ -1,10 +1,10 @@
 // flare's command line. `flare` runs the bot (Slack when tokens are set, else the console);
 // the other subcommands are tools an operator or responder runs by hand.
-#include "bot/app.hpp"
-#include "bot/config.hpp"
-#include "bot/decide_cli.hpp"
-#include "bot/redact.hpp"
-#include "bot/sqlite_store.hpp"
+#include "bot/runtime/app.hpp"
+#include "bot/ops/config.hpp"
+#include "bot/runtime/decide_cli.hpp"
+#include "bot/ops/redact.hpp"
+#include "bot/store/sqlite_store.hpp"
 #include "policy/business_calendar.hpp"
 
 #include <spdlog/spdlog.h>

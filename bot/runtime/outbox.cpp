@@ -1,4 +1,4 @@
-#include "bot/outbox.hpp"
+#include "bot/runtime/outbox.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>

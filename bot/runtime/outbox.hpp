@@ -16,9 +16,9 @@
 // new_outbox_item.incident_id ties the item to its incident (used for logs: "INC-7").
 #pragma once
 
-#include "bot/clock.hpp"
-#include "bot/slack_api.hpp"
-#include "bot/store.hpp"
+#include "bot/runtime/clock.hpp"
+#include "bot/slack/slack_api.hpp"
+#include "bot/store/store.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>

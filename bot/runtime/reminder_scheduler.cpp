@@ -1,4 +1,4 @@
-#include "bot/reminder_scheduler.hpp"
+#include "bot/runtime/reminder_scheduler.hpp"
 
 #include "messages/reminder_post.hpp"
 #include "policy/disclosure.hpp"

@@ -10,8 +10,8 @@
 // marked late by how late.
 #pragma once
 
-#include "bot/clock.hpp"
-#include "bot/store.hpp"
+#include "bot/runtime/clock.hpp"
+#include "bot/store/store.hpp"
 #include "policy/business_calendar.hpp"
 #include "policy/reminder_ladder.hpp"
 #include "policy/tables.hpp"

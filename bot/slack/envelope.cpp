@@ -1,7 +1,7 @@
 // Socket Mode frame parsing (../shared/slack-protocol.md §1.2). Never throws: whatever Slack (or
 // a broken proxy) sends, the read loop gets a value back, and an envelope it cannot use still
 // yields its envelope_id when one is readable, so it can be acked instead of redelivered forever.
-#include "bot/envelope.hpp"
+#include "bot/slack/envelope.hpp"
 
 #include <algorithm>
 #include <cstdint>

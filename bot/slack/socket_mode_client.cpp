@@ -8,9 +8,9 @@
 // connection's three coroutines share ownership of it; the supervisor learns about a drop or a
 // `disconnect` through a small event queue. run() does not return before every connection
 // coroutine has finished, so nothing outlives it touching the sink or the opener.
-#include "bot/socket_mode_client.hpp"
+#include "bot/slack/socket_mode_client.hpp"
 
-#include "bot/tls_context.hpp"
+#include "bot/slack/tls_context.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>

@@ -4,8 +4,8 @@
 // link drops — the way boost::redis / boost::mysql connections own theirs. No Beast here.
 #pragma once
 
-#include "bot/envelope.hpp"
-#include "bot/slack_api.hpp"
+#include "bot/slack/envelope.hpp"
+#include "bot/slack/slack_api.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>

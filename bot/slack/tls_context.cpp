@@ -1,4 +1,4 @@
-#include "bot/tls_context.hpp"
+#include "bot/slack/tls_context.hpp"
 
 #include <boost/asio/error.hpp>
 #include <boost/asio/ip/address.hpp>

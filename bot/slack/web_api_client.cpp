@@ -4,9 +4,9 @@
 // kept-alive connection or open one (resolve, connect, TLS), write, read, classify, and maybe
 // retry. Everything runs on the client's executor (one thread), so the pool, the per-method
 // Retry-After deadlines and the channel buckets need no locks.
-#include "bot/web_api_client.hpp"
+#include "bot/slack/web_api_client.hpp"
 
-#include "bot/tls_context.hpp"
+#include "bot/slack/tls_context.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/dispatch.hpp>

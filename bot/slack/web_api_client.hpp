@@ -3,7 +3,7 @@
 // TLS context, the connection pool) live in web_api_client.cpp.
 #pragma once
 
-#include "bot/slack_api.hpp"
+#include "bot/slack/slack_api.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 

@@ -1,4 +1,4 @@
-#include "bot/sqlite_store.hpp"
+#include "bot/store/sqlite_store.hpp"
 
 #include <fcntl.h>
 #include <sqlite3.h>

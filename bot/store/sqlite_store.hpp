@@ -13,7 +13,7 @@
 #include <string>
 #include <string_view>
 
-#include "bot/store.hpp"
+#include "bot/store/store.hpp"
 
 namespace flare::store {
 

@@ -11,7 +11,7 @@
 #include <map>
 #include <stdexcept>
 
-#include "bot/sqlite_store.hpp"
+#include "bot/store/sqlite_store.hpp"
 #include "policy/rfc3339.hpp"
 
 namespace flare::commands {

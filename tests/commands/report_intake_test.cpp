@@ -12,8 +12,8 @@
 #include <map>
 #include <stdexcept>
 
-#include "bot/config.hpp"
-#include "bot/sqlite_store.hpp"
+#include "bot/ops/config.hpp"
+#include "bot/store/sqlite_store.hpp"
 #include "policy/rfc3339.hpp"
 
 namespace flare::commands {

@@ -2,10 +2,10 @@
 // Slack behind /readyz as in production: readiness goes 503 when the fake drops the socket and
 // refuses to reconnect, and back to 200 when it lets the bot in again. /metrics is checked with a
 // Prometheus text-format (0.0.4) parser written here, strict about every line.
-#include "bot/health_server.hpp"
-#include "bot/metrics.hpp"
-#include "bot/socket_mode_client.hpp"
-#include "bot/web_api_client.hpp"
+#include "bot/ops/health_server.hpp"
+#include "bot/ops/metrics.hpp"
+#include "bot/slack/socket_mode_client.hpp"
+#include "bot/slack/web_api_client.hpp"
 #include "tests/fake_slack/fake_slack.hpp"
 
 #include <boost/asio/co_spawn.hpp>

@@ -2,8 +2,8 @@
 // apps.connections.open through web_api_client as in production. The client runs on its own
 // io_context thread; the test thread drives the fake (thread-safe) and reads the client's state
 // through on_io(), so nothing is shared without the io thread's say-so. Every wait is bounded.
-#include "bot/socket_mode_client.hpp"
-#include "bot/web_api_client.hpp"
+#include "bot/slack/socket_mode_client.hpp"
+#include "bot/slack/web_api_client.hpp"
 #include "tests/fake_slack/fake_slack.hpp"
 
 #include <boost/asio/co_spawn.hpp>

@@ -1,6 +1,6 @@
 // web_api_client against the fake Slack: real TLS (a throwaway CA), real HTTP, injected faults.
 // Each test runs its own io_context for a bounded time.
-#include "bot/web_api_client.hpp"
+#include "bot/slack/web_api_client.hpp"
 
 #include "tests/fake_slack/fake_slack.hpp"
 

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "bot/config.hpp"
+#include "bot/ops/config.hpp"
 
 namespace flare::policy {
 namespace {

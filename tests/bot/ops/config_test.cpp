@@ -1,4 +1,4 @@
-#include "bot/config.hpp"
+#include "bot/ops/config.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

@@ -1,4 +1,4 @@
-#include "bot/redact.hpp"
+#include "bot/ops/redact.hpp"
 
 #include <gtest/gtest.h>
 #include <spdlog/sinks/ostream_sink.h>

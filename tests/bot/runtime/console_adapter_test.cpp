@@ -1,4 +1,4 @@
-#include "bot/console_adapter.hpp"
+#include "bot/runtime/console_adapter.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>

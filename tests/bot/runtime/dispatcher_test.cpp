@@ -1,5 +1,5 @@
-#include "bot/console_adapter.hpp"
-#include "bot/dispatcher.hpp"
+#include "bot/runtime/console_adapter.hpp"
+#include "bot/runtime/dispatcher.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>

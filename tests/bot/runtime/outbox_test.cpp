@@ -1,6 +1,6 @@
-#include "bot/console_adapter.hpp"
-#include "bot/outbox.hpp"
-#include "bot/sqlite_store.hpp"
+#include "bot/runtime/console_adapter.hpp"
+#include "bot/runtime/outbox.hpp"
+#include "bot/store/sqlite_store.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>

@@ -1,6 +1,6 @@
 // Deadline reminders against a real SQLite store and a manual clock: nothing sleeps, fire_due()
 // is called after moving the clock, exactly as the timer would.
-#include "bot/reminder_scheduler.hpp"
+#include "bot/runtime/reminder_scheduler.hpp"
 
 #include <gtest/gtest.h>
 
@@ -11,7 +11,7 @@
 #include <filesystem>
 #include <stdexcept>
 
-#include "bot/sqlite_store.hpp"
+#include "bot/store/sqlite_store.hpp"
 #include "policy/facts_json.hpp"
 #include "policy/rfc3339.hpp"
 

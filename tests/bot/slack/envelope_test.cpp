@@ -1,6 +1,6 @@
 // parse_frame: every frame Slack sends over Socket Mode, and the broken ones it should never
 // send (../shared/slack-protocol.md §1.2).
-#include "bot/envelope.hpp"
+#include "bot/slack/envelope.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,7 +1,7 @@
 // Kills a process that is writing to the store at a random moment, again and again, and checks
 // that what survives is always whole transactions: an incident never without its 'open' audit
 // row, its outbox post or its reminder, and nothing a writer saw committed is ever lost.
-#include "bot/sqlite_store.hpp"
+#include "bot/store/sqlite_store.hpp"
 
 #include <signal.h>
 #include <sqlite3.h>
