@@ -177,15 +177,20 @@ std::vector<key_spec> scalar_keys() {
   {
     key_spec spec{"policy.holidays", kind::string_list, {}, {}, {}, {}, {}};
     spec.set_list = [](config& c, const std::vector<s>& v) { c.policy_tables.calendar.holidays = v; };
+    // Every bad entry is named at once: fixing one and learning of the next on the following
+    // start-up is how a calendar ends up half-edited.
     spec.check = [](const config& c) -> std::optional<s> {
+      std::vector<s> bad;
       for (const auto& day : c.policy_tables.calendar.holidays) {
         std::istringstream in(day);
         date::year_month_day ymd{};
         in >> date::parse("%F", ymd);
-        if (in.fail() || !ymd.ok() || day.size() != 10)
-          return "'" + day + "' is not a date in the form YYYY-MM-DD";
+        if (in.fail() || !ymd.ok() || day.size() != 10) bad.push_back("'" + day + "'");
       }
-      return std::nullopt;
+      if (bad.empty()) return std::nullopt;
+      std::string list;
+      for (std::size_t i = 0; i < bad.size(); ++i) list += (i == 0 ? "" : ", ") + bad[i];
+      return list + (bad.size() == 1 ? " is not a date" : " are not dates") + " in the form YYYY-MM-DD";
     };
     keys.push_back(spec);
   }
@@ -254,6 +259,9 @@ class loader {
       if (spec.key == "slack.ca_file" && get("SLACK_CA_FILE")) value = get("SLACK_CA_FILE");
       if (value) set_from_text(spec, *value, env_name_for(spec.key));
     }
+    severity_from_env(env);
+    phrases_from_env(env, "intake.signals");
+    phrases_from_env(env, "intake.sensitive");
   }
 
  private:
@@ -408,6 +416,62 @@ class loader {
     }
   }
 
+  // FLARE_POLICY_SEVERITY_<LEVEL>_<INITIAL|UPDATE>, e.g. FLARE_POLICY_SEVERITY_MEDIUM_INITIAL="5bd".
+  // Applied field by field over the file's row, then the row is checked as the file's would be.
+  void severity_from_env(const std::map<std::string, std::string>& env) {
+    for (policy::severity level : {policy::severity::critical, policy::severity::high,
+                                   policy::severity::medium, policy::severity::low}) {
+      const std::string key = "policy.severity." + std::string(policy::to_string(level));
+      policy::severity_timing& timing = cfg_.policy_tables.timing(level);
+      bool touched = false;
+      for (const char* field : {"initial", "update"}) {
+        const std::string field_path = key + "." + field;
+        const std::string name = env_name_for(field_path);
+        auto it = env.find(name);
+        if (it == env.end()) continue;
+        touched = true;
+        auto parsed = parse_table_interval(it->second);
+        if (!parsed) {
+          problem(field_path + " (from " + name + ")", "must be like \"48h\", \"7 business days\" or \"none\"");
+          continue;
+        }
+        (std::string_view(field) == "initial" ? timing.initial : timing.update) = *parsed;
+      }
+      if (!touched) continue;
+      if (!timing.initial && timing.update)
+        problem(key, "an update interval needs an initial notification deadline");
+      if (timing.initial && !timing.update)
+        problem(key + ".update", "must be set when 'initial' is (the process requires periodic updates)");
+    }
+  }
+
+  // FLARE_INTAKE_SIGNALS_<NAME>="phrase, phrase" (and FLARE_INTAKE_SENSITIVE_<NAME>): the name is
+  // the variable's remainder in lower case with underscores read as spaces, so
+  // FLARE_INTAKE_SIGNALS_USB_STICK sets the signal "usb stick". Names with other characters
+  // (hyphens, accents) can only be set in the file.
+  void phrases_from_env(const std::map<std::string, std::string>& env, const std::string& key) {
+    const std::string prefix = env_name_for(key) + "_";
+    auto& target = key == "intake.signals" ? cfg_.signals : cfg_.sensitive_categories;
+    for (auto it = env.lower_bound(prefix); it != env.end() && it->first.rfind(prefix, 0) == 0; ++it) {
+      std::string name = lowercase(it->first.substr(prefix.size()));
+      std::replace(name.begin(), name.end(), '_', ' ');
+      const std::string where = key + "." + name + " (from " + it->first + ")";
+      if (trim(name).empty()) {
+        problem(where, "the variable must name the entry after " + prefix);
+        continue;
+      }
+      std::vector<std::string> phrases;
+      std::stringstream in(it->second);
+      for (std::string phrase; std::getline(in, phrase, ',');)
+        if (!trim(phrase).empty()) phrases.push_back(lowercase(trim(phrase)));
+      if (phrases.empty()) {
+        problem(where, "must list at least one phrase, separated by commas");
+        continue;
+      }
+      target[name] = std::move(phrases);
+    }
+  }
+
   void phrase_tables(const std::string& key, const toml::node& node) {
     const auto* table = node.as_table();
     if (!table) return problem(key, "must be a table of name = [phrases]");
@@ -514,6 +578,59 @@ std::map<std::string, std::string> read_environment() {
     if (name.rfind("SLACK_", 0) == 0 || name.rfind("FLARE_", 0) == 0) env[name] = entry.substr(eq + 1);
   }
   return env;
+}
+
+namespace {
+
+// Levenshtein distance, for "did you mean" on a mistyped variable name.
+std::size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+}  // namespace
+
+std::vector<std::string> environment_variable_names() {
+  std::vector<std::string> names = {"FLARE_CONFIG"};
+  for (const auto& spec : scalar_keys()) names.push_back(env_name_for(spec.key));
+  for (const char* level : {"critical", "high", "medium", "low"})
+    for (const char* field : {"initial", "update"})
+      names.push_back(env_name_for(std::string("policy.severity.") + level + "." + field));
+  return names;
+}
+
+std::vector<config_problem> unknown_environment(const std::map<std::string, std::string>& env) {
+  const auto known = environment_variable_names();
+  std::vector<config_problem> problems;
+  for (const auto& [name, value] : env) {
+    if (name.rfind("FLARE_", 0) != 0) continue;
+    if (std::find(known.begin(), known.end(), name) != known.end()) continue;
+    // Table entries carry their own name after the prefix.
+    if (name.rfind("FLARE_INTAKE_SIGNALS_", 0) == 0 || name.rfind("FLARE_INTAKE_SENSITIVE_", 0) == 0) continue;
+    std::string reason = "is not a flare setting, so it changes nothing";
+    const std::string* nearest = nullptr;
+    std::size_t best = 4;  // only suggest a name a typo or two away
+    for (const auto& candidate : known) {
+      const std::size_t d = edit_distance(name, candidate);
+      if (d < best) {
+        best = d;
+        nearest = &candidate;
+      }
+    }
+    if (nearest) reason += " (did you mean " + *nearest + "?)";
+    problems.push_back({name, std::move(reason)});
+  }
+  return problems;
 }
 
 std::vector<config_problem> slack_mode_problems(const config& cfg) {

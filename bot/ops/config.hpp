@@ -89,6 +89,15 @@ config load_config(const std::string& path, const std::map<std::string, std::str
 
 std::map<std::string, std::string> read_environment();
 
+// Every FLARE_* variable load_config reads (besides the FLARE_INTAKE_SIGNALS_<NAME> and
+// FLARE_INTAKE_SENSITIVE_<NAME> families), for documentation and for spotting typos.
+std::vector<std::string> environment_variable_names();
+
+// FLARE_* variables in `env` that flare does not read, each with a "did you mean" when a known
+// name is a typo away. A misspelt override is otherwise silently ignored: check-config reports
+// these as problems and start-up warns about them.
+std::vector<config_problem> unknown_environment(const std::map<std::string, std::string>& env);
+
 // Problems that only matter when connecting to Slack (missing channel ids, token shapes).
 std::vector<config_problem> slack_mode_problems(const config& cfg);
 

@@ -79,6 +79,9 @@ int main(int argc, char** argv) {
     return flare::exit_bad_config;
   }
   flare::install_logger(cfg.log_level, cfg.secrets());
+  // A misspelt override would otherwise be ignored without a word (check-config refuses it).
+  if (command == "run" || command == "console")
+    for (const auto& p : flare::unknown_environment(env)) spdlog::warn("config: {} {}", p.key, p.reason);
 
   try {
     if (command == "check-config") {
@@ -91,6 +94,7 @@ int main(int argc, char** argv) {
       }
       if (cfg.has_slack_tokens())
         for (auto& p : flare::slack_mode_problems(cfg)) problems.push_back(p);
+      for (auto& p : flare::unknown_environment(env)) problems.push_back(p);
       if (!problems.empty()) {
         std::cerr << flare::config_error(cfg.source, problems).what() << "\n";
         return flare::exit_bad_config;

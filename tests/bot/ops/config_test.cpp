@@ -198,3 +198,85 @@ TEST(config, slack_mode_requires_channels_and_well_formed_tokens) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(config, every_bad_holiday_is_named_not_only_the_first) {
+  try {
+    load_config("", {{"FLARE_POLICY_HOLIDAYS", "2026-13-01, 2026-12-25, 2026-02-30, tomorrow"}});
+    FAIL();
+  } catch (const config_error& e) {
+    ASSERT_EQ(e.problems().size(), 1u);
+    EXPECT_EQ(e.problems()[0].reason,
+              "'2026-13-01', '2026-02-30', 'tomorrow' are not dates in the form YYYY-MM-DD");
+  }
+}
+
+TEST(config, severity_rows_can_be_overridden_from_the_environment) {
+  const auto cfg = load_config("", {{"FLARE_POLICY_SEVERITY_MEDIUM_INITIAL", "5bd"},
+                                    {"FLARE_POLICY_SEVERITY_CRITICAL_UPDATE", "12h"}});
+  ASSERT_TRUE(cfg.policy_tables.medium.initial);
+  EXPECT_EQ(cfg.policy_tables.medium.initial->count, 5);
+  EXPECT_EQ(cfg.policy_tables.medium.initial->unit, flare::policy::interval_unit::business_days);
+  ASSERT_TRUE(cfg.policy_tables.critical.update);
+  EXPECT_EQ(cfg.policy_tables.critical.update->count, 12);
+  EXPECT_EQ(cfg.policy_tables.critical.initial, flare::policy::tables{}.critical.initial);
+}
+
+TEST(config, bad_severity_value_from_the_environment_is_named_with_its_variable) {
+  try {
+    load_config("", {{"FLARE_POLICY_SEVERITY_HIGH_INITIAL", "soon"}});
+    FAIL();
+  } catch (const config_error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("policy.severity.high.initial (from FLARE_POLICY_SEVERITY_HIGH_INITIAL)"));
+  }
+}
+
+TEST(config, an_environment_row_must_stay_coherent) {
+  try {
+    load_config("", {{"FLARE_POLICY_SEVERITY_LOW_INITIAL", "96h"}});
+    FAIL() << "low has no update interval by default, so an initial deadline alone is incomplete";
+  } catch (const config_error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("policy.severity.low.update: must be set"));
+  }
+}
+
+TEST(config, intake_phrases_can_be_overridden_from_the_environment) {
+  const auto cfg = load_config("", {{"FLARE_INTAKE_SIGNALS_USB_STICK", "Unknown USB, usb stick"},
+                                    {"FLARE_INTAKE_SENSITIVE_HARASSMENT", "harassed"}});
+  EXPECT_EQ(cfg.signals.at("usb stick"), (std::vector<std::string>{"unknown usb", "usb stick"}));
+  EXPECT_EQ(cfg.sensitive_categories.at("harassment"), (std::vector<std::string>{"harassed"}));
+}
+
+TEST(config, empty_intake_phrases_from_the_environment_are_refused) {
+  try {
+    load_config("", {{"FLARE_INTAKE_SIGNALS_PHISHING", " , "}});
+    FAIL();
+  } catch (const config_error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("intake.signals.phishing (from FLARE_INTAKE_SIGNALS_PHISHING)"));
+  }
+}
+
+TEST(config, unknown_flare_variables_are_reported_with_a_suggestion) {
+  const auto found = flare::unknown_environment({{"FLARE_SLACK_INCIDENT_CHANNEL", "C1"},
+                                                {"FLARE_STORE_PATH", "x"},
+                                                {"FLARE_CONFIG", "f.toml"},
+                                                {"FLARE_INTAKE_SIGNALS_USB", "usb"},
+                                                {"FLARE_WHATEVER", "1"},
+                                                {"SLACK_SOMETHING", "1"}});
+  ASSERT_EQ(found.size(), 2u);
+  EXPECT_EQ(found[0].key, "FLARE_SLACK_INCIDENT_CHANNEL");
+  EXPECT_THAT(found[0].reason, HasSubstr("did you mean FLARE_SLACK_INCIDENTS_CHANNEL?"));
+  EXPECT_EQ(found[1].key, "FLARE_WHATEVER");
+  EXPECT_THAT(found[1].reason, testing::Not(HasSubstr("did you mean")));
+}
+
+TEST(config, every_file_key_has_an_environment_variable) {
+  const auto names = flare::environment_variable_names();
+  for (const char* expected : {"FLARE_LOG_LEVEL", "FLARE_POLICY_TIMEZONE", "FLARE_POLICY_HOLIDAYS",
+                               "FLARE_POLICY_SEVERITY_CRITICAL_INITIAL", "FLARE_POLICY_SEVERITY_LOW_UPDATE",
+                               "FLARE_REMINDERS_OVERDUE_EVERY", "FLARE_STORE_SYNCHRONOUS"})
+    EXPECT_NE(std::find(names.begin(), names.end(), expected), names.end()) << expected;
+}
+
+}  // namespace
