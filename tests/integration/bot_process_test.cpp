@@ -297,6 +297,13 @@ TEST(bot_cli, check_config_names_every_bad_key) {
   EXPECT_THAT(bot.output(), HasSubstr("policy.timezone"));
 }
 
+TEST(bot_cli, check_config_refuses_a_misspelt_flare_variable) {
+  child_process bot(flare_binary, {"check-config"}, {{"FLARE_STORE_PAHT", "/tmp/x.db"}});
+  EXPECT_EQ(bot.wait(10s), 3);
+  EXPECT_THAT(bot.output(), HasSubstr("FLARE_STORE_PAHT"));
+  EXPECT_THAT(bot.output(), HasSubstr("did you mean FLARE_STORE_PATH?"));
+}
+
 TEST(bot_cli, bad_config_stops_start_up_with_the_same_message) {
   temp_dir dir;
   std::ofstream(dir.file("bad.toml")) << "[log]\nlevel = \"chatty\"\n";
