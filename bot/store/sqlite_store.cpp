@@ -114,6 +114,19 @@ CREATE TABLE reminders (
 CREATE INDEX reminders_by_state_fire_at ON reminders (state, fire_at);
 CREATE INDEX reminders_by_incident ON reminders (incident_id, state);
 )sql"},
+    schema_migration{2, "obligation checklist: kind, close reason, completions, conflict calls; reminder obligation", R"sql(
+CREATE TABLE incident_obligations (
+  incident_id  INTEGER PRIMARY KEY REFERENCES incidents (id),
+  kind         TEXT    NOT NULL DEFAULT 'security' CHECK (kind IN ('security', 'people_and_safety')),
+  close_reason TEXT,
+  duplicate_of INTEGER REFERENCES incidents (id),
+  completions  TEXT    NOT NULL DEFAULT '[]',
+  not_needed   TEXT    NOT NULL DEFAULT '[]',
+  calls        TEXT    NOT NULL DEFAULT '[]'
+) STRICT;
+CREATE INDEX incident_obligations_by_duplicate ON incident_obligations (duplicate_of);
+ALTER TABLE reminders ADD COLUMN obligation TEXT NOT NULL DEFAULT '';
+)sql"},
 };
 
 constexpr std::string_view create_migrations_table = R"sql(
@@ -254,7 +267,7 @@ constexpr std::string_view outbox_columns =
     "attempt_started_at, last_error, last_attempt_at, sent_at, closed_at, result";
 
 constexpr std::string_view reminder_columns =
-    "id, incident_id, deadline_kind, deadline, fire_at, step, state, sent_at, late_by_seconds";
+    "id, incident_id, deadline_kind, deadline, fire_at, step, state, sent_at, late_by_seconds, obligation";
 
 template <typename Enum>
 Enum parse_or_throw(std::optional<Enum> parsed, std::string_view column, const std::string& text) {
@@ -320,6 +333,7 @@ reminder read_reminder(const query& q) {
   r.state = parse_or_throw(parse_reminder_state(q.text(6)), "reminder state", q.text(6));
   r.sent_at = q.opt_time(7);
   if (auto late = q.opt_int64(8)) r.late_by = std::chrono::seconds{*late};
+  r.obligation = q.text(9);
   return r;
 }
 
@@ -789,9 +803,9 @@ std::vector<reminder> sqlite_store::replace_pending_reminders(std::int64_t incid
     for (const auto& r : fresh) {
       impl_
           ->prepare(
-              "INSERT INTO reminders (incident_id, deadline_kind, deadline, fire_at, step) "
-              "VALUES (?, ?, ?, ?, ?)")
-          .bind(incident_id, to_string(r.kind), r.deadline, r.fire_at, r.step)
+              "INSERT INTO reminders (incident_id, deadline_kind, deadline, fire_at, step, obligation) "
+              "VALUES (?, ?, ?, ?, ?, ?)")
+          .bind(incident_id, to_string(r.kind), r.deadline, r.fire_at, r.step, r.obligation)
           .run();
       ids.push_back(sqlite3_last_insert_rowid(impl_->db.get()));
     }
@@ -843,6 +857,44 @@ std::vector<reminder> sqlite_store::reminders_for(std::int64_t incident_id) {
   q.bind(incident_id);
   std::vector<reminder> out;
   while (q.step()) out.push_back(read_reminder(q));
+  return out;
+}
+
+// ---- obligation ledgers ------------------------------------------------------------------------
+
+obligation_ledger sqlite_store::ledger_for(std::int64_t incident_id) {
+  auto q = impl_->prepare(
+      "SELECT kind, close_reason, duplicate_of, completions, not_needed, calls FROM incident_obligations "
+      "WHERE incident_id = ?");
+  q.bind(incident_id);
+  obligation_ledger l;
+  l.incident_id = incident_id;
+  if (!q.step()) return l;
+  l.kind = q.text(0);
+  l.close_reason = q.opt_text(1);
+  l.duplicate_of = q.opt_int64(2);
+  l.completions = q.json_value(3);
+  l.not_needed = q.json_value(4);
+  l.calls = q.json_value(5);
+  return l;
+}
+
+void sqlite_store::save_ledger(const obligation_ledger& l) {
+  impl_
+      ->prepare(
+          "INSERT INTO incident_obligations (incident_id, kind, close_reason, duplicate_of, completions, "
+          "not_needed, calls) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (incident_id) DO UPDATE SET "
+          "kind = excluded.kind, close_reason = excluded.close_reason, duplicate_of = excluded.duplicate_of, "
+          "completions = excluded.completions, not_needed = excluded.not_needed, calls = excluded.calls")
+      .bind(l.incident_id, l.kind, l.close_reason, l.duplicate_of, l.completions, l.not_needed, l.calls)
+      .run();
+}
+
+std::vector<std::int64_t> sqlite_store::duplicates_of(std::int64_t surviving) {
+  auto q = impl_->prepare("SELECT incident_id FROM incident_obligations WHERE duplicate_of = ? ORDER BY incident_id");
+  q.bind(surviving);
+  std::vector<std::int64_t> out;
+  while (q.step()) out.push_back(q.int64(0));
   return out;
 }
 

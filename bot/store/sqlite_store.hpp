@@ -92,6 +92,10 @@ class sqlite_store final : public store {
   std::size_t cancel_reminders(std::int64_t incident_id) override;
   std::vector<reminder> reminders_for(std::int64_t incident_id) override;
 
+  obligation_ledger ledger_for(std::int64_t incident_id) override;
+  void save_ledger(const obligation_ledger& ledger) override;
+  std::vector<std::int64_t> duplicates_of(std::int64_t surviving) override;
+
   void backup(const std::string& path) override;
   bool integrity_ok() override;
   int schema_version() override;

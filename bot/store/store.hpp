@@ -154,7 +154,10 @@ struct new_reminder {
   deadline_kind kind = deadline_kind::initial;
   sys_seconds deadline{};
   sys_seconds fire_at{};
-  std::string step;  // e.g. "24h-before", "at-deadline", "overdue+4h"
+  std::string step;  // e.g. "24 hours before", "at the deadline", "overdue by 8 h"
+  // The checklist obligation it reminds of ("bulletin", "update:2", "legal:gdpr-art33"). `kind`
+  // predates checklists: initial for everything but updates and the resolution message.
+  std::string obligation;
 };
 
 struct reminder {
@@ -167,6 +170,23 @@ struct reminder {
   reminder_state state = reminder_state::pending;
   std::optional<sys_seconds> sent_at;
   std::optional<std::chrono::seconds> late_by;
+  std::string obligation;  // see new_reminder; "" for reminders stored before checklists
+};
+
+// ---- obligation ledgers (issue 9) -------------------------------------------------------------
+
+// What responders recorded about an incident's checklist, beside its facts: its kind, how it was
+// closed, the obligations marked done or not needed, and the calls on policy conflicts. The
+// entries are opaque JSON here (commands/ reads and writes them); every change is written in the
+// transaction of the incident update whose audit entry records who, when and the evidence.
+struct obligation_ledger {
+  std::int64_t incident_id = 0;
+  std::string kind = "security";            // security | people_and_safety
+  std::optional<std::string> close_reason;  // resolved, not an incident, false positive, duplicate
+  std::optional<std::int64_t> duplicate_of; // the surviving incident, when a duplicate
+  json completions = json::array();         // [{obligation, by, at, recorded_at, link, note}]
+  json not_needed = json::array();          // [{obligation, by, at, reason}]
+  json calls = json::array();               // [{conflict, choice, by, at, note}]
 };
 
 // ---- the interface ----------------------------------------------------------------------------
@@ -241,6 +261,12 @@ class store {
   virtual std::size_t cancel_reminders(std::int64_t incident_id) = 0;
   // All of an incident's reminders, in fire_at order.
   virtual std::vector<reminder> reminders_for(std::int64_t incident_id) = 0;
+
+  // Obligation ledgers. ledger_for returns the defaults for an incident without one.
+  virtual obligation_ledger ledger_for(std::int64_t incident_id) = 0;
+  virtual void save_ledger(const obligation_ledger& ledger) = 0;
+  // Incidents closed as duplicates of `surviving`, oldest first.
+  virtual std::vector<std::int64_t> duplicates_of(std::int64_t surviving) = 0;
 
   // Maintenance.
   // An online, consistent copy at `path` (written to a temporary file, checked, then renamed).

@@ -448,6 +448,50 @@ TEST_F(store_test, an_inner_failure_that_escapes_rolls_back_the_outer_transactio
   EXPECT_EQ(count_incidents(), 1u);
 }
 
+// ---- obligation ledgers ------------------------------------------------------------------------
+
+TEST_F(store_test, ledger_defaults_to_security_and_round_trips_in_a_transaction) {
+  auto a = db->create_incident(sample_incident("A"), "U0REPORTER", t0, {});
+  auto b = db->create_incident(sample_incident("B"), "U0REPORTER", t0, {});
+  auto fresh = db->ledger_for(a.id);
+  EXPECT_EQ(fresh.kind, "security");
+  EXPECT_TRUE(fresh.completions.empty());
+  EXPECT_FALSE(fresh.close_reason);
+
+  obligation_ledger l = fresh;
+  l.kind = "people_and_safety";
+  l.close_reason = "duplicate";
+  l.duplicate_of = b.id;
+  l.completions = json::array({{{"obligation", "bulletin"}, {"by", "U1"}, {"at", "2026-11-30T14:00:00Z"}}});
+  l.calls = json::array({{{"conflict", "c"}, {"choice", "o"}, {"by", "U2"}}});
+  EXPECT_THROW(db->transaction([&] {
+    db->save_ledger(l);
+    throw std::runtime_error("rolled back");
+  }),
+               std::runtime_error);
+  EXPECT_EQ(db->ledger_for(a.id).kind, "security");  // nothing kept from the failed transaction
+
+  db->save_ledger(l);
+  auto stored = db->ledger_for(a.id);
+  EXPECT_EQ(stored.kind, "people_and_safety");
+  EXPECT_EQ(stored.close_reason, "duplicate");
+  EXPECT_EQ(stored.duplicate_of, b.id);
+  EXPECT_EQ(stored.completions, l.completions);
+  EXPECT_EQ(stored.calls, l.calls);
+  EXPECT_EQ(db->duplicates_of(b.id), std::vector<std::int64_t>{a.id});
+  l.kind = "bogus";
+  EXPECT_THROW(db->save_ledger(l), store_error);  // the kind is checked by the schema
+}
+
+TEST_F(store_test, reminders_keep_their_obligation) {
+  auto a = db->create_incident(sample_incident("A"), "U0REPORTER", t0, {});
+  new_reminder r{deadline_kind::initial, t0 + 72h, t0 + 48h, "24 hours before"};
+  r.obligation = "legal:gdpr-art33";
+  db->replace_pending_reminders(a.id, {r});
+  ASSERT_EQ(db->reminders_for(a.id).size(), 1u);
+  EXPECT_EQ(db->reminders_for(a.id)[0].obligation, "legal:gdpr-art33");
+}
+
 // ---- reminders --------------------------------------------------------------------------------
 
 TEST_F(store_test, reminders_replace_next_due_sent_once_and_cancel) {
