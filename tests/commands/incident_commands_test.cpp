@@ -539,6 +539,9 @@ class faulty_store final : public st::store {
     return inner_.update_incident(changed, e);
   }
   st::audit_record append_audit(const st::audit_entry& e) override { return inner_.append_audit(e); }
+  st::obligation_ledger ledger_for(std::int64_t id) override { return inner_.ledger_for(id); }
+  void save_ledger(const st::obligation_ledger& l) override { inner_.save_ledger(l); }
+  std::vector<std::int64_t> duplicates_of(std::int64_t id) override { return inner_.duplicates_of(id); }
   std::vector<st::audit_record> audit_for(std::int64_t id) override { return inner_.audit_for(id); }
   bool mark_event_processed(std::string_view id, sys_seconds at) override { return inner_.mark_event_processed(id, at); }
   std::size_t prune_processed_events(sys_seconds t) override { return inner_.prune_processed_events(t); }
