@@ -1,6 +1,6 @@
 // Ack latency and throughput through the fake Slack on loopback: the real Socket Mode client and
 // dispatcher on one io_context thread, the fake Slack on its own, 50 envelopes in flight.
-// Targets (README, "Benchmarks"): p99 under 5 ms, at least 5,000 acks/s, peak RSS under 20 MB.
+// Targets (docs/operations.md, "Benchmarks"): p99 under 5 ms, at least 5,000 acks/s, peak RSS under 20 MB.
 //
 // Two variants: the dispatcher de-duplicating events in memory (the transport's own cost), and
 // with the durable store behind it (what the running bot does after each ack).

@@ -12,7 +12,7 @@
 //   decide <ID>
 //   help
 //
-// <ID> is INC-7, inc-7 or 7. Slack escapes &, < and > in command text (slack-protocol §5.6) and
+// <ID> is INC-7, inc-7 or 7. Slack escapes &, < and > in command text (docs/slack.md §5.6) and
 // sends mentions and links as <@U…|name>, <#C…|name>, <https://…|label>: titles, texts and fact
 // values are decoded to the plain text the person typed (a mention becomes @name), because the
 // message builders escape plain text again when they post it.

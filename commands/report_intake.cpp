@@ -55,7 +55,7 @@ bool report_intake::mentions_bot(const std::string& text) const {
 }
 
 asio::awaitable<void> report_intake::on_message(message_event e) {
-  // slack-protocol §3.2: subtypes are not new human messages (joins, edits, deletions, bot
+  // docs/slack.md §3.2: subtypes are not new human messages (joins, edits, deletions, bot
   // messages...). file_share is a person's message with files and still a report.
   if (!e.subtype.empty() && e.subtype != "file_share") co_return;
   if (e.edited) co_return;
@@ -71,7 +71,7 @@ asio::awaitable<void> report_intake::on_message(message_event e) {
   }
   if (!dm && e.channel != settings_.incidents_channel) co_return;
   // A mention of the bot in a report arrives as both `message` and `app_mention` with different
-  // event ids (slack-protocol §3.3): the report's channel+ts is what is handled once.
+  // event ids (docs/slack.md §3.3): the report's channel+ts is what is handled once.
   const std::string handled_key = "report:" + e.channel + ":" + e.ts;
   const auto match = matcher_.match(e.text);
   if (dm) {
@@ -218,7 +218,7 @@ asio::awaitable<void> report_intake::on_mark_notified(block_action a) {
 asio::awaitable<void> report_intake::on_post_update(block_action a) {
   const auto id = incident_id_of(a.value);
   if (!id) co_return;
-  // slack-protocol §4.3: the trigger_id expires 3 s after Slack sent it, so views.open comes
+  // docs/slack.md §4.3: the trigger_id expires 3 s after Slack sent it, so views.open comes
   // before anything else; who may post is checked when the form is submitted.
   const auto opened = co_await slack_.open_view(a.trigger_id, messages::post_update_modal(*id, store::incident_reference(*id)));
   if (opened) co_return;

@@ -11,7 +11,7 @@
 //   harassment and threats) mentioned.
 // - DM report: acknowledged privately, forwarded to the security channel, opened as a sensitive
 //   incident.
-// - Ignored (slack-protocol §3.2): our own posts, other bots, edits, deletions, joins and every
+// - Ignored (docs/slack.md §3.2): our own posts, other bots, edits, deletions, joins and every
 //   other subtype, and thread replies — except that a thread reply mentioning the bot gets the
 //   linked incident's status.
 // Every reply goes through the outbox with an idempotency key derived from the report

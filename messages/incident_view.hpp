@@ -38,7 +38,7 @@ std::string classification_text(const std::optional<std::string>& classification
 std::vector<std::string> incident_fields(const incident_view& incident);
 
 // "INC-7 · critical" (· resolved): header text. Headers are plain_text, where Slack's handling of
-// &amp; entities is not pinned down (slack-protocol §5.6 covers mrkdwn), so no user text goes
+// &amp; entities is not pinned down (docs/slack.md §5.6 covers mrkdwn), so no user text goes
 // in a header: the title goes in an escaped mrkdwn section right below it.
 std::string header_text(const incident_view& incident);
 

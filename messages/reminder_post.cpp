@@ -76,7 +76,7 @@ slack_message reminder_post(const reminder_view& r, std::chrono::sys_seconds now
 }
 
 nlohmann::json post_update_modal(std::int64_t incident_id, std::string_view reference) {
-  // Title, submit and close are plain_text of at most 24 characters (slack-protocol §4.3).
+  // Title, submit and close are plain_text of at most 24 characters (docs/slack.md §4.3).
   std::string title = "Update " + std::string{reference};
   if (title.size() > 24) title = "Post update";
   return {{"type", "modal"},

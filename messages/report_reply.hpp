@@ -35,7 +35,7 @@ std::optional<open_incident_request> parse_open_incident_value(std::string_view 
 // (code points), for an incident title.
 std::string report_title(std::string_view report_text, std::size_t max = 150);
 
-// Slack sends message text with &amp; &lt; &gt; (slack-protocol §5.6): the raw text.
+// Slack sends message text with &amp; &lt; &gt; (docs/slack.md §5.6): the raw text.
 std::string decode_entities(std::string_view text);
 
 // https://slack.com/archives/<channel>/p<ts without the dot>: opens the message for anyone who

@@ -9,7 +9,7 @@
 namespace flare::messages {
 namespace {
 
-// slack-protocol §5.5, "Message size / Block Kit limits".
+// docs/slack.md §5.5, "Message size / Block Kit limits".
 constexpr std::size_t max_blocks = 50;
 constexpr std::size_t max_section_text = 3000;
 constexpr std::size_t max_header_text = 150;
@@ -115,7 +115,7 @@ std::string base_name(std::string id) {
 }
 
 // block_id: "<name>.<content hash>", unique within the message. The hash gives an edited block
-// a new id, as Slack asks for on chat.update (slack-protocol §5.5).
+// a new id, as Slack asks for on chat.update (docs/slack.md §5.5).
 void assign_block_ids(nlohmann::json& blocks) {
   std::set<std::string> seen;
   for (std::size_t i = 0; i < blocks.size(); ++i) {

@@ -17,7 +17,7 @@ struct slack_message {
   nlohmann::json blocks = nlohmann::json::array();
 };
 
-// Escapes user-supplied text for mrkdwn: only & < > become &amp; &lt; &gt; (slack-protocol §5.6:
+// Escapes user-supplied text for mrkdwn: only & < > become &amp; &lt; &gt; (docs/slack.md §5.6:
 // only these three entities are decoded, anything else would show literally).
 std::string escape(std::string_view user_text);
 
@@ -32,7 +32,7 @@ std::string slack_date(std::chrono::sys_seconds t);
 // "2023-11-14 22:13 UTC": for fallback `text`, where <!date^…> tokens are not rendered everywhere.
 std::string utc_text(std::chrono::sys_seconds t);
 
-// Applies Slack's limits (slack-protocol §5.5) so a post never fails with invalid_blocks or
+// Applies Slack's limits (docs/slack.md §5.5) so a post never fails with invalid_blocks or
 // msg_too_long:
 // - at most 50 blocks; when more, the first 49 are kept and the last says how many were omitted;
 // - section text <= 3000 and header text <= 150 chars, truncated with "…";
@@ -46,7 +46,7 @@ std::string utc_text(std::chrono::sys_seconds t);
 // message and enforce the limits once more. Every builder in messages/ returns enforce_limits(...).
 slack_message enforce_limits(slack_message m);
 
-// The body of a slash-command response (ack payload or response_url POST, slack-protocol §2.2):
+// The body of a slash-command response (ack payload or response_url POST, docs/slack.md §2.2):
 // {"response_type": "ephemeral"|"in_channel", "text": ..., "blocks": [...]}.
 nlohmann::json as_command_reply(const slack_message& m, bool in_channel = false);
 

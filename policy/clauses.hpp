@@ -6,7 +6,7 @@
 
 namespace flare::policy::clauses {
 
-// Incident disclosure policy (/work/shared/policy-sources/incident-disclosure-policy.md)
+// Incident disclosure policy (restated in docs/policy.md, "Incident disclosure policy")
 inline constexpr std::string_view legal_precedence =
     "Incident disclosure policy, introduction (before \"When We Notify Users\"), paragraph 3: "
     "legal disclosure requirements take precedence";
@@ -45,7 +45,7 @@ inline constexpr std::string_view how_email =
     "Incident disclosure policy, \"How We Notify Users\", paragraph 2: "
     "email to the affected Organization's administrators (default owner)";
 
-// Security Incident Notification Process for SaaS (saas-incident-notification-process.md)
+// Security Incident Notification Process for SaaS (docs/policy.md, "SaaS notification process")
 inline constexpr std::string_view classification_confirmed =
     "SaaS notification process, \"Security Incident Classification\", item 1: Confirmed Compromise";
 inline constexpr std::string_view classification_potential =

@@ -290,7 +290,7 @@ class loader {
         walk(*node.as_table(), key, known, keys);
         continue;
       }
-      problem(key, "unknown key (see README.md, Configuration)");
+      problem(key, "unknown key (see docs/configuration.md)");
     }
   }
 

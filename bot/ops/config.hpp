@@ -1,6 +1,6 @@
 // flare's configuration: a TOML file (toml++) plus environment overrides. Secrets come only from
-// the environment. Every key, its default and its environment variable are listed in README.md
-// ("Configuration"); check-config names every bad key with the reason.
+// the environment. Every key, its default and its environment variable are listed in
+// docs/configuration.md; check-config names every bad key with the reason.
 #pragma once
 
 #include "policy/tables.hpp"

@@ -1,5 +1,5 @@
 // What flare counts for operators, in the Prometheus text format (served by bot/health_server on
-// /metrics). Every metric is described in README.md ("Operations", "Metrics").
+// /metrics). Every metric is described in docs/operations.md ("Health and metrics").
 //
 // The runtime tells this object about events as they happen (envelope received and acked, Web
 // API call finished, 429, reminder sent); state that other objects already keep (Socket Mode

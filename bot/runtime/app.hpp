@@ -8,7 +8,7 @@
 
 namespace flare {
 
-// Process exit codes (README, "Exit codes").
+// Process exit codes (README, "Command line").
 enum exit_code : int {
   exit_ok = 0,
   exit_failure = 1,        // an unexpected error; see the log

@@ -52,7 +52,7 @@ std::string plain_markup(std::string text) {
     else out += bar == std::string::npos ? inner : inner.substr(bar + 1);
     i = close + 1;
   }
-  // The three entities Slack decodes for display (slack-protocol.md §5.6), "&amp;" last.
+  // The three entities Slack decodes for display (docs/slack.md §5.6), "&amp;" last.
   for (const auto& [entity, plain] : {std::pair{"&lt;", "<"}, std::pair{"&gt;", ">"}, std::pair{"&amp;", "&"}}) {
     const std::string from(entity);
     for (auto pos = out.find(from); pos != std::string::npos; pos = out.find(from, pos + 1))

@@ -25,7 +25,7 @@ std::string string_at(const json& j, const char* outer, const char* inner) {
   return it == j.end() ? std::string{} : string_at(*it, inner);
 }
 
-// Slack sends `&`, `<` and `>` as entities in message text (slack-protocol.md §5.6).
+// Slack sends `&`, `<` and `>` as entities in message text (docs/slack.md §5.6).
 std::string decode_entities(std::string text) {
   static const std::pair<const char*, const char*> entities[] = {{"&lt;", "<"}, {"&gt;", ">"}, {"&amp;", "&"}};
   for (const auto& [from, to] : entities) {

@@ -33,7 +33,7 @@ struct slash_command {
   std::string response_url;
 };
 
-// A `message` or `app_mention` event (../shared/slack-protocol.md §3.2, §3.3).
+// A `message` or `app_mention` event (docs/slack.md §3.2, §3.3).
 struct message_event {
   std::string event_id;
   std::string type;  // "message" | "app_mention"

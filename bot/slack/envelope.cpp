@@ -1,4 +1,4 @@
-// Socket Mode frame parsing (../shared/slack-protocol.md §1.2). Never throws: whatever Slack (or
+// Socket Mode frame parsing (docs/slack.md §1.2). Never throws: whatever Slack (or
 // a broken proxy) sends, the read loop gets a value back, and an envelope it cannot use still
 // yields its envelope_id when one is readable, so it can be acked instead of redelivered forever.
 #include "bot/slack/envelope.hpp"

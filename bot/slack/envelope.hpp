@@ -1,5 +1,5 @@
 // What arrives on a Socket Mode connection, parsed but not yet dispatched
-// (../shared/slack-protocol.md §1.2). No Beast here: this header is included widely.
+// (docs/slack.md §1.2). No Beast here: this header is included widely.
 #pragma once
 
 #include <nlohmann/json.hpp>

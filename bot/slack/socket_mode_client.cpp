@@ -1,4 +1,4 @@
-// The Socket Mode link (../shared/slack-protocol.md §1). Shape:
+// The Socket Mode link (docs/slack.md §1). Shape:
 //
 //   run() ── supervise(): fetch URL → connect → hello ── wait for an event ──┐
 //               ▲            (each connection: reader ∥ writer ∥ safety acks)  │

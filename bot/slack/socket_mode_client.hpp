@@ -1,4 +1,4 @@
-// The Socket Mode link to Slack (../shared/slack-protocol.md §1): a TLS WebSocket that delivers
+// The Socket Mode link to Slack (docs/slack.md §1): a TLS WebSocket that delivers
 // envelopes and takes their acks. run() owns the whole life of the link — fetch a fresh URL,
 // connect, wait for hello, read, ack, refresh when Slack asks, reconnect with backoff when the
 // link drops — the way boost::redis / boost::mysql connections own theirs. No Beast here.

@@ -1,4 +1,4 @@
-// The deployment files in deploy/ hold the properties the README promises. Where Debian has a
+// The deployment files in deploy/ hold the properties docs/operations.md promises. Where Debian has a
 // linter it runs (systemd-analyze verify for the unit, yamllint for the YAML); Debian has no
 // Dockerfile linter (hadolint is not packaged), so the Dockerfile test checks its required
 // properties directly and that the runtime stage installs a package for every shared library

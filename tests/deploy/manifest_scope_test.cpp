@@ -21,7 +21,7 @@ const fs::path source_dir = FLARE_SOURCE_DIR;
 
 // The scope each method needs (any one of a set, e.g. conversations.info per conversation kind;
 // flare asks for all of them because it looks up public, private and DM conversations).
-// ../shared/slack-protocol.md §5.3 and §6. An empty set: no scope (app token or none needed).
+// docs/slack.md §5.3 and §6. An empty set: no scope (app token or none needed).
 const std::map<std::string, std::set<std::string>> method_scopes = {
     {"chat.postMessage", {"chat:write"}},
     {"chat.update", {"chat:write"}},

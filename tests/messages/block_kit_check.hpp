@@ -1,4 +1,4 @@
-// Checks a message against the Block Kit rules every flare message must keep (slack-protocol
+// Checks a message against the Block Kit rules every flare message must keep (docs/slack.md
 // §5.5), and small helpers to look into the JSON. Used by every messages test.
 #pragma once
 

@@ -1,5 +1,5 @@
 // parse_frame: every frame Slack sends over Socket Mode, and the broken ones it should never
-// send (../shared/slack-protocol.md §1.2).
+// send (docs/slack.md §1.2).
 #include "bot/slack/envelope.hpp"
 
 #include <gtest/gtest.h>
