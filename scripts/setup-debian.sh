@@ -11,6 +11,7 @@ packages=(
   libtomlplusplus-dev libhowardhinnant-date-dev tzdata
   libgtest-dev libgmock-dev libbenchmark-dev
   prometheus-cpp-dev libyaml-cpp-dev yamllint
+  clang-format clang-tidy python3
 )
 
 missing=()
