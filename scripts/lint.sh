@@ -176,7 +176,12 @@ case "$mode" in
     if [ $do_tidy = 1 ]; then need "$clang_tidy" clang-tidy; tidy_all || failed=1; fi
     ;;
   changed)
-    base="${base:-$(git merge-base HEAD main)}"
+    if [ -z "$base" ]; then
+      for b in main origin/main; do
+        base=$(git merge-base HEAD "$b" 2>/dev/null) && break
+      done
+      [ -n "$base" ] || { echo "lint: no main or origin/main to compare with; use --base REF or --all" >&2; exit 2; }
+    fi
     # New files count as changed: add them to the index as intent-to-add for the diff only.
     untracked=$(git ls-files --others --exclude-standard -- '*.cpp' '*.hpp')
     [ -n "$untracked" ] && git add --intent-to-add -- $untracked
