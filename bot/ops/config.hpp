@@ -3,6 +3,7 @@
 // docs/configuration.md; check-config names every bad key with the reason.
 #pragma once
 
+#include "policy/report_lexicon.hpp"
 #include "policy/tables.hpp"
 
 #include <map>
@@ -52,9 +53,11 @@ struct config {
   std::vector<int> reminder_hours_before = {24, 4, 1};
   int overdue_every_hours = 4;
 
-  // Report intake: signal name -> phrases; sensitive category -> phrases
+  // Report intake: phrases added to the recogniser's default lexicon (policy/report_lexicon.hpp):
+  // signal name -> phrases; sensitive category -> phrases. Empty by default.
   std::map<std::string, std::vector<std::string>> signals;
   std::map<std::string, std::vector<std::string>> sensitive_categories;
+  double intake_threshold = policy::report_lexicon{}.threshold;
 
   // Health and metrics HTTP
   std::string health_address = "127.0.0.1";

@@ -3,6 +3,8 @@
 #include "bot/runtime/app.hpp"
 #include "bot/ops/config.hpp"
 #include "bot/runtime/decide_cli.hpp"
+#include "bot/runtime/classify_text_cli.hpp"
+#include "policy/report_signals.hpp"
 #include "bot/ops/redact.hpp"
 #include "bot/store/sqlite_store.hpp"
 #include "policy/business_calendar.hpp"
@@ -26,6 +28,9 @@ constexpr const char* usage_text =
     "  check-config [FILE] validate a configuration file and the environment, naming every bad key\n"
     "  decide [--facts FILE]\n"
     "                      print the policy decision (JSON) for incident facts (JSON on stdin)\n"
+    "  classify-text [--json]\n"
+    "                      print how intake reads each line on stdin: report or not, categories,\n"
+    "                      sensitivity and trigger words (docs/intake.md)\n"
     "  backup PATH         write an online, consistent copy of the store to PATH\n"
     "  version             print the version\n"
     "  help                print this text\n"
@@ -109,6 +114,11 @@ int main(int argc, char** argv) {
       const flare::policy::business_calendar calendar(cfg.policy_tables.calendar);
       return flare::run_decide_cli({args.begin() + 1, args.end()}, std::cin, std::cout, std::cerr,
                                    cfg.policy_tables, calendar);
+    }
+    if (command == "classify-text") {
+      return flare::run_classify_text_cli(
+          {args.begin() + 1, args.end()}, std::cin, std::cout, std::cerr,
+          flare::policy::configured_lexicon(cfg.signals, cfg.sensitive_categories, cfg.intake_threshold));
     }
     if (command == "backup") {
       if (args.size() != 2) {
