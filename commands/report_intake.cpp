@@ -35,7 +35,7 @@ report_intake::report_intake(store::store& store, slack::slack_api& slack, const
       clock_(clock),
       commands_(commands),
       settings_(std::move(settings)),
-      matcher_(settings_.signals, settings_.sensitive_categories),
+      matcher_(settings_.signals, settings_.sensitive_categories, settings_.report_threshold),
       wake_outbox_(std::move(wake_outbox)) {}
 
 void report_intake::set_bot_identity(std::string bot_user_id, std::string bot_id) {

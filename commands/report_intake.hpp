@@ -49,6 +49,7 @@ struct intake_settings {
   std::string command_name = "/incident";
   policy::phrase_table signals;               // config: signals
   policy::phrase_table sensitive_categories;  // config: sensitive_categories
+  double report_threshold = policy::report_lexicon{}.threshold;  // config: intake.threshold
 };
 
 class report_intake {

@@ -156,7 +156,9 @@ report_lexicon default_report_lexicon() {
          1},
         {"wrong|incorrect|unintended ... person|recipient|recipients|customer|client|address|people|party|contact", 0.6},
         {"mistake|accidentally|accidently|accidentaly|mistakenly|inadvertently|unintentionally", 0.4},
-        {"see|sees|visible|view|viewing|access|read|expos* & other|others|another|wrong|else|tenants|tenant", 0.6},
+        {"see|sees|visible|view|viewing|access|read|expos*|show|shows|showing|shown|display*|listed|appear* & "
+         "other|others|another|wrong|else|tenants|tenant",
+         0.6},
         {"customer|customers|user|users|tenant|tenants|client|clients|patient|patients|candidate|candidates|"
          "employee|employees|salary|salaries|payroll|hr|health|medical|personal|invoices|orders|records|tickets|"
          "cvs|data",
@@ -406,7 +408,7 @@ report_lexicon default_report_lexicon() {
   };
 
   lx.negators = {"not", "no", "never", "nobody", "noone", "nothing", "none", "isnt", "wasnt", "arent", "werent",
-                 "dont", "doesnt", "didnt", "hasnt", "havent", "hadnt", "aint", "without", "neither", "nor"};
+                 "dont", "doesnt", "didnt", "hasnt", "havent", "hadnt", "aint", "neither", "nor"};
   lx.negation_fillers = {"a",     "an",   "the", "any",  "really", "actually", "real", "just", "exactly",
                          "some",  "even", "was", "were", "is",     "are",      "be",   "been", "being",
                          "got",   "get",  "one", "seriously", "badly", "at", "all", "yet", "ever", "anything",
@@ -437,7 +439,7 @@ report_lexicon default_report_lexicon() {
       "any update|news",
   };
   lx.announcement_words = {"training", "trainings", "awareness", "course", "webinar", "workshop", "module", "quiz",
-                           "slides", "talk", "presentation", "drill", "tabletop", "exercise", "simulation",
+                           "slides", "presentation", "drill", "tabletop", "exercise", "simulation",
                            "hiring", "refresher", "postmortem", "retro", "retrospective", "runbook", "playbook",
                            "handbook", "wiki", "audit", "newsletter", "announcement"};
   lx.settled_patterns = {
@@ -452,7 +454,7 @@ report_lexicon default_report_lexicon() {
   lx.personal_patterns = {
       "me", "my", "mine", "myself", "our", "ours", "us",
       "i|we clicked|opened|entered|typed|received|noticed|saw|found|lost|think|just|accidentally|gave|see",
-      "i|we have|need|want|wanted|would like",
+      "i|we have|need|want|wanted|would",
       "i|we sent|shared|posted|emailed|forwarded|published|pushed|committed|uploaded|got",
       "this|these|that email|mail|message|text|link|sms|call|site|page|website|file|attachment|popup|invoice|"
       "request|guy|person|login",

@@ -215,14 +215,20 @@ bool report_recogniser::near_topic_word(const std::vector<token_view>& words, st
   return false;
 }
 
-bool report_recogniser::any_match(const std::vector<compiled_pattern>& list,
-                                  const std::vector<token_view>& words) const {
+bool report_recogniser::any_match(const std::vector<compiled_pattern>& list, const std::vector<token_view>& words,
+                                  bool statement_only) const {
+  // "do we need to report...?" asks; "we need to report..." states: in a statement-only match
+  // the words must not follow an auxiliary verb.
+  static const std::vector<std::string> auxiliaries = {"do",    "does", "did",  "should", "can", "could", "would",
+                                                       "will",  "shall", "must", "may",    "might"};
   std::vector<std::size_t> at;
   for (const auto& p : list)
-    for (std::size_t i = 0; i < words.size(); ++i)
+    for (std::size_t i = 0; i < words.size(); ++i) {
+      if (statement_only && i > 0 && contains(auxiliaries, words[i - 1].token->surface)) continue;
       if (element_matches(p.elements.front(), words[i]) &&
           (p.any_order ? match_any_order(p, words, i, at) : match_ordered(p, words, i, at)))
         return true;
+    }
   return false;
 }
 
@@ -233,7 +239,7 @@ bool report_recogniser::is_process_question(std::string_view text, const std::ve
   const bool question = text.find('?') != std::string_view::npos || contains(openers, words.front().token->surface);
   if (!question) return false;
   if (any_match(hypothetical_patterns_, words)) return true;
-  return any_match(question_patterns_, words) && !any_match(personal_patterns_, words);
+  return any_match(question_patterns_, words) && !any_match(personal_patterns_, words, true);
 }
 
 double report_recogniser::message_factor(std::string_view text, const std::vector<token_view>& words) const {
@@ -242,7 +248,7 @@ double report_recogniser::message_factor(std::string_view text, const std::vecto
   if (any_match(settled_patterns_, words)) factor *= lexicon_.settled_factor;
   const bool topic = std::any_of(words.begin(), words.end(),
                                  [&](const token_view& w) { return contains(announcement_stems_, w.token->stem); });
-  if (topic && !any_match(personal_patterns_, words)) factor *= lexicon_.announcement_factor;
+  if (topic && !any_match(personal_patterns_, words, true)) factor *= lexicon_.announcement_factor;
   return factor;
 }
 
@@ -256,10 +262,12 @@ recognition report_recogniser::recognise(std::string_view text) const {
     // Typos: only words of 5+ letters, never a common word that happens to be one letter away,
     // same first letter (people rarely mistype the first one), and not a word we know exactly.
     const auto& surface = tokens[i].surface;
-    if (stem.size() >= 5 && !contains(never_corrected_, surface) && !contains(never_corrected_, stem) &&
+    if (surface.size() >= 5 && !contains(never_corrected_, surface) && !contains(never_corrected_, stem) &&
         !contains(vocabulary_, stem)) {
       for (const auto& word : vocabulary_)
-        if (word.front() == stem.front() && edit_distance(stem, word, 1) <= 1) v.corrections.push_back(&word);
+        if (word.front() == stem.front() &&
+            (edit_distance(stem, word, 1) <= 1 || edit_distance(surface, word, 1) <= 1))
+          v.corrections.push_back(&word);
       // A prefix ("harass*") is compared with the word's start of about its length: "harrassment".
       for (const auto& prefix : prefix_vocabulary_) {
         if (prefix.front() != surface.front() || starts_with(surface, prefix)) continue;

@@ -77,7 +77,8 @@ class report_recogniser {
   bool negated(const std::vector<token_view>& words, std::size_t first) const;
   bool near_topic_word(const std::vector<token_view>& words, std::size_t first, std::size_t last) const;
   bool is_process_question(std::string_view text, const std::vector<token_view>& words) const;
-  bool any_match(const std::vector<compiled_pattern>& list, const std::vector<token_view>& words) const;
+  bool any_match(const std::vector<compiled_pattern>& list, const std::vector<token_view>& words,
+                 bool statement_only = false) const;
   double message_factor(std::string_view text, const std::vector<token_view>& words) const;
 
   report_lexicon lexicon_;

@@ -106,6 +106,7 @@ struct runtime {
     commands::intake_settings intake_settings{settings.incidents_channel, settings.security_channel,
                                               settings.security_team_group, cfg.head_of_finance_ops,
                                               settings.command_name, cfg.signals, cfg.sensitive_categories};
+    intake_settings.report_threshold = cfg.intake_threshold;
     intake = std::make_unique<commands::report_intake>(store, slack, wall_clock, *incident_commands,
                                                        std::move(intake_settings), [this] { outbox.wake(); });
     dispatch.on_message([this](message_event e) { return intake->on_message(std::move(e)); });
