@@ -14,15 +14,19 @@ const std::string device =
     "laptop|laptops|macbook|notebook|thinkpad|computer|pc|phone|iphone|smartphone|mobile|ipad|tablet|yubikey|"
     "securitykey|token|usb|drive|harddrive|device|devices|authenticator|smartcard|fob";
 const std::string lost_words =
-    "lose|lost|misplac*|missing|forgot|drop|dropped|fell|fall|nicked|steal|stolen|stole|snatched|theft|gone|took|taken";
+    "lose|lost|misplac*|missing|forgot|drop|dropped|fell|fall|nicked|steal|stolen|stole|snatched|theft|gone|"
+    "took|taken";
 const std::string body =
-    "ankle|wrist|knee|back|head|hand|finger|fingers|foot|feet|toe|arm|leg|shoulder|neck|eye|nose|rib|ribs|hip|"
+    "ankle|wrist|knee|back|head|hand|finger|fingers|foot|feet|toe|arm|leg|shoulder|neck|eye|nose|rib|ribs|"
+    "hip|"
     "myself|himself|herself|themselves";
 const std::string secret_words =
-    "password|passwords|passwd|credential*|creds|secret|secrets|token|tokens|apikey|key|keys|privatekey|certificate|"
+    "password|passwords|passwd|credential*|creds|secret|secrets|token|tokens|apikey|key|keys|privatekey|"
+    "certificate|"
     "cert|passphrase|2fa|otp|backup";
 const std::string person_words =
-    "someone|somebody|colleague|coworker|co-worker|manager|boss|lead|supervisor|director|he|she|they|him|guy|man|"
+    "someone|somebody|colleague|coworker|co-worker|manager|boss|lead|supervisor|director|he|she|they|him|guy|"
+    "man|"
     "woman|customer|client|employee|person";
 
 }  // namespace
@@ -34,27 +38,33 @@ report_lexicon default_report_lexicon() {
   // forgery and misrepresentation", and the suspicious activities employees watch for. Security
   // categories come first: on a tie the first recognised one names the kind.
   lx.categories = {
-      {"phishing", security, false,
+      {"phishing",
+       security,
+       false,
        {{"phish*|smish*|vish*|quish*|pishing|pretexting", 1},
         {"social engineer*", 1},
         {"credential harvest*", 1},
         {"fall|fell for", 1},
         {"scam|scams|scammer*|scammy", 1},
         {"fake|spoof*|spoofed|lookalike|look-alike|bogus|fraudulent|malicious|counterfeit ... "
-         "email|emails|mail|link|links|site|page|website|domain|sender|message|text|sms|login|attachment|url|qr|call|"
+         "email|emails|mail|link|links|site|page|website|domain|sender|message|text|sms|login|attachment|url|"
+         "qr|call|"
          "caller|voicemail|docusign|invoice",
          1},
         {"suspicious|weird|strange|odd|sketchy|dodgy|shady|fishy|unusual|unexpected|suspect ... "
-         "email|emails|mail|link|links|domain|sender|message|text|sms|attachment|url|qr|call|caller|voicemail|dm",
+         "email|emails|mail|link|links|domain|sender|message|text|sms|attachment|url|qr|call|caller|"
+         "voicemail|dm",
          1},
         {"pretend*|posing|pose|poses|claim*|purport*|impersonat*|masquerad* & "
-         "email|mail|call|called|calls|phone|phoned|text|sms|message|link|website|site|page|voicemail|whatsapp|"
+         "email|mail|call|called|calls|phone|phoned|text|sms|message|link|website|site|page|voicemail|"
+         "whatsapp|"
          "teams|dm|reception|helpdesk|support|it",
          1},
         {"type|typed|enter|entered|gave|give|put|submitted|provided|filled ... "
          "password|credential*|creds|login|sso|code|codes|mfa|otp|2fa|details",
          0.6},
-        {"look|looked|looks|looking like|copy ... login|sign|page|site|portal|okta|microsoft|google|office", 0.5},
+        {"look|looked|looks|looking like|copy ... login|sign|page|site|portal|okta|microsoft|google|office",
+         0.5},
         {"click|clicked|opened|open|scan|scanned ... link|attachment|qr|url|button|here", 0.5},
         {"mailbox|inbox|storage|quota ... full|exceeded|limit|upgrade", 0.6},
         {"ask|asked|asking|asks|wants|wanted|request* ... password|credential*|creds|mfa|otp|code|login|"
@@ -62,11 +72,14 @@ report_lexicon default_report_lexicon() {
          0.5},
         {"said|says|claimed|claims he|she|they|it was|were|is|are from", 0.5},
         {"caller|called|phoned|rang|phone|voicemail|whatsapp|teams", 0.3},
-        {"verify|confirm|validate|re-validate|revalidate|update ... account|identity|credential*|mailbox|password|"
+        {"verify|confirm|validate|re-validate|revalidate|update ... "
+         "account|identity|credential*|mailbox|password|"
          "details|login|payroll",
          0.5},
-        {"account|mailbox|password|access ... suspend*|expire*|expires|expiring|deactivat*|blocked|lose", 0.5},
-        {"reply-to|replyto|sender|domain ... gmail|external|spoofed|different|lookalike|outlook|hotmail", 0.6},
+        {"account|mailbox|password|access ... suspend*|expire*|expires|expiring|deactivat*|blocked|lose",
+         0.5},
+        {"reply-to|replyto|sender|domain ... gmail|external|spoofed|different|lookalike|outlook|hotmail",
+         0.6},
         {"macro|macros & enable|enabled", 0.6},
         {"short|shortened link", 0.5},
         {"urgent|urgently|asap", 0.2},
@@ -77,12 +90,16 @@ report_lexicon default_report_lexicon() {
         {"email|mail|message|text|sms|call|dm & "
          "pretending|claims|claiming|impersonating|posing|purporting|supposedly",
          0.6}}},
-      {"malware or ransomware", security, false,
+      {"malware or ransomware",
+       security,
+       false,
        {{"ransom*|malware|malwares|trojan*|keylogger*|spyware|adware|rootkit*|cryptominer*|cryptojack*|xmrig|"
          "infected|infection|worm",
          1},
         {"virus|viruses", 1},
-        {"encrypt*|renamed|locked|crypt & files|file|drive|disk|server|nas|share|documents|folders|extension*", 1},
+        {"encrypt*|renamed|locked|crypt & "
+         "files|file|drive|disk|server|nas|share|documents|folders|extension*",
+         1},
         {"pay|payment|paid|send ... bitcoin|btc|crypto|monero", 1},
         {"popup*", 0.4},
         {"pop|pops|popped|popping up", 0.4},
@@ -91,17 +108,23 @@ report_lexicon default_report_lexicon() {
         {"quarantin*", 0.8},
         {"mining|miner|mine & crypto|coin|bitcoin|monero|cpu|nodes", 0.9},
         {"usb|stick ... found|parking|plugged", 0.5},
-        {"powershell|macro|script|process|binary|executable ... suspicious|malicious|unknown|weird|strange|encoded", 0.7},
-        {"suspicious|malicious|unknown|weird|strange|encoded ... powershell|process|binary|executable|script", 0.7},
+        {"powershell|macro|script|process|binary|executable ... "
+         "suspicious|malicious|unknown|weird|strange|encoded",
+         0.7},
+        {"suspicious|malicious|unknown|weird|strange|encoded ... powershell|process|binary|executable|script",
+         0.7},
         {"acts|acting|behaves|behaving strange*|weird*|odd*", 0.5},
         {"cracked|pirated|warez", 0.5},
         {"running|runs|started & something|background|itself|unknown", 0.5},
         {"attachment|attachments|macro|file & open|opened|opening|enabled|ran|run", 0.5}}},
-      {"exposed credentials", security, false,
-       {{secret_words + " & leak|leaked|leaking|leaks|expos*|commit|committed|push|pushed|posted|pasted|paste|"
-                        "publish*|public|github|gitlab|bitbucket|repo|repository|gist|plaintext|plain|hardcod*|"
-                        "hard-coded|logs|log|shared|sent|emailed|slack|channel|jira|ticket|confluence|wiki|sticky|"
-                        "written|stolen|steal|stole|compromis*|dump|pwned|breach*|visible|printed|readable",
+      {"exposed credentials",
+       security,
+       false,
+       {{secret_words +
+             " & leak|leaked|leaking|leaks|expos*|commit|committed|push|pushed|posted|pasted|paste|"
+             "publish*|public|github|gitlab|bitbucket|repo|repository|gist|plaintext|plain|hardcod*|"
+             "hard-coded|logs|log|shared|sent|emailed|slack|channel|jira|ticket|confluence|wiki|sticky|"
+             "written|stolen|steal|stole|compromis*|dump|pwned|breach*|visible|printed|readable",
          1},
         {"gitguardian|trufflehog|secretscanning", 0.8},
         {"secret scanning", 0.8},
@@ -110,35 +133,50 @@ report_lexicon default_report_lexicon() {
         {"password|passwords manager|managers|vault|policy|rotation|requirements|rules", -0.6},
         {"client secret", 0.4},
         {"reuse|reused ... password", 0.5}}},
-      {"lost or stolen device", security, false,
+      {"lost or stolen device",
+       security,
+       false,
        {{lost_words + " & " + device, 1.2},
         {"left|forgot|forgotten & " + device, 0.8},
         {"cant|cannot|can't|unable find|locate & " + device, 1.2},
-        {device + " ... train|taxi|cab|uber|bus|airport|cafe|bar|pub|plane|flight|restaurant|hotel|gym|car|station",
+        {device +
+             " ... "
+             "train|taxi|cab|uber|bus|airport|cafe|bar|pub|plane|flight|restaurant|hotel|gym|car|station",
          0.3}}},
-      {"suspicious login", security, false,
-       {{"mfa|2fa|duo|authenticator|push|pushes|prompt|prompts|verification|otp|code|codes|approve|approved & "
-         "didnt|not|never|wasnt|unexpected*|unrequest*|random*|keep|keeps|kept|repeated*|asleep|without|someone|"
+      {"suspicious login",
+       security,
+       false,
+       {{"mfa|2fa|duo|authenticator|push|pushes|prompt|prompts|verification|otp|code|codes|approve|approved "
+         "& "
+         "didnt|not|never|wasnt|unexpected*|unrequest*|random*|keep|keeps|kept|repeated*|asleep|without|"
+         "someone|"
          "row|trigger|triggered|accidentally|accidentaly|accidently",
          0.8},
         {"mfa|2fa|duo|authenticator|push|prompt|prompts|verification|otp|code|codes", 0.3},
         {"login|logins|logged|log|sign|signin|signed|session|sessions|logon & "
-         "unknown|unrecogni*|foreign|country|location|impossible|unusual|suspicious|strange|weird|russia|china|"
+         "unknown|unrecogni*|foreign|country|location|impossible|unusual|suspicious|strange|weird|russia|"
+         "china|"
          "brazil|ip|abroad|asleep|3am|night",
          1},
         {"wasnt|not me", 0.6},
-        {"login|logins|session|sign|signin|logon ... didnt|not|never start|started|initiate*|trigger*|request*|make|made",
+        {"login|logins|session|sign|signin|logon ... didnt|not|never "
+         "start|started|initiate*|trigger*|request*|make|made",
          1},
         {"impossible travel", 1},
         {"mfa|push|prompt fatigue|bombing|spam|spamming", 1},
         {"new|unknown|unrecogni* sign|signin|login|device|session", 0.5},
         {"someone|somebody ... log|logged|logging|sign|signed|signing ... into|in", 0.6}}},
-      {"unrequested password reset", security, false,
-       {{"password|reset ... reset|password|recovery ... email|mail|link|notification|notifications|code|message|"
+      {"unrequested password reset",
+       security,
+       false,
+       {{"password|reset ... reset|password|recovery ... "
+         "email|mail|link|notification|notifications|code|message|"
          "text|sms|notice|request",
          1},
         {"reset|recovery ... never|didnt|not|nobody|unrequest*|unexpected|someone", 0.5}}},
-      {"repeated login failures or lockouts", security, false,
+      {"repeated login failures or lockouts",
+       security,
+       false,
        {{"fail|failed|failing|failure|failures|unsuccessful|invalid|wrong & "
          "login|logins|log|sign|signin|attempt|attempts|password|passwords|auth*|authentication",
          1},
@@ -150,17 +188,23 @@ report_lexicon default_report_lexicon() {
         {"password spray*", 1},
         {"credential* stuffing", 1},
         {"dictionary attack", 1}}},
-      {"data visible to the wrong party", security, false,
+      {"data visible to the wrong party",
+       security,
+       false,
        {{"send|sent|email|emailed|mail|mailed|forward*|shar*|post*|upload*|cc ... wrong|incorrect|unintended|"
          "external|outside",
          1},
-        {"wrong|incorrect|unintended ... person|recipient|recipients|customer|client|address|people|party|contact", 0.6},
+        {"wrong|incorrect|unintended ... "
+         "person|recipient|recipients|customer|client|address|people|party|contact",
+         0.6},
         {"mistake|accidentally|accidently|accidentaly|mistakenly|inadvertently|unintentionally", 0.4},
-        {"see|sees|visible|view|viewing|access|read|expos*|show|shows|showing|shown|display*|listed|appear* & "
+        {"see|sees|visible|view|viewing|access|read|expos*|show|shows|showing|shown|display*|listed|appear* "
+         "& "
          "other|others|another|wrong|else|tenants|tenant",
          0.6},
         {"customer|customers|user|users|tenant|tenants|client|clients|patient|patients|candidate|candidates|"
-         "employee|employees|salary|salaries|payroll|hr|health|medical|personal|invoices|orders|records|tickets|"
+         "employee|employees|salary|salaries|payroll|hr|health|medical|personal|invoices|orders|records|"
+         "tickets|"
          "cvs|data",
          0.4},
         {"cc ... bcc", 1},
@@ -173,29 +217,40 @@ report_lexicon default_report_lexicon() {
         {"should not|shouldnt ... access|see|view|visible|read", 1},
         {"ended|end up", 0.5},
         {"vendor|third|external|contractor|partner|supplier", 0.2}}},
-      {"exposed storage", security, false,
-       {{"bucket|buckets|s3|gcs|blob|container|storage|elasticsearch|elastic|mongo*|redis|database|db|backup|backups|"
+      {"exposed storage",
+       security,
+       false,
+       {{"bucket|buckets|s3|gcs|blob|container|storage|elasticsearch|elastic|mongo*|redis|database|db|backup|"
+         "backups|"
          "index|kibana|folder|share|nas|ftp|sftp|cluster|instance|terraform|tfstate|state|snapshot|dump & "
          "public|publicly|anonymous*|anyone|internet|world|unauthenticated|allusers|listable|exposed|shodan|"
          "reachable|open",
          1},
         {"without|no auth*|password|authentication|login", 0.3}}},
-      {"denial of service", security, false,
+      {"denial of service",
+       security,
+       false,
        {{"ddos|botnet", 1},
         {"dos attack", 1},
         {"denial of service", 1},
         {"flood|flooded|flooding|hammer*|overwhelm*|bombard*|spike|surge & "
-         "request|requests|traffic|packet|packets|connection|connections|endpoint|api|server|servers|site|website",
+         "request|requests|traffic|packet|packets|connection|connections|endpoint|api|server|servers|site|"
+         "website",
          1},
-        {"site|website|api|service|app|endpoint ... down|offline|unreachable|unavailable|timing|timeout|timeouts", 0.4},
+        {"site|website|api|service|app|endpoint ... "
+         "down|offline|unreachable|unavailable|timing|timeout|timeouts",
+         0.4},
         {"millions|thousands|hundreds ... requests|ips|connections", 0.6}}},
-      {"physical security", security, false,
+      {"physical security",
+       security,
+       false,
        {{"tailgat*|piggyback*", 1},
         {"follow*|behind|slipped|snuck|sneaked & badge|door|gate|turnstile|entrance|building|office", 0.6},
         {"without|no ... badge|pass|escort|visitor", 0.8},
         {"stranger|strangers|intruder|intruders|trespass*", 0.8},
         {"unknown|unescorted|unfamiliar & "
-         "person|man|woman|guy|people|visitor|visitors|someone|somebody|wandering|walking|office|floor|building|"
+         "person|man|woman|guy|people|visitor|visitors|someone|somebody|wandering|walking|office|floor|"
+         "building|"
          "room|premises",
          1},
         {"room|datacenter|datacentre|comms|closet|cupboard|rack|cage|door|doors|exit|gate|window & "
@@ -204,53 +259,74 @@ report_lexicon default_report_lexicon() {
         {"lose|lost|missing|stolen|steal & badge|badges|keycard|keycards|fob", 1},
         {"photograph*|filming|photos|pictures & whiteboard*|screen*|badge*|office|window", 0.6},
         {"badge|keycard ... shared|borrowed|lent|cloned|copied", 0.6}}},
-      {"payment-change fraud", security, false,
+      {"payment-change fraud",
+       security,
+       false,
        {{"bank|banking|iban|account|payment|routing|remittance|details|wire & "
          "change|changed|changing|new|update|updated|updating|different|redirect|redirected|switch",
          0.6},
-        {"supplier|vendor|landlord|invoice|invoices|payroll|salary|finance|rent|payment|pay|wire|transfer", 0.4},
+        {"supplier|vendor|landlord|invoice|invoices|payroll|salary|finance|rent|payment|pay|wire|transfer",
+         0.4},
         {"wire|transfer|pay ... urgent|urgently|asap|immediately|today|new", 0.6},
         {"gift card|gift cards|giftcards", 0.8},
         {"fraud|fraudulent", 0.6}}},
-      {"antivirus warning", security, false,
+      {"antivirus warning",
+       security,
+       false,
        {{"antivirus|antimalware|av|defender|crowdstrike|sentinelone|edr|sophos|mcafee|norton|symantec|"
          "malwarebytes|falcon & "
-         "warn|warned|warning|warnings|alert|alerted|alerts|flag|flagged|quarantin*|detect*|found|block|blocked|"
+         "warn|warned|warning|warnings|alert|alerted|alerts|flag|flagged|quarantin*|detect*|found|block|"
+         "blocked|"
          "popup|pop|popped|scream*|says|said|report|reports",
          1},
         {"virus|malware|threat warning|alert|detected|found", 1},
         {"antivirus", 0.6}}},
-      {"unexpected reboot", security, false,
+      {"unexpected reboot",
+       security,
+       false,
        {{"reboot*|restart*|shutdown|shutting|shut|cycled & "
          "unexpected*|itself|own|random*|unplanned|unscheduled|unannounced|suddenly|twice|again",
          1},
         {"reboot*|restart*|shutdown|shutting|cycled", 0.5},
         {"no|nobody|without|wasnt|werent|nothing ... planned|scheduled|maintenance|change|changes", 0.5}}},
-      {"sudden performance degradation", security, false,
+      {"sudden performance degradation",
+       security,
+       false,
        {{"slow|slower|slowly|slowdown|sluggish|lag|laggy|degrad*|cpu|disk|disks|memory|fan & "
          "suddenly|sudden|spike|spiking|spikes|100|reason|extremely|unusual|unexplained",
          1},
         {"performance degrad*", 1},
         {"degraded performance", 1}}},
-      {"website modification or defacement", security, false,
+      {"website modification or defacement",
+       security,
+       false,
        {{"defac*", 1},
         {"hacked by", 1},
-        {"website|site|homepage|page|blog|landing|status & modified|changed|altered|vandali*|replaced|content|message",
+        {"website|site|homepage|page|blog|landing|status & "
+         "modified|changed|altered|vandali*|replaced|content|message",
          0.5},
         {"political|hacked|weird|strange|someone|flag|ours", 0.5},
         {"didnt write", 0.5}}},
-      {"new open network port", security, false,
+      {"new open network port",
+       security,
+       false,
        {{"port|ports & open|opened|listening|exposed|new|3389|rdp|22|nmap|scanner|scan", 1}}},
-      {"insider data theft", security, true,
-       {{"copy|copying|copied|download*|export*|forward*|upload*|clone|cloned|cloning|emailed|sending|sent|sync*|"
+      {"insider data theft",
+       security,
+       true,
+       {{"copy|copying|copied|download*|export*|forward*|upload*|clone|cloned|cloning|emailed|sending|sent|"
+         "sync*|"
          "transfer*|steal|stolen|stole|took|taking & "
          "personal|gmail|hotmail|yahoo|dropbox|usb|harddrive|competitor|own|private|home",
          0.9},
         {"leaving|departing|resigned|quit|quitting|former|competitor|notice", 0.3},
-        {"database|customer|customers|client|clients|contacts|files|documents|code|repos|repo|source|list|pricing|"
+        {"database|customer|customers|client|clients|contacts|files|documents|code|repos|repo|source|list|"
+         "pricing|"
          "confidential",
          0.2}}},
-      {"account abuse", security, true,
+      {"account abuse",
+       security,
+       true,
        {{"misus*|hijack*|takeover", 1},
         {"account abuse", 1},
         {"abus* ... account", 1},
@@ -263,12 +339,16 @@ report_lexicon default_report_lexicon() {
         {"someone|somebody|another|colleague|coworker|ex|partner|hacker|person & my & "
          "account|slack|email|mailbox|login|profile|chats|credentials|password",
          0.7},
-        {"used|using|logged|logs|logging|posting|posts|sent|reads|accessed|accessing|changed|deleted|knows|hacked & "
+        {"used|using|logged|logs|logging|posting|posts|sent|reads|accessed|accessing|changed|deleted|knows|"
+         "hacked & "
          "someone|somebody|another|colleague|coworker|ex|partner|he|she|they|hacker|person",
          0.3},
         {"hacked|compromised & account", 0.6}}},
-      {"forgery or misrepresentation", security, true,
-       {{"forge|forged|forgery|forgeries|forging|counterfeit|doctored|falsif*|tampered|misrepresent*|impersonat*",
+      {"forgery or misrepresentation",
+       security,
+       true,
+       {{"forge|forged|forgery|forgeries|forging|counterfeit|doctored|falsif*|tampered|misrepresent*|"
+         "impersonat*",
          1},
         {"ceo fraud", 1},
         {"whaling|bec", 1},
@@ -283,12 +363,15 @@ report_lexicon default_report_lexicon() {
         {"signature ... not|altered|fake|forged|isnt", 1},
         {"my signature", 0.5},
         {"from the|our ceo|cfo", 0.6}}},
-      {"physical injury", people, true,
+      {"physical injury",
+       people,
+       true,
        {{"injur*|hurt|bleed|bleeding|blood|sprain*|fracture*|concussion|bruise*|bruising|wound*|unconscious|"
          "fainted|faint|collaps*|ambulance|paramedic*|stitches|electrocut*",
          1},
-        {"twist*|break|broke|cut|burn|burned|burnt|bruis*|bang*|bump*|hit|bash*|crush*|pinch*|caught|jam*|smash* & "
-         + body,
+        {"twist*|break|broke|cut|burn|burned|burnt|bruis*|bang*|bump*|hit|bash*|crush*|pinch*|caught|jam*|"
+         "smash* & " +
+             body,
          1},
         {"fell|fall|slip|slipped|trip|tripped|stumbl* & "
          "stairs|steps|floor|ladder|ice|icy|wet|cable|cables|chair|down|over|off|bike",
@@ -297,19 +380,25 @@ report_lexicon default_report_lexicon() {
         {"shock|shocked|scald*|boiling|electric", 0.7},
         {"pain|painful|ache|aches|sore|hospital|doctor", 0.6},
         {"accident", 0.5}}},
-      {"theft", people, true,
+      {"theft",
+       people,
+       true,
        {{"steal|stolen|stole|theft|thief|thieves|robbed|robbery|burglar*|burgled|nicked|pinched|shoplift*|"
          "pickpocket*|snatched|looted|swiped",
          1},
         {"took|taken|taking|missing|disappear*|gone|vanish*|emptied & "
-         "wallet|purse|bag|bike|bicycle|cash|money|projector|monitor|monitors|headphones|package|packages|parcel|"
+         "wallet|purse|bag|bike|bicycle|cash|money|projector|monitor|monitors|headphones|package|packages|"
+         "parcel|"
          "parcels|equipment|tools|jacket|coat|food|keys|card|cards|delivery",
          1},
         // "My password was stolen" is exposed credentials, not theft (issue 8).
-        {"password|passwords|credential*|creds|login|identity|token|tokens|secret|secrets|session|cookie|cookies|"
+        {"password|passwords|credential*|creds|login|identity|token|tokens|secret|secrets|session|cookie|"
+         "cookies|"
          "data|account|code|codes & steal|stolen|stole|theft|nicked",
          -1}}},
-      {"threat", people, true,
+      {"threat",
+       people,
+       true,
        {{"threat|threats|threaten*|threatning|threating", 1},
         {"threat detected|found|model|intel*|actor*|level|hunting|landscape|modelling|modeling", -1},
         {"kill|shoot|shot|gun|guns|knife|bomb|weapon|weapons|stab|explosive|explosives", 0.8},
@@ -331,15 +420,19 @@ report_lexicon default_report_lexicon() {
         {"unless|if ... pay", 0.7},
         {"will|would|gonna|going ... hurt|come|waiting|get", 0.4},
         {"get|gets me|you|us ... after|outside|later|tonight", 0.8}}},
-      {"harassment", people, true,
+      {"harassment",
+       people,
+       true,
        {{"harass*|bully|bullies|bullying|stalk*|intimidat*|discriminat*|grope|groped|groping|molest*|"
          "victimi*|mobbing|gaslight*",
          1},
-        {"sexual|sexually|inappropriate*|unwanted|unwelcome|creepy|creep|flirty|flirt*|lewd|explicit|nude|nudes|"
+        {"sexual|sexually|inappropriate*|unwanted|unwelcome|creepy|creep|flirty|flirt*|lewd|explicit|nude|"
+         "nudes|"
          "obscene|perv*",
          0.7},
         {"touch|touched|touching|touches|grab|grabbed & me|inappropriate*|keeps|without", 1},
-        {"comment|comments|commenting|remarks|jokes ... body|weight|looks|appearance|clothes|religion|race|age|"
+        {"comment|comments|commenting|remarks|jokes ... "
+         "body|weight|looks|appearance|clothes|religion|race|age|"
          "accent|skin|hair|headscarf|pregnan*|disability|gender|sexuality",
          1},
         {"racist|racism|racial|slur|slurs|sexist|sexism|homophob*|transphob*|misogyn*|ableist|xenophob*|"
@@ -354,16 +447,17 @@ report_lexicon default_report_lexicon() {
         {"hitting|hits|hit on me", 0.9},
         {"follow|follows|followed|following|waits|waiting ... me|home|station|car|everywhere|around", 0.6},
         {"yell*|scream*|shout*|swear* ... at me|us", 1},
-        {"call|calls|called|calling me ... stupid|idiot|names|slur|useless|fat|ugly|bitch|sweetheart|honey|babe|"
+        {"call|calls|called|calling me ... "
+         "stupid|idiot|names|slur|useless|fat|ugly|bitch|sweetheart|honey|babe|"
          "darling",
          1},
         {"mock|mocks|mocked|mocking|ridicul*|humiliat*|belittl*|demean*|insult*|laugh|laughs|laughed|exclud*|"
          "ostraci*|shun*",
          0.7},
         {"make|made|makes|making fun", 0.7},
-        {"uncomfortable|unsafe|scared|afraid|frightened|creeped",
-         0.6},
-        {"because ... gay|woman|women|pregnant|age|religion|race|black|muslim|jewish|disab*|accent|skin|female|"
+        {"uncomfortable|unsafe|scared|afraid|frightened|creeped", 0.6},
+        {"because ... "
+         "gay|woman|women|pregnant|age|religion|race|black|muslim|jewish|disab*|accent|skin|female|"
          "male|trans|older|young|mother|mom|ethnicity|nationality",
          0.8},
         {"treated differently", 0.6},
@@ -378,24 +472,32 @@ report_lexicon default_report_lexicon() {
         {"put|puts|putting his|her hand|hands", 0.8},
         {"abuse|abusive|verbal|verbally", 0.6},
         {"personal|private number|phone", 0.4}}},
-      {"property damage", people, false,
+      {"property damage",
+       people,
+       false,
        {{"damage|damaged|damaging|vandal*|smashed|shattered|wrecked|graffiti|spray*|scorched|destroyed", 1},
         {"broke|broken|break|kicked|crashed|burst|leak|leaked|leaking|flood|flooded|fire|burning|smoke|"
          "water & "
-         "window|windows|door|glass|pipe|ceiling|wall|floor|room|switches|kitchen|cabinets|car|gate|roof|counter|"
+         "window|windows|door|glass|pipe|ceiling|wall|floor|room|switches|kitchen|cabinets|car|gate|roof|"
+         "counter|"
          "building|entrance|office|bay",
          1}}},
-      {"sensitive", people, true,
+      {"sensitive",
+       people,
+       true,
        {{"sensitive|confidential|discreet*|privately", 0.5},
         {"in private", 0.5},
         {"dm|call|contact me", 0.4},
         {"talk|speak privately", 0.4}}},
-      {"suspicious activity", security, false,
+      {"suspicious activity",
+       security,
+       false,
        {{"hack|hacked|hacker|hackers|hacking|compromis*|breach|breached|intrusion|intruder|unauthori*|"
          "exploit*|backdoor|pwned|attack|attacked|attacker|attackers",
          1},
         {"suspicious|weird|strange|odd|unusual|unknown|unexpected|unfamiliar|sketchy|fishy & "
-         "activity|process|user|users|account|accounts|file|files|traffic|connection|connections|behaviour|behavior|"
+         "activity|process|user|users|account|accounts|file|files|traffic|connection|connections|behaviour|"
+         "behavior|"
          "changes|change|login|settings|admin|going",
          1},
         {"deleted|moved|changed|modified|disappeared|disappearing|vanish* & "
@@ -407,19 +509,22 @@ report_lexicon default_report_lexicon() {
         {"someone|somebody ... in|into|accessed|on my laptop|computer|machine|files", 0.6}}},
   };
 
-  lx.negators = {"not", "no", "never", "nobody", "noone", "nothing", "none", "isnt", "wasnt", "arent", "werent",
-                 "dont", "doesnt", "didnt", "hasnt", "havent", "hadnt", "aint", "neither", "nor"};
-  lx.negation_fillers = {"a",     "an",   "the", "any",  "really", "actually", "real", "just", "exactly",
-                         "some",  "even", "was", "were", "is",     "are",      "be",   "been", "being",
-                         "got",   "get",  "one", "seriously", "badly", "at", "all", "yet", "ever", "anything",
-                         "really", "physically", "like"};
-  lx.topic_words = {"training", "trainings", "awareness", "course", "webinar", "workshop", "module", "quiz",
-                    "slides", "talk", "article", "blog", "wiki", "documentation", "template",
-                    "policy", "policies", "guideline", "guidelines", "simulation", "simulated", "exercise", "drill",
-                    "tabletop", "test", "model", "prevention", "program", "programme", "rollout", "handbook",
-                    "runbook", "playbook", "procedure", "results", "protection", "presentation", "newsletter",
-                    "refresher", "campaign", "button", "plugin", "addin", "feature", "filter", "audit",
-                    "postmortem", "retro", "retrospective", "recovery", "feed", "hiring", "announcement"};
+  lx.negators = {"not",   "no",     "never", "nobody", "noone",   "nothing", "none",
+                 "isnt",  "wasnt",  "arent", "werent", "dont",    "doesnt",  "didnt",
+                 "hasnt", "havent", "hadnt", "aint",   "neither", "nor"};
+  lx.negation_fillers = {"a",       "an",    "the",  "any",      "really", "actually",   "real",  "just",
+                         "exactly", "some",  "even", "was",      "were",   "is",         "are",   "be",
+                         "been",    "being", "got",  "get",      "one",    "seriously",  "badly", "at",
+                         "all",     "yet",   "ever", "anything", "really", "physically", "like"};
+  lx.topic_words = {"training",      "trainings",     "awareness",  "course",    "webinar",     "workshop",
+                    "module",        "quiz",          "slides",     "talk",      "article",     "blog",
+                    "wiki",          "documentation", "template",   "policy",    "policies",    "guideline",
+                    "guidelines",    "simulation",    "simulated",  "exercise",  "drill",       "tabletop",
+                    "test",          "model",         "prevention", "program",   "programme",   "rollout",
+                    "handbook",      "runbook",       "playbook",   "procedure", "results",     "protection",
+                    "presentation",  "newsletter",    "refresher",  "campaign",  "button",      "plugin",
+                    "addin",         "feature",       "filter",     "audit",     "postmortem",  "retro",
+                    "retrospective", "recovery",      "feed",       "hiring",    "announcement"};
   lx.process_question_patterns = {
       "how do|does|can|should|to|would|long|much|many",
       "where do|can|should|is|are|to",
@@ -438,34 +543,51 @@ report_lexicon default_report_lexicon() {
       "does anyone know",
       "any update|news",
   };
-  lx.announcement_words = {"training", "trainings", "awareness", "course", "webinar", "workshop", "module", "quiz",
-                           "slides", "presentation", "drill", "tabletop", "exercise", "simulation",
-                           "hiring", "refresher", "postmortem", "retro", "retrospective", "runbook", "playbook",
-                           "handbook", "wiki", "audit", "newsletter", "announcement"};
+  lx.announcement_words = {
+      "training", "trainings", "awareness",    "course",     "webinar",       "workshop", "module",
+      "quiz",     "slides",    "presentation", "drill",      "tabletop",      "exercise", "simulation",
+      "hiring",   "refresher", "postmortem",   "retro",      "retrospective", "runbook",  "playbook",
+      "handbook", "wiki",      "audit",        "newsletter", "announcement"};
   lx.settled_patterns = {
-      "never mind|nevermind|nvm", "false alarm|positive", "all good|clean|fine", "as agreed", "my bad",
-      "please|pls ignore", "ignore this|that|my", "reminder|reminders", "remember to", "make sure",
-      "dont|don't forget", "please use|remember|lock|report|avoid",
+      "never mind|nevermind|nvm",
+      "false alarm|positive",
+      "all good|clean|fine",
+      "as agreed",
+      "my bad",
+      "please|pls ignore",
+      "ignore this|that|my",
+      "reminder|reminders",
+      "remember to",
+      "make sure",
+      "dont|don't forget",
+      "please use|remember|lock|report|avoid",
   };
   lx.hypothetical_patterns = {
       "what|how|who|where ... if|when|whenever|case",
       "what if",
   };
   lx.personal_patterns = {
-      "me", "my", "mine", "myself", "our", "ours", "us",
+      "me",
+      "my",
+      "mine",
+      "myself",
+      "our",
+      "ours",
+      "us",
       "i|we clicked|opened|entered|typed|received|noticed|saw|found|lost|think|just|accidentally|gave|see",
       "i|we have|need|want|wanted|would",
       "i|we sent|shared|posted|emailed|forwarded|published|pushed|committed|uploaded|got",
       "this|these|that email|mail|message|text|link|sms|call|site|page|website|file|attachment|popup|invoice|"
       "request|guy|person|login",
   };
-  lx.never_corrected = {"thread", "threads", "random", "attach", "treat", "treats", "chief", "breath", "bleach",
-                        "theme", "thrust", "walled", "stack", "stalks", "served", "sever", "spoon", "phone",
-                        "phones", "mobile", "harbor", "harbour", "locker", "lockers", "looked", "looker", "posted",
-                        "hosted", "costed", "tested", "tester", "testing", "router", "routed", "leader", "loaded",
-                        "reader", "header", "mining", "mailed", "failed", "filled", "killed", "bitten", "button",
-                        "better", "letter", "matter", "latter", "center", "centre", "server", "sender", "render",
-                        "tender", "member", "number", "summer", "banker", "backer", "packer", "hacked", "hacker"};
+  lx.never_corrected = {"thread", "threads", "random", "attach", "treat",  "treats",  "chief",  "breath",
+                        "bleach", "theme",   "thrust", "walled", "stack",  "stalks",  "served", "sever",
+                        "spoon",  "phone",   "phones", "mobile", "harbor", "harbour", "locker", "lockers",
+                        "looked", "looker",  "posted", "hosted", "costed", "tested",  "tester", "testing",
+                        "router", "routed",  "leader", "loaded", "reader", "header",  "mining", "mailed",
+                        "failed", "filled",  "killed", "bitten", "button", "better",  "letter", "matter",
+                        "latter", "center",  "centre", "server", "sender", "render",  "tender", "member",
+                        "number", "summer",  "banker", "backer", "packer", "hacked",  "hacker"};
   return lx;
 }
 
@@ -474,8 +596,8 @@ void add_phrases(report_lexicon& lexicon, const std::string& name, const std::ve
   auto it = std::find_if(lexicon.categories.begin(), lexicon.categories.end(),
                          [&](const report_category& c) { return c.name == name; });
   if (it == lexicon.categories.end()) {
-    lexicon.categories.push_back(
-        report_category{name, sensitive ? incident_kind::people_and_safety : incident_kind::security, sensitive, {}});
+    lexicon.categories.push_back(report_category{
+        name, sensitive ? incident_kind::people_and_safety : incident_kind::security, sensitive, {}});
     it = std::prev(lexicon.categories.end());
   }
   if (sensitive) it->sensitive = true;

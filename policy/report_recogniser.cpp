@@ -55,12 +55,9 @@ void add_unique(std::vector<std::string>& list, std::string s) {
 
 std::string_view kind_name(incident_kind k) {
   switch (k) {
-    case incident_kind::security:
-      return "security";
-    case incident_kind::people_and_safety:
-      return "people and safety";
-    case incident_kind::none:
-      break;
+    case incident_kind::security: return "security";
+    case incident_kind::people_and_safety: return "people and safety";
+    case incident_kind::none: break;
   }
   return "none";
 }
@@ -101,8 +98,8 @@ report_recogniser::report_recogniser(report_lexicon lexicon) : lexicon_(std::mov
     }
 }
 
-report_recogniser::compiled_pattern report_recogniser::compile(const std::string& pattern, std::size_t category,
-                                                               double weight) const {
+report_recogniser::compiled_pattern report_recogniser::compile(const std::string& pattern,
+                                                               std::size_t category, double weight) const {
   compiled_pattern out;
   out.category = category;
   out.weight = weight;
@@ -162,7 +159,8 @@ bool report_recogniser::match_ordered(const compiled_pattern& p, const std::vect
   auto step = [&](auto&& self, std::size_t k) -> bool {
     if (k == p.elements.size()) return true;
     const std::size_t from = at.back() + 1;
-    const std::size_t to = std::min(words.size(), from + static_cast<std::size_t>(p.elements[k].gap_before) + 1);
+    const std::size_t to =
+        std::min(words.size(), from + static_cast<std::size_t>(p.elements[k].gap_before) + 1);
     for (std::size_t q = from; q < to; ++q) {
       if (!element_matches(p.elements[k], words[q])) continue;
       at.push_back(q);
@@ -215,12 +213,12 @@ bool report_recogniser::near_topic_word(const std::vector<token_view>& words, st
   return false;
 }
 
-bool report_recogniser::any_match(const std::vector<compiled_pattern>& list, const std::vector<token_view>& words,
-                                  bool statement_only) const {
+bool report_recogniser::any_match(const std::vector<compiled_pattern>& list,
+                                  const std::vector<token_view>& words, bool statement_only) const {
   // "do we need to report...?" asks; "we need to report..." states: in a statement-only match
   // the words must not follow an auxiliary verb.
-  static const std::vector<std::string> auxiliaries = {"do",    "does", "did",  "should", "can", "could", "would",
-                                                       "will",  "shall", "must", "may",    "might"};
+  static const std::vector<std::string> auxiliaries = {"do",    "does", "did",   "should", "can", "could",
+                                                       "would", "will", "shall", "must",   "may", "might"};
   std::vector<std::size_t> at;
   for (const auto& p : list)
     for (std::size_t i = 0; i < words.size(); ++i) {
@@ -232,11 +230,14 @@ bool report_recogniser::any_match(const std::vector<compiled_pattern>& list, con
   return false;
 }
 
-bool report_recogniser::is_process_question(std::string_view text, const std::vector<token_view>& words) const {
+bool report_recogniser::is_process_question(std::string_view text,
+                                            const std::vector<token_view>& words) const {
   if (words.empty()) return false;
-  static const std::vector<std::string> openers = {"how", "where", "who", "what", "whats", "when", "can", "could",
-                                                   "should", "is", "are", "do", "does", "which", "any", "whom"};
-  const bool question = text.find('?') != std::string_view::npos || contains(openers, words.front().token->surface);
+  static const std::vector<std::string> openers = {"how",  "where", "who",    "what", "whats", "when",
+                                                   "can",  "could", "should", "is",   "are",   "do",
+                                                   "does", "which", "any",    "whom"};
+  const bool question =
+      text.find('?') != std::string_view::npos || contains(openers, words.front().token->surface);
   if (!question) return false;
   if (any_match(hypothetical_patterns_, words)) return true;
   return any_match(question_patterns_, words) && !any_match(personal_patterns_, words, true);
@@ -246,8 +247,9 @@ double report_recogniser::message_factor(std::string_view text, const std::vecto
   double factor = 1.0;
   if (is_process_question(text, words)) factor *= lexicon_.question_factor;
   if (any_match(settled_patterns_, words)) factor *= lexicon_.settled_factor;
-  const bool topic = std::any_of(words.begin(), words.end(),
-                                 [&](const token_view& w) { return contains(announcement_stems_, w.token->stem); });
+  const bool topic = std::any_of(words.begin(), words.end(), [&](const token_view& w) {
+    return contains(announcement_stems_, w.token->stem);
+  });
   if (topic && !any_match(personal_patterns_, words, true)) factor *= lexicon_.announcement_factor;
   return factor;
 }
@@ -309,7 +311,8 @@ recognition report_recogniser::recognise(std::string_view text) const {
   double best = 0;
   for (std::size_t c = 0; c < lexicon_.categories.size(); ++c) {
     const auto& cat = lexicon_.categories[c];
-    const double needed = cat.sensitive ? lexicon_.threshold * lexicon_.sensitive_fraction : lexicon_.threshold;
+    const double needed =
+        cat.sensitive ? lexicon_.threshold * lexicon_.sensitive_fraction : lexicon_.threshold;
     if (score[c] + eps < needed || score[c] <= 0) continue;
     r.is_report = true;
     if (cat.sensitive) r.sensitive = true;

@@ -64,7 +64,8 @@ int run_classify_text_cli(const std::vector<std::string>& args, std::istream& in
       json = true;
       continue;
     }
-    err << "flare classify-text: unknown argument '" << a << "'\nusage: flare classify-text [--json] < messages.txt\n";
+    err << "flare classify-text: unknown argument '" << a
+        << "'\nusage: flare classify-text [--json] < messages.txt\n";
     return 2;
   }
   const policy::report_recogniser recogniser(lexicon);

@@ -3,11 +3,12 @@
 #include "bot/runtime/app.hpp"
 #include "bot/ops/config.hpp"
 #include "bot/runtime/decide_cli.hpp"
-#include "bot/runtime/classify_text_cli.hpp"
-#include "policy/report_signals.hpp"
 #include "bot/ops/redact.hpp"
 #include "bot/store/sqlite_store.hpp"
 #include "policy/business_calendar.hpp"
+
+#include "bot/runtime/classify_text_cli.hpp"
+#include "policy/report_signals.hpp"
 
 #include <spdlog/spdlog.h>
 

@@ -51,8 +51,8 @@ enum truth { t_security, t_sensitive_people, t_other_people, t_chatter };
 enum outcome { o_none, o_public, o_private };
 
 truth truth_of(const labelled& r) {
-  static const std::set<std::string> people{"physical injury", "theft", "threat", "harassment", "property damage",
-                                            "sensitive"};
+  static const std::set<std::string> people{"physical injury", "theft",           "threat",
+                                            "harassment",      "property damage", "sensitive"};
   if (r.label == "chatter") return t_chatter;
   if (people.count(r.label)) return r.sensitive ? t_sensitive_people : t_other_people;
   return t_security;
@@ -79,15 +79,20 @@ figures measure(const std::vector<labelled>& rows, bool print_misses) {
     bool miss = false;
     if (r.sensitive) {
       ++f.sensitive;
-      if (o == o_private) ++f.sensitive_private; else miss = true;
+      if (o == o_private) ++f.sensitive_private;
+      else miss = true;
     }
     if (t == t_security) {
       ++f.security;
-      if (got.is_report) ++f.security_recognised; else miss = true;
+      if (got.is_report) ++f.security_recognised;
+      else miss = true;
     }
     if (t == t_chatter) {
       ++f.chatter;
-      if (got.is_report) { ++f.chatter_misread; miss = true; }
+      if (got.is_report) {
+        ++f.chatter_misread;
+        miss = true;
+      }
     } else {
       ++f.reports;
       for (const auto& c : got.categories)
@@ -104,11 +109,13 @@ figures measure(const std::vector<labelled>& rows, bool print_misses) {
 }
 
 void print(const char* part, const figures& f) {
-  static const char* rows[] = {"security report", "sensitive people report", "other people report", "chatter"};
+  static const char* rows[] = {"security report", "sensitive people report", "other people report",
+                               "chatter"};
   std::printf("\n%s part: confusion table (rows: labelled as; columns: recognised as)\n", part);
   std::printf("  %-26s %12s %12s %12s\n", "", "not a report", "public", "private");
   for (int t = 0; t < 4; ++t)
-    std::printf("  %-26s %12d %12d %12d\n", rows[t], f.table[t][o_none], f.table[t][o_public], f.table[t][o_private]);
+    std::printf("  %-26s %12d %12d %12d\n", rows[t], f.table[t][o_none], f.table[t][o_public],
+                f.table[t][o_private]);
   std::printf("  sensitive reports routed privately: %d/%d = %.1f%%\n", f.sensitive_private, f.sensitive,
               f.pct(f.sensitive_private, f.sensitive));
   std::printf("  security reports recognised:        %d/%d = %.1f%%\n", f.security_recognised, f.security,

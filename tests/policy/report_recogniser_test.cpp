@@ -33,7 +33,12 @@ TEST(report_text, folds_case_accents_quotes_dashes_and_full_width_forms) {
 }
 
 TEST(report_text, invalid_utf8_becomes_separators_and_never_throws) {
-  const std::string bad[] = {"\xff\xfe", "abc\xc3", "\xed\xa0\x80", "\xc0\xaf", "\xf4\x90\x80\x80", "x\x80y",
+  const std::string bad[] = {"\xff\xfe",
+                             "abc\xc3",
+                             "\xed\xa0\x80",
+                             "\xc0\xaf",
+                             "\xf4\x90\x80\x80",
+                             "x\x80y",
                              std::string("nul\0byte", 8)};
   for (const auto& s : bad) {
     EXPECT_NO_THROW(fold_text(s));
@@ -44,12 +49,16 @@ TEST(report_text, invalid_utf8_becomes_separators_and_never_throws) {
 }
 
 TEST(report_text, word_forms_meet_at_one_stem) {
-  const std::vector<std::vector<std::string>> groups = {
-      {"hurt", "hurting", "hurts"},         {"leak", "leaked", "leaks", "leaking"},
-      {"phish", "phishing", "phished"},     {"steal", "stole", "stolen", "steals"},
-      {"bully", "bullied", "bullying"},     {"share", "shared", "sharing"},
-      {"threaten", "threatened", "threatening"}, {"injury", "injured", "injuries"},
-      {"laptop", "laptops"},                {"lose", "lost", "losing"}};
+  const std::vector<std::vector<std::string>> groups = {{"hurt", "hurting", "hurts"},
+                                                        {"leak", "leaked", "leaks", "leaking"},
+                                                        {"phish", "phishing", "phished"},
+                                                        {"steal", "stole", "stolen", "steals"},
+                                                        {"bully", "bullied", "bullying"},
+                                                        {"share", "shared", "sharing"},
+                                                        {"threaten", "threatened", "threatening"},
+                                                        {"injury", "injured", "injuries"},
+                                                        {"laptop", "laptops"},
+                                                        {"lose", "lost", "losing"}};
   for (const auto& g : groups)
     for (const auto& w : g) EXPECT_EQ(stem_word(w), stem_word(g.front())) << w;
 }
@@ -58,7 +67,8 @@ TEST(report_text, words_drop_apostrophes_and_join_split_spellings) {
   const auto tokens = report_tokens("Don't open the e-mail, it's anti virus stuff");
   std::vector<std::string> surfaces;
   for (const auto& t : tokens) surfaces.push_back(t.surface);
-  EXPECT_EQ(surfaces, (std::vector<std::string>{"dont", "open", "the", "email", "its", "antivirus", "stuff"}));
+  EXPECT_EQ(surfaces,
+            (std::vector<std::string>{"dont", "open", "the", "email", "its", "antivirus", "stuff"}));
 }
 
 TEST(report_text, edit_distance_counts_transpositions_and_stops_at_the_limit) {
@@ -92,9 +102,10 @@ TEST(report_recogniser, reads_the_reports_the_literal_tables_missed) {
 }
 
 TEST(report_recogniser, chatter_is_not_a_report) {
-  for (const char* text : {"thanks!", "ok", "good morning all", "👍", "How do I report a phishing email?",
-                           "what counts as an incident?", "who is on call this week?", "the harassment policy is on the wiki",
-                           "Reminder: phishing awareness training on Friday", "lunch is ready", ""}) {
+  for (const char* text :
+       {"thanks!", "ok", "good morning all", "👍", "How do I report a phishing email?",
+        "what counts as an incident?", "who is on call this week?", "the harassment policy is on the wiki",
+        "Reminder: phishing awareness training on Friday", "lunch is ready", ""}) {
     const auto r = recogniser().recognise(text);
     EXPECT_FALSE(r.is_report) << text;
     EXPECT_EQ(r.kind, incident_kind::none) << text;
@@ -113,11 +124,11 @@ TEST(report_recogniser, a_stolen_password_is_exposed_credentials_not_theft) {
 
 TEST(report_recogniser, negation_right_before_a_match_cancels_it) {
   EXPECT_FALSE(recogniser().recognise("not a phishing email, just spam?").is_report);
-  EXPECT_FALSE(has(recogniser().recognise("nobody was hurt, but the window is broken"),
-                   "physical injury"));
+  EXPECT_FALSE(has(recogniser().recognise("nobody was hurt, but the window is broken"), "physical injury"));
   EXPECT_FALSE(recogniser().recognise("it wasn't stolen, I found my phone in my bag").is_report);
   // Not right before: still phishing.
-  EXPECT_TRUE(has(recogniser().recognise("I didn't click the phishing link but others may have"), "phishing"));
+  EXPECT_TRUE(
+      has(recogniser().recognise("I didn't click the phishing link but others may have"), "phishing"));
 }
 
 TEST(report_recogniser, patterns_allow_gaps_between_their_words) {
@@ -125,9 +136,10 @@ TEST(report_recogniser, patterns_allow_gaps_between_their_words) {
   lx.categories = {{"mailed secret", incident_kind::security, false, {{"shared ... password ... email", 1}}}};
   const report_recogniser r(lx);
   EXPECT_TRUE(r.recognise("I shared the new admin password with the vendor by email").is_report);
-  EXPECT_FALSE(r.recognise("shared a doc. the password rotation is planned, and nothing else of note happened "
-                           "in the whole week apart from one email")
-                   .is_report);  // too far apart
+  EXPECT_FALSE(
+      r.recognise("shared a doc. the password rotation is planned, and nothing else of note happened "
+                  "in the whole week apart from one email")
+          .is_report);                                                 // too far apart
   EXPECT_FALSE(r.recognise("email the password I shared").is_report);  // wrong order
 }
 

@@ -29,7 +29,8 @@ run_result run(const std::string& input, std::vector<std::string> args = {},
 }
 
 TEST(classify_text_cli, prints_category_sensitivity_kind_and_trigger_words_per_line) {
-  const auto r = run("thanks!\nmy team lead keeps sending me unwanted flirty messages\n\nI got a phishy e-mail\n");
+  const auto r =
+      run("thanks!\nmy team lead keeps sending me unwanted flirty messages\n\nI got a phishy e-mail\n");
   EXPECT_EQ(r.code, 0);
   EXPECT_EQ(r.err, "");
   EXPECT_THAT(r.out, HasSubstr("1: not a report\n"));
@@ -65,7 +66,8 @@ TEST(classify_text_cli, invalid_utf8_keeps_the_json_valid) {
 }
 
 TEST(classify_text_cli, uses_the_configured_lexicon) {
-  const auto lexicon = policy::configured_lexicon({{"crypto miner", {"xmrig"}}}, {{"legal", {"lawsuit"}}}, 1.0);
+  const auto lexicon =
+      policy::configured_lexicon({{"crypto miner", {"xmrig"}}}, {{"legal", {"lawsuit"}}}, 1.0);
   const auto r = run("they threaten a lawsuit\n", {}, lexicon);
   EXPECT_THAT(r.out, HasSubstr("    legal 1.00 sensitive: lawsuit"));
 }
