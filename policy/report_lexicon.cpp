@@ -216,13 +216,16 @@ report_lexicon default_report_lexicon() {
         {"change|changing|changed ... id ... url", 0.6},
         {"should not|shouldnt ... access|see|view|visible|read", 1},
         {"ended|end up", 0.5},
+        {"receiv*|got|get & else|elses|wrong|another", 0.6},
         {"vendor|third|external|contractor|partner|supplier", 0.2}}},
       {"exposed storage",
        security,
        false,
        {{"bucket|buckets|s3|gcs|blob|container|storage|elasticsearch|elastic|mongo*|redis|database|db|backup|"
          "backups|"
-         "index|kibana|folder|share|nas|ftp|sftp|cluster|instance|terraform|tfstate|state|snapshot|dump & "
+         "index|kibana|folder|share|nas|ftp|sftp|cluster|instance|terraform|tfstate|state|snapshot|dump|repo|"
+         "repository|"
+         "repositories|dashboard|jenkins|grafana & "
          "public|publicly|anonymous*|anyone|internet|world|unauthenticated|allusers|listable|exposed|shodan|"
          "reachable|open",
          1},
@@ -367,7 +370,7 @@ report_lexicon default_report_lexicon() {
        people,
        true,
        {{"injur*|hurt|bleed|bleeding|blood|sprain*|fracture*|concussion|bruise*|bruising|wound*|unconscious|"
-         "fainted|faint|collaps*|ambulance|paramedic*|stitches|electrocut*",
+         "fainted|faint|collaps*|ambulance|paramedic*|stitches|electrocut*|suicid*|selfharm|overdose",
          1},
         {"twist*|break|broke|cut|burn|burned|burnt|bruis*|bang*|bump*|hit|bash*|crush*|pinch*|caught|jam*|"
          "smash* & " +
@@ -379,7 +382,9 @@ report_lexicon default_report_lexicon() {
         {"first aid", 0.7},
         {"shock|shocked|scald*|boiling|electric", 0.7},
         {"pain|painful|ache|aches|sore|hospital|doctor", 0.6},
-        {"accident", 0.5}}},
+        {"accident", 0.5},
+        {"self harm|harming myself|harming himself|harming herself", 1},
+        {"end|ending|take|taking their|his|her|my|own life", 1}}},
       {"theft",
        people,
        true,
@@ -401,7 +406,17 @@ report_lexicon default_report_lexicon() {
        true,
        {{"threat|threats|threaten*|threatning|threating", 1},
         {"threat detected|found|model|intel*|actor*|level|hunting|landscape|modelling|modeling", -1},
-        {"kill|shoot|shot|gun|guns|knife|bomb|weapon|weapons|stab|explosive|explosives", 0.8},
+        {"gun|guns|knife|knives|weapon|weapons|explosive|explosives", 0.8},
+        {"bomb|bombs", 0.4},
+        {"a|an ... bomb", 0.6},
+        {"kill|shoot|shot|stab|strangle|murder", 0.4},
+        {"kill|shoot|stab|hurt|beat|murder ... you|me|him|her|us|them|everyone|everybody", 1},
+        {"assault*|assualt*|punch|punched|punching|slap|slapped|shoved|beaten|violent|violence", 1},
+        {"hit|kicked|pushed|grabbed|attacked & me|him|her|colleague|someone", 0.6},
+        {"fight|fights|fighting|brawl", 0.4},
+        {"fight|fights|fighting|brawl & "
+         "people|guys|two|colleagues|coworkers|someone|physical|broke|between|staff",
+         0.6},
         {"blow|blowing up", 0.8},
         {"burn down", 0.8},
         {"smash ... up|place", 0.8},
@@ -423,7 +438,9 @@ report_lexicon default_report_lexicon() {
       {"harassment",
        people,
        true,
-       {{"harass*|bully|bullies|bullying|stalk*|intimidat*|discriminat*|grope|groped|groping|molest*|"
+       {{"harass*|harras*|bully|bullies|bullying|bulling|stalk*|intimidat*|discrim*|grope|groped|groping|"
+         "molest*|"
+         "doxx*|doxed|doxing|catcall*|upskirt*|"
          "victimi*|mobbing|gaslight*",
          1},
         {"sexual|sexually|inappropriate*|unwanted|unwelcome|creepy|creep|flirty|flirt*|lewd|explicit|nude|"
@@ -456,6 +473,10 @@ report_lexicon default_report_lexicon() {
          0.7},
         {"make|made|makes|making fun", 0.7},
         {"uncomfortable|unsafe|scared|afraid|frightened|creeped", 0.6},
+        {"dont|not|never feel|feeling safe|comfortable", 0.7},
+        {"revenge porn", 1},
+        {"intimate|private|nude|naked images|photos|pictures|videos", 1},
+        {"home|personal|private address|number ... online|posted|shared|leaked|published", 0.8},
         {"because ... "
          "gay|woman|women|pregnant|age|religion|race|black|muslim|jewish|disab*|accent|skin|female|"
          "male|trans|older|young|mother|mom|ethnicity|nationality",
@@ -493,17 +514,23 @@ report_lexicon default_report_lexicon() {
        security,
        false,
        {{"hack|hacked|hacker|hackers|hacking|compromis*|breach|breached|intrusion|intruder|unauthori*|"
-         "exploit*|backdoor|pwned|attack|attacked|attacker|attackers",
+         "exploit*|backdoor|pwned|attack|attacked|attacker|attackers|vulnerab*|vuln|vulns|xss|rce|csrf|ssrf|"
+         "sqli|0day|zeroday|webshell",
          1},
         {"suspicious|weird|strange|odd|unusual|unknown|unexpected|unfamiliar|sketchy|fishy & "
          "activity|process|user|users|account|accounts|file|files|traffic|connection|connections|behaviour|"
          "behavior|"
-         "changes|change|login|settings|admin|going",
+         "changes|change|login|settings|admin|going|instance|instances|vm|vms|resources|charges|container|"
+         "containers|"
+         "software|app|apps|program|extension|device|devices|email|emails",
          1},
         {"deleted|moved|changed|modified|disappeared|disappearing|vanish* & "
          "files|settings|rules|config|configuration|logs|records|users|permissions",
          0.5},
         {"someone|somebody|itself|nobody|unknown", 0.3},
+        {"sql|command|code injection", 1},
+        {"cve", 0.6},
+        {"bug bounty|security researcher|responsible disclosure", 1},
         {"missing|gap|gaps|deleted|cleared|wiped ... log|logs|logging", 1},
         {"log|logs|logging ... missing|gap|gaps|deleted|cleared|wiped|stopped", 1},
         {"someone|somebody ... in|into|accessed|on my laptop|computer|machine|files", 0.6}}},
