@@ -23,7 +23,7 @@ const std::string body =
 const std::string secret_words =
     "password|passwords|passwd|credential*|creds|secret|secrets|token|tokens|apikey|key|keys|privatekey|"
     "certificate|"
-    "cert|passphrase|2fa|otp|backup";
+    "cert|passphrase|2fa|otp|backup|webhook|webhooks|dsn";
 const std::string person_words =
     "someone|somebody|colleague|coworker|co-worker|manager|boss|lead|supervisor|director|he|she|they|him|guy|"
     "man|"
@@ -68,7 +68,7 @@ report_lexicon default_report_lexicon() {
         {"click|clicked|opened|open|scan|scanned ... link|attachment|qr|url|button|here", 0.5},
         {"mailbox|inbox|storage|quota ... full|exceeded|limit|upgrade", 0.6},
         {"ask|asked|asking|asks|wants|wanted|request* ... password|credential*|creds|mfa|otp|code|login|"
-         "wifi|card|details|number|favour|favor|employee",
+         "wifi|card|details|number|favour|favor|employee|approve|install|remote",
          0.5},
         {"said|says|claimed|claims he|she|they|it was|were|is|are from", 0.5},
         {"caller|called|phoned|rang|phone|voicemail|whatsapp|teams", 0.3},
@@ -84,6 +84,8 @@ report_lexicon default_report_lexicon() {
         {"short|shortened link", 0.5},
         {"urgent|urgently|asap", 0.2},
         {"beware|careful", 0.5},
+        {"external|unknown|outside & account|sender|user|contact|guest|tenant", 0.5},
+        {"html|htm|iso|zip|exe|lnk|scr|js attachment|file", 0.5},
         {"watch out", 0.5},
         {"dont|don't click|open", 0.5},
         {"do not click|open", 0.5},
@@ -113,7 +115,7 @@ report_lexicon default_report_lexicon() {
          0.7},
         {"suspicious|malicious|unknown|weird|strange|encoded ... powershell|process|binary|executable|script",
          0.7},
-        {"acts|acting|behaves|behaving strange*|weird*|odd*", 0.5},
+        {"acts|acting|behaves|behaving strange*|weird*|odd*", 0.6},
         {"cracked|pirated|warez", 0.5},
         {"running|runs|started & something|background|itself|unknown", 0.5},
         {"attachment|attachments|macro|file & open|opened|opening|enabled|ran|run", 0.5}}},
@@ -159,6 +161,9 @@ report_lexicon default_report_lexicon() {
          "brazil|ip|abroad|asleep|3am|night",
          1},
         {"wasnt|not me", 0.6},
+        {"session|sessions|device|devices|login|logins ... dont|not|never|didnt ... "
+         "own|recogni*|know|use|authori*",
+         1},
         {"login|logins|session|sign|signin|logon ... didnt|not|never "
          "start|started|initiate*|trigger*|request*|make|made",
          1},
@@ -191,7 +196,8 @@ report_lexicon default_report_lexicon() {
       {"data visible to the wrong party",
        security,
        false,
-       {{"send|sent|email|emailed|mail|mailed|forward*|shar*|post*|upload*|cc ... wrong|incorrect|unintended|"
+       {{"went|send|sent|email|emailed|mail|mailed|forward*|shar*|post*|upload*|cc ... "
+         "wrong|incorrect|unintended|"
          "external|outside",
          1},
         {"wrong|incorrect|unintended ... "
@@ -216,6 +222,9 @@ report_lexicon default_report_lexicon() {
         {"change|changing|changed ... id ... url", 0.6},
         {"should not|shouldnt ... access|see|view|visible|read", 1},
         {"ended|end up", 0.5},
+        {"went|sent|emailed|shared|forwarded ... to ... "
+         "client|customer|external|vendor|partner|supplier|candidate",
+         0.4},
         {"receiv*|got|get & else|elses|wrong|another", 0.6},
         {"vendor|third|external|contractor|partner|supplier", 0.2}}},
       {"exposed storage",
@@ -251,6 +260,10 @@ report_lexicon default_report_lexicon() {
         {"follow*|behind|slipped|snuck|sneaked & badge|door|gate|turnstile|entrance|building|office", 0.6},
         {"without|no ... badge|pass|escort|visitor", 0.8},
         {"stranger|strangers|intruder|intruders|trespass*", 0.8},
+        {"someone|somebody|person|man|woman|guy|people & dont|didnt|not|never & recogni*|know", 0.6},
+        {"after hours", 0.2},
+        {"overnight|weekend|night", 0.2},
+        {"office|building|floor|premises|desk", 0.2},
         {"unknown|unescorted|unfamiliar & "
          "person|man|woman|guy|people|visitor|visitors|someone|somebody|wandering|walking|office|floor|"
          "building|"
@@ -331,6 +344,7 @@ report_lexicon default_report_lexicon() {
        security,
        true,
        {{"misus*|hijack*|takeover", 1},
+        {"logged|log|logs|logging into|in ... my laptop|computer|account|email|mailbox|machine|slack", 0.6},
         {"account abuse", 1},
         {"abus* ... account", 1},
         {"took|taken over ... account", 1},
@@ -365,7 +379,14 @@ report_lexicon default_report_lexicon() {
         {"signed my name", 1},
         {"signature ... not|altered|fake|forged|isnt", 1},
         {"my signature", 0.5},
-        {"from the|our ceo|cfo", 0.6}}},
+        {"from the|our ceo|cfo", 0.6},
+        {"fake|spoof*|lookalike|counterfeit & domain|domains|site|website|name|brand|logo", 0.6},
+        {"our|company name|brand|logo|trademark", 0.2},
+        {"edited|altered|modified|changed|manipulated & "
+         "receipt*|invoice*|amounts|document*|contract*|signature|"
+         "expense*|figures|records|timesheet*",
+         0.45},
+        {"look|looks|looked|seem|seems|suspicious|fake|doctored", 0.3}}},
       {"physical injury",
        people,
        true,
@@ -376,6 +397,11 @@ report_lexicon default_report_lexicon() {
          "smash* & " +
              body,
          1},
+        {"cant|cannot|couldnt get up|move|walk|stand|breathe", 1},
+        {"fell|fall|slip|slipped|trip|tripped|stumbl* & "
+         "someone|somebody|colleague|coworker|he|she|i|visitor|worker|"
+         "guy|man|woman|person",
+         0.5},
         {"fell|fall|slip|slipped|trip|tripped|stumbl* & "
          "stairs|steps|floor|ladder|ice|icy|wet|cable|cables|chair|down|over|off|bike",
          0.8},
@@ -426,6 +452,9 @@ report_lexicon default_report_lexicon() {
         {"know* where ... live", 1},
         {"you|youre are dead", 1},
         {"settle the score", 1},
+        {"teach ... lesson", 1},
+        {"better watch|careful|run|hide", 0.8},
+        {"anonymous ... message|note|letter|email|call|caller", 0.3},
         {"pay for what", 1},
         {"coming for me|you|us", 1},
         {"blackmail*|extort*|sextort*", 1},
@@ -473,6 +502,9 @@ report_lexicon default_report_lexicon() {
          0.7},
         {"make|made|makes|making fun", 0.7},
         {"uncomfortable|unsafe|scared|afraid|frightened|creeped", 0.6},
+        {"left|leave out", 0.3},
+        {"talked|talk over", 0.3},
+        {"sidelined|overlooked|ignored", 0.3},
         {"dont|not|never feel|feeling safe|comfortable", 0.7},
         {"revenge porn", 1},
         {"intimate|private|nude|naked images|photos|pictures|videos", 1},
@@ -543,15 +575,15 @@ report_lexicon default_report_lexicon() {
                          "exactly", "some",  "even", "was",      "were",   "is",         "are",   "be",
                          "been",    "being", "got",  "get",      "one",    "seriously",  "badly", "at",
                          "all",     "yet",   "ever", "anything", "really", "physically", "like"};
-  lx.topic_words = {"training",      "trainings",     "awareness",  "course",    "webinar",     "workshop",
-                    "module",        "quiz",          "slides",     "talk",      "article",     "blog",
-                    "wiki",          "documentation", "template",   "policy",    "policies",    "guideline",
-                    "guidelines",    "simulation",    "simulated",  "exercise",  "drill",       "tabletop",
-                    "test",          "model",         "prevention", "program",   "programme",   "rollout",
-                    "handbook",      "runbook",       "playbook",   "procedure", "results",     "protection",
-                    "presentation",  "newsletter",    "refresher",  "campaign",  "button",      "plugin",
-                    "addin",         "feature",       "filter",     "audit",     "postmortem",  "retro",
-                    "retrospective", "recovery",      "feed",       "hiring",    "announcement"};
+  lx.topic_words = {"training",      "trainings",  "awareness", "course",      "webinar",    "workshop",
+                    "module",        "quiz",       "slides",    "article",     "blog",       "wiki",
+                    "documentation", "template",   "policy",    "policies",    "guideline",  "guidelines",
+                    "simulation",    "simulated",  "exercise",  "drill",       "tabletop",   "test",
+                    "model",         "prevention", "program",   "programme",   "rollout",    "handbook",
+                    "runbook",       "playbook",   "procedure", "results",     "protection", "presentation",
+                    "newsletter",    "refresher",  "campaign",  "button",      "plugin",     "addin",
+                    "feature",       "filter",     "audit",     "postmortem",  "retro",      "retrospective",
+                    "recovery",      "feed",       "hiring",    "announcement"};
   lx.process_question_patterns = {
       "how do|does|can|should|to|would|long|much|many",
       "where do|can|should|is|are|to",
@@ -588,6 +620,7 @@ report_lexicon default_report_lexicon() {
       "make sure",
       "dont|don't forget",
       "please use|remember|lock|report|avoid",
+      "will replace|fix|repair|upgrade",
   };
   lx.hypothetical_patterns = {
       "what|how|who|where ... if|when|whenever|case",

@@ -190,12 +190,15 @@ bool report_recogniser::match_any_order(const compiled_pattern& p, const std::ve
   return true;
 }
 
-bool report_recogniser::negated(const std::vector<token_view>& words, std::size_t first) const {
+bool report_recogniser::negated(const std::vector<token_view>& words, std::size_t first,
+                                const std::vector<std::size_t>& matched) const {
   // "not a phishing email", "nobody was hurt", "wasn't stolen": the negation must stand right
   // before the match, with only fillers between, so "didn't click the phishing link" is still
-  // phishing.
+  // phishing. A negation the pattern itself matched ("don't recognise") is part of its meaning.
   for (std::size_t back = 1; back <= 4 && back <= first; ++back) {
-    const auto& w = words[first - back].token->surface;
+    const std::size_t q = first - back;
+    if (std::find(matched.begin(), matched.end(), q) != matched.end()) return false;
+    const auto& w = words[q].token->surface;
     if (contains(negators_, w)) return true;
     if (!contains(fillers_, w)) return false;
   }
@@ -294,8 +297,10 @@ recognition report_recogniser::recognise(std::string_view text) const {
       const auto [lo, hi] = std::minmax_element(at.begin(), at.end());
       // Another occurrence may still count. In any order, a negation before any of the words
       // counts ("my phone wasn't stolen").
-      if (p.any_order ? std::any_of(at.begin(), at.end(), [&](std::size_t q) { return negated(words, q); })
-                      : negated(words, *lo))
+      if (p.any_order
+              ? std::any_of(at.begin(), at.end(), [&](std::size_t q) { return negated(words, q, at); })
+              : negated(words, *lo, at))
+
         continue;
       double w = p.weight * factor;
       if (near_topic_word(words, *lo, *hi)) w *= lexicon_.topic_factor;

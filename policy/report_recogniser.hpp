@@ -74,7 +74,8 @@ class report_recogniser {
                      std::vector<std::size_t>& at) const;
   bool match_any_order(const compiled_pattern& p, const std::vector<token_view>& words, std::size_t start,
                        std::vector<std::size_t>& at) const;
-  bool negated(const std::vector<token_view>& words, std::size_t first) const;
+  bool negated(const std::vector<token_view>& words, std::size_t first,
+               const std::vector<std::size_t>& matched) const;
   bool near_topic_word(const std::vector<token_view>& words, std::size_t first, std::size_t last) const;
   bool is_process_question(std::string_view text, const std::vector<token_view>& words) const;
   bool any_match(const std::vector<compiled_pattern>& list, const std::vector<token_view>& words,
