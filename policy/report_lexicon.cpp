@@ -51,7 +51,7 @@ report_lexicon default_report_lexicon() {
          "qr|call|"
          "caller|voicemail|docusign|invoice",
          1},
-        {"suspicious|weird|strange|odd|sketchy|dodgy|shady|fishy|unusual|unexpected|suspect ... "
+        {"suspicious|weird|strange|odd|sketchy|dodgy|shady|fishy|unusual|unexpected|suspect|unknown ... "
          "email|emails|mail|link|links|domain|sender|message|text|sms|attachment|url|qr|call|caller|"
          "voicemail|dm",
          1},
@@ -68,7 +68,7 @@ report_lexicon default_report_lexicon() {
         {"click|clicked|opened|open|scan|scanned ... link|attachment|qr|url|button|here", 0.5},
         {"mailbox|inbox|storage|quota ... full|exceeded|limit|upgrade", 0.6},
         {"ask|asked|asking|asks|wants|wanted|request* ... password|credential*|creds|mfa|otp|code|login|"
-         "wifi|card|details|number|favour|favor|employee|approve|install|remote",
+         "wifi|card|details|number|favour|favor|employee|approve|install|remote|sign|signin|log",
          0.5},
         {"said|says|claimed|claims he|she|they|it was|were|is|are from", 0.5},
         {"caller|called|phoned|rang|phone|voicemail|whatsapp|teams", 0.3},
@@ -84,7 +84,12 @@ report_lexicon default_report_lexicon() {
         {"short|shortened link", 0.5},
         {"urgent|urgently|asap", 0.2},
         {"beware|careful", 0.5},
-        {"external|unknown|outside & account|sender|user|contact|guest|tenant", 0.5},
+        {"looks|seems|looked|smells dodgy|sketchy|fishy|shady|suspicious|off|fake|weird|phishy", 0.5},
+        {"going around", 0.4},
+        {"circulating", 0.4},
+        {"calendar|meeting invite|invitation", 0.4},
+        {"reset|enter|update|change ... password|credentials ... site|page|link|form|external", 0.5},
+        {"external|unknown|outside & account|sender|user|contact|guest|tenant|address|number", 0.5},
         {"html|htm|iso|zip|exe|lnk|scr|js attachment|file", 0.5},
         {"watch out", 0.5},
         {"dont|don't click|open", 0.5},
@@ -100,7 +105,7 @@ report_lexicon default_report_lexicon() {
          1},
         {"virus|viruses", 1},
         {"encrypt*|renamed|locked|crypt & "
-         "files|file|drive|disk|server|nas|share|documents|folders|extension*",
+         "files|file|drive|disk|server|nas|share|documents|folders|extension*|data",
          1},
         {"pay|payment|paid|send ... bitcoin|btc|crypto|monero", 1},
         {"popup*", 0.4},
@@ -108,6 +113,10 @@ report_lexicon default_report_lexicon() {
         {"redirect*|hijack* & browser|search|searches|visitors|site|extension", 0.6},
         {"install* & itself|own|without|unknown", 0.6},
         {"quarantin*", 0.8},
+        {"antivirus|defender|edr|av|firewall|crowdstrike|sentinelone & "
+         "disabled|off|stopped|uninstalled|removed|turned",
+         1},
+        {"program|process|app|software|binary ... connects|connecting|beacon*|phones|calls", 0.5},
         {"mining|miner|mine & crypto|coin|bitcoin|monero|cpu|nodes", 0.9},
         {"usb|stick ... found|parking|plugged", 0.5},
         {"powershell|macro|script|process|binary|executable ... "
@@ -161,6 +170,11 @@ report_lexicon default_report_lexicon() {
          "brazil|ip|abroad|asleep|3am|night",
          1},
         {"wasnt|not me", 0.6},
+        {"password|email|settings|mfa|recovery|phone ... changed|reset|removed|added", 0.5},
+        {"didnt|wasnt|never|not ... change|changed|request|ask|do|initiate|make|trigger|it", 0.5},
+        {"admin|console|panel|portal & accessed|logged|login|signed", 0.4},
+        {"tor|vpn|proxy|4am|3am|2am|midnight", 0.3},
+        {"we|i dont|don't|never use|recogni*|know", 0.3},
         {"session|sessions|device|devices|login|logins ... dont|not|never|didnt ... "
          "own|recogni*|know|use|authori*",
          1},
@@ -273,6 +287,8 @@ report_lexicon default_report_lexicon() {
          "unlocked|unlock|propped|open|doesnt|broken|disabled|wide",
          1},
         {"lose|lost|missing|stolen|steal & badge|badges|keycard|keycards|fob", 1},
+        {"badge|badges|keycard|card & cloned|fake|copied|borrowed|someone", 0.8},
+        {"tried|trying|attempted to get|break|enter|force ... in|into|door|office|building", 0.5},
         {"photograph*|filming|photos|pictures & whiteboard*|screen*|badge*|office|window", 0.6},
         {"badge|keycard ... shared|borrowed|lent|cloned|copied", 0.6}}},
       {"payment-change fraud",
@@ -350,6 +366,9 @@ report_lexicon default_report_lexicon() {
         {"took|taken over ... account", 1},
         {"compromised account", 1},
         {"as me", 1},
+        {"read|reading|going|gone|snooping|accessed|looked & through|my & "
+         "dms|messages|emails|chats|inbox|files|phone",
+         0.6},
         {"in my name", 1},
         {"to be me", 1},
         {"impersonat* me", 1},
@@ -377,6 +396,8 @@ report_lexicon default_report_lexicon() {
          "executive|auditor",
          1},
         {"signed my name", 1},
+        {"put|used|using|uses my name|signature", 0.6},
+        {"never|didnt|not approve|approved|authorised|authorized|signed|consent", 0.3},
         {"signature ... not|altered|fake|forged|isnt", 1},
         {"my signature", 0.5},
         {"from the|our ceo|cfo", 0.6},
@@ -409,6 +430,15 @@ report_lexicon default_report_lexicon() {
         {"shock|shocked|scald*|boiling|electric", 0.7},
         {"pain|painful|ache|aches|sore|hospital|doctor", 0.6},
         {"accident", 0.5},
+        {"ankle|wrist|knee|head|hand|finger|fingers|foot|feet|toe|arm|leg|shoulder|neck|eye|nose|rib|ribs|"
+         "hip|face|back",
+         0.3},
+        {"dropped|fell|fall|hit|cut|burn|burned|slipped|tripped|twisted|crushed|banged|bumped|landed|trapped|"
+         "stung|bitten",
+         0.3},
+        {"allergic|reaction|epipen|swollen|swelling|dizzy|ambulance|hospital|doctor|medic|nurse|concussed|"
+         "seizure|choking|unwell|sick|emergency",
+         0.5},
         {"self harm|harming myself|harming himself|harming herself", 1},
         {"end|ending|take|taking their|his|her|my|own life", 1}}},
       {"theft",
@@ -420,7 +450,9 @@ report_lexicon default_report_lexicon() {
         {"took|taken|taking|missing|disappear*|gone|vanish*|emptied & "
          "wallet|purse|bag|bike|bicycle|cash|money|projector|monitor|monitors|headphones|package|packages|"
          "parcel|"
-         "parcels|equipment|tools|jacket|coat|food|keys|card|cards|delivery",
+         "parcels|equipment|tools|jacket|coat|food|keys|card|cards|delivery|airpods|earbuds|charger|watch|"
+         "jewellery|"
+         "jewelry|lunch|belongings",
          1},
         // "My password was stolen" is exposed credentials, not theft (issue 8).
         {"password|passwords|credential*|creds|login|identity|token|tokens|secret|secrets|session|cookie|"
@@ -453,6 +485,12 @@ report_lexicon default_report_lexicon() {
         {"you|youre are dead", 1},
         {"settle the score", 1},
         {"teach ... lesson", 1},
+        {"see what happens", 0.8},
+        {"revenge|payback|retaliat*", 0.8},
+        {"get back at", 0.8},
+        {"come|coming after", 0.8},
+        {"with his|her|their friends|mates|gang|buddies", 0.4},
+        {"hurt|harm ... him|her|them|you|us|ceo|family|someone", 0.6},
         {"better watch|careful|run|hide", 0.8},
         {"anonymous ... message|note|letter|email|call|caller", 0.3},
         {"pay for what", 1},
@@ -519,6 +557,14 @@ report_lexicon default_report_lexicon() {
         {"women|girls shouldnt", 1},
         {"women|girls should not", 1},
         {"hostile|toxic ... work*|environment|manager|team|behaviour|behavior", 0.6},
+        {"pressur*|coerc* & me|drinks|date|dinner|alone|out", 0.6},
+        {"hateful|hate|abusive|nasty|offensive|degrading|vile|disgusting & "
+         "message|messages|comment|comments|remarks|"
+         "notes|emails|texts|jokes",
+         0.8},
+        {"religion|race|gender|sexuality|disability|ethnicity|nationality|pregnancy|stutter|accent|weight",
+         0.3},
+        {"innuendo*|advances|propositioned|suggestive", 0.8},
         {"rumour*|rumor*|gossip*", 0.6},
         {"staring|stares|stared|ogling", 0.5},
         {"hand|hands on my|me", 0.8},
