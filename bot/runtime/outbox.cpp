@@ -1,5 +1,7 @@
 #include "bot/runtime/outbox.hpp"
 
+#include "bot/slack/errors.hpp"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -16,13 +18,12 @@ using json = nlohmann::json;
 
 namespace {
 
-// Failures worth trying again later; everything else (channel_not_found, not_in_channel,
-// invalid_blocks, ...) will fail the same way every time.
+// Failures worth trying again later. A rejected request (channel_not_found, not_in_channel,
+// invalid_blocks, ...) or a refused token fails the same way every time; a post cut off by
+// shutdown (cancelled) stays pending for the next start.
 bool transient(const slack::api_error& e) {
-  static const std::set<std::string> retryable = {"ratelimited", "internal_error", "fatal_error",
-                                                  "service_unavailable", "request_timeout",
-                                                  "cancelled"};
-  return e.transport || retryable.contains(e.code);
+  const auto kind = slack::classify(e);
+  return kind != slack::error_kind::rejected && kind != slack::error_kind::refused;
 }
 
 std::string str(const json& payload, const char* key) {

@@ -10,6 +10,10 @@
 // coroutine has finished, so nothing outlives it touching the sink or the opener.
 #include "bot/slack/socket_mode_client.hpp"
 
+#include "bot/slack/backoff.hpp"
+#include "bot/slack/errors.hpp"
+#include "bot/slack/reconnect.hpp"
+#include "bot/slack/timeout.hpp"
 #include "bot/slack/tls_context.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -32,7 +36,6 @@
 #include <algorithm>
 #include <atomic>
 #include <deque>
-#include <random>
 #include <variant>
 #include <vector>
 
@@ -46,44 +49,6 @@ using tcp = asio::ip::tcp;
 using ws_stream = websocket::stream<beast::ssl_stream<beast::tcp_stream>>;
 using steady = std::chrono::steady_clock;
 using std::chrono::milliseconds;
-
-constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
-
-// Wakes the one coroutine that waits on it. The waiter checks its condition first and then
-// waits; with one thread nothing can slip in between, so a notify is never missed.
-class wakeup {
- public:
-  explicit wakeup(const asio::any_io_executor& ex) : timer_(ex) {}
-  void notify() { timer_.cancel(); }
-  asio::awaitable<void> wait() { co_await wait_until(steady::time_point::max()); }
-  asio::awaitable<void> wait_until(steady::time_point deadline) {
-    timer_.expires_at(deadline);
-    co_await timer_.async_wait(use_tuple);
-  }
-
- private:
-  asio::steady_timer timer_;
-};
-
-asio::awaitable<void> sleep_for(milliseconds d) {
-  asio::steady_timer timer(co_await asio::this_coro::executor, d);
-  co_await timer.async_wait(use_tuple);
-}
-
-// apps.connections.open errors that retrying cannot fix: a person has to change the token,
-// the app or the workspace (node SocketModeClient's unrecoverable list, plus the token and
-// scope errors Slack documents for every method).
-bool is_fatal_open_error(const api_error& e) {
-  if (e.transport) return false;
-  static const char* const fatal[] = {
-      "invalid_auth",  "not_authed",    "account_inactive",       "token_revoked",
-      "token_expired", "team_disabled", "user_removed_from_team", "link_disabled",
-      "missing_scope", "missing_args",  "not_allowed_token_type", "forbidden_team"};
-  for (const char* code : fatal) {
-    if (e.code == code) return true;
-  }
-  return false;
-}
 
 std::string describe_read_error(const boost::system::error_code& ec, ws_stream& ws) {
   if (ec == websocket::error::closed) {
@@ -114,8 +79,17 @@ struct ack_state {
 
 struct connection_event {
   std::shared_ptr<connection> conn;
-  enum kind_t { disconnect_requested, dropped } kind;
+  link_event kind;
   std::string reason;
+};
+
+// One connection's life, after its WebSocket handshake (as Boost.MySQL's pool names a node's
+// status). Only forward: awaiting_hello -> ready -> closing -> closed, any step may be skipped.
+enum class connection_state {
+  awaiting_hello,  // the WebSocket is open; Slack has not said hello yet
+  ready,           // hello received: envelopes flow
+  closing,         // flare closes it on purpose: queued acks first, then a close frame
+  closed,          // the reader has finished: nothing more is sent or received
 };
 
 struct connection : std::enable_shared_from_this<connection> {
@@ -135,9 +109,7 @@ struct connection : std::enable_shared_from_this<connection> {
   tcp::resolver resolver;
   ws_stream ws;
 
-  bool ready = false;            // hello received
-  bool ended = false;            // reader finished: nothing more can be sent or received
-  bool close_requested = false;  // we are closing it on purpose; its end is not a drop
+  connection_state status = connection_state::awaiting_hello;
   std::string end_reason;
 
   std::deque<std::string> outbox;  // ack frames, written one at a time (Beast allows one write)
@@ -156,11 +128,11 @@ struct connection : std::enable_shared_from_this<connection> {
     socket.close(ignored);
   }
 
-  // Graceful close: the writer sends the queued acks, then the close frame.
-  void request_close() {
-    close_requested = true;
-    writer_wake.notify();
-  }
+  bool is_closed() const { return status == connection_state::closed; }
+
+  // Graceful close: the writer sends the queued acks, then the close frame. Its end is then not
+  // a drop, and it no longer counts as connected.
+  void request_close();
 };
 
 struct state {
@@ -174,7 +146,8 @@ struct state {
         stop_timer(ex, steady::time_point::max()),
         events_wake(ex),
         drained_wake(ex),
-        rng(std::random_device{}()) {}
+        // Full jitter: after an outage every client reconnects at once; spread them widely.
+        reconnect_backoff(backoff_policy{this->options.backoff_initial, this->options.backoff_max, jitter::full}) {}
 
   asio::any_io_executor ex;
   socket_mode_options options;
@@ -196,7 +169,7 @@ struct state {
   asio::steady_timer stop_timer;  // never expires; stop() cancels it to wake every waiter
   wakeup events_wake;
   wakeup drained_wake;
-  std::mt19937_64 rng;
+  backoff reconnect_backoff;
 
   asio::awaitable<void> wait_stopped() {
     if (!stopping) co_await stop_timer.async_wait(use_tuple);
@@ -204,7 +177,7 @@ struct state {
 
   void update_connected() {
     bool now = false;
-    for (const auto& c : connections) now = now || (c->ready && !c->ended);
+    for (const auto& c : connections) now = now || c->status == connection_state::ready;
     if (now == is_connected) return;
     is_connected = now;
     if (!owner || !owner->on_connected_changed) return;
@@ -221,20 +194,19 @@ struct state {
     events_wake.notify();
   }
 
-  // Capped exponential backoff with full jitter: uniform in [0, min(max, initial * 2^attempt)].
-  milliseconds backoff(int attempt) {
-    auto cap = options.backoff_initial.count();
-    for (int i = 0; i < attempt && cap < options.backoff_max.count(); ++i) cap *= 2;
-    cap = std::min(cap, options.backoff_max.count());
-    std::uniform_int_distribution<std::int64_t> pick(0, std::max<std::int64_t>(cap, 0));
-    return milliseconds(pick(rng));
-  }
 };
+
+void connection::request_close() {
+  if (status == connection_state::closed) return;
+  status = connection_state::closing;
+  writer_wake.notify();
+  if (owner) owner->update_connected();
+}
 
 void send_ack(const std::shared_ptr<ack_state>& a, std::optional<nlohmann::json> payload) {
   a->sent = true;
   auto conn = a->conn.lock();
-  if (!conn || conn->ended) {
+  if (!conn || conn->is_closed()) {
     if (auto s = a->owner.lock()) ++s->stats.acks_lost;
     spdlog::warn("socket mode: ack for envelope {} dropped: its connection is gone (Slack will "
                  "redeliver events)",
@@ -297,11 +269,11 @@ void handle_frame(const std::shared_ptr<connection>& conn, std::string_view text
   auto& s = *conn->owner;
   auto f = parse_frame(text);
   if (auto* h = std::get_if<hello>(&f)) {
-    if (conn->ready) {
+    if (conn->status != connection_state::awaiting_hello) {
       spdlog::debug("socket mode: extra hello on connection {}", conn->id);
       return;
     }
-    conn->ready = true;
+    conn->status = connection_state::ready;
     spdlog::info("socket mode: connection {} to {} ready ({} open, recycled in about {} s)",
                  conn->id, conn->host, h->num_connections, h->approximate_connection_time);
     conn->hello_wake.notify();
@@ -309,7 +281,7 @@ void handle_frame(const std::shared_ptr<connection>& conn, std::string_view text
   } else if (auto* d = std::get_if<disconnect>(&f)) {
     spdlog::info("socket mode: Slack asks connection {} to disconnect ({})", conn->id,
                  d->reason.empty() ? "no reason" : d->reason);
-    s.push_event({conn, connection_event::disconnect_requested, d->reason});
+    s.push_event({conn, link_event::disconnect_requested, d->reason});
   } else if (auto* e = std::get_if<envelope>(&f)) {
     deliver(conn, std::move(*e));
   } else if (auto* m = std::get_if<malformed_frame>(&f)) {
@@ -351,13 +323,14 @@ asio::awaitable<void> write_frames(std::shared_ptr<connection> conn) {
       conn->ws.text(true);
       // A write that cannot finish within the idle timeout means the link is dead; Beast's own
       // timeouts only watch reads.
-      auto r = co_await (conn->ws.async_write(asio::buffer(conn->outbox.front()), use_tuple) ||
-                         sleep_for(s.options.idle_timeout));
-      if (r.index() == 1) {
+      auto written =
+          co_await with_timeout(conn->ws.async_write(asio::buffer(conn->outbox.front()), use_tuple),
+                                s.options.idle_timeout);
+      if (!written) {
         conn->end_reason = "write_timeout";
         co_return;
       }
-      if (auto [ec, n] = std::get<0>(r); ec) {
+      if (auto [ec, n] = *written; ec) {
         conn->end_reason = "write_error (" + ec.message() + ")";
         co_return;
       }
@@ -369,14 +342,14 @@ asio::awaitable<void> write_frames(std::shared_ptr<connection> conn) {
     // at the latest, by the safety ack): an ack can't follow the close frame.
     bool acks_pending = std::any_of(conn->awaiting_ack.begin(), conn->awaiting_ack.end(),
                                     [](const auto& entry) { return !entry.second->sent; });
-    if (conn->close_requested && !acks_pending) {
+    if (conn->status == connection_state::closing && !acks_pending) {
       conn->ws.set_option(websocket::stream_base::timeout{s.options.close_timeout,
                                                           s.options.idle_timeout, true});
-      auto r = co_await (conn->ws.async_close(websocket::close_code::normal, use_tuple) ||
-                         sleep_for(s.options.close_timeout));
-      if (r.index() == 1) {
+      auto closed = co_await with_timeout(conn->ws.async_close(websocket::close_code::normal, use_tuple),
+                                          s.options.close_timeout);
+      if (!closed) {
         spdlog::debug("socket mode: close handshake of connection {} timed out", conn->id);
-      } else if (auto [ec] = std::get<0>(r); ec) {
+      } else if (auto [ec] = *closed; ec) {
         spdlog::debug("socket mode: close of connection {}: {}", conn->id, ec.message());
       }
       co_return;
@@ -428,14 +401,15 @@ asio::awaitable<void> run_connection(std::shared_ptr<connection> conn) {
     conn->end_reason = std::string("internal_error (") + e.what() + ")";
     spdlog::error("socket mode: connection {} failed: {}", conn->id, e.what());
   }
-  conn->ended = true;
+  const bool closed_by_flare = conn->status == connection_state::closing;
+  conn->status = connection_state::closed;
   conn->abort();
   auto s = conn->owner;
   std::erase(s->connections, conn);
   spdlog::info("socket mode: connection {} to {} closed ({})", conn->id, conn->host,
-               conn->close_requested ? "by flare" : conn->end_reason);
-  if (!conn->close_requested) {
-    s->push_event({conn, connection_event::dropped,
+               closed_by_flare ? "by flare" : conn->end_reason);
+  if (!closed_by_flare) {
+    s->push_event({conn, link_event::dropped,
                    conn->end_reason.empty() ? std::string("closed") : conn->end_reason});
   }
   conn->hello_wake.notify();
@@ -453,9 +427,10 @@ template <class T>
 asio::awaitable<std::pair<step_end, std::optional<T>>> bounded(state& s, asio::awaitable<T> op,
                                                                milliseconds timeout) {
   if (s.stopping) co_return std::pair{step_end::stopped, std::optional<T>{}};
-  auto r = co_await (std::move(op) || sleep_for(timeout) || s.wait_stopped());
-  if (r.index() == 0) co_return std::pair{step_end::done, std::optional<T>(std::get<0>(std::move(r)))};
-  co_return std::pair{r.index() == 1 ? step_end::timed_out : step_end::stopped, std::optional<T>{}};
+  auto r = co_await (with_timeout(std::move(op), timeout) || s.wait_stopped());
+  if (r.index() == 1) co_return std::pair{step_end::stopped, std::optional<T>{}};
+  auto result = std::get<0>(std::move(r));
+  co_return std::pair{result ? step_end::done : step_end::timed_out, std::move(result)};
 }
 
 struct establish_result {
@@ -483,7 +458,8 @@ asio::awaitable<establish_result> establish(std::shared_ptr<state> s) {
   if (url_end == step_end::timed_out) co_return failed("url_timeout");
   if (!url->ok()) {
     const auto& e = url->error();
-    if (is_fatal_open_error(e)) co_return fatal(e);
+    // A refusal needs a person to change the token, the app or the workspace: not retried.
+    if (classify(e) == error_kind::refused) co_return fatal(e);
     co_return failed("apps.connections.open: " + e.code);
   }
 
@@ -568,17 +544,19 @@ asio::awaitable<establish_result> establish(std::shared_ptr<state> s) {
   asio::co_spawn(s->ex, run_connection(conn), asio::detached);
 
   auto deadline = steady::now() + o.hello_timeout;
-  while (!conn->ready && !conn->ended && !s->stopping && steady::now() < deadline) {
+  while (conn->status == connection_state::awaiting_hello && !s->stopping && steady::now() < deadline) {
     co_await conn->hello_wake.wait_until(deadline);
   }
-  if (conn->ready && !conn->ended) {
+  if (conn->status == connection_state::ready) {
     ++s->stats.connections_opened;
     co_return ready(conn);
   }
-  conn->close_requested = true;  // its end is this attempt's failure, not a separate drop
+  const bool closed = conn->is_closed();
+  // Its end is this attempt's failure, not a separate drop.
+  if (!closed) conn->status = connection_state::closing;
   conn->abort();
   if (s->stopping) co_return stopped();
-  co_return failed(conn->ended ? "closed_before_hello (" + conn->end_reason + ")" : "hello_timeout");
+  co_return failed(closed ? "closed_before_hello (" + conn->end_reason + ")" : "hello_timeout");
 }
 
 // Owns the link: keeps one connection ready, replaces it when Slack asks, reconnects when it
@@ -588,12 +566,11 @@ asio::awaitable<std::optional<api_error>> supervise(std::shared_ptr<state> s) {
   std::shared_ptr<connection> retiring;  // kept serving until its replacement said hello
   std::string reason;                    // why the next connection is opened ("" the first time)
   bool wait_first = false;
-  int attempt = 0;
 
   while (!s->stopping) {
     if (!current) {
       if (wait_first) {
-        auto delay = s->backoff(attempt++);
+        auto delay = s->reconnect_backoff.next();
         spdlog::info("socket mode: reconnecting in {} ms ({})", delay.count(), reason);
         co_await (sleep_for(delay) || s->wait_stopped());
         if (s->stopping) break;
@@ -611,7 +588,7 @@ asio::awaitable<std::optional<api_error>> supervise(std::shared_ptr<state> s) {
         continue;
       }
       current = r.conn;
-      attempt = 0;
+      s->reconnect_backoff.reset();
       wait_first = false;
       if (!reason.empty()) ++s->stats.reconnects_by_reason[reason];
       if (retiring) {
@@ -627,31 +604,31 @@ asio::awaitable<std::optional<api_error>> supervise(std::shared_ptr<state> s) {
     auto ev = std::move(s->events.front());
     s->events.pop_front();
 
-    if (ev.kind == connection_event::disconnect_requested && ev.reason == "link_disabled") {
-      spdlog::error("socket mode: Slack disabled Socket Mode for this app (link_disabled)");
-      co_return api_error{"link_disabled", "Socket Mode was turned off in the app settings", false};
+    const auto decision =
+        decide_reconnect(ev.kind, ev.reason, ev.conn == current ? link_role::current : link_role::retiring);
+    switch (decision.action) {
+      case reconnect_action::give_up:
+        spdlog::error("socket mode: Slack disabled Socket Mode for this app (link_disabled)");
+        co_return api_error{"link_disabled", "Socket Mode was turned off in the app settings", false};
+      case reconnect_action::ignore:
+        break;
+      case reconnect_action::reconnect_after_backoff:
+        current.reset();
+        wait_first = true;
+        break;
+      case reconnect_action::close_then_reconnect:
+        current->request_close();
+        while (!current->is_closed() && !s->stopping) co_await current->hello_wake.wait();
+        current.reset();
+        wait_first = true;
+        break;
+      case reconnect_action::replace_first:
+        retiring = current;
+        current.reset();
+        wait_first = false;
+        break;
     }
-    if (ev.conn != current) continue;  // a retiring connection going away is expected
-
-    if (ev.kind == connection_event::dropped) {
-      current.reset();
-      reason = ev.reason.substr(0, ev.reason.find(' '));
-      wait_first = true;
-    } else if (ev.reason == "too_many_websockets") {
-      // Over Slack's cap: opening another first would only be refused.
-      current->request_close();
-      while (!current->ended && !s->stopping) co_await current->hello_wake.wait();
-      current.reset();
-      reason = ev.reason;
-      wait_first = true;
-    } else {
-      // warning, refresh_requested, or a reason we don't know: open the replacement first, so
-      // no envelope waits on a socket that is about to go.
-      retiring = current;
-      current.reset();
-      reason = ev.reason.empty() ? "disconnect" : ev.reason;
-      wait_first = false;
-    }
+    if (decision.action != reconnect_action::ignore) reason = decision.reason;
   }
   co_return std::nullopt;
 }
@@ -698,7 +675,7 @@ socket_mode_client::~socket_mode_client() {
 
 boost::asio::awaitable<std::optional<api_error>> socket_mode_client::run() {
   auto s = state_;
-  if (s->running) co_return api_error{"already_running", "socket_mode_client::run called twice", false};
+  if (s->running) co_return make_api_error(error::already_running, "socket_mode_client::run called twice");
   s->running = true;
   std::optional<api_error> result;
   if (!s->stopping) result = co_await socket_mode_detail::supervise(s);

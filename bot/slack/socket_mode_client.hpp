@@ -57,6 +57,18 @@ struct socket_mode_stats {
   std::uint64_t acks_lost = 0;             // acked after the connection had gone (Slack redelivers)
 };
 
+// The Socket Mode link.
+// - Preconditions: `ex` is the executor of the single-threaded io_context the client runs on;
+//   `open_url` and `sink` outlive the client.
+// - Lifetime: run() owns every connection and coroutine the client starts and returns only when
+//   all of them have finished; the client may be destroyed once run() has returned (or was
+//   never called).
+// - Cancellation: stop() (from any thread, any number of times): owed acks go out, then close
+//   frames, bounded by close_timeout. Do not cancel run() itself.
+// - Errors: network failures are retried with backoff and counted in stats(); run() returns
+//   only a refusal (bot/slack/errors.hpp, error_kind::refused) or link_disabled. The sink's
+//   exceptions are contained and the envelope acked.
+// - Thread safety: everything but stop() and the ack_fn on the client's executor only.
 class socket_mode_client {
  public:
   // `ex` must be the executor of the (single-threaded) io_context the client runs on; the sink

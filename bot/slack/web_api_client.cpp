@@ -6,6 +6,8 @@
 // Retry-After deadlines and the channel buckets need no locks.
 #include "bot/slack/web_api_client.hpp"
 
+#include "bot/slack/backoff.hpp"
+#include "bot/slack/errors.hpp"
 #include "bot/slack/tls_context.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -21,9 +23,7 @@
 
 #include <algorithm>
 #include <charconv>
-#include <cmath>
 #include <map>
-#include <random>
 #include <set>
 #include <stdexcept>
 
@@ -80,24 +80,13 @@ struct exchange_result {
   bool before_response = false;  // `failure` came before any byte of a response
 };
 
-exchange_result transport_failure(std::string code, std::string detail, bool retryable,
+exchange_result transport_failure(error code, std::string detail, bool retryable,
                                   bool before_response = false) {
   exchange_result r;
-  r.failure = api_error{std::move(code), std::move(detail), true};
+  r.failure = make_api_error(code, std::move(detail));
   r.retryable = retryable;
   r.before_response = before_response;
   return r;
-}
-
-// Slack errors that say "try again later" rather than "this request is wrong".
-bool is_retryable_slack_error(const std::string& code) {
-  return code == "ratelimited" || code == "internal_error" || code == "fatal_error" ||
-         code == "service_unavailable" || code == "request_timeout";
-}
-
-bool is_token_error(const std::string& code) {
-  return code == "invalid_auth" || code == "not_authed" || code == "account_inactive" ||
-         code == "token_revoked" || code == "token_expired";
 }
 
 std::string string_field(const json& j, const char* key) {
@@ -165,7 +154,7 @@ std::string scrub(std::string text, const std::string& token) {
 std::string describe(const error_code& ec) { return ec.message(); }
 
 api_error cancelled_error(const std::string& method) {
-  return api_error{"cancelled", method + " cancelled: the Web API client is shutting down", true};
+  return make_api_error(error::cancelled, method + " cancelled: the Web API client is shutting down");
 }
 
 json message_body(const message& msg) {
@@ -177,7 +166,7 @@ json message_body(const message& msg) {
 }
 
 api_error invalid_response(const std::string& method, const std::string& what) {
-  return api_error{"invalid_response", method + " answered ok but " + what, true};
+  return make_api_error(error::invalid_response, method + " answered ok but " + what);
 }
 
 }  // namespace
@@ -192,7 +181,11 @@ struct call_state {
 
 struct web_api_client::impl : std::enable_shared_from_this<impl> {
   impl(asio::any_io_executor executor, web_api_options opts)
-      : ex(std::move(executor)), options(std::move(opts)), rng(std::random_device{}()) {
+      : ex(std::move(executor)),
+        options(std::move(opts)),
+        // "Equal jitter": at least half the delay, so clients that failed together spread out
+        // without any of them retrying at once.
+        retry_backoff(backoff_policy{options.backoff_initial, options.backoff_max, jitter::equal}) {
     auto parsed = boost::urls::parse_uri(options.api_url);
     if (!parsed) {
       throw std::runtime_error("SLACK_API_URL '" + options.api_url + "' is not a URL: " +
@@ -231,7 +224,7 @@ struct web_api_client::impl : std::enable_shared_from_this<impl> {
   std::set<call_state*> calls;
   bool cancelled = false;
   web_api_stats stats;
-  std::minstd_rand rng;
+  backoff retry_backoff;
 
   struct call_registration {
     call_registration(impl& i, call_state& s) : owner(i), state(s) { owner.calls.insert(&state); }
@@ -311,16 +304,6 @@ struct web_api_client::impl : std::enable_shared_from_this<impl> {
     co_return co_await sleep(s, now + wait, spec.method);
   }
 
-  std::chrono::milliseconds backoff(int failures) {
-    const double initial = static_cast<double>(options.backoff_initial.count());
-    const double cap = static_cast<double>(options.backoff_max.count());
-    const double base = std::min(cap, initial * std::pow(2.0, std::min(failures - 1, 30)));
-    // "Equal jitter": at least half the delay, so clients that failed together spread out
-    // without any of them retrying at once.
-    std::uniform_real_distribution<double> jitter(base / 2, base);
-    return std::chrono::milliseconds(static_cast<long long>(std::llround(jitter(rng))));
-  }
-
   std::chrono::seconds retry_after(const std::string& header) const {
     long long seconds = -1;
     const char* first = header.data();
@@ -357,13 +340,9 @@ struct web_api_client::impl : std::enable_shared_from_this<impl> {
     exchange_result failure;
   };
 
-  asio::awaitable<opened> open_connection(call_state& s, const std::string& method) {
-    opened out;
-    if (cancelled) {
-      out.failure.failure = cancelled_error(method);
-      co_return out;
-    }
-    // Resolver ops ignore per-operation cancellation, so the deadline cancels the resolver.
+  // Resolver ops ignore per-operation cancellation, so the deadline cancels the resolver.
+  asio::awaitable<std::optional<tcp::resolver::results_type>> resolve(call_state& s, const std::string& method,
+                                                                      exchange_result& failure) {
     struct resolve_state {
       explicit resolve_state(const asio::any_io_executor& ex) : resolver(ex), deadline(ex) {}
       tcp::resolver resolver;
@@ -379,81 +358,96 @@ struct web_api_client::impl : std::enable_shared_from_this<impl> {
       }
     });
     s.resolver = &rs->resolver;
-    auto [rec, endpoints] = co_await rs->resolver.async_resolve(host, port, use_tuple);
+    auto [ec, endpoints] = co_await rs->resolver.async_resolve(host, port, use_tuple);
     s.resolver = nullptr;
     rs->deadline.cancel();
     if (cancelled) {
-      out.failure.failure = cancelled_error(method);
-      co_return out;
+      failure.failure = cancelled_error(method);
+    } else if (rs->timed_out) {
+      failure = transport_failure(error::timeout, method + ": resolving " + host + " timed out", true);
+    } else if (ec) {
+      failure = transport_failure(error::connection_failed, method + ": cannot resolve " + host + ": " + describe(ec),
+                                  true);
+    } else {
+      co_return endpoints;
     }
-    if (rs->timed_out) {
-      out.failure = transport_failure("timeout", method + ": resolving " + host + " timed out", true);
-      co_return out;
-    }
-    if (rec) {
-      out.failure = transport_failure("connection_failed",
-                                      method + ": cannot resolve " + host + ": " + describe(rec), true);
-      co_return out;
-    }
+    co_return std::nullopt;
+  }
 
-    auto conn = std::make_unique<connection>(ex, *tls);
-    s.conn = conn.get();
-    auto& tcp_layer = beast::get_lowest_layer(conn->stream);
+  asio::awaitable<std::optional<exchange_result>> connect_tcp(connection& conn,
+                                                              const tcp::resolver::results_type& endpoints,
+                                                              const std::string& method) {
+    auto& tcp_layer = beast::get_lowest_layer(conn.stream);
     tcp_layer.expires_after(options.connect_timeout);
-    auto [cec, endpoint] = co_await tcp_layer.async_connect(endpoints, use_tuple);
-    if (!cec) {
-      if (auto ec = prepare_tls_stream(conn->stream, host)) {
-        s.conn = nullptr;
-        out.failure = transport_failure("tls_handshake_failed",
-                                        method + ": cannot set up TLS for " + host + ": " + describe(ec),
-                                        false);
-        co_return out;
-      }
-      tcp_layer.expires_after(options.connect_timeout);
-      auto [hec] = co_await conn->stream.async_handshake(asio::ssl::stream_base::client, use_tuple);
-      s.conn = nullptr;
-      if (cancelled) {
-        out.failure.failure = cancelled_error(method);
-        co_return out;
-      }
-      if (hec) {
-        if (is_tls_verification_failure(hec, conn->stream.native_handle())) {
-          // A certificate we don't trust, or one issued for another name: retrying can't help
-          // and may be an attack, so it is reported once and loudly.
-          out.failure = transport_failure(
-              "tls_verification_failed",
-              method + ": the TLS certificate of " + host + " was rejected (" +
-                  tls_verification_failure_reason(conn->stream.native_handle()) +
-                  "); if a proxy or private CA signs it, name its CA in SLACK_CA_FILE",
-              false);
-        } else if (hec == beast::error::timeout) {
-          out.failure = transport_failure("timeout", method + ": TLS handshake with " + host + ":" +
-                                                         port + " timed out", true);
-        } else {
-          out.failure = transport_failure("tls_handshake_failed", method + ": TLS handshake with " +
-                                                                      host + ":" + port + " failed: " +
-                                                                      describe(hec),
-                                          true);
-        }
-        co_return out;
-      }
-      tcp_layer.expires_never();
-      ++stats.connections_opened;
-      spdlog::debug("slack: connected to {}:{}", host, port);
-      out.conn = std::move(conn);
-      co_return out;
+    auto [ec, endpoint] = co_await tcp_layer.async_connect(endpoints, use_tuple);
+    if (!ec) co_return std::nullopt;
+    if (cancelled) {
+      exchange_result r;
+      r.failure = cancelled_error(method);
+      co_return r;
     }
-    s.conn = nullptr;
+    if (ec == beast::error::timeout)
+      co_return transport_failure(error::timeout, method + ": connecting to " + host + ":" + port + " timed out", true);
+    co_return transport_failure(error::connection_failed,
+                                method + ": cannot connect to " + host + ":" + port + ": " + describe(ec), true);
+  }
+
+  asio::awaitable<std::optional<exchange_result>> handshake_tls(connection& conn, const std::string& method) {
+    if (auto ec = prepare_tls_stream(conn.stream, host)) {
+      co_return transport_failure(error::tls_handshake_failed,
+                                  method + ": cannot set up TLS for " + host + ": " + describe(ec), false);
+    }
+    auto& tcp_layer = beast::get_lowest_layer(conn.stream);
+    tcp_layer.expires_after(options.connect_timeout);
+    auto [ec] = co_await conn.stream.async_handshake(asio::ssl::stream_base::client, use_tuple);
+    if (!ec) {
+      tcp_layer.expires_never();
+      co_return std::nullopt;
+    }
+    if (cancelled) {
+      exchange_result r;
+      r.failure = cancelled_error(method);
+      co_return r;
+    }
+    if (is_tls_verification_failure(ec, conn.stream.native_handle())) {
+      // A certificate we don't trust, or one issued for another name: retrying can't help and
+      // may be an attack, so it is reported once and loudly.
+      co_return transport_failure(error::tls_verification_failed,
+                                  method + ": the TLS certificate of " + host + " was rejected (" +
+                                      tls_verification_failure_reason(conn.stream.native_handle()) +
+                                      "); if a proxy or private CA signs it, name its CA in SLACK_CA_FILE",
+                                  false);
+    }
+    if (ec == beast::error::timeout)
+      co_return transport_failure(error::timeout, method + ": TLS handshake with " + host + ":" + port + " timed out",
+                                  true);
+    co_return transport_failure(error::tls_handshake_failed,
+                                method + ": TLS handshake with " + host + ":" + port + " failed: " + describe(ec),
+                                true);
+  }
+
+  // Resolve, connect, TLS: each step with its deadline, each failure named.
+  asio::awaitable<opened> open_connection(call_state& s, const std::string& method) {
+    opened out;
     if (cancelled) {
       out.failure.failure = cancelled_error(method);
-    } else if (cec == beast::error::timeout) {
-      out.failure = transport_failure("timeout", method + ": connecting to " + host + ":" + port +
-                                                     " timed out", true);
-    } else {
-      out.failure = transport_failure("connection_failed", method + ": cannot connect to " + host +
-                                                               ":" + port + ": " + describe(cec),
-                                      true);
+      co_return out;
     }
+    auto endpoints = co_await resolve(s, method, out.failure);
+    if (!endpoints) co_return out;
+
+    auto conn = std::make_unique<connection>(ex, *tls);
+    s.conn = conn.get();  // cancel() closes it under the steps below
+    auto failure = co_await connect_tcp(*conn, *endpoints, method);
+    if (!failure) failure = co_await handshake_tls(*conn, method);
+    s.conn = nullptr;
+    if (failure) {
+      out.failure = std::move(*failure);
+      co_return out;
+    }
+    ++stats.connections_opened;
+    spdlog::debug("slack: connected to {}:{}", host, port);
+    out.conn = std::move(conn);
     co_return out;
   }
 
@@ -486,9 +480,9 @@ struct web_api_client::impl : std::enable_shared_from_this<impl> {
         co_return r;
       }
       if (wec == beast::error::timeout) {
-        co_return transport_failure("timeout", spec.method + ": sending the request timed out", true, true);
+        co_return transport_failure(error::timeout, spec.method + ": sending the request timed out", true, true);
       }
-      co_return transport_failure("connection_failed",
+      co_return transport_failure(error::connection_failed,
                                   spec.method + ": sending the request failed: " + describe(wec), true, true);
     }
 
@@ -505,11 +499,11 @@ struct web_api_client::impl : std::enable_shared_from_this<impl> {
     if (rec) {
       const bool nothing_received = !parser.got_some() && conn.buffer.size() == 0;
       if (rec == beast::error::timeout) {
-        co_return transport_failure("timeout", spec.method + ": no answer within " +
+        co_return transport_failure(error::timeout, spec.method + ": no answer within " +
                                                    std::to_string(options.request_timeout.count()) + " ms",
                                     true, nothing_received);
       }
-      co_return transport_failure("connection_failed",
+      co_return transport_failure(error::connection_failed,
                                   spec.method + ": reading the answer failed: " + describe(rec), true,
                                   nothing_received);
     }
@@ -558,10 +552,54 @@ struct web_api_client::impl : std::enable_shared_from_this<impl> {
     if (result.ok()) co_return result;
     api_error e = result.error();
     e.detail = scrub(std::move(e.detail), spec.token);
-    if (is_token_error(e.code)) {
+    if (classify(e) == error_kind::refused) {
       spdlog::error("slack: {} refused the token ({}); check the configured token", spec.method, e.code);
     }
     co_return e;
+  }
+
+  // What one HTTP answer means for the call.
+  struct answer {
+    std::optional<json> body;        // ok:true
+    std::optional<api_error> error;  // otherwise
+    bool retry = false;              // the error may pass: try again after a backoff
+  };
+
+  answer read_answer(const request_spec& spec, const exchange_result& r) const {
+    const std::string http = "http_" + std::to_string(r.status);
+    if (r.status >= 500)
+      return {std::nullopt, api_error{http, spec.method + ": Slack answered HTTP " + std::to_string(r.status), true}, true};
+    if (r.status != 200)
+      return {std::nullopt, api_error{http, spec.method + ": Slack answered HTTP " + std::to_string(r.status), true}};
+    json j = json::parse(r.body, nullptr, false);
+    if (j.is_discarded() || !j.is_object() || !j.contains("ok") || !j["ok"].is_boolean())
+      return {std::nullopt, make_api_error(error::invalid_response, spec.method + ": the answer is not a Slack JSON envelope")};
+    if (j["ok"].get<bool>()) {
+      if (auto w = string_field(j, "warning"); !w.empty()) spdlog::warn("slack: {} warned: {}", spec.method, w);
+      return {std::move(j), std::nullopt};
+    }
+    std::string code = string_field(j, "error");
+    if (code.empty()) code = "unknown_error";
+    api_error e{code, slack_error_detail(spec.method, code, j), false};
+    const bool retry = is_retryable(e);
+    return {std::nullopt, std::move(e), retry};
+  }
+
+  // Slack: after a 429, wait Retry-After before calling that method again. Returns the error
+  // once the call has been rate limited too often.
+  std::optional<api_error> note_rate_limit(const request_spec& spec, const exchange_result& r, int times) {
+    if (times > options.max_rate_limited_retries) {
+      return api_error{"ratelimited",
+                       spec.method + ": still rate limited after " + std::to_string(options.max_rate_limited_retries) +
+                           " waits",
+                       false};
+    }
+    const auto wait = retry_after(r.retry_after);
+    auto& until = method_blocked_until[spec.method];
+    until = std::max(until, steady::now() + wait);
+    if (options.on_rate_limited) options.on_rate_limited(spec.method, wait);
+    spdlog::warn("slack: {} rate limited (429); waiting {} s before calling it again", spec.method, wait.count());
+    return std::nullopt;
   }
 
   asio::awaitable<api_result<json>> request_with_retries(call_state& s, const request_spec& spec) {
@@ -574,61 +612,30 @@ struct web_api_client::impl : std::enable_shared_from_this<impl> {
       auto r = co_await exchange_on_some_connection(s, spec);
       if (cancelled) co_return cancelled_error(spec.method);
 
-      std::optional<api_error> retryable;
+      api_error retryable;
       if (r.failure) {
         if (!r.retryable) co_return *r.failure;
-        retryable = std::move(r.failure);
+        retryable = std::move(*r.failure);
       } else {
         spdlog::debug("slack: {} -> HTTP {} in {} ms", spec.method, r.status,
                       std::chrono::duration_cast<std::chrono::milliseconds>(steady::now() - started).count());
         if (r.status == 429) {
-          if (++rate_limited > options.max_rate_limited_retries) {
-            co_return api_error{"ratelimited",
-                                spec.method + ": still rate limited after " +
-                                    std::to_string(options.max_rate_limited_retries) + " waits",
-                                false};
-          }
-          const auto wait = retry_after(r.retry_after);
-          auto& until = method_blocked_until[spec.method];
-          until = std::max(until, steady::now() + wait);
-          if (options.on_rate_limited) options.on_rate_limited(spec.method, wait);
-          spdlog::warn("slack: {} rate limited (429); waiting {} s before calling it again", spec.method,
-                       wait.count());
+          if (auto e = note_rate_limit(spec, r, ++rate_limited)) co_return *e;
           continue;
         }
-        if (r.status >= 500) {
-          retryable = api_error{"http_" + std::to_string(r.status),
-                                spec.method + ": Slack answered HTTP " + std::to_string(r.status), true};
-        } else if (r.status != 200) {
-          co_return api_error{"http_" + std::to_string(r.status),
-                              spec.method + ": Slack answered HTTP " + std::to_string(r.status), true};
-        } else {
-          json j = json::parse(r.body, nullptr, false);
-          if (j.is_discarded() || !j.is_object() || !j.contains("ok") || !j["ok"].is_boolean()) {
-            co_return api_error{"invalid_response", spec.method + ": the answer is not a Slack JSON envelope",
-                                true};
-          }
-          if (j["ok"].get<bool>()) {
-            if (auto w = string_field(j, "warning"); !w.empty()) {
-              spdlog::warn("slack: {} warned: {}", spec.method, w);
-            }
-            co_return j;
-          }
-          std::string code = string_field(j, "error");
-          if (code.empty()) code = "unknown_error";
-          api_error e{code, slack_error_detail(spec.method, code, j), false};
-          if (!is_retryable_slack_error(code)) co_return e;
-          retryable = std::move(e);
-        }
+        auto a = read_answer(spec, r);
+        if (a.body) co_return std::move(*a.body);
+        if (!a.retry) co_return std::move(*a.error);
+        retryable = std::move(*a.error);
       }
 
       if (++failures >= options.max_attempts) {
-        retryable->detail += " (gave up after " + std::to_string(failures) + " attempts)";
-        co_return *retryable;
+        retryable.detail += " (gave up after " + std::to_string(failures) + " attempts)";
+        co_return retryable;
       }
-      const auto delay = backoff(failures);
-      spdlog::warn("slack: {} failed ({}: {}); attempt {} of {} in {} ms", spec.method, retryable->code,
-                   scrub(retryable->detail, spec.token), failures + 1, options.max_attempts, delay.count());
+      const auto delay = retry_backoff.delay(failures - 1);
+      spdlog::warn("slack: {} failed ({}: {}); attempt {} of {} in {} ms", spec.method, retryable.code,
+                   scrub(retryable.detail, spec.token), failures + 1, options.max_attempts, delay.count());
       if (auto e = co_await sleep(s, steady::now() + delay, spec.method)) co_return *e;
     }
   }

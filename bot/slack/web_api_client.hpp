@@ -42,6 +42,16 @@ struct web_api_stats {
   std::size_t requests_sent = 0;       // HTTP requests written (every attempt)
 };
 
+// The Web API client.
+// - Preconditions: `ex` is the executor of the single-threaded io_context it runs on; api_url is
+//   https (checked: the constructor throws otherwise).
+// - Lifetime: calls in flight share its state, so destroying the client while one is suspended
+//   is safe (the call then fails with `cancelled`).
+// - Cancellation: cancel() aborts every wait and request; later calls fail with `cancelled`.
+// - Errors: values, never exceptions: api_error with Slack's code or flare's own
+//   (bot/slack/errors.hpp); transient ones are retried (max_attempts, backoff, Retry-After)
+//   before they are returned. No error detail holds a token.
+// - Thread safety: one executor; cancel() may be called from any thread.
 class web_api_client final : public slack_api {
  public:
   // Throws std::runtime_error on a bad api_url or an unusable extra CA file.
