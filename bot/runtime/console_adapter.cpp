@@ -214,119 +214,162 @@ console_adapter::console_adapter(dispatcher& d, console_slack& slack, std::ostre
                                  console_options options)
     : dispatcher_(d), slack_(slack), out_(out), options_(std::move(options)) {}
 
-asio::awaitable<bool> console_adapter::handle_line(std::string line) {
+namespace {
+
+// "verb rest of the line" -> {"verb", "rest of the line"}.
+std::pair<std::string, std::string> split_first(const std::string& s) {
+  const auto space = s.find(' ');
+  if (space == std::string::npos) return {s, std::string{}};
+  const auto rest = s.find_first_not_of(' ', space);
+  return {s.substr(0, space), rest == std::string::npos ? std::string{} : s.substr(rest)};
+}
+
+std::string trimmed(std::string line) {
   while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
   const auto start = line.find_first_not_of(' ');
-  if (start == std::string::npos) co_return true;
-  line = line.substr(start);
+  return start == std::string::npos ? std::string{} : line.substr(start);
+}
 
-  auto split_first = [](const std::string& s) {
-    const auto space = s.find(' ');
-    if (space == std::string::npos) return std::pair{s, std::string{}};
-    return std::pair{s.substr(0, space), s.substr(s.find_first_not_of(' ', space) == std::string::npos
-                                                       ? s.size()
-                                                       : s.find_first_not_of(' ', space))};
+// Slack sends `&`, `<` and `>` as entities in message text (docs/slack.md); the dispatcher
+// decodes them, so typed text is encoded the way Slack would deliver it.
+std::string as_slack_text(const std::string& typed) {
+  std::string out;
+  for (char c : typed) {
+    if (c == '&') out += "&amp;";
+    else if (c == '<') out += "&lt;";
+    else if (c == '>') out += "&gt;";
+    else out += c;
+  }
+  return out;
+}
+
+constexpr const char* help_text =
+    "  any other text         post it in #incidents as a report\n"
+    "  !reply TS text         reply in the thread of message TS\n"
+    "  !dm text               send the bot a direct message\n"
+    "  !click ACTION [VALUE]  press a button the bot printed\n"
+    "  !as USER               act as another user id (e.g. !as U0ALICE)\n"
+    "  !quit                  stop\n";
+
+}  // namespace
+
+slack::envelope console_adapter::envelope_of(std::string type, json payload) {
+  slack::envelope e;
+  e.envelope_id = "console-" + std::to_string(++envelopes_);
+  e.type = std::move(type);
+  e.payload = std::move(payload);
+  return e;
+}
+
+json console_adapter::message_event_payload(const std::string& channel, const std::string& channel_type,
+                                            const std::string& text, const std::string& ts,
+                                            const std::string& thread_ts) {
+  json event = {{"type", "message"},       {"channel", channel}, {"channel_type", channel_type},
+                {"user", options_.user},   {"text", as_slack_text(text)}, {"ts", ts}};
+  if (!thread_ts.empty()) event["thread_ts"] = thread_ts;
+  return {{"type", "event_callback"}, {"event_id", "EvConsole" + std::to_string(++events_)}, {"event", event}};
+}
+
+std::string console_adapter::next_trigger_id() { return "console-trigger-" + std::to_string(++triggers_); }
+
+asio::awaitable<void> console_adapter::post_message(const std::string& channel, const std::string& channel_type,
+                                                    const std::string& text, const std::string& ts,
+                                                    const std::string& thread_ts) {
+  json payload = message_event_payload(channel, channel_type, text, ts, thread_ts);
+  co_await dispatcher_.process(envelope_of("events_api", std::move(payload)), [](std::optional<json>) {});
+}
+
+asio::awaitable<void> console_adapter::run_slash_command(const std::string& line) {
+  auto [command, text] = split_first(line);
+  json payload = {{"command", command},         {"text", text},
+                  {"user_id", options_.user},   {"channel_id", options_.channel},
+                  {"trigger_id", next_trigger_id()}};
+  // The reply rides on the ack, as in Slack; a late one arrives as an ephemeral post.
+  auto print_reply = [this](std::optional<json> reply) {
+    if (!reply || !reply->is_object() || !(reply->contains("text") || reply->contains("blocks"))) return;
+    const bool in_channel = reply->value("response_type", "ephemeral") == "in_channel";
+    const std::string body =
+        render_blocks_as_text(reply->value("blocks", json::array()), reply->value("text", std::string{}));
+    out_ << (in_channel ? "[#incidents] flare:\n" : "flare (only visible to you):\n")
+         << indent(plain_markup(body), "  ") << std::flush;
   };
+  auto envelope = envelope_of("slash_commands", std::move(payload));
+  envelope.accepts_response_payload = true;
+  co_await dispatcher_.process(std::move(envelope), print_reply);
+}
 
-  if (line[0] == '!') {
-    auto [verb, rest] = split_first(line);
-    if (verb == "!quit" || verb == "!exit") co_return false;
-    if (verb == "!help") {
-      out_ << "console verbs:\n"
-              "  /incident ...          run the slash command as " << options_.user << "\n"
-              "  any other text         post it in #incidents as a report\n"
-              "  !reply TS text         reply in the thread of message TS\n"
-              "  !dm text               send the bot a direct message\n"
-              "  !click ACTION [VALUE]  press a button the bot printed\n"
-              "  !as USER               act as another user id (e.g. !as U0ALICE)\n"
-              "  !quit                  stop\n" << std::flush;
-      co_return true;
-    }
-    if (verb == "!as") {
-      if (rest.empty()) {
-        out_ << "usage: !as USER_ID\n" << std::flush;
-      } else {
-        options_.user = rest;
-        out_ << "(now acting as " << rest << ")\n" << std::flush;
-      }
-      co_return true;
-    }
-    if (verb == "!click") {
-      auto [action_id, value] = split_first(rest);
-      if (action_id.empty()) {
-        out_ << "usage: !click ACTION_ID [VALUE]\n" << std::flush;
-        co_return true;
-      }
-      block_action action;
-      action.action_id = action_id;
-      action.value = value;
-      action.user_id = options_.user;
-      action.channel_id = options_.channel;
-      action.trigger_id = "console-trigger-" + std::to_string(++triggers_);
-      co_await dispatcher_.run_action(action);
-      co_return true;
-    }
-    if (verb == "!reply" || verb == "!dm") {
-      message_event event;
-      event.event_id = "EvConsole" + std::to_string(++events_);
-      event.type = "message";
-      event.user = options_.user;
-      event.ts = slack_.next_ts();
-      if (verb == "!reply") {
-        auto [thread, text] = split_first(rest);
-        if (thread.empty() || text.empty()) {
-          out_ << "usage: !reply THREAD_TS text\n" << std::flush;
-          co_return true;
-        }
-        event.channel = options_.channel;
-        event.channel_type = "channel";
-        event.thread_ts = thread;
-        event.text = text;
-      } else {
-        if (rest.empty()) {
-          out_ << "usage: !dm text\n" << std::flush;
-          co_return true;
-        }
-        event.channel = (co_await slack_.open_dm(options_.user)).value();
-        event.channel_type = "im";
-        event.text = rest;
-      }
-      co_await dispatcher_.run_message(event);
-      co_return true;
-    }
+asio::awaitable<void> console_adapter::click(const std::string& rest) {
+  auto [action_id, value] = split_first(rest);
+  if (action_id.empty()) {
+    out_ << "usage: !click ACTION_ID [VALUE]\n" << std::flush;
+    co_return;
+  }
+  json payload = {{"type", "block_actions"},
+                  {"user", {{"id", options_.user}}},
+                  {"channel", {{"id", options_.channel}}},
+                  {"trigger_id", next_trigger_id()},
+                  {"actions", json::array({{{"action_id", action_id}, {"value", value}}})}};
+  co_await dispatcher_.process(envelope_of("interactive", std::move(payload)), [](std::optional<json>) {});
+}
+
+asio::awaitable<void> console_adapter::reply_in_thread(const std::string& rest) {
+  auto [thread, text] = split_first(rest);
+  if (thread.empty() || text.empty()) {
+    out_ << "usage: !reply THREAD_TS text\n" << std::flush;
+    co_return;
+  }
+  co_await post_message(options_.channel, "channel", text, slack_.next_ts(), thread);
+}
+
+asio::awaitable<void> console_adapter::direct_message(const std::string& text) {
+  if (text.empty()) {
+    out_ << "usage: !dm text\n" << std::flush;
+    co_return;
+  }
+  const std::string dm = (co_await slack_.open_dm(options_.user)).value();
+  co_await post_message(dm, "im", text, slack_.next_ts(), {});
+}
+
+void console_adapter::act_as(const std::string& user) {
+  if (user.empty()) {
+    out_ << "usage: !as USER_ID\n" << std::flush;
+    return;
+  }
+  options_.user = user;
+  out_ << "(now acting as " << user << ")\n" << std::flush;
+}
+
+asio::awaitable<bool> console_adapter::run_verb(const std::string& line) {
+  auto [verb, rest] = split_first(line);
+  if (verb == "!quit" || verb == "!exit") co_return false;
+  if (verb == "!help") {
+    out_ << "console verbs:\n  /incident ...          run the slash command as " << options_.user << "\n"
+         << help_text << std::flush;
+  } else if (verb == "!as") {
+    act_as(rest);
+  } else if (verb == "!click") {
+    co_await click(rest);
+  } else if (verb == "!reply") {
+    co_await reply_in_thread(rest);
+  } else if (verb == "!dm") {
+    co_await direct_message(rest);
+  } else {
     out_ << "unknown console verb " << verb << " (try !help)\n" << std::flush;
-    co_return true;
   }
+  co_return true;
+}
 
+asio::awaitable<bool> console_adapter::handle_line(std::string typed) {
+  const std::string line = trimmed(std::move(typed));
+  if (line.empty()) co_return true;
+  if (line[0] == '!') co_return co_await run_verb(line);
   if (line[0] == '/') {
-    auto [command, text] = split_first(line);
-    slash_command cmd;
-    cmd.command = command;
-    cmd.text = text;
-    cmd.user_id = options_.user;
-    cmd.channel_id = options_.channel;
-    cmd.trigger_id = "console-trigger-" + std::to_string(++triggers_);
-    command_reply reply = co_await dispatcher_.run_command(cmd);
-    if (reply.is_object() && (reply.contains("text") || reply.contains("blocks"))) {
-      const bool in_channel = reply.value("response_type", "ephemeral") == "in_channel";
-      const std::string body =
-          render_blocks_as_text(reply.value("blocks", json::array()), reply.value("text", std::string{}));
-      out_ << (in_channel ? "[#incidents] flare:\n" : "flare (only visible to you):\n") << indent(plain_markup(body), "  ")
-           << std::flush;
-    }
+    co_await run_slash_command(line);
     co_return true;
   }
-
-  message_event event;
-  event.event_id = "EvConsole" + std::to_string(++events_);
-  event.type = "message";
-  event.channel = options_.channel;
-  event.channel_type = "channel";
-  event.user = options_.user;
-  event.text = line;
-  event.ts = slack_.next_ts();
-  out_ << "(you posted in #incidents, ts " << event.ts << ")\n" << std::flush;
-  co_await dispatcher_.run_message(event);
+  const std::string ts = slack_.next_ts();
+  out_ << "(you posted in #incidents, ts " << ts << ")\n" << std::flush;
+  co_await post_message(options_.channel, "channel", line, ts, {});
   co_return true;
 }
 
@@ -336,22 +379,32 @@ asio::awaitable<void> console_adapter::run_stdin(asio::any_io_executor executor)
   input.assign(::dup(STDIN_FILENO), ec);
   if (ec) {
     // A regular file on stdin cannot be watched by epoll; read it directly (it never blocks long).
-    for (std::string line; std::getline(std::cin, line);)
+    for (std::string line; !stopped_ && std::getline(std::cin, line);)
       if (!co_await handle_line(line)) co_return;
     co_return;
   }
+  input_ = &input;
+  struct forget_input {
+    console_adapter& self;
+    ~forget_input() { self.input_ = nullptr; }
+  } forget{*this};
   std::string buffer;
-  for (;;) {
+  while (!stopped_) {
     auto [read_ec, n] = co_await asio::async_read_until(input, asio::dynamic_buffer(buffer), '\n',
                                                         asio::as_tuple(asio::use_awaitable));
     if (read_ec) {
-      if (!buffer.empty()) co_await handle_line(buffer);
-      co_return;  // end of input or cancelled
+      if (!buffer.empty() && !stopped_) co_await handle_line(buffer);
+      co_return;  // end of input or stopped
     }
     std::string line = buffer.substr(0, n - 1);
     buffer.erase(0, n);
     if (!co_await handle_line(line)) co_return;
   }
+}
+
+void console_adapter::stop() {
+  stopped_ = true;
+  if (input_) input_->cancel();
 }
 
 }  // namespace flare

@@ -1,5 +1,7 @@
 // The console adapter, flare's embedded default when there are no Slack tokens: the same
-// handlers run against the terminal. A line starting with "/" is a slash command from the
+// handlers run against the terminal. Each typed line becomes the envelope Slack would send and
+// goes through the dispatcher's one entry (process()), so the console exercises the same routing,
+// de-dup and ack rules as Socket Mode. A line starting with "/" is a slash command from the
 // configured user; any other line is a message posted in #incidents. The bot's posts, threads and
 // ephemeral replies are printed readably. Console-only verbs start with "!" (see `!help`).
 #pragma once
@@ -9,6 +11,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
 
 #include <cstdint>
 #include <map>
@@ -78,16 +81,39 @@ class console_adapter {
  public:
   console_adapter(dispatcher& d, console_slack& slack, std::ostream& out, console_options options);
 
-  // Handles one typed line. Returns false when the line asked to quit.
+  // Handles one typed line; returns when the handlers it started have finished. Returns false
+  // when the line asked to quit.
   boost::asio::awaitable<bool> handle_line(std::string line);
-  // Reads standard input until end of file, `!quit`, or cancellation.
+  // Reads standard input until end of file, `!quit`, or stop().
   boost::asio::awaitable<void> run_stdin(boost::asio::any_io_executor executor);
+  // Ends run_stdin after the line being handled (if any) is done.
+  void stop();
 
  private:
+  slack::envelope envelope_of(std::string type, nlohmann::json payload);
+  // The one builder of a message event as Slack delivers it (events_api, event_callback).
+  nlohmann::json message_event_payload(const std::string& channel, const std::string& channel_type,
+                                       const std::string& text, const std::string& ts,
+                                       const std::string& thread_ts);
+  std::string next_trigger_id();
+
+  boost::asio::awaitable<void> post_message(const std::string& channel, const std::string& channel_type,
+                                            const std::string& text, const std::string& ts,
+                                            const std::string& thread_ts);
+  boost::asio::awaitable<void> run_slash_command(const std::string& line);
+  boost::asio::awaitable<bool> run_verb(const std::string& line);
+  boost::asio::awaitable<void> click(const std::string& rest);
+  boost::asio::awaitable<void> reply_in_thread(const std::string& rest);
+  boost::asio::awaitable<void> direct_message(const std::string& text);
+  void act_as(const std::string& user);
+
   dispatcher& dispatcher_;
   console_slack& slack_;
   std::ostream& out_;
   console_options options_;
+  boost::asio::posix::stream_descriptor* input_ = nullptr;  // while run_stdin reads a pipe or tty
+  bool stopped_ = false;
+  std::uint64_t envelopes_ = 0;
   std::uint64_t events_ = 0;
   std::uint64_t triggers_ = 0;
 };

@@ -36,6 +36,13 @@ std::string decode_entities(std::string text) {
   return text;
 }
 
+// Whether Slack lets this envelope's ack carry the handler's answer.
+enum class payload_on_ack { accepted, refused };
+
+command_reply unknown_command_reply(const std::string& command) {
+  return {{"response_type", "ephemeral"}, {"text", "flare does not handle " + command + "."}};
+}
+
 }  // namespace
 
 bool remember_recent_events::first_time(const std::string& event_id) {
@@ -125,7 +132,7 @@ std::optional<view_submission> parse_view_submission(const json& payload) {
 
 struct dispatcher::impl : std::enable_shared_from_this<impl> {
   impl(asio::any_io_executor ex, slack::slack_api& s, event_log& e, dispatcher_options o)
-      : executor(std::move(ex)), slack(s), events(e), options(o), idle(executor) {}
+      : executor(std::move(ex)), slack(s), events(e), options(std::move(o)), idle(executor) {}
 
   asio::any_io_executor executor;
   slack::slack_api& slack;
@@ -140,31 +147,62 @@ struct dispatcher::impl : std::enable_shared_from_this<impl> {
   std::size_t running = 0;
   asio::steady_timer idle;  // cancelled whenever a handler finishes, for drain()
 
-  // Counts a running handler for drain().
-  struct running_guard {
-    std::shared_ptr<impl> self;
-    explicit running_guard(std::shared_ptr<impl> s) : self(std::move(s)) { ++self->running; }
-    ~running_guard() {
-      --self->running;
-      self->idle.cancel();
+  // The handlers one process() call started and still waits for.
+  struct completion {
+    explicit completion(const asio::any_io_executor& ex) : finished(ex) {}
+    std::size_t pending = 0;
+    asio::steady_timer finished;  // cancelled whenever one of them finishes
+  };
+  using completion_ptr = std::shared_ptr<completion>;
+
+  // Counts a handler from the moment it is spawned until its coroutine is gone (finished, or
+  // destroyed unrun with the io_context), for drain() and process().
+  class running_token {
+   public:
+    running_token(std::shared_ptr<impl> self, completion_ptr done)
+        : self_(std::move(self)), done_(std::move(done)) {
+      ++self_->running;
+      if (done_) ++done_->pending;
     }
+    running_token(running_token&& other) noexcept = default;
+    running_token(const running_token&) = delete;
+    running_token& operator=(const running_token&) = delete;
+    running_token& operator=(running_token&&) = delete;
+    ~running_token() {
+      if (!self_) return;  // moved from
+      --self_->running;
+      self_->idle.cancel();
+      if (done_) {
+        --done_->pending;
+        done_->finished.cancel();
+      }
+    }
+
+   private:
+    std::shared_ptr<impl> self_;
+    completion_ptr done_;
   };
 
-  template <class Task>
-  void spawn(const char* what, Task task) {
-    auto self = shared_from_this();
-    asio::co_spawn(
-        executor,
-        [self, what, task = std::move(task)]() mutable -> asio::awaitable<void> {
-          running_guard guard(self);
-          try {
-            co_await task();
-          } catch (const std::exception& e) {
-            ++self->stats.handler_failures;
-            spdlog::error("{} handler failed: {}", what, e.what());
-          }
-        },
-        asio::detached);
+  // The one error sink (bolt-js's handleError): every handler failure is counted and logged
+  // here, and never reaches the socket's read loop.
+  void handler_failed(std::string_view what, const std::exception& e) {
+    ++stats.handler_failures;
+    spdlog::error("{} handler failed: {}", what, e.what());
+  }
+
+  static asio::awaitable<void> guarded(std::shared_ptr<impl> self, std::string what,
+                                       asio::awaitable<void> task, running_token) {
+    try {
+      co_await std::move(task);
+    } catch (const std::exception& e) {
+      self->handler_failed(what, e);
+    }
+  }
+
+  void spawn(std::string what, asio::awaitable<void> task, const completion_ptr& done) {
+    running_token token(shared_from_this(), done);
+    asio::co_spawn(executor, guarded(shared_from_this(), std::move(what), std::move(task), std::move(token)),
+                   asio::detached);
   }
 
   // Shared between a handler and its deadline: whoever comes first acks.
@@ -173,19 +211,32 @@ struct dispatcher::impl : std::enable_shared_from_this<impl> {
     bool acked = false;
     asio::steady_timer deadline;
   };
+  using reply_race_ptr = std::shared_ptr<reply_race>;
 
-  void start_deadline(std::shared_ptr<reply_race> race, slack::ack_fn ack, const char* what) {
+  static asio::awaitable<void> ack_at_deadline(reply_race_ptr race, slack::ack_fn ack, std::string what) {
+    auto [ec] = co_await race->deadline.async_wait(asio::as_tuple(asio::use_awaitable));
+    if (race->acked) co_return;
+    race->acked = true;
+    spdlog::debug("{} still running after the reply budget; acked without a payload", what);
+    ack(std::nullopt);
+  }
+
+  reply_race_ptr start_deadline(const slack::ack_fn& ack, std::string what) {
+    auto race = std::make_shared<reply_race>(executor);
     race->deadline.expires_after(options.reply_budget);
-    asio::co_spawn(
-        executor,
-        [race, ack, what]() -> asio::awaitable<void> {
-          auto [ec] = co_await race->deadline.async_wait(asio::as_tuple(asio::use_awaitable));
-          if (race->acked) co_return;
-          race->acked = true;
-          spdlog::debug("{} still running after the reply budget; acked without a payload", what);
-          ack(std::nullopt);
-        },
-        asio::detached);
+    asio::co_spawn(executor, ack_at_deadline(race, ack, std::move(what)), asio::detached);
+    return race;
+  }
+
+  // True when the handler finished first and may put its answer on the ack itself.
+  bool won(const reply_race_ptr& race) {
+    if (race->acked) {
+      ++stats.late_replies;
+      return false;
+    }
+    race->acked = true;
+    race->deadline.cancel();
+    return true;
   }
 
   asio::awaitable<void> post_late_reply(const slash_command& cmd, const command_reply& reply) {
@@ -200,7 +251,29 @@ struct dispatcher::impl : std::enable_shared_from_this<impl> {
                     cmd.user_id, result.error().code, result.error().detail);
   }
 
-  void handle_slash_command(const slack::envelope& env, slack::ack_fn ack) {
+  // ---- slash commands ----
+
+  static asio::awaitable<void> run_slash_command(std::shared_ptr<impl> self, command_handler handler,
+                                                 slash_command cmd, reply_race_ptr race, slack::ack_fn ack,
+                                                 payload_on_ack payload) {
+    command_reply reply;
+    try {
+      reply = co_await handler(cmd);
+    } catch (const std::exception& e) {
+      self->handler_failed(cmd.command, e);
+      reply = internal_error_reply();
+    }
+    if (self->won(race)) {
+      if (payload == payload_on_ack::accepted) {
+        ack(reply);
+        co_return;
+      }
+      ack(std::nullopt);
+    }
+    if (!reply.is_null() && reply.contains("text")) co_await self->post_late_reply(cmd, reply);
+  }
+
+  void handle_slash_command(const slack::envelope& env, const slack::ack_fn& ack, const completion_ptr& done) {
     auto cmd = parse_slash_command(env.payload);
     if (!cmd) {
       spdlog::warn("slash_commands envelope {} without command or user_id; acked and ignored", env.envelope_id);
@@ -210,121 +283,131 @@ struct dispatcher::impl : std::enable_shared_from_this<impl> {
     if (it == commands.end()) {
       ++stats.unhandled;
       spdlog::warn("no handler for slash command {}", cmd->command);
-      return ack(json{{"response_type", "ephemeral"},
-                      {"text", "flare does not handle " + cmd->command + "."}});
+      return ack(unknown_command_reply(cmd->command));
     }
-    auto race = std::make_shared<reply_race>(executor);
-    start_deadline(race, ack, "slash command");
-    const bool payload_allowed = env.accepts_response_payload;
-    spawn("slash command", [self = shared_from_this(), handler = it->second, cmd = *cmd, race, ack,
-                            payload_allowed]() -> asio::awaitable<void> {
-      command_reply reply;
-      try {
-        reply = co_await handler(cmd);
-      } catch (const std::exception& e) {
-        ++self->stats.handler_failures;
-        spdlog::error("{} handler failed: {}", cmd.command, e.what());
-        reply = internal_error_reply();
-      }
-      if (!race->acked) {
-        race->acked = true;
-        race->deadline.cancel();
-        if (payload_allowed) {
-          ack(reply);
-          co_return;
-        }
-        ack(std::nullopt);
-      } else {
-        ++self->stats.late_replies;
-      }
-      if (!reply.is_null() && reply.contains("text")) co_await self->post_late_reply(cmd, reply);
-    });
+    auto race = start_deadline(ack, "slash command");
+    const auto payload = env.accepts_response_payload ? payload_on_ack::accepted : payload_on_ack::refused;
+    spawn(cmd->command, run_slash_command(shared_from_this(), it->second, *cmd, race, ack, payload), done);
   }
 
-  void handle_event(const slack::envelope& env, slack::ack_fn ack) {
+  // ---- events ----
+
+  static asio::awaitable<void> run_event(std::shared_ptr<impl> self, json payload, int retry) {
+    const std::string event_id = string_at(payload, "event_id");
+    if (!event_id.empty() && !self->events.first_time(event_id)) {
+      ++self->stats.duplicates;
+      spdlog::info("event {} already handled (retry_attempt {}); ignored", event_id, retry);
+      co_return;
+    }
+    auto event = parse_message_event(payload);
+    if (!event) {
+      ++self->stats.unhandled;
+      spdlog::debug("event {} of type '{}' not handled", event_id, string_at(payload, "event", "type"));
+      co_return;
+    }
+    for (const auto& handler : self->message_handlers) {
+      try {
+        co_await handler(*event);
+      } catch (const std::exception& e) {
+        self->handler_failed("message", e);
+      }
+    }
+  }
+
+  void handle_event(const slack::envelope& env, const slack::ack_fn& ack, const completion_ptr& done) {
     ack(std::nullopt);  // ack first: events carry no response payload
     // The de-dup write waits for the disk; doing it in the task lets the ack go out first.
-    spawn("message", [self = shared_from_this(), payload = env.payload,
-                      retry = env.retry_attempt]() -> asio::awaitable<void> {
-      const std::string event_id = string_at(payload, "event_id");
-      if (!event_id.empty() && !self->events.first_time(event_id)) {
-        ++self->stats.duplicates;
-        spdlog::info("event {} already handled (retry_attempt {}); ignored", event_id, retry);
-        co_return;
-      }
-      auto event = parse_message_event(payload);
-      if (!event) {
-        ++self->stats.unhandled;
-        spdlog::debug("event {} of type '{}' not handled", event_id, string_at(payload, "event", "type"));
-        co_return;
-      }
-      for (const auto& handler : self->message_handlers) {
-        try {
-          co_await handler(*event);
-        } catch (const std::exception& e) {
-          ++self->stats.handler_failures;
-          spdlog::error("message handler failed: {}", e.what());
-        }
-      }
-    });
+    spawn("message", run_event(shared_from_this(), env.payload, env.retry_attempt), done);
   }
 
-  void handle_interactive(const slack::envelope& env, slack::ack_fn ack) {
+  // ---- interactivity ----
+
+  void handle_block_action(const slack::envelope& env, const slack::ack_fn& ack, const completion_ptr& done) {
+    ack(std::nullopt);
+    auto action = parse_block_action(env.payload);
+    if (!action) {
+      spdlog::warn("block_actions envelope {} without an action or user", env.envelope_id);
+      return;
+    }
+    auto it = actions.find(action->action_id);
+    if (it == actions.end()) {
+      ++stats.unhandled;
+      spdlog::warn("no handler for action {}", action->action_id);
+      return;
+    }
+    spawn("action " + action->action_id, it->second(*action), done);
+  }
+
+  static asio::awaitable<void> run_view_submission(std::shared_ptr<impl> self, view_handler handler,
+                                                   view_submission view, reply_race_ptr race, slack::ack_fn ack) {
+    std::optional<json> response;
+    try {
+      response = co_await handler(view);
+    } catch (const std::exception& e) {
+      self->handler_failed("view " + view.callback_id, e);
+    }
+    if (self->won(race)) ack(response);
+  }
+
+  void handle_view_submission(const slack::envelope& env, const slack::ack_fn& ack, const completion_ptr& done) {
+    auto view = parse_view_submission(env.payload);
+    auto it = view ? views.find(view->callback_id) : views.end();
+    if (it == views.end()) {
+      ++stats.unhandled;
+      spdlog::warn("no handler for view submission {}", view ? view->callback_id : "(unparsable)");
+      return ack(std::nullopt);
+    }
+    auto race = start_deadline(ack, "view submission");
+    spawn("view " + view->callback_id, run_view_submission(shared_from_this(), it->second, *view, race, ack), done);
+  }
+
+  void handle_interactive(const slack::envelope& env, const slack::ack_fn& ack, const completion_ptr& done) {
     const std::string type = string_at(env.payload, "type");
-    if (type == "block_actions") {
-      ack(std::nullopt);
-      auto action = parse_block_action(env.payload);
-      if (!action) {
-        spdlog::warn("block_actions envelope {} without an action or user", env.envelope_id);
-        return;
-      }
-      auto it = actions.find(action->action_id);
-      if (it == actions.end()) {
-        ++stats.unhandled;
-        spdlog::warn("no handler for action {}", action->action_id);
-        return;
-      }
-      spawn("action", [handler = it->second, action = *action]() { return handler(action); });
-      return;
-    }
-    if (type == "view_submission") {
-      auto view = parse_view_submission(env.payload);
-      auto it = view ? views.find(view->callback_id) : views.end();
-      if (it == views.end()) {
-        ++stats.unhandled;
-        spdlog::warn("no handler for view submission {}", view ? view->callback_id : "(unparsable)");
-        return ack(std::nullopt);
-      }
-      auto race = std::make_shared<reply_race>(executor);
-      start_deadline(race, ack, "view submission");
-      spawn("view submission", [self = shared_from_this(), handler = it->second, view = *view, race,
-                                ack]() -> asio::awaitable<void> {
-        std::optional<json> response;
-        try {
-          response = co_await handler(view);
-        } catch (const std::exception& e) {
-          ++self->stats.handler_failures;
-          spdlog::error("view {} handler failed: {}", view.callback_id, e.what());
-        }
-        if (race->acked) {
-          ++self->stats.late_replies;
-          co_return;
-        }
-        race->acked = true;
-        race->deadline.cancel();
-        ack(response);
-      });
-      return;
-    }
+    if (type == "block_actions") return handle_block_action(env, ack, done);
+    if (type == "view_submission") return handle_view_submission(env, ack, done);
     ack(std::nullopt);
     ++stats.unhandled;
     spdlog::debug("interactive payload of type '{}' not handled", type);
+  }
+
+  // ---- the one entry ----
+
+  // Copies of an ack_fn share one "done" flag, so each envelope is observed once.
+  slack::ack_fn observed(slack::ack_fn ack, const std::string& type) const {
+    if (!options.on_ack) return ack;
+    return [inner = std::move(ack), observe = options.on_ack, type, received = std::chrono::steady_clock::now(),
+            acked = std::make_shared<bool>(false)](std::optional<json> payload) {
+      if (!*acked) observe(type, std::chrono::steady_clock::now() - received);
+      *acked = true;
+      inner(std::move(payload));
+    };
+  }
+
+  void route(const slack::envelope& envelope, slack::ack_fn raw_ack, const completion_ptr& done) {
+    ++stats.envelopes;
+    const slack::ack_fn ack = observed(std::move(raw_ack), envelope.type);
+    try {
+      if (!envelope_ids.first_time(envelope.envelope_id)) {
+        // The same envelope twice (Slack has been seen re-sending an envelope_id): ack, do nothing.
+        ++stats.duplicates;
+        return ack(std::nullopt);
+      }
+      if (envelope.type == "events_api") return handle_event(envelope, ack, done);
+      if (envelope.type == "slash_commands") return handle_slash_command(envelope, ack, done);
+      if (envelope.type == "interactive") return handle_interactive(envelope, ack, done);
+      ++stats.unhandled;
+      spdlog::warn("envelope {} of unknown type '{}'; acked and ignored", envelope.envelope_id, envelope.type);
+      ack(std::nullopt);
+    } catch (const std::exception& e) {
+      handler_failed("envelope " + envelope.envelope_id, e);
+      ack(std::nullopt);
+    }
   }
 };
 
 dispatcher::dispatcher(asio::any_io_executor executor, slack::slack_api& slack, event_log& events,
                        dispatcher_options options)
-    : impl_(std::make_shared<impl>(std::move(executor), slack, events, options)) {}
+    : impl_(std::make_shared<impl>(std::move(executor), slack, events, std::move(options))) {}
 
 dispatcher::~dispatcher() = default;
 
@@ -342,75 +425,16 @@ void dispatcher::on_view_submission(const std::string& callback_id, view_handler
 }
 
 void dispatcher::dispatch(slack::envelope envelope, slack::ack_fn ack) {
-  ++impl_->stats.envelopes;
-  if (impl_->options.on_ack) {
-    // Copies of an ack_fn share one "done" flag, so each envelope is observed once.
-    ack = [inner = std::move(ack), observe = impl_->options.on_ack, type = envelope.type,
-           received = std::chrono::steady_clock::now(),
-           done = std::make_shared<bool>(false)](std::optional<json> payload) {
-      if (!*done) observe(type, std::chrono::steady_clock::now() - received);
-      *done = true;
-      inner(std::move(payload));
-    };
-  }
-  try {
-    if (!impl_->envelope_ids.first_time(envelope.envelope_id)) {
-      // The same envelope twice (Slack has been seen re-sending an envelope_id): ack, do nothing.
-      ++impl_->stats.duplicates;
-      return ack(std::nullopt);
-    }
-    if (envelope.type == "events_api") return impl_->handle_event(envelope, std::move(ack));
-    if (envelope.type == "slash_commands") return impl_->handle_slash_command(envelope, std::move(ack));
-    if (envelope.type == "interactive") return impl_->handle_interactive(envelope, std::move(ack));
-    ++impl_->stats.unhandled;
-    spdlog::warn("envelope {} of unknown type '{}'; acked and ignored", envelope.envelope_id, envelope.type);
-    ack(std::nullopt);
-  } catch (const std::exception& e) {
-    ++impl_->stats.handler_failures;
-    spdlog::error("dispatching envelope {} failed: {}", envelope.envelope_id, e.what());
-    ack(std::nullopt);
-  }
+  impl_->route(envelope, std::move(ack), nullptr);
 }
 
-asio::awaitable<command_reply> dispatcher::run_command(slash_command command) {
-  auto it = impl_->commands.find(command.command);
-  if (it == impl_->commands.end())
-    co_return json{{"response_type", "ephemeral"}, {"text", "flare does not handle " + command.command + "."}};
-  impl::running_guard guard(impl_);
-  try {
-    co_return co_await it->second(command);
-  } catch (const std::exception& e) {
-    ++impl_->stats.handler_failures;
-    spdlog::error("{} handler failed: {}", command.command, e.what());
-  }
-  co_return internal_error_reply();
-}
-
-asio::awaitable<void> dispatcher::run_message(message_event event) {
-  if (!event.event_id.empty() && !impl_->events.first_time(event.event_id)) {
-    ++impl_->stats.duplicates;
-    co_return;
-  }
-  impl::running_guard guard(impl_);
-  for (const auto& handler : impl_->message_handlers) {
-    try {
-      co_await handler(event);
-    } catch (const std::exception& e) {
-      ++impl_->stats.handler_failures;
-      spdlog::error("message handler failed: {}", e.what());
-    }
-  }
-}
-
-asio::awaitable<void> dispatcher::run_action(block_action action) {
-  auto it = impl_->actions.find(action.action_id);
-  if (it == impl_->actions.end()) co_return;
-  impl::running_guard guard(impl_);
-  try {
-    co_await it->second(action);
-  } catch (const std::exception& e) {
-    ++impl_->stats.handler_failures;
-    spdlog::error("action {} handler failed: {}", action.action_id, e.what());
+asio::awaitable<void> dispatcher::process(slack::envelope envelope, slack::ack_fn ack) {
+  auto self = impl_;
+  auto done = std::make_shared<impl::completion>(self->executor);
+  self->route(envelope, std::move(ack), done);
+  while (done->pending > 0) {
+    done->finished.expires_at(std::chrono::steady_clock::time_point::max());
+    co_await done->finished.async_wait(asio::as_tuple(asio::use_awaitable));
   }
 }
 

@@ -1,6 +1,7 @@
 // Bolt-style routing: handlers are registered per slash command, message event, block action and
-// view submission; envelopes from the Socket Mode client (or lines from the console adapter) are
-// routed to them. The dispatcher owns Slack's 3-second rule: it acks first, and a slash command's
+// view submission; envelopes are routed to them. Every receiver feeds the same entry, as every
+// bolt-js receiver feeds App.processEvent: the Socket Mode client calls dispatch(), the console
+// builds the envelopes Slack would send and awaits process(). The dispatcher owns Slack's 3-second rule: it acks first, and a slash command's
 // reply rides on the ack only when the handler finishes in time; otherwise it is posted later as
 // an ephemeral message. Redelivered events (same event_id) are handled once.
 #pragma once
@@ -127,11 +128,9 @@ class dispatcher {
 
   // The Socket Mode client's envelope_sink. Never blocks, never throws.
   void dispatch(slack::envelope envelope, slack::ack_fn ack);
-
-  // Direct entry points (the console adapter; tests).
-  boost::asio::awaitable<command_reply> run_command(slash_command command);
-  boost::asio::awaitable<void> run_message(message_event event);
-  boost::asio::awaitable<void> run_action(block_action action);
+  // The same routing as dispatch(), finishing when the handlers it started have finished: for a
+  // receiver that takes one input at a time (the console).
+  boost::asio::awaitable<void> process(slack::envelope envelope, slack::ack_fn ack);
 
   // Waits until no handler is running, at most `limit`. Returns false on timeout.
   boost::asio::awaitable<bool> drain(std::chrono::milliseconds limit);

@@ -58,6 +58,21 @@ TEST_F(console_test, other_lines_are_messages_in_incidents) {
   EXPECT_NE(seen[0].event_id, seen[1].event_id);
 }
 
+TEST_F(console_test, lines_enter_through_the_dispatchers_one_entry_as_slack_would_send_them) {
+  std::vector<flare::message_event> seen;
+  dispatch.on_message([&](flare::message_event e) -> asio::awaitable<void> {
+    seen.push_back(e);
+    co_return;
+  });
+  line("a <b> & c");
+  line("/incident help");  // no handler: answered by the dispatcher itself
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].text, "a <b> & c");  // encoded like Slack, decoded by the dispatcher
+  EXPECT_EQ(dispatch.stats().envelopes, 2u);
+  EXPECT_EQ(dispatch.stats().unhandled, 1u);
+  EXPECT_NE(out.str().find("flare does not handle /incident."), std::string::npos) << out.str();
+}
+
 TEST_F(console_test, click_presses_a_button) {
   std::vector<flare::block_action> clicked;
   dispatch.on_action("open_incident", [&](flare::block_action a) -> asio::awaitable<void> {
