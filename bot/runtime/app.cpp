@@ -8,7 +8,10 @@
 #include "bot/runtime/outbox.hpp"
 #include "bot/ops/redact.hpp"
 #include "bot/runtime/reminder_scheduler.hpp"
+#include "bot/slack/backoff.hpp"
+#include "bot/slack/errors.hpp"
 #include "bot/slack/socket_mode_client.hpp"
+#include "bot/slack/timeout.hpp"
 #include "bot/store/sqlite_store.hpp"
 #include "bot/slack/web_api_client.hpp"
 #include "commands/incident_commands.hpp"
@@ -118,122 +121,195 @@ struct runtime {
     });
   }
 
+  bool background_started = false;
+
   // The outbox and the reminder timer run for the life of the bot.
   void start_background_work() {
     asio::co_spawn(ioc, outbox.run(), asio::detached);
     asio::co_spawn(ioc, reminders->run(), asio::detached);
+    background_started = true;
   }
 
-  // In-flight handlers finish, then the outbox gets a bounded chance to send what they decided;
-  // whatever is left stays in the store and is sent after the next start.
-  asio::awaitable<void> drain() {
+  // The one shutdown path, whatever ended the receiver (a signal, the end of the console's input,
+  // Slack closing the link for good): in-flight handlers finish, then the outbox gets a bounded
+  // chance to send what they decided; whatever is left stays in the store and is sent after the
+  // next start.
+  asio::awaitable<void> shut_down() {
     const auto limit = std::chrono::seconds(cfg.shutdown_drain_seconds);
     if (!co_await dispatch.drain(limit))
       spdlog::warn("shutdown: {} handler(s) still running after {}s", dispatch.in_flight(), limit.count());
-    reminders->stop();
-    outbox.stop();
-    // A last pass over the outbox, bounded: a Slack call still running when time is up is
-    // cancelled and its post stays pending for the next start.
-    using namespace asio::experimental::awaitable_operators;
-    asio::steady_timer deadline(ioc, limit);
-    auto finished = co_await (outbox.drain_once() || deadline.async_wait(asio::use_awaitable));
-    if (finished.index() == 1 && cancel_slack_calls) cancel_slack_calls();
-    const auto left = outbox.pending();
-    if (left > 0) spdlog::warn("shutdown: {} Slack post(s) still pending; they will be sent after restart", left);
+    if (background_started) {
+      reminders->stop();
+      outbox.stop();
+      // A last pass over the outbox, bounded: a Slack call still running when time is up is
+      // cancelled and its post stays pending for the next start.
+      if (!co_await slack::finished_within(drain_outbox_once(), limit) && cancel_slack_calls) cancel_slack_calls();
+      const auto left = outbox.pending();
+      if (left > 0) spdlog::warn("shutdown: {} Slack post(s) still pending; they will be sent after restart", left);
+    }
+    if (cancel_slack_calls) cancel_slack_calls();
   }
+
+  asio::awaitable<void> drain_outbox_once() { co_await outbox.drain_once(); }
 };
 
-asio::awaitable<int> run_console(runtime& rt) {
-  auto* slack = dynamic_cast<console_slack*>(&rt.slack);
-  console_adapter adapter(rt.dispatch, *slack, std::cout,
-                          console_options{rt.cfg.console_user, rt.cfg.console_channel});
-  const auto identity = co_await slack->auth_test();
-  rt.intake->set_bot_identity(identity->user_id, identity->bot_id);
-  rt.start_background_work();
-  std::cout << "flare console: you are " << rt.cfg.console_user
-            << " in #incidents. Type /incident help, a report, or !help. Ctrl-D quits.\n"
-            << std::flush;
-
+// Runs a receiver (the console or the Socket Mode session) until it ends, turning SIGINT/SIGTERM
+// into its stop(); then the one shutdown path. Returns the receiver's exit code.
+template <class Receiver>
+asio::awaitable<int> run_until_stopped(runtime& rt, Receiver& receiver) {
   asio::signal_set signals(rt.ioc, SIGINT, SIGTERM);
-  bool interrupted = false;
-  signals.async_wait([&](const boost::system::error_code& ec, int) {
-    if (!ec) {
-      interrupted = true;
-      rt.ioc.stop();  // stdin reads can't be cancelled portably; the store is already consistent
-    }
-  });
-  co_await adapter.run_stdin(rt.ioc.get_executor());
-  signals.cancel();
-  co_await rt.drain();
-  if (!interrupted) spdlog::info("console closed");
-  co_return exit_ok;
-}
-
-asio::awaitable<int> run_slack(runtime& rt, slack::web_api_client& web) {
-  auto identity = co_await web.auth_test();
-  if (!identity) {
-    const auto& e = identity.error();
-    if (e.transport) {
-      // Unreachable, or a certificate that does not verify: the detail says which.
-      spdlog::critical("could not reach Slack at {} (auth.test: {}{}). Check the network, SLACK_API_URL and "
-                       "SLACK_CA_FILE.",
-                       rt.cfg.api_url, e.code, e.detail.empty() ? "" : ", " + e.detail);
-      co_return exit_failure;
-    }
-    spdlog::critical("Slack rejected the bot token (auth.test: {}{}). Check SLACK_BOT_TOKEN.", e.code,
-                     e.detail.empty() ? "" : ", " + e.detail);
-    co_return exit_slack_refused;
-  }
-  rt.intake->set_bot_identity(identity->user_id, identity->bot_id);
-  spdlog::info("connected to Slack team {} as bot user {}", identity->team_id, identity->user_id);
-
-  slack::socket_mode_options socket_options;
-  socket_options.extra_ca_file = rt.cfg.ca_file;
-  const std::string app_token = rt.cfg.app_token;
-  slack::socket_mode_client socket(
-      rt.ioc.get_executor(), socket_options,
-      [&web, app_token]() { return web.apps_connections_open(app_token); },
-      [&rt](slack::envelope env, slack::ack_fn ack) {
-        rt.counters.envelope_received(env.type);
-        rt.dispatch.dispatch(std::move(env), std::move(ack));
-      });
-  rt.socket = &socket;
-  socket.on_connected_changed = [&rt](bool up) { rt.socket_up = up; };
-
-  rt.cancel_slack_calls = [&web] { web.cancel(); };
-  rt.start_background_work();
-
-  asio::signal_set signals(rt.ioc, SIGINT, SIGTERM);
-  bool stopping = false;
-  signals.async_wait([&](const boost::system::error_code& ec, int signal) {
-    if (ec) return;
-    stopping = true;
+  signals.async_wait([&receiver](const boost::system::error_code& ec, int signal) {
+    if (ec) return;  // the receiver ended first
     spdlog::info("received signal {}; finishing in-flight work", signal);
-    asio::co_spawn(
-        rt.ioc,
-        [&]() -> asio::awaitable<void> {
-          // Handlers still running may need the socket for their acks: drain first, then close.
-          co_await rt.dispatch.drain(std::chrono::seconds(rt.cfg.shutdown_drain_seconds));
-          socket.stop();
-        },
-        asio::detached);
+    receiver.stop();
   });
-
-  auto fatal = co_await socket.run();
-  rt.socket_up = false;
-  rt.socket = nullptr;
+  const int result = co_await receiver.run();
   signals.cancel();
-  co_await rt.drain();
-  web.cancel();
-  if (fatal && !stopping) {
-    spdlog::critical("Slack closed the Socket Mode link for good: {} ({}). {}", fatal->code, fatal->detail,
-                     fatal->code == "link_disabled" ? "Socket Mode was switched off in the app settings."
-                                                    : "Check SLACK_APP_TOKEN (xapp-..., connections:write).");
-    co_return exit_slack_refused;
-  }
-  spdlog::info("stopped cleanly");
-  co_return exit_ok;
+  co_await rt.shut_down();
+  co_return result;
 }
+
+// The terminal as a receiver: typed lines go through the same dispatcher as Slack's envelopes.
+class console_receiver {
+ public:
+  explicit console_receiver(runtime& rt)
+      : rt_(rt),
+        slack_(dynamic_cast<console_slack&>(rt.slack)),
+        adapter_(rt.dispatch, slack_, std::cout, console_options{rt.cfg.console_user, rt.cfg.console_channel}) {}
+
+  asio::awaitable<int> run() {
+    const auto identity = co_await slack_.auth_test();
+    rt_.intake->set_bot_identity(identity->user_id, identity->bot_id);
+    rt_.start_background_work();
+    std::cout << "flare console: you are " << rt_.cfg.console_user
+              << " in #incidents. Type /incident help, a report, or !help. Ctrl-D quits.\n"
+              << std::flush;
+    co_await adapter_.run_stdin(rt_.ioc.get_executor());
+    spdlog::info("console closed");
+    co_return exit_ok;
+  }
+
+  void stop() { adapter_.stop(); }
+
+ private:
+  runtime& rt_;
+  console_slack& slack_;
+  console_adapter adapter_;
+};
+
+// Slack as a receiver: auth.test until Slack answers, then the Socket Mode link until stop() or
+// a refusal.
+class slack_receiver {
+ public:
+  slack_receiver(runtime& rt, slack::web_api_client& web) : rt_(rt), web_(web), stop_wake_(rt.ioc.get_executor()) {
+    rt_.cancel_slack_calls = [&web] { web.cancel(); };
+  }
+
+  asio::awaitable<int> run() {
+    auto identity = co_await authenticate();
+    if (!identity) co_return stopping_ ? exit_ok : start_up_failure_;
+    rt_.intake->set_bot_identity(identity->user_id, identity->bot_id);
+    spdlog::info("connected to Slack team {} as bot user {}", identity->team_id, identity->user_id);
+    const int result = co_await serve_socket();
+    if (result == exit_ok) spdlog::info("stopped cleanly");
+    co_return result;
+  }
+
+  // Before the link is up: ends the auth.test retries. After: in-flight handlers finish (they may
+  // need the socket for their acks), then the link closes.
+  void stop() {
+    if (stopping_) return;
+    stopping_ = true;
+    stop_wake_.notify();
+    if (!socket_) {
+      web_.cancel();
+      return;
+    }
+    asio::co_spawn(rt_.ioc, close_link_after_handlers(), asio::detached);
+  }
+
+ private:
+  asio::awaitable<void> close_link_after_handlers() {
+    co_await rt_.dispatch.drain(std::chrono::seconds(rt_.cfg.shutdown_drain_seconds));
+    if (socket_) socket_->stop();
+  }
+
+  // auth.test, again and again until Slack answers (issue 13 item 5): only a refusal of the token
+  // (exit 4) or a certificate that does not verify (exit 1) stops the bot; an outage, a rate
+  // limit or an unreachable Slack is waited out with capped backoff. /readyz stays down
+  // meanwhile: there is no link yet.
+  asio::awaitable<std::optional<slack::auth_identity>> authenticate() {
+    slack::backoff pause(slack::backoff_policy{std::chrono::seconds(1), std::chrono::seconds(60), slack::jitter::equal});
+    while (!stopping_) {
+      auto identity = co_await web_.auth_test();
+      if (identity) co_return identity.value();
+      const auto& e = identity.error();
+      switch (slack::classify(e)) {
+        case slack::error_kind::refused:
+          spdlog::critical("Slack rejected the bot token (auth.test: {}{}). Check SLACK_BOT_TOKEN.", e.code,
+                           e.detail.empty() ? "" : ", " + e.detail);
+          start_up_failure_ = exit_slack_refused;
+          co_return std::nullopt;
+        case slack::error_kind::untrusted:
+          spdlog::critical("could not reach Slack at {} (auth.test: {}{}). Check SLACK_API_URL and SLACK_CA_FILE.",
+                           rt_.cfg.api_url, e.code, e.detail.empty() ? "" : ", " + e.detail);
+          start_up_failure_ = exit_failure;
+          co_return std::nullopt;
+        case slack::error_kind::cancelled:
+          co_return std::nullopt;
+        default:
+          break;
+      }
+      const auto delay = pause.next();
+      if (e.transport)
+        spdlog::error("could not reach Slack at {} (auth.test: {}{}); trying again in {} ms. Check the network, "
+                      "SLACK_API_URL and SLACK_CA_FILE.",
+                      rt_.cfg.api_url, e.code, e.detail.empty() ? "" : ", " + e.detail, delay.count());
+      else
+        spdlog::error("Slack is not answering auth.test yet ({}{}); trying again in {} ms", e.code,
+                      e.detail.empty() ? "" : ", " + e.detail, delay.count());
+      co_await stop_wake_.wait_until(std::chrono::steady_clock::now() + delay);
+    }
+    co_return std::nullopt;
+  }
+
+  asio::awaitable<int> serve_socket() {
+    slack::socket_mode_options socket_options;
+    socket_options.extra_ca_file = rt_.cfg.ca_file;
+    const std::string app_token = rt_.cfg.app_token;
+    runtime& rt = rt_;
+    slack::web_api_client& web = web_;
+    slack::socket_mode_client socket(
+        rt.ioc.get_executor(), socket_options, [&web, app_token]() { return web.apps_connections_open(app_token); },
+        [&rt](slack::envelope env, slack::ack_fn ack) {
+          rt.counters.envelope_received(env.type);
+          rt.dispatch.dispatch(std::move(env), std::move(ack));
+        });
+    socket.on_connected_changed = [&rt](bool up) { rt.socket_up = up; };
+    socket_ = &socket;
+    rt.socket = &socket;
+    rt.start_background_work();
+
+    auto fatal = co_await socket.run();
+    rt.socket_up = false;
+    rt.socket = nullptr;
+    socket_ = nullptr;
+    if (fatal && !stopping_) {
+      spdlog::critical("Slack closed the Socket Mode link for good: {} ({}). {}", fatal->code, fatal->detail,
+                       fatal->code == "link_disabled" ? "Socket Mode was switched off in the app settings."
+                                                      : "Check SLACK_APP_TOKEN (xapp-..., connections:write).");
+      co_return exit_slack_refused;
+    }
+    co_return exit_ok;
+  }
+
+  runtime& rt_;
+  slack::web_api_client& web_;
+  slack::socket_mode_client* socket_ = nullptr;
+  slack::wakeup stop_wake_;
+  bool stopping_ = false;
+  int start_up_failure_ = exit_failure;
+};
 
 }  // namespace
 
@@ -330,7 +406,13 @@ int run_bot(const config& cfg, run_mode mode) {
   asio::co_spawn(
       ioc,
       [&]() -> asio::awaitable<void> {
-        result = console ? co_await run_console(rt) : co_await run_slack(rt, *web);
+        if (console) {
+          console_receiver receiver(rt);
+          result = co_await run_until_stopped(rt, receiver);
+        } else {
+          slack_receiver receiver(rt, *web);
+          result = co_await run_until_stopped(rt, receiver);
+        }
         if (health) health->stop();
         ioc.stop();
       },

@@ -7,6 +7,11 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <csignal>
 #include <filesystem>
 #include <fstream>
@@ -207,6 +212,100 @@ TEST_F(bot_over_slack, bad_app_token_stops_with_a_clear_error) {
   EXPECT_THAT(bot.output(), HasSubstr("invalid_auth"));
   EXPECT_THAT(bot.output(), Not(HasSubstr("wrong-secret-value")));
   EXPECT_EQ(fake.connections_opened(), 0);
+}
+
+// A port nobody listens on right now (the kernel's pick), for the bot's health endpoint.
+int free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+// The HTTP status of GET `path` on 127.0.0.1:port, or 0 when nothing answers.
+int http_status(int port, const std::string& path) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  timeval timeout{2, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<std::uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  int status = 0;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
+    const std::string request = "GET " + path + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+    if (::send(fd, request.data(), request.size(), 0) == static_cast<ssize_t>(request.size())) {
+      char buffer[64] = {};
+      if (::recv(fd, buffer, sizeof buffer - 1, 0) > 12) status = std::atoi(buffer + 9);  // "HTTP/1.1 200"
+    }
+  }
+  ::close(fd);
+  return status;
+}
+
+template <class Condition>
+bool eventually(Condition condition, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(50ms);
+  }
+  return true;
+}
+
+// Issue 13 item 5: an outage at start-up is waited out (the systemd unit never restarts exit 4).
+TEST_F(bot_over_slack, transient_auth_test_errors_at_start_up_are_retried_until_the_bot_runs) {
+  // Every transient answer in turn: the Web API client retries five times itself, then flare's
+  // start-up backoff calls auth.test again, and the sixth answer is a 503 too.
+  for (const char* code : {"internal_error", "fatal_error", "ratelimited", "service_unavailable"})
+    fake.inject("auth.test", {.slack_error = code});
+  fake.inject("auth.test", {.http_status = 503, .times = 2});
+  auto env = slack_env(fake, dir);
+  const int port = free_port();
+  env["FLARE_HEALTH_PORT"] = std::to_string(port);
+  child_process bot(flare_binary, {"run"}, env);
+  ASSERT_TRUE(fake.wait_for_open_connections(1, 40s)) << bot.output();
+  EXPECT_GE(fake.calls("auth.test").size(), 7u);
+  EXPECT_THAT(bot.output(), HasSubstr("trying again"));
+  EXPECT_THAT(bot.output(), Not(HasSubstr("rejected")));
+  EXPECT_TRUE(eventually([&] { return http_status(port, "/readyz") == 200; }, 10s)) << bot.output();
+
+  const auto id = fake.send_envelope("slash_commands", slash("open Phishing after the outage"),
+                                     {.accepts_response_payload = true});
+  const auto ack = fake.wait_for_ack(id, 5s);
+  ASSERT_TRUE(ack) << bot.output();
+  EXPECT_THAT(reply_text(*ack), HasSubstr("INC-1"));
+  bot.signal(SIGTERM);
+  EXPECT_EQ(bot.wait(15s), 0) << bot.output();
+}
+
+TEST_F(bot_over_slack, while_slack_is_down_at_start_up_readiness_is_down_and_sigterm_stops_cleanly) {
+  fake.inject("auth.test", {.http_status = 503, .times = 1000});
+  auto env = slack_env(fake, dir);
+  const int port = free_port();
+  env["FLARE_HEALTH_PORT"] = std::to_string(port);
+  child_process bot(flare_binary, {"run"}, env);
+  ASSERT_TRUE(eventually([&] { return http_status(port, "/healthz") == 200; }, 15s)) << bot.output();
+  EXPECT_EQ(http_status(port, "/readyz"), 503);
+  ASSERT_TRUE(fake.wait_for_calls("auth.test", 2, 15s)) << bot.output();
+  EXPECT_TRUE(bot.wait_for_output("trying again", 20s)) << bot.output();  // after the client's own 5 attempts
+  EXPECT_EQ(http_status(port, "/readyz"), 503);
+  bot.signal(SIGTERM);
+  EXPECT_EQ(bot.wait(15s), 0) << bot.output();
+  EXPECT_EQ(fake.connections_opened(), 0);
+}
+
+TEST_F(bot_over_slack, a_revoked_token_at_start_up_still_stops_with_exit_4) {
+  fake.inject("auth.test", {.slack_error = "token_revoked"});
+  child_process bot(flare_binary, {}, slack_env(fake, dir));
+  EXPECT_EQ(bot.wait(20s), 4) << bot.output();
+  EXPECT_THAT(bot.output(), HasSubstr("token_revoked"));
+  EXPECT_EQ(fake.calls("auth.test").size(), 1u);  // a refusal is not retried
 }
 
 TEST_F(bot_over_slack, link_disabled_stops_the_bot) {
