@@ -1,5 +1,6 @@
-// /incident against a real SQLite store in a temporary directory, a manual clock and a Slack
-// fake that records calls and answers user-group lookups from a table.
+// /incident against a real SQLite store in a temporary directory, a manual clock and the
+// recording Slack double (tests/support), which answers user-group lookups from a table. Only
+// usergroup_members matters to the commands: every post goes through the outbox.
 #include "commands/incident_commands.hpp"
 
 #include <gtest/gtest.h>
@@ -12,6 +13,7 @@
 #include <stdexcept>
 
 #include "bot/store/sqlite_store.hpp"
+#include "tests/support/recording_slack.hpp"
 #include "policy/rfc3339.hpp"
 
 namespace flare::commands {
@@ -26,52 +28,6 @@ sys_seconds at(std::string_view rfc3339) {
   if (!t) throw std::invalid_argument("bad test time");
   return *t;
 }
-
-// Only usergroup_members matters to the commands: every post goes through the outbox.
-class recording_slack final : public slack::slack_api {
- public:
-  std::map<std::string, std::vector<std::string>> groups;
-  bool fail_usergroups = false;
-  std::vector<std::string> usergroup_calls;
-  int other_calls = 0;
-
-  asio::awaitable<slack::api_result<std::vector<std::string>>> usergroup_members(std::string group) override {
-    usergroup_calls.push_back(group);
-    if (fail_usergroups) co_return slack::api_error{"timeout", "no answer within 10s", true};
-    auto it = groups.find(group);
-    if (it == groups.end()) co_return slack::api_error{"no_such_subteam", "", false};
-    co_return it->second;
-  }
-
-  asio::awaitable<slack::api_result<slack::auth_identity>> auth_test() override { co_return unexpected(); }
-  asio::awaitable<slack::api_result<slack::posted_message>> post_message(slack::message) override {
-    co_return unexpected();
-  }
-  asio::awaitable<slack::api_result<slack::posted_message>> update_message(std::string, std::string,
-                                                                            slack::message) override {
-    co_return unexpected();
-  }
-  asio::awaitable<slack::api_result<std::string>> post_ephemeral(std::string, slack::message) override {
-    co_return unexpected();
-  }
-  asio::awaitable<slack::api_result<std::string>> open_dm(std::string) override { co_return unexpected(); }
-  asio::awaitable<slack::api_result<slack::conversation_info>> conversations_info(std::string) override {
-    co_return unexpected();
-  }
-  asio::awaitable<slack::api_result<slack::user_info>> users_info(std::string) override { co_return unexpected(); }
-  asio::awaitable<slack::api_result<slack::view_ref>> open_view(std::string, json) override {
-    co_return unexpected();
-  }
-  asio::awaitable<slack::api_result<slack::view_ref>> update_view(std::string, json, std::string) override {
-    co_return unexpected();
-  }
-
- private:
-  slack::api_error unexpected() {
-    ++other_calls;
-    return slack::api_error{"not_in_test", "the commands post through the outbox", false};
-  }
-};
 
 template <class T>
 T run(asio::awaitable<T> task) {
@@ -96,7 +52,7 @@ class incident_commands_test : public ::testing::Test {
                                          store::sqlite_options{store::synchronous_mode::normal, 5000ms})),
         clock_(at("2026-11-20T10:00:00Z")),  // a Friday
         calendar_(tables_.calendar) {
-    slack_.groups = {{"S_RESP", {"U_RESP"}}, {"S_SEC", {"U_SEC"}}};
+    slack_.usergroups = {{"S_RESP", {"U_RESP"}}, {"S_SEC", {"U_SEC"}}};
     command_settings settings{"C_INCIDENTS", "C_SECURITY", "S_RESP", "S_SEC", "/incident"};
     commands_ = std::make_unique<incident_commands>(command_context{
         *store_, slack_, clock_, tables_, calendar_, settings, [this] { ++wakes_; },
@@ -148,7 +104,7 @@ class incident_commands_test : public ::testing::Test {
   manual_clock clock_;
   policy::tables tables_;
   policy::business_calendar calendar_;
-  recording_slack slack_;
+  flare::testing::recording_slack slack_;
   int wakes_ = 0;
   std::vector<std::int64_t> changed_;
   std::unique_ptr<incident_commands> commands_;
@@ -181,8 +137,8 @@ TEST_F(incident_commands_test, open_creates_inc_1_and_enqueues_its_card_in_the_i
   EXPECT_EQ(audit[0].action, "open");
   EXPECT_EQ(wakes_, 1);
   EXPECT_EQ(changed_, std::vector<std::int64_t>{1});
-  EXPECT_EQ(slack_.other_calls, 0);
-  EXPECT_TRUE(slack_.usergroup_calls.empty()) << "anyone may open: no membership lookup";
+  EXPECT_EQ(slack_.calls_other_than({"usergroups.users.list"}), 0u);
+  EXPECT_TRUE(slack_.targets_of("usergroups.users.list").empty()) << "anyone may open: no membership lookup";
 }
 
 TEST_F(incident_commands_test, sensitive_open_posts_only_in_the_security_channel) {
@@ -394,7 +350,8 @@ TEST_F(incident_commands_test, show_and_list_hide_sensitive_titles_from_non_memb
   EXPECT_NE(text_of(r).find(secret), std::string::npos) << text_of(r);
 
   // A failed lookup shows less, never more.
-  slack_.fail_usergroups = true;
+  slack_.fail("usergroups.users.list", slack::api_error{"timeout", "no answer within 10s", true},
+              flare::testing::recording_slack::always);
   clock_.advance(2min);
   r = command("U_SEC", "show INC-1");
   EXPECT_EQ(text_of(r).find(secret), std::string::npos) << text_of(r);
@@ -414,7 +371,8 @@ TEST_F(incident_commands_test, list_filters_open_by_default) {
 TEST_F(incident_commands_test, usergroup_lookup_failure_refuses_and_changes_nothing) {
   command("U_ANY", "open Strange cron job");
   const std::string before = snapshot(1);
-  slack_.fail_usergroups = true;
+  slack_.fail("usergroups.users.list", slack::api_error{"timeout", "no answer within 10s", true},
+              flare::testing::recording_slack::always);
   const json reply = command("U_RESP", "classify INC-1 critical confirmed");
   EXPECT_NE(text_of(reply).find("could not be verified"), std::string::npos) << text_of(reply);
   EXPECT_EQ(snapshot(1), before);
@@ -424,16 +382,16 @@ TEST_F(incident_commands_test, membership_is_cached_for_sixty_seconds) {
   command("U_ANY", "open Cache me");
   command("U_RESP", "decide INC-1");
   command("U_RESP", "decide INC-1");
-  EXPECT_EQ(slack_.usergroup_calls, std::vector<std::string>{"S_RESP"});
+  EXPECT_EQ(slack_.targets_of("usergroups.users.list"), std::vector<std::string>{"S_RESP"});
 
   clock_.advance(59s);
   command("U_RESP", "decide INC-1");
-  EXPECT_EQ(slack_.usergroup_calls.size(), 1u);
+  EXPECT_EQ(slack_.targets_of("usergroups.users.list").size(), 1u);
 
   clock_.advance(2s);
-  slack_.groups["S_RESP"] = {};  // removed from the group: noticed once the cache expires
+  slack_.usergroups["S_RESP"] = {};  // removed from the group: noticed once the cache expires
   const json reply = command("U_RESP", "decide INC-1");
-  EXPECT_EQ(slack_.usergroup_calls.size(), 3u);  // S_RESP again, then S_SEC
+  EXPECT_EQ(slack_.targets_of("usergroups.users.list").size(), 3u);  // S_RESP again, then S_SEC
   EXPECT_NE(text_of(reply).find("not authorised"), std::string::npos) << text_of(reply);
 }
 
@@ -443,7 +401,7 @@ TEST_F(incident_commands_test, empty_group_settings_mean_nobody_and_no_lookup) {
   command("U_ANY", "open Nobody may classify");
   const json reply = run(strict.handle(slash_command{"/incident", "classify 1 low potential", "U_RESP", "C1", "", ""}));
   EXPECT_NE(text_of(reply).find("not authorised"), std::string::npos) << text_of(reply);
-  EXPECT_TRUE(slack_.usergroup_calls.empty());
+  EXPECT_TRUE(slack_.targets_of("usergroups.users.list").empty());
 }
 
 TEST_F(incident_commands_test, unknown_incident_is_named_with_the_usage) {
@@ -627,7 +585,8 @@ TEST_F(incident_commands_test, may_respond_uses_the_same_fail_closed_membership)
   EXPECT_TRUE(run(commands_->may_respond("U_RESP")));
   EXPECT_TRUE(run(commands_->may_respond("U_SEC")));
   EXPECT_FALSE(run(commands_->may_respond("U_ANY")));
-  slack_.fail_usergroups = true;
+  slack_.fail("usergroups.users.list", slack::api_error{"timeout", "no answer within 10s", true},
+              flare::testing::recording_slack::always);
   clock_.advance(61s);
   EXPECT_FALSE(run(commands_->may_respond("U_RESP")));
 }

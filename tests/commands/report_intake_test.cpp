@@ -1,6 +1,7 @@
 // Report intake against a real SQLite store, a manual clock, the real incident_commands and a
-// Slack fake that records views.open and answers user-group lookups from a table. Every post
-// goes through the outbox, so the outbox is what these tests read.
+// recording Slack double (tests/support), which records views.open and answers user-group
+// lookups from a table. Every post goes through the outbox, so the outbox is what these tests
+// read.
 #include "commands/report_intake.hpp"
 
 #include <gtest/gtest.h>
@@ -14,6 +15,7 @@
 
 #include "bot/ops/config.hpp"
 #include "bot/store/sqlite_store.hpp"
+#include "tests/support/recording_slack.hpp"
 #include "policy/rfc3339.hpp"
 
 namespace flare::commands {
@@ -22,50 +24,6 @@ namespace {
 namespace asio = boost::asio;
 using json = nlohmann::json;
 using namespace std::chrono_literals;
-
-class recording_slack final : public slack::slack_api {
- public:
-  std::map<std::string, std::vector<std::string>> groups;
-  std::vector<std::pair<std::string, json>> views_opened;
-  std::string view_error;
-  int other_calls = 0;
-
-  asio::awaitable<slack::api_result<std::vector<std::string>>> usergroup_members(std::string group) override {
-    auto it = groups.find(group);
-    if (it == groups.end()) co_return slack::api_error{"no_such_subteam", "", false};
-    co_return it->second;
-  }
-  asio::awaitable<slack::api_result<slack::view_ref>> open_view(std::string trigger, json view) override {
-    views_opened.emplace_back(trigger, view);
-    if (!view_error.empty()) co_return slack::api_error{view_error, "", false};
-    co_return slack::view_ref{"V1", "h1"};
-  }
-  asio::awaitable<slack::api_result<slack::auth_identity>> auth_test() override { co_return unexpected(); }
-  asio::awaitable<slack::api_result<slack::posted_message>> post_message(slack::message) override {
-    co_return unexpected();
-  }
-  asio::awaitable<slack::api_result<slack::posted_message>> update_message(std::string, std::string,
-                                                                            slack::message) override {
-    co_return unexpected();
-  }
-  asio::awaitable<slack::api_result<std::string>> post_ephemeral(std::string, slack::message) override {
-    co_return unexpected();
-  }
-  asio::awaitable<slack::api_result<std::string>> open_dm(std::string) override { co_return unexpected(); }
-  asio::awaitable<slack::api_result<slack::conversation_info>> conversations_info(std::string) override {
-    co_return unexpected();
-  }
-  asio::awaitable<slack::api_result<slack::user_info>> users_info(std::string) override { co_return unexpected(); }
-  asio::awaitable<slack::api_result<slack::view_ref>> update_view(std::string, json, std::string) override {
-    co_return unexpected();
-  }
-
- private:
-  slack::api_error unexpected() {
-    ++other_calls;
-    return slack::api_error{"not_in_test", "intake posts through the outbox", false};
-  }
-};
 
 template <class T>
 T run(asio::awaitable<T> task) {
@@ -97,7 +55,7 @@ class report_intake_test : public ::testing::Test {
                                          store::sqlite_options{store::synchronous_mode::normal, 5000ms})),
         clock_(*policy::parse_rfc3339("2026-11-20T10:00:00Z")),
         calendar_(tables_.calendar) {
-    slack_.groups = {{"S_RESP", {"U_RESP"}}, {"S_SEC", {"U_SEC"}}};
+    slack_.usergroups = {{"S_RESP", {"U_RESP"}}, {"S_SEC", {"U_SEC"}}};
     command_settings cs{"C_INCIDENTS", "C_SECURITY", "S_RESP", "S_SEC", "/incident"};
     commands_ = std::make_unique<incident_commands>(command_context{
         *store_, slack_, clock_, tables_, calendar_, cs, [this] { ++wakes_; },
@@ -162,7 +120,7 @@ class report_intake_test : public ::testing::Test {
   manual_clock clock_;
   policy::tables tables_;
   policy::business_calendar calendar_;
-  recording_slack slack_;
+  flare::testing::recording_slack slack_;
   int wakes_ = 0;
   std::vector<std::int64_t> changed_;
   std::unique_ptr<incident_commands> commands_;
@@ -321,9 +279,10 @@ TEST_F(report_intake_test, mark_notified_records_a_notification_like_the_command
 TEST_F(report_intake_test, post_update_opens_the_modal_first_and_submission_posts_the_update) {
   run(commands_->handle(slash_command{"/incident", "open Key leak", "U_RESP", "C_INCIDENTS", "t", ""}));
   run(intake_->on_post_update(button("post_update", "1", "U_RESP")));
-  ASSERT_EQ(slack_.views_opened.size(), 1u);
-  EXPECT_EQ(slack_.views_opened[0].second["callback_id"], "post_update");
-  EXPECT_EQ(slack_.views_opened[0].second["private_metadata"], "1");
+  const auto views = slack_.calls_to("views.open");
+  ASSERT_EQ(views.size(), 1u);
+  EXPECT_EQ(views[0].view["callback_id"], "post_update");
+  EXPECT_EQ(views[0].view["private_metadata"], "1");
 
   view_submission v{"post_update", "U_RESP", "V1", "1", json::object()};
   auto r = run(intake_->on_post_update_submission(v));
@@ -342,7 +301,7 @@ TEST_F(report_intake_test, post_update_opens_the_modal_first_and_submission_post
 }
 
 TEST_F(report_intake_test, post_update_with_an_expired_trigger_explains_the_fallback) {
-  slack_.view_error = "expired_trigger_id";
+  slack_.fail("views.open", slack::api_error{"expired_trigger_id", "", false});
   run(intake_->on_post_update(button("post_update", "1", "U_RESP")));
   const auto last = outbox().back();
   EXPECT_EQ(last.kind, "ephemeral");

@@ -1,14 +1,13 @@
-#include "bot/runtime/console_adapter.hpp"
 #include "bot/runtime/outbox.hpp"
+#include "bot/runtime/clock.hpp"
 #include "bot/store/sqlite_store.hpp"
+#include "tests/support/recording_slack.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <gtest/gtest.h>
 
-#include <deque>
-#include <sstream>
 
 namespace {
 
@@ -18,54 +17,10 @@ using namespace std::chrono_literals;
 using flare::slack::api_error;
 using flare::slack::api_result;
 
-// Prints like the console, but fails the next posts with the queued errors.
-class flaky_slack final : public flare::slack::slack_api {
- public:
-  explicit flaky_slack(std::ostream& out) : inner(out) {}
-  flare::console_slack inner;
-  std::deque<api_error> failures;
-  int post_calls = 0;
-
-  asio::awaitable<api_result<flare::slack::auth_identity>> auth_test() override { return inner.auth_test(); }
-  asio::awaitable<api_result<flare::slack::posted_message>> post_message(flare::slack::message m) override {
-    ++post_calls;
-    if (!failures.empty()) {
-      auto e = failures.front();
-      failures.pop_front();
-      co_return e;
-    }
-    co_return co_await inner.post_message(std::move(m));
-  }
-  asio::awaitable<api_result<flare::slack::posted_message>> update_message(std::string c, std::string ts,
-                                                                           flare::slack::message m) override {
-    return inner.update_message(std::move(c), std::move(ts), std::move(m));
-  }
-  asio::awaitable<api_result<std::string>> post_ephemeral(std::string u, flare::slack::message m) override {
-    return inner.post_ephemeral(std::move(u), std::move(m));
-  }
-  asio::awaitable<api_result<std::string>> open_dm(std::string u) override { return inner.open_dm(std::move(u)); }
-  asio::awaitable<api_result<flare::slack::conversation_info>> conversations_info(std::string c) override {
-    return inner.conversations_info(std::move(c));
-  }
-  asio::awaitable<api_result<flare::slack::user_info>> users_info(std::string u) override {
-    return inner.users_info(std::move(u));
-  }
-  asio::awaitable<api_result<std::vector<std::string>>> usergroup_members(std::string g) override {
-    return inner.usergroup_members(std::move(g));
-  }
-  asio::awaitable<api_result<flare::slack::view_ref>> open_view(std::string t, json v) override {
-    return inner.open_view(std::move(t), std::move(v));
-  }
-  asio::awaitable<api_result<flare::slack::view_ref>> update_view(std::string id, json v, std::string h) override {
-    return inner.update_view(std::move(id), std::move(v), std::move(h));
-  }
-};
-
 class outbox_test : public testing::Test {
  protected:
   asio::io_context ioc;
-  std::ostringstream printed;
-  flaky_slack slack{printed};
+  flare::testing::recording_slack slack;
   std::unique_ptr<flare::store::sqlite_store> store = flare::store::sqlite_store::open(":memory:");
   flare::manual_clock clock{std::chrono::sys_seconds{std::chrono::seconds{1'800'000'000}}};
   flare::outbox_sender outbox{ioc.get_executor(), *store, slack, clock, flare::outbox_options{3, 10ms, 50ms}};
@@ -98,7 +53,7 @@ TEST_F(outbox_test, card_then_thread_post_lands_in_the_cards_thread) {
   store->enqueue({"card:1", incident.id, "post", card}, clock.now());
   store->enqueue({"decision:1", incident.id, "post", decision}, clock.now());
   EXPECT_EQ(drain(), 2u);
-  const auto& history = slack.inner.history();
+  const auto history = slack.delivered_messages();
   ASSERT_EQ(history.size(), 2u);
   const auto stored = store->find_incident(incident.id);
   ASSERT_TRUE(stored->card_ts);
@@ -116,9 +71,9 @@ TEST_F(outbox_test, update_edits_the_card_in_place) {
   update["card_of_incident"] = incident.id;
   store->enqueue({"card:1:v2", incident.id, "update", update}, clock.now());
   EXPECT_EQ(drain(), 2u);
-  const auto& history = slack.inner.history();
+  const auto history = slack.delivered_messages();
   ASSERT_EQ(history.size(), 2u);
-  EXPECT_EQ(history[1].kind, "update");
+  EXPECT_EQ(history[1].method, "chat.update");
   EXPECT_EQ(history[1].ts, history[0].ts);
 }
 
@@ -130,44 +85,44 @@ TEST_F(outbox_test, transient_failure_is_retried_and_holds_later_posts_of_the_in
   decision["thread_of_incident"] = incident.id;
   store->enqueue({"card:1", incident.id, "post", card}, clock.now());
   store->enqueue({"decision:1", incident.id, "post", decision}, clock.now());
-  slack.failures.push_back(api_error{"http_503", "", true});
+  slack.fail("chat.postMessage", api_error{"http_503", "", true});
   outbox.wake();
   asio::co_spawn(ioc, outbox.run(), asio::detached);
   ioc.run_for(500ms);  // the retry is 10-50 ms away
   outbox.stop();
   ioc.run_for(50ms);
-  const auto& history = slack.inner.history();
+  const auto history = slack.delivered_messages();
   ASSERT_EQ(history.size(), 2u);
   EXPECT_EQ(history[0].message.text, "card");  // order kept: the decision waited for its card
   EXPECT_EQ(history[1].message.thread_ts, history[0].ts);
-  EXPECT_EQ(slack.post_calls, 3);
+  EXPECT_EQ(slack.calls_to("chat.postMessage").size(), 3u);
   EXPECT_EQ(outbox.stats().retried, 1u);
 }
 
 TEST_F(outbox_test, permanent_failure_is_recorded_not_retried) {
   const auto incident = open_incident();
   const auto item = store->enqueue({"x", incident.id, "post", post("x")}, clock.now());
-  slack.failures.push_back(api_error{"channel_not_found", "", false});
+  slack.fail("chat.postMessage", api_error{"channel_not_found", "", false});
   EXPECT_EQ(drain(), 0u);
   const auto stored = store->find_outbox_item(item.id);
   EXPECT_EQ(stored->state, flare::store::outbox_state::failed);
-  EXPECT_EQ(slack.post_calls, 1);
+  EXPECT_EQ(slack.calls_to("chat.postMessage").size(), 1u);
   EXPECT_EQ(outbox.stats().failed, 1u);
 }
 
 TEST_F(outbox_test, transient_failures_give_up_after_max_attempts) {
   const auto item = store->enqueue({"x", std::nullopt, "post", post("x")}, clock.now());
-  for (int i = 0; i < 5; ++i) slack.failures.push_back(api_error{"timeout", "", true});
+  for (int i = 0; i < 5; ++i) slack.fail("chat.postMessage", api_error{"timeout", "", true});
   for (int i = 0; i < 5; ++i) drain();
   EXPECT_EQ(store->find_outbox_item(item.id)->state, flare::store::outbox_state::failed);
-  EXPECT_EQ(slack.post_calls, 3);
+  EXPECT_EQ(slack.calls_to("chat.postMessage").size(), 3u);
 }
 
 TEST_F(outbox_test, post_interrupted_by_a_crash_is_sent_again_with_a_note) {
   const auto item = store->enqueue({"x", std::nullopt, "post", post("x")}, clock.now());
   ASSERT_TRUE(store->begin_attempt(item.id, clock.now()));  // the previous process died here
   EXPECT_EQ(drain(), 1u);
-  const auto& sent = slack.inner.history().at(0).message;
+  const auto sent = slack.delivered_messages().at(0).message;
   EXPECT_NE(sent.blocks.dump().find("Re-sent after a restart"), std::string::npos);
   EXPECT_EQ(drain(), 0u);  // and only once
 }
@@ -176,7 +131,7 @@ TEST_F(outbox_test, idempotency_key_means_one_post) {
   store->enqueue({"same", std::nullopt, "post", post("x")}, clock.now());
   store->enqueue({"same", std::nullopt, "post", post("x")}, clock.now());
   EXPECT_EQ(drain(), 1u);
-  EXPECT_EQ(slack.post_calls, 1);
+  EXPECT_EQ(slack.calls_to("chat.postMessage").size(), 1u);
 }
 
 }  // namespace
