@@ -84,6 +84,10 @@ report_lexicon default_report_lexicon() {
         {"short|shortened link", 0.5},
         {"urgent|urgently|asap", 0.2},
         {"beware|careful", 0.5},
+        {"order|parcel|package|delivery|payment|account|subscription ... "
+         "cancelled|canceled|suspended|failed|held|hold|"
+         "problem|declined",
+         0.5},
         {"looks|seems|looked|smells dodgy|sketchy|fishy|shady|suspicious|off|fake|weird|phishy", 0.5},
         {"going around", 0.4},
         {"circulating", 0.4},
@@ -111,7 +115,10 @@ report_lexicon default_report_lexicon() {
         {"popup*", 0.4},
         {"pop|pops|popped|popping up", 0.4},
         {"redirect*|hijack* & browser|search|searches|visitors|site|extension", 0.6},
-        {"install* & itself|own|without|unknown", 0.6},
+        {"install* & itself|own|without|unknown|didnt|nobody|not", 0.6},
+        {"remote access|control|desktop tool|software|app|program|trojan", 0.5},
+        {"lockbit|conti|ryuk|revil|blackcat|akira|wannacry|petya|notpetya|clop|maze|emotet|qakbot|cobalt", 1},
+        {"note|file|message|instructions ... telling|tells|asks|contact|pay|recover|decrypt", 0.5},
         {"quarantin*", 0.8},
         {"antivirus|defender|edr|av|firewall|crowdstrike|sentinelone & "
          "disabled|off|stopped|uninstalled|removed|turned",
@@ -397,6 +404,7 @@ report_lexicon default_report_lexicon() {
          1},
         {"signed my name", 1},
         {"put|used|using|uses my name|signature", 0.6},
+        {"pretend*|posing|poses|claim*|purport* ... our company|firm|organisation|organization|us|team", 0.6},
         {"never|didnt|not approve|approved|authorised|authorized|signed|consent", 0.3},
         {"signature ... not|altered|fake|forged|isnt", 1},
         {"my signature", 0.5},
@@ -434,6 +442,7 @@ report_lexicon default_report_lexicon() {
          "hip|face|back",
          0.3},
         {"dropped|fell|fall|hit|cut|burn|burned|slipped|tripped|twisted|crushed|banged|bumped|landed|trapped|"
+         "stuck|jammed|"
          "stung|bitten",
          0.3},
         {"allergic|reaction|epipen|swollen|swelling|dizzy|ambulance|hospital|doctor|medic|nurse|concussed|"
@@ -557,6 +566,8 @@ report_lexicon default_report_lexicon() {
         {"women|girls shouldnt", 1},
         {"women|girls should not", 1},
         {"hostile|toxic ... work*|environment|manager|team|behaviour|behavior", 0.6},
+        {"treat|treats|treated|treating me|us", 0.5},
+        {"afraid|dread*|dont want ... go|come ... office|work", 0.3},
         {"pressur*|coerc* & me|drinks|date|dinner|alone|out", 0.6},
         {"hateful|hate|abusive|nasty|offensive|degrading|vile|disgusting & "
          "message|messages|comment|comments|remarks|"
@@ -621,15 +632,15 @@ report_lexicon default_report_lexicon() {
                          "exactly", "some",  "even", "was",      "were",   "is",         "are",   "be",
                          "been",    "being", "got",  "get",      "one",    "seriously",  "badly", "at",
                          "all",     "yet",   "ever", "anything", "really", "physically", "like"};
-  lx.topic_words = {"training",      "trainings",  "awareness", "course",      "webinar",    "workshop",
-                    "module",        "quiz",       "slides",    "article",     "blog",       "wiki",
-                    "documentation", "template",   "policy",    "policies",    "guideline",  "guidelines",
-                    "simulation",    "simulated",  "exercise",  "drill",       "tabletop",   "test",
-                    "model",         "prevention", "program",   "programme",   "rollout",    "handbook",
-                    "runbook",       "playbook",   "procedure", "results",     "protection", "presentation",
-                    "newsletter",    "refresher",  "campaign",  "button",      "plugin",     "addin",
-                    "feature",       "filter",     "audit",     "postmortem",  "retro",      "retrospective",
-                    "recovery",      "feed",       "hiring",    "announcement"};
+  lx.topic_words = {"training",      "trainings",  "awareness",   "course",     "webinar",    "workshop",
+                    "module",        "quiz",       "slides",      "article",    "blog",       "wiki",
+                    "documentation", "template",   "policy",      "policies",   "guideline",  "guidelines",
+                    "simulation",    "simulated",  "exercise",    "drill",      "tabletop",   "test",
+                    "model",         "prevention", "program",     "programme",  "rollout",    "handbook",
+                    "runbook",       "playbook",   "procedure",   "results",    "protection", "presentation",
+                    "newsletter",    "refresher",  "campaign",    "button",     "plugin",     "addin",
+                    "feature",       "filter",     "audit",       "postmortem", "retro",      "retrospective",
+                    "recovery",      "feed",       "announcement"};
   lx.process_question_patterns = {
       "how do|does|can|should|to|would|long|much|many",
       "where do|can|should|is|are|to",
@@ -648,11 +659,11 @@ report_lexicon default_report_lexicon() {
       "does anyone know",
       "any update|news",
   };
-  lx.announcement_words = {
-      "training", "trainings", "awareness",    "course",     "webinar",       "workshop", "module",
-      "quiz",     "slides",    "presentation", "drill",      "tabletop",      "exercise", "simulation",
-      "hiring",   "refresher", "postmortem",   "retro",      "retrospective", "runbook",  "playbook",
-      "handbook", "wiki",      "audit",        "newsletter", "announcement"};
+  lx.announcement_words = {"training",   "trainings", "awareness",     "course",     "webinar",
+                           "workshop",   "module",    "quiz",          "slides",     "presentation",
+                           "drill",      "tabletop",  "exercise",      "simulation", "refresher",
+                           "postmortem", "retro",     "retrospective", "runbook",    "playbook",
+                           "handbook",   "wiki",      "audit",         "newsletter", "announcement"};
   lx.settled_patterns = {
       "never mind|nevermind|nvm",
       "false alarm|positive",
