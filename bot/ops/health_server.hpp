@@ -38,6 +38,14 @@ namespace health_detail {
 struct state;
 }
 
+// The health endpoint.
+// - Preconditions: `ex` is the executor of the single-threaded io_context; the handlers outlive
+//   the server.
+// - Lifetime: run() owns every accepted connection and returns when all are closed.
+// - Cancellation: stop() (on the executor, idempotent) stops accepting and closes connections.
+// - Errors: a port that cannot be bound throws from the constructor; a client's I/O error ends
+//   only that client's connection.
+// - Thread safety: everything on the server's executor.
 class health_server {
  public:
   // Binds and listens now, so a taken port is a start-up error (std::system_error naming the
