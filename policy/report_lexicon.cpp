@@ -177,6 +177,7 @@ report_lexicon default_report_lexicon() {
          "brazil|ip|abroad|asleep|3am|night",
          1},
         {"wasnt|not me", 0.6},
+        {"root|admin|administrator & account|login|logged|signin|console", 0.4},
         {"password|email|settings|mfa|recovery|phone ... changed|reset|removed|added", 0.5},
         {"didnt|wasnt|never|not ... change|changed|request|ask|do|initiate|make|trigger|it", 0.5},
         {"admin|console|panel|portal & accessed|logged|login|signed", 0.4},
@@ -256,7 +257,7 @@ report_lexicon default_report_lexicon() {
          "index|kibana|folder|share|nas|ftp|sftp|cluster|instance|terraform|tfstate|state|snapshot|dump|repo|"
          "repository|"
          "repositories|dashboard|jenkins|grafana & "
-         "public|publicly|anonymous*|anyone|internet|world|unauthenticated|allusers|listable|exposed|shodan|"
+         "public|publicly|anonymous*|internet|world|unauthenticated|allusers|listable|exposed|shodan|"
          "reachable|open",
          1},
         {"without|no auth*|password|authentication|login", 0.3}}},
@@ -302,7 +303,8 @@ report_lexicon default_report_lexicon() {
        security,
        false,
        {{"bank|banking|iban|account|payment|routing|remittance|details|wire & "
-         "change|changed|changing|new|update|updated|updating|different|redirect|redirected|switch",
+         "change|changed|changing|new|update|updated|updating|different|redirect|redirected|switch|another|"
+         "other",
          0.6},
         {"supplier|vendor|landlord|invoice|invoices|payroll|salary|finance|rent|payment|pay|wire|transfer",
          0.4},
@@ -494,6 +496,7 @@ report_lexicon default_report_lexicon() {
         {"you|youre are dead", 1},
         {"settle the score", 1},
         {"teach ... lesson", 1},
+        {"if i|you|we complain|report|tell|speak", 0.5},
         {"see what happens", 0.8},
         {"revenge|payback|retaliat*", 0.8},
         {"get back at", 0.8},
@@ -567,6 +570,8 @@ report_lexicon default_report_lexicon() {
         {"women|girls should not", 1},
         {"hostile|toxic ... work*|environment|manager|team|behaviour|behavior", 0.6},
         {"treat|treats|treated|treating me|us", 0.5},
+        {"photo|photos|picture|pictures|video|image|images of me", 0.6},
+        {"rude|mean|insulting|humiliating caption|comment|comments|names|remarks", 0.4},
         {"afraid|dread*|dont want ... go|come ... office|work", 0.3},
         {"pressur*|coerc* & me|drinks|date|dinner|alone|out", 0.6},
         {"hateful|hate|abusive|nasty|offensive|degrading|vile|disgusting & "
@@ -674,7 +679,7 @@ report_lexicon default_report_lexicon() {
       "ignore this|that|my",
       "reminder|reminders",
       "remember to",
-      "make sure",
+      "make sure to|you|your|everyone",
       "dont|don't forget",
       "please use|remember|lock|report|avoid",
       "will replace|fix|repair|upgrade",
