@@ -71,4 +71,21 @@ inline constexpr std::string_view public_announcement =
     "SaaS notification process, \"Public Announcement Process\", paragraph 1: "
     "public announcement after the fixes are applied when free-tier users need no individual action";
 
+// Incident response policy (issue 9: the kind of incident and where it is routed)
+inline constexpr std::string_view report_scope =
+    "Incident response policy, \"Incident Detection\", paragraph 2: report security incidents and "
+    "suspicious activity, including physical injury, threats and harassment";
+inline constexpr std::string_view sensitive_routing =
+    "Incident response policy, \"Incident Detection\", paragraph 3: potentially sensitive incidents "
+    "go to the Security Team or to the Head of Finance & Operations";
+inline constexpr std::string_view disclosure_scope =
+    "Incident disclosure policy, opening paragraphs: the policy covers security incidents and "
+    "vulnerabilities in client software and managed infrastructure";
+inline constexpr std::string_view resolution_message =
+    "SaaS notification process, \"Paid Customer Notification Process\", paragraph 1: "
+    "incident resolution messages";
+inline constexpr std::string_view free_tier_paid_buffer =
+    "SaaS notification process, \"Free-tier User Notification Process\", item 1: free-tier e-mails "
+    "before public disclosure, allowing paid customers a required buffer period";
+
 }  // namespace flare::policy::clauses

@@ -10,14 +10,11 @@ reason because(std::string text, std::string_view clause) {
   return reason{std::move(text), std::string{clause}};
 }
 
-// What the two "no notification" exceptions may and may not silence.
-struct exceptions {
-  bool routine_patch = false;     // applies
-  bool routine_voided = false;    // flagged, but contradicted by confirmed evidence
-  bool not_exploited = false;     // applies
-};
+using exceptions = policy_exceptions;
 
-exceptions find_exceptions(const facts& f) {
+}  // namespace
+
+policy_exceptions find_exceptions(const facts& f) {
   exceptions e;
   const bool confirmed_harm = f.users_affected == tristate::confirmed ||
                               f.data_exposed == tristate::confirmed ||
@@ -36,6 +33,8 @@ exceptions find_exceptions(const facts& f) {
                     f.metadata_exposed != tristate::confirmed;
   return e;
 }
+
+namespace {
 
 std::string_view table_clause(severity s) {
   switch (s) {

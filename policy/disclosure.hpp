@@ -12,6 +12,15 @@
 
 namespace flare::policy {
 
+// The disclosure policy's two "we don't notify" exceptions ("When We Notify Users", paragraph
+// 1, sentences 2 and 3), as they apply to the facts.
+struct policy_exceptions {
+  bool routine_patch = false;     // applies
+  bool routine_voided = false;    // flagged, but contradicted by confirmed evidence
+  bool not_exploited = false;     // applies
+};
+policy_exceptions find_exceptions(const facts& f);
+
 struct reason {
   std::string text;
   std::string clause;

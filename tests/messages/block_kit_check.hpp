@@ -21,8 +21,12 @@ inline std::size_t code_points(std::string_view s) {
   return n;
 }
 
+// A text object's text; for an element holding one (a button), that object's text.
 inline std::string text_of(const nlohmann::json& text_object) {
-  return text_object.is_object() ? text_object.value("text", "") : std::string{};
+  if (!text_object.is_object() || !text_object.contains("text")) return {};
+  const auto& t = text_object["text"];
+  if (t.is_object()) return text_of(t);
+  return t.is_string() ? t.get<std::string>() : std::string{};
 }
 
 // Every '<' in mrkdwn must open a token flare builds on purpose; any other is unescaped text.
