@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include "messages/blocks.hpp"
+#include "messages/decision_post.hpp"
 #include "messages/time_text.hpp"
 
 namespace flare::messages {
@@ -231,6 +232,61 @@ slack_message incident_card(const incident_view& incident, const policy::decisio
                           : std::string{"People and safety: no disclosure decision"},
                  "Times in " + std::string{zone ? zone->name() : "UTC"} + "; details and reasons in the thread"}));
   return enforce_limits(std::move(m));
+}
+
+namespace {
+
+std::string obligations_summary(const policy::checklist& c, const date::time_zone* zone, sys_seconds now) {
+  std::string text = "*Obligations*";
+  for (const auto& n : c.notes) text += "\n_" + escape(n) + "_";
+  for (const auto& o : c.items) text += "\n" + obligation_line(o, zone, now);
+  if (c.items.empty()) text += "\n_Nothing owed for the facts recorded so far._";
+  return text;
+}
+
+std::string conflict_text(const policy::policy_conflict& k) {
+  std::string text = ":warning: *Policy conflict* — " + escape(k.summary) + "\n• " + escape(k.first.text) + "\n  _" +
+                     escape(k.first.clause) + "_\n• " + escape(k.second.text) + "\n  _" + escape(k.second.clause) + "_";
+  for (const auto& opt : k.options) {
+    if (opt.id == k.default_option) text += "\nUntil a responder records a call on the card: " + escape(opt.effect);
+  }
+  return text;
+}
+
+}  // namespace
+
+slack_message first_decision_post(const incident_view& incident, const policy::decision& decision,
+                                  const policy::checklist& c, const date::time_zone* zone, sys_seconds now) {
+  if (c.kind == policy::incident_kind::people_and_safety) {
+    slack_message m;
+    m.text = escape(incident.reference) + ": people and safety incident, routed to the Head of Finance & Operations "
+             "and the Security Team; no disclosure decision";
+    m.blocks.push_back(blocks::header("header", incident.reference + " · people and safety"));
+    m.blocks.push_back(blocks::section("summary", obligations_summary(c, zone, now)));
+    return enforce_limits(std::move(m));
+  }
+  slack_message full = decision_post(incident, decision);
+  // Insert after the header, the version and the legal line, so the obligations survive a cut.
+  std::size_t at = 0;
+  while (at < full.blocks.size() && at < 3) {
+    // enforce_limits has made the ids unique ("policy.87930725"): compare the name part.
+    std::string id = full.blocks[at].value("block_id", "");
+    id = id.substr(0, id.find('.'));
+    if (id != "header" && id != "policy" && id != "legal") break;
+    ++at;
+  }
+  std::vector<nlohmann::json> inserted{blocks::section("obligations", obligations_summary(c, zone, now))};
+  for (const auto& k : c.conflicts) inserted.push_back(blocks::section("conflict_" + k.id, conflict_text(k)));
+  nlohmann::json merged = nlohmann::json::array();
+  for (std::size_t i = 0; i < full.blocks.size(); ++i) {
+    if (i == at) {
+      for (auto& b : inserted) merged.push_back(std::move(b));
+    }
+    merged.push_back(std::move(full.blocks[i]));
+  }
+  full.blocks = std::move(merged);
+  if (!c.conflicts.empty()) full.text += "; policy conflict: a responder should record a call";
+  return enforce_limits(std::move(full));
 }
 
 std::optional<slack_message> decision_diff_post(const incident_view& incident, const policy::checklist_diff& d,

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "messages/incident_view.hpp"
+#include "policy/disclosure.hpp"
 #include "messages/slack_message.hpp"
 #include "policy/checklist_diff.hpp"
 #include "policy/obligations.hpp"
@@ -64,6 +65,13 @@ std::vector<nlohmann::json> checklist_blocks(const policy::checklist& c, std::in
 slack_message incident_card(const incident_view& incident, const policy::decision* decision,
                             const policy::checklist& c, std::int64_t incident_id,
                             const date::time_zone* zone, std::chrono::sys_seconds now);
+
+// The first decision post, in full. Security: the disclosure decision (decision_post) with the
+// obligations summary and any policy conflicts (both clauses) right below the legal line.
+// People and safety: no disclosure decision at all, only the routing and the obligations.
+slack_message first_decision_post(const incident_view& incident, const policy::decision& decision,
+                                  const policy::checklist& c, const date::time_zone* zone,
+                                  std::chrono::sys_seconds now);
 
 // Later decision posts: only what changed, each change with its clause. Empty diff: nullopt
 // (nothing to post).

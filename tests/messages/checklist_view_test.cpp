@@ -169,3 +169,34 @@ TEST(checklist_view, mark_done_modal_round_trips) {
 
 }  // namespace
 }  // namespace flare::messages
+
+namespace flare::messages {
+namespace {
+
+TEST(checklist_view, first_decision_post_has_the_obligations_and_conflicts_near_the_top) {
+  auto f = critical();
+  f.routine_dependency_patch = true;
+  f.user_action_required = false;
+  f.users_affected = policy::tristate::none;
+  f.legal_requirements = {"gdpr-art33"};
+  const auto c = derive(f);
+  const auto m = first_decision_post(incident(), testing::decide(f), c, berlin(), at("2026-12-01T10:00:00Z"));
+  expect_valid(m);
+  EXPECT_TRUE(m.blocks[3]["block_id"].get<std::string>().starts_with("obligations"));
+  EXPECT_TRUE(contains(all_text(m), "Policy conflict"));
+  EXPECT_TRUE(contains(m.text, "policy conflict"));
+}
+
+TEST(checklist_view, first_decision_post_for_harassment_has_no_disclosure_decision) {
+  policy::checklist_input in;
+  in.kind = policy::incident_kind::people_and_safety;
+  const auto f = critical();
+  const auto m = first_decision_post(incident(), testing::decide(f), derive(f, in), berlin(), at("2026-12-01T10:00:00Z"));
+  expect_valid(m);
+  EXPECT_FALSE(contains(all_text(m), "Public security bulletin"));
+  EXPECT_FALSE(contains(all_text(m), "disclosure decision:"));
+  EXPECT_TRUE(contains(m.text, "no disclosure decision"));
+}
+
+}  // namespace
+}  // namespace flare::messages
