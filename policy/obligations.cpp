@@ -272,7 +272,12 @@ void apply_readiness(checklist& c, const facts& f) {
 }  // namespace
 
 std::string_view to_string(incident_kind k) {
-  return k == incident_kind::security ? "security" : "people_and_safety";
+  switch (k) {
+    case incident_kind::none: return "none";
+    case incident_kind::security: return "security";
+    case incident_kind::people_and_safety: return "people_and_safety";
+  }
+  return "none";
 }
 
 std::optional<incident_kind> parse_incident_kind(std::string_view s) {
@@ -313,12 +318,13 @@ checklist derive_checklist(const facts& f, const decision& d, const tables& t,
                            const business_calendar& calendar, const checklist_input& in,
                            sys_seconds /*now*/) {
   builder b{in};
-  b.out.kind = in.kind;
+  // No kind yet is a security incident (the protective default: the disclosure rules apply).
+  b.out.kind = in.kind == incident_kind::none ? incident_kind::security : in.kind;
   b.out.severity = f.severity;
   b.out.legal_precedence = !f.legal_requirements.empty();
   add_legal(b, f, calendar);
 
-  if (in.kind == incident_kind::people_and_safety) {
+  if (b.out.kind == incident_kind::people_and_safety) {
     // Injury, harassment, threats: the disclosure policy and the SaaS process are about security
     // vulnerabilities and customer data, so no bulletin, no customer notices. The response
     // policy routes sensitive reports to the Security Team or the Head of Finance & Operations.

@@ -14,19 +14,19 @@
 #include "policy/business_calendar.hpp"
 #include "policy/disclosure.hpp"
 #include "policy/facts.hpp"
+#include "policy/incident_kind.hpp"
 #include "policy/legal_regimes.hpp"
 #include "policy/tables.hpp"
 
 namespace flare::policy {
 
-// Security: the disclosure policy and the SaaS notification process apply. People and safety
-// (injury, harassment, threats; incident response policy, "Incident Detection", paragraph 2):
-// no disclosure decision, no bulletin, no customer notices; routed to the Head of Finance &
-// Operations and the Security Team.
-enum class incident_kind { security, people_and_safety };
-
-std::string_view to_string(incident_kind k);                       // "security", "people_and_safety"
-std::optional<incident_kind> parse_incident_kind(std::string_view s);  // also "people", "safety"
+// incident_kind (incident_kind.hpp). Security (and none): the disclosure policy and the SaaS
+// notification process apply. People and safety (injury, harassment, threats; incident response
+// policy, "Incident Detection", paragraph 2): no disclosure decision, no bulletin, no customer
+// notices; routed to the Head of Finance & Operations and the Security Team.
+std::string_view to_string(incident_kind k);  // "none", "security", "people_and_safety"
+// "security", "people_and_safety" (also "people-and-safety", "people", "safety"); not "none".
+std::optional<incident_kind> parse_incident_kind(std::string_view s);
 
 enum class obligation_state { pending, done, not_needed };
 std::string_view to_string(obligation_state s);

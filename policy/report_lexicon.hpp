@@ -15,13 +15,13 @@
 #include <string>
 #include <vector>
 
+#include "policy/incident_kind.hpp"
+
 namespace flare::policy {
 
 // Response policy, "Incident Detection", paragraph 2: sensitive reports go to the Security Team
-// or to the Head of Finance & Operations, not the public channel. The kind proposes which
-// checklist the incident gets (security incident vs people and safety).
-enum class incident_kind { none, security, people_and_safety };
-
+// or to the Head of Finance & Operations, not the public channel. The kind (incident_kind.hpp)
+// proposes which checklist the incident gets (security incident vs people and safety).
 std::string_view kind_name(incident_kind k);  // "none", "security", "people and safety"
 
 struct weighted_pattern {

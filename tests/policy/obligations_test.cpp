@@ -269,3 +269,17 @@ TEST(obligations, incident_kind_round_trips) {
 
 }  // namespace
 }  // namespace flare::policy
+
+namespace flare::policy {
+namespace {
+
+TEST(obligations, an_incident_without_a_kind_gets_the_security_checklist) {
+  auto x = critical_paid();
+  x.in.kind = incident_kind::none;
+  const auto c = x.derive();
+  EXPECT_EQ(c.kind, incident_kind::security);
+  EXPECT_NE(c.find("bulletin"), nullptr);
+}
+
+}  // namespace
+}  // namespace flare::policy
