@@ -16,15 +16,20 @@ struct subcommand_usage {
   std::string_view arguments;
 };
 
-constexpr std::array<subcommand_usage, 10> kUsages{{
+constexpr std::array<subcommand_usage, 15> kUsages{{
     {"open", "<title> [sensitive]"},
-    {"classify", "<ID> <critical|high|medium|low> <confirmed|potential> [confirmed-at=<time>]"},
-    {"facts", "<ID> <key>=<value> [<key>=<value> ...]"},
-    {"notified", "<ID>"},
+    {"classify", "<ID> <critical|high|medium|low> <confirmed|potential> [confirmed-at=<time>] [--confirm]"},
+    {"facts", "<ID> <key>=<value> [<key>=<value> ...] [--confirm]"},
+    {"kind", "<ID> <security|people> [--confirm]"},
+    {"done", "<ID> <obligation> [at=<time>] [link=<url>] [note=<text>]"},
+    {"not-needed", "<ID> <obligation> reason=<text>"},
+    {"notified", "<ID> [at=<time>] [link=<url>] [note=<text>]"},
+    {"call", "<ID> <conflict> <option> [note=<text>]"},
     {"update", "<ID> <text>"},
-    {"resolve", "<ID> [summary]"},
+    {"resolve", "<ID> [resolved|not-an-incident|false-positive|duplicate-of=<ID>] [summary]"},
     {"show", "<ID>"},
     {"list", "[open|all]"},
+    {"deadlines", ""},
     {"decide", "<ID>"},
     {"help", ""},
 }};
@@ -136,6 +141,107 @@ std::variant<std::vector<fact_assignment>, std::string> read_assignments(std::st
   return out;
 }
 
+// Removes a standalone `--confirm` word from `rest`; true if there was one.
+bool take_confirm_flag(std::string_view& rest, std::string& storage) {
+  std::string kept;
+  bool found = false;
+  // Quoted values may hold spaces; "--confirm" inside quotes is text, not the flag.
+  bool in_quotes = false;
+  std::size_t word_start = 0;
+  const std::string text{rest};
+  for (std::size_t i = 0; i <= text.size(); ++i) {
+    const bool end = i == text.size();
+    if (!end && text[i] == '"') in_quotes = !in_quotes;
+    if (end || (!in_quotes && is_space(text[i]))) {
+      const std::string word = text.substr(word_start, i - word_start);
+      if (lower(word) == "--confirm") {
+        found = true;
+      } else if (!word.empty()) {
+        kept += (kept.empty() ? "" : " ") + word;
+      }
+      word_start = i + 1;
+    }
+  }
+  storage = std::move(kept);
+  rest = storage;
+  return found;
+}
+
+// key=value options (values may be "double quoted"), each key at most once and only from
+// `allowed`. Returns the decoded values or the problem.
+std::variant<std::vector<fact_assignment>, std::string> read_options(std::string_view rest,
+                                                                     std::initializer_list<std::string_view> allowed) {
+  std::vector<fact_assignment> out;
+  rest = trim(rest);
+  std::string allowed_text;
+  for (auto a : allowed) allowed_text += (allowed_text.empty() ? "" : ", ") + std::string{a} + "=";
+  while (!rest.empty()) {
+    std::size_t end = 0;
+    while (end < rest.size() && !is_space(rest[end]) && rest[end] != '=') ++end;
+    if (end == rest.size() || rest[end] != '=')
+      return "unexpected " + shown(rest.substr(0, end)) + " (expected " + allowed_text + ")";
+    const std::string key = lower(rest.substr(0, end));
+    if (std::find(allowed.begin(), allowed.end(), key) == allowed.end())
+      return "unknown option " + shown(rest.substr(0, end)) + " (expected " + allowed_text + ")";
+    if (std::any_of(out.begin(), out.end(), [&](const fact_assignment& a) { return a.key == key; }))
+      return key + "= is given twice";
+    rest.remove_prefix(end + 1);
+    std::string raw;
+    if (!rest.empty() && rest.front() == '"') {
+      const auto close = rest.find('"', 1);
+      if (close == std::string_view::npos) return key + ": the quoted value has no closing \"";
+      raw = std::string{rest.substr(1, close - 1)};
+      rest.remove_prefix(close + 1);
+      if (!rest.empty() && !is_space(rest.front())) return key + ": expected a space after the closing \"";
+    } else {
+      std::size_t stop = 0;
+      // Slack sends a pasted link as <https://…|label>, and the label may hold spaces.
+      if (!rest.empty() && rest.front() == '<' && rest.find('>') != std::string_view::npos) stop = rest.find('>') + 1;
+      while (stop < rest.size() && !is_space(rest[stop])) ++stop;
+      raw = std::string{rest.substr(0, stop)};
+      rest.remove_prefix(stop);
+    }
+    rest = trim(rest);
+    out.push_back({key, decode_slack_text(raw)});
+  }
+  return out;
+}
+
+// at=, link=, note= for done and notified.
+std::optional<std::string> read_completion(std::string_view rest, completion_options& into) {
+  auto options = read_options(rest, {"at", "link", "note"});
+  if (auto* problem = std::get_if<std::string>(&options)) return *problem;
+  for (const auto& [key, value] : std::get<std::vector<fact_assignment>>(options)) {
+    if (key == "at") {
+      auto t = policy::parse_rfc3339(value);
+      if (!t)
+        return "at: expected an RFC 3339 time with Z or an offset, such as 2026-11-30T14:00:00Z, got " + shown(value);
+      into.at = *t;
+    } else if (key == "link") {
+      if (!value.starts_with("https://") && !value.starts_with("http://"))
+        return "link: expected an http(s):// address, got " + shown(value);
+      into.link = value;
+    } else {
+      if (value.empty()) return "note: the note is empty";
+      into.note = value;
+    }
+  }
+  return std::nullopt;
+}
+
+// An obligation or conflict name as typed: lower case; letters, digits, _ - : only.
+std::variant<std::string, std::string> read_name(std::string_view& rest, std::string_view what) {
+  const std::string_view word = next_word(rest);
+  if (word.empty()) return std::variant<std::string, std::string>{std::in_place_index<1>, "missing the " + std::string{what}};
+  std::string name = lower(word);
+  for (char c : name) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' && c != ':')
+      return std::variant<std::string, std::string>{std::in_place_index<1>,
+                                                    shown(word) + " is not a " + std::string{what} + " name"};
+  }
+  return std::variant<std::string, std::string>{std::in_place_index<0>, name};
+}
+
 parse_result parse_open(std::string_view rest, std::string_view name) {
   rest = trim(rest);
   bool sensitive = false;
@@ -151,6 +257,8 @@ parse_result parse_open(std::string_view rest, std::string_view name) {
 }
 
 parse_result parse_classify(std::string_view rest, std::string_view name) {
+  std::string storage;
+  const bool confirm = take_confirm_flag(rest, storage);
   auto id = read_incident_id(rest);
   if (auto* problem = std::get_if<std::string>(&id)) return error_for("classify", *problem, name);
   classify_command c;
@@ -177,7 +285,7 @@ parse_result parse_classify(std::string_view rest, std::string_view name) {
   if (!option.empty()) {
     constexpr std::string_view prefix = "confirmed-at=";
     if (!lower(option).starts_with(prefix)) {
-      return error_for("classify", "unexpected " + shown(option) + " (the only option is confirmed-at=<time>)", name);
+      return error_for("classify", "unexpected " + shown(option) + " (the options are confirmed-at=<time> and --confirm)", name);
     }
     const std::string_view value = option.substr(prefix.size());
     auto at = policy::parse_rfc3339(value);
@@ -190,6 +298,7 @@ parse_result parse_classify(std::string_view rest, std::string_view name) {
     c.confirmed_at = *at;
   }
   if (!rest.empty()) return error_for("classify", "unexpected " + shown(next_word(rest)), name);
+  c.confirm = confirm;
   return parsed_command{c};
 }
 
@@ -204,6 +313,23 @@ parse_result parse_id_only(std::string_view sub, std::string_view rest, std::str
 }
 
 }  // namespace
+
+std::string_view to_string(close_reason r) {
+  switch (r) {
+    case close_reason::resolved: return "resolved";
+    case close_reason::not_an_incident: return "not an incident";
+    case close_reason::false_positive: return "false positive";
+    case close_reason::duplicate: return "duplicate";
+  }
+  return "resolved";
+}
+
+std::optional<close_reason> parse_close_reason(std::string_view stored) {
+  for (auto r : {close_reason::resolved, close_reason::not_an_incident, close_reason::false_positive,
+                 close_reason::duplicate})
+    if (to_string(r) == stored) return r;
+  return std::nullopt;
+}
 
 std::string decode_slack_text(std::string_view text) {
   std::string out;
@@ -270,14 +396,80 @@ parse_result parse_incident_command(std::string_view text, std::string_view name
   if (sub == "open") return parse_open(rest, name);
   if (sub == "classify") return parse_classify(rest, name);
   if (sub == "facts") {
+    std::string storage;
+    const bool confirm = take_confirm_flag(rest, storage);
     auto id = read_incident_id(rest);
     if (auto* problem = std::get_if<std::string>(&id)) return error_for(sub, *problem, name);
     auto pairs = read_assignments(rest);
     if (auto* problem = std::get_if<std::string>(&pairs)) return error_for(sub, *problem, name);
     return parsed_command{facts_command{std::get<std::int64_t>(id),
-                                        std::move(std::get<std::vector<fact_assignment>>(pairs))}};
+                                        std::move(std::get<std::vector<fact_assignment>>(pairs)), confirm}};
   }
-  if (sub == "notified") return parse_id_only<notified_command>(sub, rest, name);
+  if (sub == "notified") {
+    auto id = read_incident_id(rest);
+    if (auto* problem = std::get_if<std::string>(&id)) return error_for(sub, *problem, name);
+    notified_command n{std::get<std::int64_t>(id), {}};
+    if (auto problem = read_completion(rest, n.options)) return error_for(sub, *problem, name);
+    return parsed_command{n};
+  }
+  if (sub == "done") {
+    auto id = read_incident_id(rest);
+    if (auto* problem = std::get_if<std::string>(&id)) return error_for(sub, *problem, name);
+    auto item = read_name(rest, "obligation");
+    if (item.index() == 1) return error_for(sub, std::get<1>(item), name);
+    done_command d{std::get<std::int64_t>(id), std::get<0>(item), {}};
+    if (auto problem = read_completion(rest, d.options)) return error_for(sub, *problem, name);
+    return parsed_command{d};
+  }
+  if (sub == "not-needed" || sub == "not_needed" || sub == "notneeded") {
+    const std::string_view canonical = "not-needed";
+    auto id = read_incident_id(rest);
+    if (auto* problem = std::get_if<std::string>(&id)) return error_for(canonical, *problem, name);
+    auto item = read_name(rest, "obligation");
+    if (item.index() == 1) return error_for(canonical, std::get<1>(item), name);
+    auto options = read_options(rest, {"reason"});
+    if (auto* problem = std::get_if<std::string>(&options)) return error_for(canonical, *problem, name);
+    const auto& list = std::get<std::vector<fact_assignment>>(options);
+    if (list.empty() || trim(list[0].value).empty())
+      return error_for(canonical, "missing the reason (reason=\"why it is not needed\")", name);
+    return parsed_command{not_needed_command{std::get<std::int64_t>(id), std::get<0>(item), list[0].value}};
+  }
+  if (sub == "kind") {
+    std::string storage;
+    const bool confirm = take_confirm_flag(rest, storage);
+    auto id = read_incident_id(rest);
+    if (auto* problem = std::get_if<std::string>(&id)) return error_for(sub, *problem, name);
+    const std::string_view typed_kind = next_word(rest);
+    const std::string k = lower(typed_kind);
+    if (k.empty()) return error_for(sub, "missing the kind", name);
+    kind_command c{std::get<std::int64_t>(id), "", confirm};
+    if (k == "security") {
+      c.kind = "security";
+    } else if (k == "people" || k == "safety" || k == "people-and-safety" || k == "people_and_safety") {
+      c.kind = "people_and_safety";
+    } else {
+      return error_for(sub, shown(typed_kind) + " is not a kind (expected security or people)", name);
+    }
+    if (!rest.empty()) return error_for(sub, "unexpected " + shown(next_word(rest)), name);
+    return parsed_command{c};
+  }
+  if (sub == "call") {
+    auto id = read_incident_id(rest);
+    if (auto* problem = std::get_if<std::string>(&id)) return error_for(sub, *problem, name);
+    auto conflict = read_name(rest, "conflict");
+    if (conflict.index() == 1) return error_for(sub, std::get<1>(conflict), name);
+    auto option = read_name(rest, "option");
+    if (option.index() == 1) return error_for(sub, std::get<1>(option), name);
+    auto options = read_options(rest, {"note"});
+    if (auto* problem = std::get_if<std::string>(&options)) return error_for(sub, *problem, name);
+    call_command c{std::get<std::int64_t>(id), std::get<0>(conflict), std::get<0>(option), ""};
+    for (const auto& o : std::get<std::vector<fact_assignment>>(options)) c.note = o.value;
+    return parsed_command{c};
+  }
+  if (sub == "deadlines") {
+    if (!rest.empty()) return error_for(sub, "unexpected " + shown(next_word(rest)), name);
+    return parsed_command{deadlines_command{}};
+  }
   if (sub == "update") {
     auto id = read_incident_id(rest);
     if (auto* problem = std::get_if<std::string>(&id)) return error_for(sub, *problem, name);
@@ -288,6 +480,36 @@ parse_result parse_incident_command(std::string_view text, std::string_view name
     auto id = read_incident_id(rest);
     if (auto* problem = std::get_if<std::string>(&id)) return error_for(sub, *problem, name);
     resolve_command r{std::get<std::int64_t>(id), std::nullopt};
+    // An optional close reason first; anything else is the start of the summary, as before.
+    std::string_view after = rest;
+    const std::string_view first = next_word(after);
+    const std::string reason = lower(first);
+    constexpr std::string_view duplicate_prefix = "duplicate-of=";
+    if (reason == "resolved") {
+      rest = after;
+    } else if (reason == "not-an-incident" || reason == "not-incident") {
+      r.reason = close_reason::not_an_incident;
+      rest = after;
+    } else if (reason == "false-positive") {
+      r.reason = close_reason::false_positive;
+      rest = after;
+    } else if (reason.starts_with(duplicate_prefix) || reason == "duplicate" || reason == "duplicate-of") {
+      r.reason = close_reason::duplicate;
+      std::string_view target = first.substr(std::min(first.size(), duplicate_prefix.size()));
+      if (!reason.starts_with(duplicate_prefix)) {
+        // "duplicate INC-3" and "duplicate-of INC-3" read the same.
+        target = next_word(after);
+      }
+      auto of = store::parse_incident_reference(target);
+      if (!of) {
+        return error_for(sub, target.empty() ? "duplicate-of: missing the surviving incident's ID"
+                                             : "duplicate-of: " + shown(target) + " is not an incident ID",
+                         name);
+      }
+      if (*of == r.incident_id) return error_for(sub, "an incident cannot be a duplicate of itself", name);
+      r.duplicate_of = *of;
+      rest = after;
+    }
     if (!rest.empty()) r.summary = decode_slack_text(rest);
     return parsed_command{r};
   }

@@ -6,7 +6,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include "commands/incident_checklist.hpp"
 #include "messages/blocks.hpp"
+#include "messages/checklist_view.hpp"
+#include "messages/time_text.hpp"
+#include "policy/checklist_diff.hpp"
 #include "messages/decision_post.hpp"
 #include "messages/incident_card.hpp"
 #include "messages/incident_view.hpp"
@@ -105,6 +109,10 @@ std::string_view action_words(const parsed_command& c) {
   if (std::holds_alternative<update_command>(c)) return "post incident updates";
   if (std::holds_alternative<resolve_command>(c)) return "resolve incidents";
   if (std::holds_alternative<decide_command>(c)) return "post disclosure decisions";
+  if (std::holds_alternative<done_command>(c)) return "mark obligations done";
+  if (std::holds_alternative<not_needed_command>(c)) return "mark obligations not needed";
+  if (std::holds_alternative<kind_command>(c)) return "change an incident's kind";
+  if (std::holds_alternative<call_command>(c)) return "record calls on policy conflicts";
   return {};
 }
 
@@ -135,21 +143,43 @@ policy::facts facts_of(const store::incident& incident) {
   return r.value;
 }
 
-// One state change: `apply` edits a fresh copy of the incident and its facts (or says why it
-// cannot, and then nothing is written); `posts` are the outbox items the stored result causes.
+// One state change: `apply` edits a fresh copy of the incident, its facts and its obligation
+// ledger (or says why it cannot, and then nothing is written); `posts` are the outbox items the
+// stored result causes. A `clock_edit` (classify, facts, kind) that would move or clear a
+// running deadline is refused unless `confirmed`, and the outcome carries the moves so the
+// person can be asked.
+struct incident_commands::change_view {
+  const store::incident& incident;
+  const policy::facts& facts;
+  const policy::decision& decision;
+  const policy::checklist& before;
+  const policy::checklist& after;
+  const std::vector<policy::deadline_move>& moves;
+  bool first_decision;
+  const std::string& key_prefix;
+  sys_seconds now;
+};
+
 struct incident_commands::change {
   std::string action;
   json inputs;
-  std::function<std::optional<std::string>(store::incident&, policy::facts&)> apply;
-  std::function<std::vector<store::new_outbox_item>(const store::incident&, const policy::facts&,
-                                                    const policy::decision&, const std::string& key_prefix)>
-      posts;
+  std::function<std::optional<std::string>(store::incident&, policy::facts&, store::obligation_ledger&,
+                                           const policy::checklist& before)>
+      apply;
+  std::function<std::vector<store::new_outbox_item>(const change_view&)> posts;
+  bool clock_edit = false;
+  bool confirmed = false;
 };
 
 struct incident_commands::change_outcome {
   std::optional<store::incident> incident;  // the stored result, when the change was made
+  policy::facts before_facts;
   policy::facts facts;
   policy::decision decision;
+  policy::checklist before;
+  policy::checklist checklist;
+  std::vector<policy::deadline_move> moves;  // made (when stored) or awaiting confirmation
+  bool needs_confirmation = false;
   bool missing = false;                 // no such incident
   std::optional<std::string> problem;   // why nothing was changed
 };
@@ -159,6 +189,29 @@ incident_commands::incident_commands(command_context ctx) : ctx_(std::move(ctx))
 policy::decision incident_commands::decision_for(const store::incident& incident) const {
   return policy::decide(facts_of(incident), ctx_.tables, ctx_.calendar);
 }
+
+const date::time_zone* incident_commands::zone() const { return ctx_.calendar.zone(); }
+
+policy::checklist incident_commands::checklist_for(const store::incident& incident, const policy::facts& f,
+                                                   const policy::decision& d,
+                                                   const store::obligation_ledger& ledger) const {
+  return checklist_of(incident, f, d, ledger, ctx_.tables, ctx_.calendar, ctx_.clock.now());
+}
+
+namespace {
+
+json moves_json(const std::vector<policy::deadline_move>& moves) {
+  json out = json::array();
+  for (const auto& m : moves) {
+    out.push_back({{"obligation", m.id},
+                   {"from", m.from ? json(policy::format_rfc3339(*m.from)) : json()},
+                   {"to", m.to ? json(policy::format_rfc3339(*m.to)) : json()},
+                   {"because", m.because}});
+  }
+  return out;
+}
+
+}  // namespace
 
 incident_commands::change_outcome incident_commands::apply_change(std::int64_t incident_id,
                                                                   const std::string& actor,
@@ -176,11 +229,29 @@ incident_commands::change_outcome incident_commands::apply_change(std::int64_t i
       }
       store::incident changed = *current;
       policy::facts f = facts_of(changed);
-      if (auto problem = c.apply(changed, f)) {
+      store::obligation_ledger ledger = ctx_.store.ledger_for(incident_id);
+      out.before_facts = f;
+      const policy::decision before_decision = policy::decide(f, ctx_.tables, ctx_.calendar);
+      out.before = checklist_of(*current, f, before_decision, ledger, ctx_.tables, ctx_.calendar, now);
+      if (auto problem = c.apply(changed, f, ledger, out.before)) {
         out.problem = std::move(problem);
         return;
       }
       const policy::decision d = policy::decide(f, ctx_.tables, ctx_.calendar);
+      out.checklist = checklist_of(changed, f, d, ledger, ctx_.tables, ctx_.calendar, now);
+      out.moves.clear();
+      if (c.clock_edit) {
+        out.moves = policy::deadline_moves_requiring_confirmation(out.before_facts, out.before, f, out.checklist);
+        if (!out.moves.empty() && !c.confirmed) {
+          // A typo must not move a legal or customer deadline: nothing is written until the
+          // responder confirms the move (issue 9, "Clocks are edited on purpose only").
+          out.needs_confirmation = true;
+          out.facts = f;
+          out.decision = d;
+          return;
+        }
+      }
+      const bool first_decision = !current->last_decision.has_value();
       changed.facts = policy::to_json(f);
       // The store's columns mirror the facts so lists and cards need not parse them.
       changed.severity = word(f.severity);
@@ -194,13 +265,19 @@ incident_commands::change_outcome incident_commands::apply_change(std::int64_t i
       entry.details = {{"inputs", c.inputs},
                        {"decision", *changed.last_decision},
                        {"policy_version", d.policy_version}};
+      if (!out.moves.empty()) {
+        entry.details["deadline_moves"] = moves_json(out.moves);
+        entry.details["confirmed_by"] = actor;
+      }
       auto stored = ctx_.store.update_incident(changed, entry);
       if (!stored) continue;
+      ctx_.store.save_ledger(ledger);
       // The version is unique per change, so a post is made once per change even if the
       // transaction is retried after a crash, and a new change never collides with an old post.
       const std::string key_prefix =
           stored->reference() + "/" + c.action + "/v" + std::to_string(stored->version);
-      for (const auto& item : c.posts(*stored, f, d, key_prefix)) ctx_.store.enqueue(item, now);
+      const change_view view{*stored, f, d, out.before, out.checklist, out.moves, first_decision, key_prefix, now};
+      for (const auto& item : c.posts(view)) ctx_.store.enqueue(item, now);
       out.incident = std::move(*stored);
       out.facts = f;
       out.decision = d;
@@ -266,6 +343,8 @@ asio::awaitable<command_reply> incident_commands::handle(slash_command cmd) {
   if (auto* error = std::get_if<usage_error>(&parsed)) {
     co_return reply(messages::error_message(error->problem, error->usage));
   }
+  // The text typed, for the Confirm button of a change that moves a deadline.
+  current_text_ = cmd.text;
   co_return co_await run(std::get<parsed_command>(parsed), cmd);
 }
 
@@ -275,6 +354,7 @@ asio::awaitable<command_reply> incident_commands::run(const parsed_command& comm
   if (auto* c = std::get_if<open_command>(&command)) co_return open(*c, user);
   if (auto* c = std::get_if<show_command>(&command)) co_return co_await show(*c, user);
   if (auto* c = std::get_if<list_command>(&command)) co_return co_await list(*c, user);
+  if (std::holds_alternative<deadlines_command>(command)) co_return co_await deadlines(user);
   if (std::holds_alternative<help_command>(command)) {
     co_return reply(messages::help_message(ctx_.settings.command_name));
   }
@@ -297,6 +377,10 @@ asio::awaitable<command_reply> incident_commands::run(const parsed_command& comm
   if (auto* c = std::get_if<update_command>(&command)) co_return update(*c, user);
   if (auto* c = std::get_if<resolve_command>(&command)) co_return resolve(*c, user);
   if (auto* c = std::get_if<decide_command>(&command)) co_return decide(*c, user);
+  if (auto* c = std::get_if<done_command>(&command)) co_return done(c->incident_id, c->obligation, c->options, user, "done");
+  if (auto* c = std::get_if<not_needed_command>(&command)) co_return not_needed(*c, user);
+  if (auto* c = std::get_if<kind_command>(&command)) co_return kind(*c, user);
+  if (auto* c = std::get_if<call_command>(&command)) co_return call(*c, user);
   throw std::logic_error("incident_commands: a parsed subcommand has no handler");
 }
 
@@ -308,13 +392,6 @@ command_reply outcome_problem(bool missing, const std::optional<std::string>& pr
   return reply(messages::error_message(text, usage_line(subcommand, command_name)));
 }
 
-// The card and the decision in the thread: what every change of the facts posts.
-std::vector<store::new_outbox_item> card_and_decision(const store::incident& i, const policy::facts& f,
-                                                      const policy::decision& d, const std::string& key_prefix) {
-  const auto view = view_of(i, f);
-  return {card_update(i, messages::incident_card(view, &d), key_prefix),
-          thread_post(i, messages::decision_post(view, d), key_prefix + "/decision")};
-}
 
 }  // namespace
 
@@ -416,21 +493,64 @@ asio::awaitable<command_reply> incident_commands::open_from_report(std::string u
                          "Opened " + ref + ".");
 }
 
+// The card edited to the full current state; in the thread the first decision in full, later
+// only what changed (issue 9, "Threads people can read"), and each confirmed deadline move.
+std::vector<store::new_outbox_item> incident_commands::standard_posts(const change_view& v,
+                                                                      const std::string& user) const {
+  const auto view = view_of(v.incident, v.facts);
+  std::vector<store::new_outbox_item> posts{card_update(
+      v.incident, messages::incident_card(view, &v.decision, v.after, v.incident.id, zone(), v.now), v.key_prefix)};
+  if (v.first_decision) {
+    posts.push_back(thread_post(v.incident, messages::decision_post(view, v.decision), v.key_prefix + "/decision"));
+  } else if (auto diff_post = messages::decision_diff_post(view, policy::diff(v.before, v.after), zone(), v.now)) {
+    posts.push_back(thread_post(v.incident, *diff_post, v.key_prefix + "/changes"));
+  }
+  if (!v.moves.empty()) {
+    posts.push_back(thread_post(v.incident, messages::deadline_moved_post(view, v.moves, user, zone(), v.now),
+                                v.key_prefix + "/moved"));
+  }
+  return posts;
+}
+
+command_reply incident_commands::confirmation_needed(const change_outcome& out, std::int64_t incident_id) {
+  auto incident = ctx_.store.find_incident(incident_id);
+  const auto view = incident ? view_of(*incident, out.facts) : messages::incident_view{};
+  std::string token = current_text_;
+  if (token.find("--confirm") == std::string::npos) token += " --confirm";
+  return reply(messages::deadline_move_confirmation(view, out.moves, token, zone(), ctx_.clock.now()));
+}
+
+// "Next: Paid-customer initial notice, due Tue 1 Dec, 14:00 UTC, in 3 h." for replies.
+std::pair<std::string, std::string> incident_commands::next_due_summary(const policy::checklist& c) const {
+  const auto open = c.open_deadlines();
+  if (open.empty()) return {"No obligation with a due time is open.", "No obligation with a due time is open."};
+  const auto* o = open.front();
+  const std::string when = messages::due_text(*o->due, zone(), ctx_.clock.now());
+  return {"Next: *" + messages::escape(o->title) + "*, due " + when + ".",
+          "Next: " + messages::escape(o->title) + ", due " + messages::local_time_text(*o->due, zone(), ctx_.clock.now()) + "."};
+}
+
 command_reply incident_commands::classify(const classify_command& c, const std::string& user) {
   const sys_seconds now = ctx_.clock.now();
+  if (c.confirmed_at) {
+    if (auto problem = future_time_problem("confirmed-at", *c.confirmed_at, now, zone()))
+      return reply(messages::error_message(*problem, usage_line("classify", ctx_.settings.command_name)));
+  }
   json inputs = {{"severity", policy::to_string(c.severity)},
                  {"classification", policy::to_string(c.classification)}};
   if (c.confirmed_at) inputs["confirmed_at"] = policy::format_rfc3339(*c.confirmed_at);
+  if (c.confirm) inputs["confirm"] = true;
   change ch{"classify", inputs,
-            [&](store::incident&, policy::facts& f) -> std::optional<std::string> {
+            [&](store::incident&, policy::facts& f, store::obligation_ledger&, const policy::checklist&) -> std::optional<std::string> {
               f.severity = c.severity;
               // SaaS process, "Security Incident Classification": the pure step decides when the
               // impact clock starts (confirmed: now unless given; potential: only when given).
               f = policy::classify(std::move(f), c.classification, now, c.confirmed_at);
               return std::nullopt;
             },
-            card_and_decision};
+            [&](const change_view& v) { return standard_posts(v, user); }, true, c.confirm};
   auto out = apply_change(c.incident_id, user, ch);
+  if (out.needs_confirmation) return confirmation_needed(out, c.incident_id);
   if (!out.incident) return outcome_problem(out.missing, out.problem, c.incident_id, "classify", ctx_.settings.command_name);
   spdlog::info("commands: {} classified {} {} by {}", out.incident->reference(), policy::to_string(c.severity),
                policy::to_string(c.classification), user);
@@ -439,14 +559,23 @@ command_reply incident_commands::classify(const classify_command& c, const std::
   std::string clock_md = "The impact clock has not started (potential compromise).";
   std::string clock_text = clock_md;
   if (out.facts.impact_confirmed_at) {
-    clock_md = "Impact confirmed at " + messages::slack_date(*out.facts.impact_confirmed_at) + ".";
-    clock_text = "Impact confirmed at " + messages::utc_text(*out.facts.impact_confirmed_at) + ".";
+    const std::string local = messages::local_time_text(*out.facts.impact_confirmed_at, zone(), now);
+    const bool assumed_now = !c.confirmed_at && !out.before_facts.impact_confirmed_at &&
+                             *out.facts.impact_confirmed_at == now;
+    if (assumed_now) {
+      // Say which time was assumed, so an earlier confirmation is corrected, not silently lost.
+      clock_md = "Impact confirmed now, " + local + "; use `confirmed-at=` if it was earlier.";
+      clock_text = "Impact confirmed now, " + local + "; use confirmed-at= if it was earlier.";
+    } else {
+      clock_md = "Impact confirmed at " + local + ".";
+      clock_text = clock_md;
+    }
   }
-  const auto [due_md, due_text] = due_summary(out.decision);
+  const auto [due_md, due_text] = next_due_summary(out.checklist);
   const std::string what = std::string{policy::to_string(c.severity)} + ", " +
                            std::string{policy::to_string(c.classification)};
   return confirmation("Classified *" + ref + "* as " + what + ". " + clock_md + " " + due_md +
-                          " The decision is posted in the incident's thread.",
+                          " The checklist is on the card; changes are posted in the thread.",
                       "Classified " + ref + " as " + what + ". " + clock_text + " " + due_text);
 }
 
@@ -454,8 +583,10 @@ command_reply incident_commands::set_facts(const facts_command& c, const std::st
   const sys_seconds now = ctx_.clock.now();
   json inputs = json::object();
   for (const auto& a : c.assignments) inputs[a.key] = a.value;
+  if (c.confirm) inputs["confirm"] = true;
   change ch{"facts", inputs,
-            [&](store::incident& incident, policy::facts& f) -> std::optional<std::string> {
+            [&](store::incident& incident, policy::facts& f, store::obligation_ledger&,
+                const policy::checklist&) -> std::optional<std::string> {
               bool classification_set = false;
               bool clock_set = false;
               for (const auto& a : c.assignments) {
@@ -473,6 +604,17 @@ command_reply incident_commands::set_facts(const facts_command& c, const std::st
                 if (auto error = policy::set_fact(f, a.key, a.value)) return error->text();
                 classification_set = classification_set || a.key == "classification";
                 clock_set = clock_set || a.key == "impact_confirmed_at";
+                // A time in the future is a typo: it would move deadlines or silence reminders.
+                if (a.key == "impact_confirmed_at" && f.impact_confirmed_at) {
+                  if (auto p = future_time_problem(a.key, *f.impact_confirmed_at, now, zone())) return p;
+                }
+                if (a.key == "resolved_at" && f.resolved_at) {
+                  if (auto p = future_time_problem(a.key, *f.resolved_at, now, zone())) return p;
+                }
+                if (a.key == "notifications_sent") {
+                  for (auto t : f.notifications_sent)
+                    if (auto p = future_time_problem(a.key, t, now, zone())) return p;
+                }
               }
               // Setting classification=confirmed here is the same classification step as
               // /incident classify: it starts the impact clock unless the command sets it itself.
@@ -483,59 +625,202 @@ command_reply incident_commands::set_facts(const facts_command& c, const std::st
               if (incident.state == store::incident_state::resolved) incident.resolved_at = f.resolved_at;
               return std::nullopt;
             },
-            card_and_decision};
+            [&](const change_view& v) { return standard_posts(v, user); }, true, c.confirm};
   auto out = apply_change(c.incident_id, user, ch);
+  if (out.needs_confirmation) return confirmation_needed(out, c.incident_id);
   if (!out.incident) return outcome_problem(out.missing, out.problem, c.incident_id, "facts", ctx_.settings.command_name);
   spdlog::info("commands: {} facts set by {} ({} facts)", out.incident->reference(), user, c.assignments.size());
 
   std::string keys;
   for (const auto& a : c.assignments) keys += (keys.empty() ? "" : ", ") + a.key;
   const std::string ref = messages::escape(out.incident->reference());
-  const auto [due_md, due_text] = due_summary(out.decision);
+  const auto [due_md, due_text] = next_due_summary(out.checklist);
   return confirmation("Updated *" + ref + "*: `" + messages::escape(keys) + "`. " + due_md +
-                          " The decision is posted in the incident's thread.",
+                          " Changes to the checklist are posted in the incident's thread.",
                       "Updated " + ref + ": " + messages::escape(keys) + ". " + due_text);
 }
 
-command_reply incident_commands::notified(const notified_command& c, const std::string& user) {
-  const sys_seconds now = ctx_.clock.now();
-  change ch{"notified", {{"at", policy::format_rfc3339(now)}},
-            [&](store::incident&, policy::facts& f) -> std::optional<std::string> {
-              f.notifications_sent.push_back(now);
+command_reply incident_commands::kind(const kind_command& c, const std::string& user) {
+  json inputs = {{"kind", c.kind}};
+  if (c.confirm) inputs["confirm"] = true;
+  change ch{"kind", inputs,
+            [&](store::incident&, policy::facts&, store::obligation_ledger& ledger,
+                const policy::checklist&) -> std::optional<std::string> {
+              ledger.kind = c.kind;
               return std::nullopt;
             },
-            [&](const store::incident& i, const policy::facts& f, const policy::decision& d,
-                const std::string& key_prefix) {
-              const auto view = view_of(i, f);
-              return std::vector<store::new_outbox_item>{
-                  card_update(i, messages::incident_card(view, &d), key_prefix),
-                  thread_post(i, messages::notified_post(view, user, now, d), key_prefix + "/notified")};
-            }};
+            [&](const change_view& v) { return standard_posts(v, user); }, true, c.confirm};
   auto out = apply_change(c.incident_id, user, ch);
-  if (!out.incident) return outcome_problem(out.missing, out.problem, c.incident_id, "notified", ctx_.settings.command_name);
-  spdlog::info("commands: {} customer notification recorded by {}", out.incident->reference(), user);
-
+  if (out.needs_confirmation) return confirmation_needed(out, c.incident_id);
+  if (!out.incident) return outcome_problem(out.missing, out.problem, c.incident_id, "kind", ctx_.settings.command_name);
+  spdlog::info("commands: {} kind set to {} by {}", out.incident->reference(), c.kind, user);
   const std::string ref = messages::escape(out.incident->reference());
-  const auto [due_md, due_text] = due_summary(out.decision);
-  return confirmation("Recorded a customer notification for *" + ref + "* at " + messages::slack_date(now) +
-                          ". " + due_md,
-                      "Recorded a customer notification for " + ref + " at " + messages::utc_text(now) + ". " +
-                          due_text);
+  const std::string words = c.kind == "security" ? "a security incident" : "a people and safety incident";
+  const auto [due_md, due_text] = next_due_summary(out.checklist);
+  return confirmation("*" + ref + "* is now " + words + ". " + due_md, ref + " is now " + words + ". " + due_text);
+}
+
+namespace {
+
+std::string state_words(const policy::obligation& o) {
+  if (o.state == policy::obligation_state::done && o.done) {
+    return "already done" + (o.done->by.empty() ? std::string{} : " by <@" + o.done->by + ">") + " at " +
+           policy::format_rfc3339(o.done->at);
+  }
+  return "not needed (" + o.reason + ")";
+}
+
+}  // namespace
+
+command_reply incident_commands::done(std::int64_t incident_id, const std::string& typed,
+                                      const completion_options& options, const std::string& user,
+                                      std::string_view subcommand) {
+  const sys_seconds now = ctx_.clock.now();
+  const sys_seconds at = options.at.value_or(now);
+  const std::string usage = usage_line(subcommand, ctx_.settings.command_name);
+  // "at=" may be in the past (the e-mail went out an hour ago), never in the future.
+  if (auto problem = future_time_problem("at", at, now, zone())) return reply(messages::error_message(*problem, usage));
+  std::string marked_id;
+  std::string marked_title;
+  json inputs = {{"obligation", typed}, {"at", policy::format_rfc3339(at)}};
+  if (!options.link.empty()) inputs["link"] = options.link;
+  if (!options.note.empty()) inputs["note"] = options.note;
+  change ch{std::string{subcommand}, inputs,
+            [&](store::incident& incident, policy::facts&, store::obligation_ledger& ledger,
+                const policy::checklist& before) -> std::optional<std::string> {
+              const policy::obligation* o = nullptr;
+              if (subcommand == "notified") {
+                // `notified` is "done" for the next customer notice: the initial notice, else the
+                // next update, else the resolution message.
+                const auto next = policy::next_notification_id(before);
+                if (!next) {
+                  return "no customer notice is open on " + incident.reference() +
+                         "'s checklist; use " + ctx_.settings.command_name + " done " + incident.reference() +
+                         " <obligation> for other items";
+                }
+                o = before.find(*next);
+              } else {
+                o = policy::find_obligation(before, typed);
+              }
+              if (!o) {
+                return "\"" + typed + "\" is not on " + incident.reference() + "'s checklist (it has: " +
+                       policy::known_ids(before) + ")";
+              }
+              if (o->state != policy::obligation_state::pending) return o->title + " is " + state_words(*o);
+              if (!o->ready) {
+                // The documents' order (SaaS process, "Free-tier User Notification Process" and
+                // "Public Announcement Process"; disclosure policy, "When We Notify Users": "when
+                // a fix is available"), enforced with its reason.
+                return o->title + " is not ready yet: it waits for " + o->waiting_for +
+                       ". Free-tier users are e-mailed before public disclosure so paid customers get "
+                       "their buffer, and disclosure needs a fix. Mark those done first (or not needed, with "
+                       "a reason).";
+              }
+              marked_id = o->id;
+              marked_title = o->title;
+              ledger.completions.push_back({{"obligation", o->id},
+                                            {"by", user},
+                                            {"at", policy::format_rfc3339(at)},
+                                            {"recorded_at", policy::format_rfc3339(now)},
+                                            {"link", options.link},
+                                            {"note", options.note}});
+              return std::nullopt;
+            },
+            [&](const change_view& v) { return standard_posts(v, user); }};
+  auto out = apply_change(incident_id, user, ch);
+  if (!out.incident) {
+    return outcome_problem(out.missing, out.problem, incident_id, std::string{subcommand}, ctx_.settings.command_name);
+  }
+  spdlog::info("commands: {} {} marked done by {}", out.incident->reference(), marked_id, user);
+  const std::string ref = messages::escape(out.incident->reference());
+  const std::string when = messages::local_time_text(at, zone(), now);
+  const auto [due_md, due_text] = next_due_summary(out.checklist);
+  return confirmation("Marked *" + messages::escape(marked_title) + "* done for *" + ref + "* at " + when + ". " + due_md,
+                      "Marked " + messages::escape(marked_title) + " done for " + ref + " at " + when + ". " + due_text);
+}
+
+command_reply incident_commands::notified(const notified_command& c, const std::string& user) {
+  return done(c.incident_id, "", c.options, user, "notified");
+}
+
+command_reply incident_commands::not_needed(const not_needed_command& c, const std::string& user) {
+  const sys_seconds now = ctx_.clock.now();
+  std::string title;
+  change ch{"not-needed", {{"obligation", c.obligation}, {"reason", c.reason}},
+            [&](store::incident& incident, policy::facts&, store::obligation_ledger& ledger,
+                const policy::checklist& before) -> std::optional<std::string> {
+              const policy::obligation* o = policy::find_obligation(before, c.obligation);
+              if (!o) {
+                return "\"" + c.obligation + "\" is not on " + incident.reference() + "'s checklist (it has: " +
+                       policy::known_ids(before) + ")";
+              }
+              if (o->state != policy::obligation_state::pending) return o->title + " is " + state_words(*o);
+              title = o->title;
+              ledger.not_needed.push_back(
+                  {{"obligation", o->id}, {"by", user}, {"at", policy::format_rfc3339(now)}, {"reason", c.reason}});
+              return std::nullopt;
+            },
+            [&](const change_view& v) { return standard_posts(v, user); }};
+  auto out = apply_change(c.incident_id, user, ch);
+  if (!out.incident) return outcome_problem(out.missing, out.problem, c.incident_id, "not-needed", ctx_.settings.command_name);
+  spdlog::info("commands: {} obligation marked not needed by {}", out.incident->reference(), user);
+  const std::string ref = messages::escape(out.incident->reference());
+  return confirmation("Marked *" + messages::escape(title) + "* not needed for *" + ref + "*: " + messages::escape(c.reason),
+                      "Marked " + messages::escape(title) + " not needed for " + ref + ".");
+}
+
+command_reply incident_commands::call(const call_command& c, const std::string& user) {
+  const sys_seconds now = ctx_.clock.now();
+  std::string summary;
+  change ch{"call", {{"conflict", c.conflict}, {"choice", c.option}, {"note", c.note}},
+            [&](store::incident& incident, policy::facts&, store::obligation_ledger& ledger,
+                const policy::checklist& before) -> std::optional<std::string> {
+              const auto it = std::find_if(before.conflicts.begin(), before.conflicts.end(),
+                                           [&](const policy::policy_conflict& x) { return x.id == c.conflict; });
+              if (it == before.conflicts.end()) {
+                std::string ids;
+                for (const auto& x : before.conflicts) ids += (ids.empty() ? "" : ", ") + x.id;
+                return "there is no policy conflict \"" + c.conflict + "\" on " + incident.reference() +
+                       (ids.empty() ? " (it has none)" : " (it has: " + ids + ")");
+              }
+              const auto option = std::find_if(it->options.begin(), it->options.end(),
+                                               [&](const policy::conflict_option& o) { return o.id == c.option; });
+              if (option == it->options.end()) {
+                std::string ids;
+                for (const auto& o : it->options) ids += (ids.empty() ? "" : ", ") + o.id;
+                return "\"" + c.option + "\" is not a choice for " + c.conflict + " (expected " + ids + ")";
+              }
+              summary = option->label + ": " + option->effect;
+              ledger.calls.push_back({{"conflict", c.conflict},
+                                      {"choice", c.option},
+                                      {"by", user},
+                                      {"at", policy::format_rfc3339(now)},
+                                      {"note", c.note}});
+              return std::nullopt;
+            },
+            [&](const change_view& v) { return standard_posts(v, user); }};
+  auto out = apply_change(c.incident_id, user, ch);
+  if (!out.incident) return outcome_problem(out.missing, out.problem, c.incident_id, "call", ctx_.settings.command_name);
+  spdlog::info("commands: {} call recorded on {} by {}", out.incident->reference(), c.conflict, user);
+  const std::string ref = messages::escape(out.incident->reference());
+  return confirmation("Recorded your call on *" + ref + "*: " + messages::escape(summary) + " The checklist follows it.",
+                      "Recorded your call on " + ref + ".");
 }
 
 command_reply incident_commands::update(const update_command& c, const std::string& user) {
   change ch{"update", {{"text", c.text}},
-            [&](store::incident& incident, policy::facts&) -> std::optional<std::string> {
+            [&](store::incident& incident, policy::facts&, store::obligation_ledger&,
+                const policy::checklist&) -> std::optional<std::string> {
               if (incident.state == store::incident_state::resolved) {
                 return incident.reference() + " is resolved, so updates are no longer posted (facts can still be corrected with " +
                        ctx_.settings.command_name + " facts)";
               }
               return std::nullopt;
             },
-            [&](const store::incident& i, const policy::facts& f, const policy::decision&,
-                const std::string& key_prefix) {
+            [&](const change_view& v) {
               return std::vector<store::new_outbox_item>{
-                  thread_post(i, messages::update_post(view_of(i, f), user, c.text), key_prefix + "/post")};
+                  thread_post(v.incident, messages::update_post(view_of(v.incident, v.facts), user, c.text),
+                              v.key_prefix + "/post")};
             }};
   auto out = apply_change(c.incident_id, user, ch);
   if (!out.incident) return outcome_problem(out.missing, out.problem, c.incident_id, "update", ctx_.settings.command_name);
@@ -546,10 +831,27 @@ command_reply incident_commands::update(const update_command& c, const std::stri
 
 command_reply incident_commands::resolve(const resolve_command& c, const std::string& user) {
   const sys_seconds now = ctx_.clock.now();
-  json inputs = {{"resolved_at", policy::format_rfc3339(now)}};
+  json inputs = {{"resolved_at", policy::format_rfc3339(now)}, {"close_reason", to_string(c.reason)}};
   if (c.summary) inputs["summary"] = *c.summary;
+  std::optional<store::incident> surviving;
+  if (c.reason == close_reason::duplicate) {
+    inputs["duplicate_of"] = store::incident_reference(c.duplicate_of);
+    surviving = ctx_.store.find_incident(c.duplicate_of);
+    if (!surviving) {
+      return reply(messages::error_message(store::incident_reference(c.duplicate_of) + " does not exist",
+                                           usage_line("resolve", ctx_.settings.command_name)));
+    }
+    const auto its = ctx_.store.ledger_for(c.duplicate_of);
+    if (its.duplicate_of) {
+      return reply(messages::error_message(
+          surviving->reference() + " is itself a duplicate of " + store::incident_reference(*its.duplicate_of) +
+              "; name that one instead",
+          usage_line("resolve", ctx_.settings.command_name)));
+    }
+  }
   change ch{"resolve", inputs,
-            [&](store::incident& incident, policy::facts& f) -> std::optional<std::string> {
+            [&](store::incident& incident, policy::facts& f, store::obligation_ledger& ledger,
+                const policy::checklist&) -> std::optional<std::string> {
               if (incident.state == store::incident_state::resolved) {
                 return incident.reference() + " is already resolved";
               }
@@ -557,34 +859,93 @@ command_reply incident_commands::resolve(const resolve_command& c, const std::st
               incident.resolved_at = now;
               if (c.summary) incident.summary = c.summary;
               f.resolved_at = now;
+              ledger.close_reason = std::string{to_string(c.reason)};
+              if (c.reason == close_reason::duplicate) ledger.duplicate_of = c.duplicate_of;
               return std::nullopt;
             },
-            [&](const store::incident& i, const policy::facts& f, const policy::decision& d,
-                const std::string& key_prefix) {
-              const auto view = view_of(i, f);
-              return std::vector<store::new_outbox_item>{
-                  card_update(i, messages::incident_card(view, &d), key_prefix),
-                  thread_post(i, messages::resolution_post(view, user), key_prefix + "/resolution")};
+            [&](const change_view& v) {
+              auto posts = standard_posts(v, user);
+              const auto view = view_of(v.incident, v.facts);
+              if (c.reason == close_reason::duplicate && surviving) {
+                // References only: either incident may be sensitive, and its title must not
+                // travel to the other's thread.
+                messages::slack_message here;
+                here.text = "Closed as a duplicate of " + surviving->reference() + " by <@" + user +
+                            ">. Its reports, obligations and reminders continue in " + surviving->reference() + "'s thread.";
+                here.blocks.push_back(messages::blocks::section("duplicate", "🔁 " + here.text));
+                posts.push_back(thread_post(v.incident, messages::enforce_limits(here), v.key_prefix + "/resolution"));
+                messages::slack_message there;
+                there.text = v.incident.reference() + " was closed as a duplicate of this incident by <@" + user +
+                             ">; its report belongs here now.";
+                there.blocks.push_back(messages::blocks::section("duplicate", "🔁 " + there.text));
+                posts.push_back(thread_post(*surviving, messages::enforce_limits(there), v.key_prefix + "/merged-into"));
+              } else {
+                posts.push_back(thread_post(v.incident, messages::resolution_post(view, user), v.key_prefix + "/resolution"));
+              }
+              return posts;
             }};
   auto out = apply_change(c.incident_id, user, ch);
   if (!out.incident) return outcome_problem(out.missing, out.problem, c.incident_id, "resolve", ctx_.settings.command_name);
-  spdlog::info("commands: {} resolved by {}", out.incident->reference(), user);
+  if (surviving) after_change(surviving->id);
+  spdlog::info("commands: {} closed ({}) by {}", out.incident->reference(), to_string(c.reason), user);
 
   const std::string ref = messages::escape(out.incident->reference());
-  const auto [due_md, due_text] = due_summary(out.decision);
-  return confirmation("Resolved *" + ref + "*. " + due_md, "Resolved " + ref + ". " + due_text);
+  std::string how = c.reason == close_reason::resolved ? "Resolved" : "Closed as " + std::string{to_string(c.reason)};
+  if (c.reason == close_reason::duplicate) how = "Closed as a duplicate of " + store::incident_reference(c.duplicate_of);
+  const auto [due_md, due_text] = next_due_summary(out.checklist);
+  return confirmation(how + " *" + ref + "*. " + due_md, how + " " + ref + ". " + due_text);
 }
 
 command_reply incident_commands::decide(const decide_command& c, const std::string& user) {
   change ch{"decide", json::object(),
-            [](store::incident&, policy::facts&) -> std::optional<std::string> { return std::nullopt; },
-            card_and_decision};
+            [](store::incident&, policy::facts&, store::obligation_ledger&, const policy::checklist&) -> std::optional<std::string> {
+              return std::nullopt;
+            },
+            [&](const change_view& v) {
+              // Asked for explicitly: the full decision, whatever was posted before.
+              const auto view = view_of(v.incident, v.facts);
+              return std::vector<store::new_outbox_item>{
+                  card_update(v.incident, messages::incident_card(view, &v.decision, v.after, v.incident.id, zone(), v.now),
+                              v.key_prefix),
+                  thread_post(v.incident, messages::decision_post(view, v.decision), v.key_prefix + "/decision")};
+            }};
   auto out = apply_change(c.incident_id, user, ch);
   if (!out.incident) return outcome_problem(out.missing, out.problem, c.incident_id, "decide", ctx_.settings.command_name);
   const std::string ref = messages::escape(out.incident->reference());
-  const auto [due_md, due_text] = due_summary(out.decision);
+  const auto [due_md, due_text] = next_due_summary(out.checklist);
   return confirmation("Posted the decision for *" + ref + "* in its thread. " + due_md,
                       "Posted the decision for " + ref + " in its thread. " + due_text);
+}
+
+asio::awaitable<command_reply> incident_commands::deadlines(const std::string& user) {
+  const sys_seconds now = ctx_.clock.now();
+  auto incidents = ctx_.store.list_incidents(true, SIZE_MAX);
+  const bool others_sensitive = std::any_of(incidents.begin(), incidents.end(), [&](const store::incident& i) {
+    return i.sensitive && i.reporter != user;
+  });
+  bool security_team = false;
+  if (others_sensitive) security_team = co_await security_team_member(user);
+  std::vector<messages::deadline_row> rows;
+  for (const auto& i : incidents) {
+    const auto f = facts_of(i);
+    const auto d = policy::decide(f, ctx_.tables, ctx_.calendar);
+    const auto c = checklist_of(i, f, d, ctx_.store.ledger_for(i.id), ctx_.tables, ctx_.calendar, now);
+    for (const auto* o : c.open_deadlines()) {
+      rows.push_back({i.reference(), i.title, i.sensitive, security_team || i.reporter == user, o->id, o->title, *o->due});
+    }
+  }
+  // Resolved incidents can still owe a resolution message.
+  for (const auto& i : ctx_.store.list_incidents(false, 200)) {
+    if (i.state != store::incident_state::resolved) continue;
+    const auto f = facts_of(i);
+    const auto d = policy::decide(f, ctx_.tables, ctx_.calendar);
+    const auto c = checklist_of(i, f, d, ctx_.store.ledger_for(i.id), ctx_.tables, ctx_.calendar, now);
+    for (const auto* o : c.open_deadlines()) {
+      if (i.sensitive && i.reporter != user && !security_team) security_team = co_await security_team_member(user);
+      rows.push_back({i.reference(), i.title, i.sensitive, security_team || i.reporter == user, o->id, o->title, *o->due});
+    }
+  }
+  co_return reply(messages::deadlines_reply(std::move(rows), zone(), now));
 }
 
 asio::awaitable<command_reply> incident_commands::show(const show_command& c, const std::string& user) {
@@ -618,6 +979,95 @@ asio::awaitable<command_reply> incident_commands::list(const list_command& c, co
     views.push_back(std::move(view));
   }
   co_return reply(messages::incident_list(views, security_team, c.filter == list_filter::all ? "all" : "open"));
+}
+
+// ---- card buttons and the Mark done modal -----------------------------------------------------
+
+void incident_commands::reply_ephemeral(const std::string& key, const std::string& channel, const std::string& user,
+                                        const command_reply& r) {
+  if (channel.empty() || user.empty()) return;
+  json p{{"channel", channel}, {"user", user}, {"text", r.value("text", "")},
+         {"blocks", r.value("blocks", json::array())}};
+  ctx_.store.enqueue({key, std::nullopt, "ephemeral", std::move(p)}, ctx_.clock.now());
+  if (ctx_.wake_outbox) ctx_.wake_outbox();
+}
+
+asio::awaitable<void> incident_commands::on_mark_done(block_action a) {
+  const auto target = messages::parse_mark_done_value(a.value);
+  if (!target) {
+    spdlog::warn("commands: mark_done with an unreadable value from {}", a.user_id);
+    co_return;
+  }
+  const auto incident = ctx_.store.find_incident(target->incident_id);
+  const auto checklist = stored_checklist(ctx_.store, target->incident_id, ctx_.tables, ctx_.calendar, ctx_.clock.now());
+  const policy::obligation* o = checklist ? checklist->find(target->obligation_id) : nullptr;
+  if (!incident || !o) {
+    reply_ephemeral("action-reply:" + a.trigger_id, a.channel_id, a.user_id,
+                    reply(messages::error_message("That checklist item no longer exists.",
+                                                  usage_line("done", ctx_.settings.command_name))));
+    co_return;
+  }
+  // slack-protocol §4.3: the trigger_id expires 3 s after Slack sent it, so views.open comes
+  // first; who may mark it done is checked when the form is submitted.
+  const auto opened = co_await ctx_.slack.open_view(a.trigger_id, messages::mark_done_modal(target->incident_id, *o));
+  if (opened) co_return;
+  spdlog::warn("commands: Mark done form for {} not opened: {}", incident->reference(), opened.error().code);
+  reply_ephemeral("action-reply:" + a.trigger_id, a.channel_id, a.user_id,
+                  reply(messages::error_message(
+                      "The form could not be opened (" + opened.error().code + "). Use the command instead.",
+                      ctx_.settings.command_name + " done " + incident->reference() + " " + o->id +
+                          " [at=<time>] [link=<url>] [note=<text>]")));
+}
+
+asio::awaitable<std::optional<json>> incident_commands::on_mark_done_submission(view_submission v) {
+  auto errors = [](std::string_view block, const std::string& text) -> std::optional<json> {
+    return json{{"response_action", "errors"}, {"errors", {{std::string{block}, text}}}};
+  };
+  const auto target = messages::parse_mark_done_value(v.private_metadata);
+  if (!target) co_return errors(messages::mark_done_evidence_block, "This form no longer matches an incident.");
+  const auto form = messages::parse_mark_done_submission(v.values);
+  completion_options options;
+  if (!form.at_text.empty()) {
+    auto at = policy::parse_rfc3339(form.at_text);
+    if (!at) co_return errors(messages::mark_done_at_block, "Expected a time such as 2026-11-30T14:00:00Z, or leave it empty for now.");
+    if (auto p = future_time_problem("This time", *at, ctx_.clock.now(), zone()))
+      co_return errors(messages::mark_done_at_block, *p);
+    options.at = *at;
+  }
+  if (form.evidence.starts_with("https://") || form.evidence.starts_with("http://")) {
+    options.link = form.evidence;
+  } else {
+    options.note = form.evidence;
+  }
+  const auto auth = co_await responder(v.user_id);
+  if (!auth.allowed) co_return errors(messages::mark_done_evidence_block, "Only incident responders and the Security Team may mark items done.");
+  const auto result = done(target->incident_id, target->obligation_id, options, v.user_id, "done");
+  // A refusal (not ready, already done) is shown in the form, where the person is looking.
+  const std::string text = result.value("text", "");
+  if (text.starts_with("⚠️") || result.dump().find("\"problem\"") != std::string::npos) {
+    co_return errors(messages::mark_done_evidence_block, text);
+  }
+  co_return std::nullopt;
+}
+
+asio::awaitable<void> incident_commands::on_record_call(block_action a) {
+  const auto target = messages::parse_record_call_value(a.value);
+  if (!target) co_return;
+  // Exactly `/incident call INC-n <conflict> <option>`: the same authorisation and audit.
+  slash_command command{ctx_.settings.command_name,
+                        "call " + store::incident_reference(target->incident_id) + " " + target->conflict_id + " " +
+                            target->option_id,
+                        a.user_id, a.channel_id, a.trigger_id, ""};
+  const auto r = co_await handle(std::move(command));
+  reply_ephemeral("action-reply:" + a.trigger_id, a.channel_id, a.user_id, r);
+}
+
+asio::awaitable<void> incident_commands::on_confirm_move(block_action a) {
+  // The value is the command text with --confirm, as the person would type it again.
+  if (a.value.empty() || a.value.find("--confirm") == std::string::npos) co_return;
+  slash_command command{ctx_.settings.command_name, a.value, a.user_id, a.channel_id, a.trigger_id, ""};
+  const auto r = co_await handle(std::move(command));
+  reply_ephemeral("action-reply:" + a.trigger_id, a.channel_id, a.user_id, r);
 }
 
 }  // namespace flare::commands

@@ -19,6 +19,13 @@
 // ephemeral replies of show and list the title and details are revealed only to Security Team
 // members and to the incident's reporter (who wrote them); everyone else sees "INC-n (sensitive)".
 //
+// Obligations (issue 9): `done`, `not-needed`, `notified` (done for the next customer notice),
+// `call` and `kind` change the incident's obligation ledger in the same transaction as its audit
+// entry. A time typed more than a few minutes ahead is refused. A classify/facts/kind change
+// that moves or clears a running deadline is refused until confirmed (`--confirm` or the
+// button), then posted in the thread as "… deadline moved from … to … because …". The thread
+// gets the full decision once, then only what changed; the card always shows the checklist.
+//
 // Resolved incidents: classify, facts, notified and decide stay allowed, because facts can be
 // corrected and a notification recorded after resolution (the resolution message itself is one).
 // update is refused with "INC-n is resolved", and resolve again with "already resolved".
@@ -43,6 +50,7 @@
 #include "policy/business_calendar.hpp"
 #include "policy/disclosure.hpp"
 #include "policy/facts.hpp"
+#include "policy/obligations.hpp"
 #include "policy/tables.hpp"
 
 namespace flare::commands {
@@ -96,6 +104,14 @@ class incident_commands {
   // due times do not depend on "now"; they are compared with the clock by the reminders.
   policy::decision decision_for(const store::incident& incident) const;
 
+  // Card buttons and the Mark done modal (messages/checklist_view.hpp). Each runs the same rules
+  // as the command it stands for (`done`, `call`, the `--confirm` repeat of a change), with the
+  // same authorisation; the reply goes to the person as an ephemeral message.
+  boost::asio::awaitable<void> on_mark_done(block_action a);
+  boost::asio::awaitable<std::optional<nlohmann::json>> on_mark_done_submission(view_submission v);
+  boost::asio::awaitable<void> on_record_call(block_action a);
+  boost::asio::awaitable<void> on_confirm_move(block_action a);
+
   // How long a user group's member list is trusted before it is looked up again.
   static constexpr std::chrono::seconds membership_ttl{60};
 
@@ -119,6 +135,12 @@ class incident_commands {
   command_reply classify(const classify_command& c, const std::string& user);
   command_reply set_facts(const facts_command& c, const std::string& user);
   command_reply notified(const notified_command& c, const std::string& user);
+  command_reply done(std::int64_t incident_id, const std::string& typed, const completion_options& options,
+                     const std::string& user, std::string_view subcommand);
+  command_reply not_needed(const not_needed_command& c, const std::string& user);
+  command_reply kind(const kind_command& c, const std::string& user);
+  command_reply call(const call_command& c, const std::string& user);
+  boost::asio::awaitable<command_reply> deadlines(const std::string& user);
   command_reply update(const update_command& c, const std::string& user);
   command_reply resolve(const resolve_command& c, const std::string& user);
   command_reply decide(const decide_command& c, const std::string& user);
@@ -126,12 +148,22 @@ class incident_commands {
   boost::asio::awaitable<command_reply> list(const list_command& c, const std::string& user);
 
   struct change;
+  struct change_view;
   struct change_outcome;
   change_outcome apply_change(std::int64_t incident_id, const std::string& actor, const change& c);
   void after_change(std::int64_t incident_id);
+  std::vector<store::new_outbox_item> standard_posts(const change_view& v, const std::string& user) const;
+  command_reply confirmation_needed(const change_outcome& out, std::int64_t incident_id);
+  std::pair<std::string, std::string> next_due_summary(const policy::checklist& c) const;
+  policy::checklist checklist_for(const store::incident& incident, const policy::facts& f,
+                                  const policy::decision& d, const store::obligation_ledger& ledger) const;
+  const date::time_zone* zone() const;
+  void reply_ephemeral(const std::string& key, const std::string& channel, const std::string& user,
+                       const command_reply& reply);
 
   command_context ctx_;
   std::map<std::string, group_members> membership_cache_;
+  std::string current_text_;  // the command text being handled (for the Confirm button)
 };
 
 }  // namespace flare::commands

@@ -1,6 +1,8 @@
 #include "messages/reminder_post.hpp"
 
 #include "messages/blocks.hpp"
+#include "messages/checklist_view.hpp"
+#include "messages/time_text.hpp"
 
 namespace flare::messages {
 
@@ -72,6 +74,29 @@ slack_message reminder_post(const reminder_view& r, std::chrono::sys_seconds now
                       {"block_id", "reminder_actions"},
                       {"elements", nlohmann::json::array({button(mark_notified_action, "Mark notified", id),
                                                           button(post_update_action, "Post update", id)})}});
+  return enforce_limits(std::move(m));
+}
+
+slack_message obligation_reminder_post(const obligation_reminder_view& r, const date::time_zone* zone,
+                                       std::chrono::sys_seconds now) {
+  const bool passed = now >= r.due;
+  const std::string title = escape(r.obligation_title);
+  std::string line = (passed ? ":rotating_light: *" : ":hourglass: *") + escape(r.reference) + ": " + title + "* — due " +
+                     due_text(r.due, zone, now) + ".";
+  if (passed && !r.security_team_group.empty()) line = group_mention(r.security_team_group) + " " + line;
+  slack_message m;
+  m.text = escape(r.reference) + ": " + title + (passed ? " is overdue" : " is due") + " (" +
+           local_time_text(r.due, zone, now) + ")";
+  if (passed && !r.security_team_group.empty()) m.text = group_mention(r.security_team_group) + " " + m.text;
+  m.blocks.push_back(blocks::section("reminder", line));
+  std::vector<std::string> notes{"Reminder: " + escape(r.step) + "."};
+  if (r.late_by >= seconds{60})
+    notes.push_back(":warning: posted " + duration_text(r.late_by) + " late (the bot was down)");
+  m.blocks.push_back(blocks::context("reminder_note", notes));
+  m.blocks.push_back({{"type", "actions"},
+                      {"block_id", "reminder_actions"},
+                      {"elements", nlohmann::json::array({button(mark_done_action, "Mark done",
+                                                                 mark_done_value(r.incident_id, r.obligation_id))})}});
   return enforce_limits(std::move(m));
 }
 

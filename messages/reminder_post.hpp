@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include <date/tz.h>
 #include <nlohmann/json.hpp>
 
 #include "messages/slack_message.hpp"
@@ -42,6 +43,23 @@ std::string duration_text(std::chrono::seconds d);
 // reminder lives in the incident's thread, and a sensitive incident's thread must not gain
 // details from it either.
 slack_message reminder_post(const reminder_view& reminder, std::chrono::sys_seconds now);
+
+// A reminder for one checklist obligation (issue 9): which obligation, due when in the
+// configured zone with a countdown or an OVERDUE badge, the readable ladder step ("24 hours
+// before", "overdue by 8 h"), the Security Team mentioned once it is overdue, and a Mark done
+// button (value messages::mark_done_value). No incident title, as for reminder_post.
+struct obligation_reminder_view {
+  std::int64_t incident_id = 0;
+  std::string reference;
+  std::string obligation_id;
+  std::string obligation_title;
+  std::chrono::sys_seconds due{};
+  std::string step;
+  std::chrono::seconds late_by{0};
+  std::string security_team_group;
+};
+slack_message obligation_reminder_post(const obligation_reminder_view& r, const date::time_zone* zone,
+                                       std::chrono::sys_seconds now);
 
 // The Post update modal (views.open): callback_id post_update, private_metadata = incident id,
 // one multiline plain_text_input.

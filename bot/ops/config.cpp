@@ -226,6 +226,33 @@ std::vector<key_spec> scalar_keys() {
     };
     keys.push_back(spec);
   }
+  {
+    key_spec spec{"reminders.overdue_then_every", kind::hours, {}, {}, {}, {}, {}};
+    spec.set_string = [](config& c, const s& v) { c.overdue_then_every_hours = parse_hours(v).value_or(-1); };
+    spec.check = [](const config& c) -> std::optional<s> {
+      if (c.overdue_then_every_hours < 1) return "must be a whole number of hours such as \"24h\"";
+      return std::nullopt;
+    };
+    keys.push_back(spec);
+  }
+  {
+    key_spec spec{"reminders.quiet_hours", kind::string, {}, {}, {}, {}, {}};
+    // "" or "off": none. Anything unreadable is kept as an empty range so check() can name it.
+    spec.set_string = [](config& c, const s& v) {
+      const s text = lowercase(trim(v));
+      if (text.empty() || text == "off") {
+        c.quiet_hours.reset();
+        return;
+      }
+      c.quiet_hours = policy::parse_quiet_hours(text).value_or(policy::quiet_hours{0, 0});
+    };
+    spec.check = [](const config& c) -> std::optional<s> {
+      if (c.quiet_hours && c.quiet_hours->start_minute == c.quiet_hours->end_minute)
+        return "must be a local time range such as \"22:00-07:00\", or \"off\"";
+      return std::nullopt;
+    };
+    keys.push_back(spec);
+  }
   keys.push_back(str("health.address", &config::health_address));
   keys.push_back(integer("health.port", &config::health_port, 0, 65535));
   keys.push_back(integer("shutdown.drain_seconds", &config::shutdown_drain_seconds, 0, 300));

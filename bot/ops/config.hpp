@@ -3,6 +3,7 @@
 // docs/configuration.md; check-config names every bad key with the reason.
 #pragma once
 
+#include "policy/reminder_ladder.hpp"
 #include "policy/report_lexicon.hpp"
 #include "policy/tables.hpp"
 
@@ -52,6 +53,12 @@ struct config {
   // Deadline reminders: hours before each deadline, then every `overdue_every_hours` while late.
   std::vector<int> reminder_hours_before = {24, 4, 1};
   int overdue_every_hours = 4;
+  // Overdue reminders back off: the first gap is overdue_every, the second twice that, then every
+  // overdue_then_every (issue 9: "4 h, 8 h, then daily").
+  int overdue_then_every_hours = 24;
+  // Quiet hours in policy.timezone ("22:00-07:00"); reminders falling inside wait for the end,
+  // except for Critical (and untriaged) incidents. Off by default.
+  std::optional<policy::quiet_hours> quiet_hours;
 
   // Report intake: phrases added to the recogniser's default lexicon (policy/report_lexicon.hpp):
   // signal name -> phrases; sensitive category -> phrases. Empty by default.

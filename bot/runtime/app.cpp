@@ -1,5 +1,7 @@
 #include "bot/runtime/app.hpp"
 
+#include "messages/checklist_view.hpp"
+
 #include "bot/runtime/clock.hpp"
 #include "bot/runtime/console_adapter.hpp"
 #include "bot/runtime/dispatcher.hpp"
@@ -94,7 +96,11 @@ struct runtime {
   std::function<void()> cancel_slack_calls;
 
   void register_handlers(const commands::command_settings& settings) {
-    reminder_settings ladder{{cfg.reminder_hours_before, cfg.overdue_every_hours}, settings.security_team_group};
+    reminder_settings ladder{{cfg.reminder_hours_before, cfg.overdue_every_hours}, {}, settings.security_team_group};
+    ladder.obligations.hours_before = cfg.reminder_hours_before;
+    ladder.obligations.overdue_backoff_hours = {cfg.overdue_every_hours, 2 * cfg.overdue_every_hours};
+    ladder.obligations.overdue_then_every_hours = cfg.overdue_then_every_hours;
+    ladder.obligations.quiet = cfg.quiet_hours;
     ladder.on_sent = [this](bool late, bool overdue) { counters.reminder_sent(late, overdue); };
     reminders = std::make_unique<reminder_scheduler>(ioc.get_executor(), store, wall_clock, cfg.policy_tables,
                                                      calendar, ladder, [this] { outbox.wake(); });
@@ -119,6 +125,16 @@ struct runtime {
     dispatch.on_view_submission("post_update", [this](view_submission v) {
       return intake->on_post_update_submission(std::move(v));
     });
+    // The checklist on the card (issue 9): Mark done (a modal), record a call, confirm a move.
+    dispatch.on_action(std::string{messages::mark_done_action},
+                       [this](block_action a) { return incident_commands->on_mark_done(std::move(a)); });
+    dispatch.on_view_submission(std::string{messages::mark_done_callback}, [this](view_submission v) {
+      return incident_commands->on_mark_done_submission(std::move(v));
+    });
+    dispatch.on_action(std::string{messages::record_call_action},
+                       [this](block_action a) { return incident_commands->on_record_call(std::move(a)); });
+    dispatch.on_action(std::string{messages::confirm_move_action},
+                       [this](block_action a) { return incident_commands->on_confirm_move(std::move(a)); });
   }
 
   bool background_started = false;

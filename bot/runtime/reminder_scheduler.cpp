@@ -1,5 +1,6 @@
 #include "bot/runtime/reminder_scheduler.hpp"
 
+#include "commands/incident_checklist.hpp"
 #include "messages/reminder_post.hpp"
 #include "policy/disclosure.hpp"
 #include "policy/facts_json.hpp"
@@ -25,22 +26,7 @@ policy::reminder_kind to_policy(store::deadline_kind k) {
   return policy::reminder_kind::initial;
 }
 
-store::deadline_kind to_store(policy::reminder_kind k) {
-  switch (k) {
-    case policy::reminder_kind::initial: return store::deadline_kind::initial;
-    case policy::reminder_kind::update: return store::deadline_kind::update;
-    case policy::reminder_kind::resolution: return store::deadline_kind::resolution;
-  }
-  return store::deadline_kind::initial;
-}
 
-store::new_reminder to_new(const policy::ladder_step& s) {
-  return store::new_reminder{to_store(s.kind), s.deadline, s.fire_at, s.step};
-}
-
-store::new_reminder to_new(const store::reminder& r) {
-  return store::new_reminder{r.kind, r.deadline, r.fire_at, r.step};
-}
 
 }  // namespace
 
@@ -58,6 +44,12 @@ struct reminder_scheduler::impl {
   std::function<void()> wake_outbox;
   bool stopped = false;
 
+  static store::deadline_kind kind_of(std::string_view obligation) {
+    if (obligation.starts_with(policy::obligation_ids::update_prefix)) return store::deadline_kind::update;
+    if (obligation == policy::obligation_ids::resolution_message) return store::deadline_kind::resolution;
+    return store::deadline_kind::initial;
+  }
+
   void reschedule(std::int64_t id) {
     const auto now = clk.now();
     const auto inc = store.find_incident(id);
@@ -65,33 +57,37 @@ struct reminder_scheduler::impl {
       store.cancel_reminders(id);
       return;
     }
-    auto parsed = policy::facts_from_json(inc->facts);
-    if (!parsed) {
+    const auto checklist = commands::stored_checklist(store, id, tables, calendar, now);
+    if (!checklist) {
       // Stored facts are validated when written; keep the reminders rather than drop them.
-      spdlog::warn("{}: reminders not recomputed, stored facts unreadable: {}", inc->reference(), parsed.error->text());
+      spdlog::warn("{}: reminders not recomputed, stored facts unreadable", inc->reference());
       return;
     }
-    auto facts = std::move(parsed.value);
-    if (inc->state == store::incident_state::resolved && !facts.resolved_at) facts.resolved_at = inc->resolved_at;
-    const auto decision = policy::decide(facts, tables, calendar);
-
-    std::vector<policy::sent_step> sent;
-    for (const auto& r : store.reminders_for(id)) {
-      if (r.state == store::reminder_state::sent) sent.push_back({to_policy(r.kind), r.deadline, r.fire_at, r.step});
+    if (inc->state == store::incident_state::resolved) {
+      // A resolved incident stops reminding once its resolution message is marked done (or is
+      // not needed); until then everything still owed keeps reminding.
+      const auto* resolution = checklist->find(policy::obligation_ids::resolution_message);
+      if (!resolution || resolution->state != policy::obligation_state::pending) {
+        store.cancel_reminders(id);
+        return;
+      }
     }
-    const auto steps = policy::reminder_ladder(decision.customer_notifications.schedule, facts.notifications_sent,
-                                               settings.ladder, now, sent);
-    if (steps.empty()) {
+    const auto next = policy::next_reminders(*checklist, settings.obligations, calendar.zone(), now);
+    if (next.empty()) {
       store.cancel_reminders(id);
       return;
     }
     std::vector<store::new_reminder> fresh;
-    fresh.reserve(steps.size());
-    for (const auto& s : steps) fresh.push_back(to_new(s));
+    fresh.reserve(next.size());
+    for (const auto& r : next) {
+      store::new_reminder n{kind_of(r.obligation_id), r.due, r.fire_at, r.step};
+      n.obligation = r.obligation_id;
+      fresh.push_back(std::move(n));
+    }
     store.replace_pending_reminders(id, fresh);
   }
 
-  // One due reminder, in one transaction with its post and its overdue follower.
+  // One due reminder, in one transaction with its post and the next step of its ladder.
   bool fire(const store::reminder& r, sys_seconds now) {
     bool posted = false;
     bool was_late = false;
@@ -102,9 +98,21 @@ struct reminder_scheduler::impl {
       if (!store.mark_reminder_sent(r.id, now, late)) return;  // someone else sent it
       const auto inc = store.find_incident(r.incident_id);
       if (!inc) return;
-      messages::reminder_view view{inc->id, inc->reference(), to_policy(r.kind), r.deadline, r.step, late,
-                                   settings.security_team_group};
-      const auto m = messages::reminder_post(view, now);
+      std::string title = r.obligation;
+      if (const auto checklist = commands::stored_checklist(store, inc->id, tables, calendar, now)) {
+        if (const auto* o = checklist->find(r.obligation)) title = o->title;
+      }
+      messages::slack_message m;
+      if (r.obligation.empty()) {
+        // Stored before checklists: the old reminder text.
+        messages::reminder_view view{inc->id, inc->reference(), to_policy(r.kind), r.deadline, r.step, late,
+                                     settings.security_team_group};
+        m = messages::reminder_post(view, now);
+      } else {
+        messages::obligation_reminder_view view{inc->id, inc->reference(), r.obligation, title, r.deadline,
+                                                r.step, late, settings.security_team_group};
+        m = messages::obligation_reminder_post(view, calendar.zone(), now);
+      }
       store::json payload{{"channel", inc->channel},
                           {"text", m.text},
                           {"blocks", m.blocks},
@@ -112,15 +120,8 @@ struct reminder_scheduler::impl {
       if (inc->thread_ts) payload["thread_ts"] = *inc->thread_ts;
       store.enqueue({"reminder:" + std::to_string(r.id), inc->id, "post", std::move(payload)}, now);
       posted = true;
-
-      const policy::ladder_step fired{to_policy(r.kind), r.deadline, r.fire_at, r.step};
-      if (const auto next = policy::next_overdue_step(fired, settings.ladder, now)) {
-        std::vector<store::new_reminder> keep;
-        for (const auto& other : store.reminders_for(inc->id))
-          if (other.state == store::reminder_state::pending) keep.push_back(to_new(other));
-        keep.push_back(to_new(*next));
-        store.replace_pending_reminders(inc->id, keep);
-      }
+      // The next step of every ladder is the first one after now: recompute the incident.
+      reschedule(inc->id);
     });
     if (posted && settings.on_sent) settings.on_sent(was_late, now > r.deadline);
     return posted;

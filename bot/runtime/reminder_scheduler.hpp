@@ -1,5 +1,8 @@
-// Deadline reminders in an incident's thread. The ladder (policy/reminder_ladder.hpp) is computed
-// from the incident's stored facts whenever the incident changes, and kept in the store's
+// Deadline reminders in an incident's thread. Reminders come from the incident's obligation
+// checklist (commands/incident_checklist.hpp): one per pending obligation with a due time, the
+// first ladder step still in the future (policy::next_reminders: back-off, quiet hours), none for
+// done or not-needed obligations, and none at all for a resolved incident whose resolution
+// message is marked done. They are computed whenever the incident changes, and kept in the store's
 // reminders table, never only in memory. One steady_timer waits for the earliest pending
 // reminder in the whole store, so ten thousand idle incidents cost one indexed query per wake,
 // not a timer or a poll each.
@@ -29,6 +32,8 @@ namespace flare {
 
 struct reminder_settings {
   policy::ladder_settings ladder;       // config: reminder_hours_before, overdue_every_hours
+  // The checklist's ladder (issue 9): steps before each due time, overdue back-off, quiet hours.
+  policy::reminder_settings obligations;
   std::string security_team_group;      // config: security_team_group, pinged when overdue
   // A reminder posted more than this after its time says it is late (the bot was down).
   std::chrono::seconds late_grace{60};

@@ -81,9 +81,27 @@ INSTANTIATE_TEST_SUITE_P(
                   "/incident facts"},
         bad_input{"notified", "missing the incident ID", "/incident notified <ID>"},
         bad_input{"notified INC-1 twice", "unexpected \"twice\"", "/incident notified <ID>"},
+        bad_input{"notified INC-1 at=yesterday", "at: expected an RFC 3339 time", "/incident notified <ID> [at=<time>]"},
+        bad_input{"done", "missing the incident ID", "/incident done <ID> <obligation>"},
+        bad_input{"done INC-1", "missing the obligation", "/incident done <ID> <obligation>"},
+        bad_input{"done INC-1 bulletin at=2026-11-30T14:00", "at: expected an RFC 3339", "/incident done"},
+        bad_input{"done INC-1 bulletin link=blog.example", "link: expected an http(s):// address", "/incident done"},
+        bad_input{"done INC-1 bulletin by=U1", "unknown option \"by\"", "/incident done"},
+        bad_input{"done INC-1 bulletin note=a note=b", "note= is given twice", "/incident done"},
+        bad_input{"done INC-1 bulletin soon", "unexpected \"soon\"", "/incident done"},
+        bad_input{"done INC-1 bul*letin", "is not a obligation name", "/incident done"},
+        bad_input{"not-needed INC-1 bulletin", "missing the reason", "/incident not-needed <ID> <obligation> reason=<text>"},
+        bad_input{"not-needed INC-1 bulletin reason=\"\"", "missing the reason", "/incident not-needed"},
+        bad_input{"kind INC-1", "missing the kind", "/incident kind <ID> <security|people>"},
+        bad_input{"kind INC-1 hr", "\"hr\" is not a kind", "/incident kind <ID> <security|people>"},
+        bad_input{"call INC-1 exception_vs_customer_clock", "missing the option", "/incident call <ID> <conflict> <option>"},
+        bad_input{"deadlines INC-1", "unexpected \"INC-1\"", "/incident deadlines"},
+        bad_input{"resolve INC-1 duplicate-of=", "duplicate-of: missing the surviving incident's ID", "/incident resolve"},
+        bad_input{"resolve INC-1 duplicate-of=INC-x", "duplicate-of: \"INC-x\" is not an incident ID", "/incident resolve"},
+        bad_input{"resolve INC-1 duplicate-of=INC-1", "cannot be a duplicate of itself", "/incident resolve"},
         bad_input{"update INC-1", "missing the update text", "/incident update <ID> <text>"},
         bad_input{"update please", "\"please\" is not an incident ID", "/incident update <ID> <text>"},
-        bad_input{"resolve", "missing the incident ID", "/incident resolve <ID> [summary]"},
+        bad_input{"resolve", "missing the incident ID", "/incident resolve <ID> [resolved|not-an-incident"},
         bad_input{"show", "missing the incident ID", "/incident show <ID>"},
         bad_input{"show INC-1 INC-2", "unexpected \"INC-2\"", "/incident show <ID>"},
         bad_input{"decide INC-", "\"INC-\" is not an incident ID", "/incident decide <ID>"},
@@ -176,6 +194,70 @@ TEST(grammar, resolve_summary_is_optional) {
   r = parsed<resolve_command>("resolve INC-5 key rotated, &lt;no&gt; misuse found");
   ASSERT_TRUE(r.summary);
   EXPECT_EQ(*r.summary, "key rotated, <no> misuse found");
+}
+
+TEST(grammar, resolve_reads_an_optional_close_reason_before_the_summary) {
+  auto r = parsed<resolve_command>("resolve INC-5 false-positive the alert was a test");
+  EXPECT_EQ(r.reason, close_reason::false_positive);
+  ASSERT_TRUE(r.summary);
+  EXPECT_EQ(*r.summary, "the alert was a test");
+  EXPECT_EQ(parsed<resolve_command>("resolve 5 not-an-incident").reason, close_reason::not_an_incident);
+  EXPECT_EQ(parsed<resolve_command>("resolve 5 resolved all good").reason, close_reason::resolved);
+  r = parsed<resolve_command>("resolve INC-5 duplicate-of=INC-3 same phishing mail");
+  EXPECT_EQ(r.reason, close_reason::duplicate);
+  EXPECT_EQ(r.duplicate_of, 3);
+  EXPECT_EQ(*r.summary, "same phishing mail");
+  r = parsed<resolve_command>("resolve INC-5 duplicate inc-3");
+  EXPECT_EQ(r.duplicate_of, 3);
+  EXPECT_FALSE(r.summary);
+  // A summary that does not start with a reason is still a summary, with reason "resolved".
+  r = parsed<resolve_command>("resolve INC-5 key rotated");
+  EXPECT_EQ(r.reason, close_reason::resolved);
+  EXPECT_EQ(*r.summary, "key rotated");
+}
+
+TEST(grammar, classify_and_facts_take_a_confirm_flag_anywhere) {
+  EXPECT_FALSE(parsed<classify_command>("classify INC-2 high confirmed").confirm);
+  auto c = parsed<classify_command>("classify INC-2 low confirmed --confirm");
+  EXPECT_TRUE(c.confirm);
+  EXPECT_EQ(c.severity, policy::severity::low);
+  c = parsed<classify_command>("classify --confirm INC-2 high confirmed confirmed-at=2026-11-20T10:00:00Z");
+  EXPECT_TRUE(c.confirm);
+  EXPECT_TRUE(c.confirmed_at);
+  auto f = parsed<facts_command>("facts INC-4 --confirm impact_confirmed_at= legal_requirements=\"a --confirm b\"");
+  EXPECT_TRUE(f.confirm);
+  ASSERT_EQ(f.assignments.size(), 2u);
+  EXPECT_EQ(f.assignments[1].value, "a --confirm b");  // inside quotes it is text
+}
+
+TEST(grammar, done_reads_the_obligation_time_and_evidence) {
+  auto d = parsed<done_command>(
+      "done INC-7 Bulletin at=2026-11-30T14:00:00Z link=<https://blog.example/sec-1|the post> note=\"went out late\"");
+  EXPECT_EQ(d.incident_id, 7);
+  EXPECT_EQ(d.obligation, "bulletin");
+  ASSERT_TRUE(d.options.at);
+  EXPECT_EQ(policy::format_rfc3339(*d.options.at), "2026-11-30T14:00:00Z");
+  EXPECT_EQ(d.options.link, "https://blog.example/sec-1");
+  EXPECT_EQ(d.options.note, "went out late");
+  d = parsed<done_command>("done 7 resolution-message");
+  EXPECT_EQ(d.obligation, "resolution-message");  // the checklist resolves aliases
+  EXPECT_FALSE(d.options.at);
+  auto n = parsed<notified_command>("notified INC-8 at=2026-11-30T13:00:00+01:00");
+  ASSERT_TRUE(n.options.at);
+  EXPECT_EQ(policy::format_rfc3339(*n.options.at), "2026-11-30T12:00:00Z");
+}
+
+TEST(grammar, not_needed_kind_call_and_deadlines) {
+  auto nn = parsed<not_needed_command>("not-needed INC-7 free_tier_email reason=\"no free-tier apps affected\"");
+  EXPECT_EQ(nn.obligation, "free_tier_email");
+  EXPECT_EQ(nn.reason, "no free-tier apps affected");
+  EXPECT_EQ(parsed<kind_command>("kind INC-7 people").kind, "people_and_safety");
+  EXPECT_EQ(parsed<kind_command>("kind 7 Security").kind, "security");
+  auto call = parsed<call_command>("call INC-7 exception_vs_customer_clock follow_saas_schedule note=\"legal agreed\"");
+  EXPECT_EQ(call.conflict, "exception_vs_customer_clock");
+  EXPECT_EQ(call.option, "follow_saas_schedule");
+  EXPECT_EQ(call.note, "legal agreed");
+  parsed<deadlines_command>("deadlines");
 }
 
 TEST(grammar, list_defaults_to_open) {

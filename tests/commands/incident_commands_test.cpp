@@ -13,6 +13,7 @@
 #include <stdexcept>
 
 #include "bot/store/sqlite_store.hpp"
+#include "commands/incident_checklist.hpp"
 #include "tests/support/recording_slack.hpp"
 #include "policy/rfc3339.hpp"
 
@@ -262,11 +263,16 @@ TEST_F(incident_commands_test, notified_records_now_and_moves_the_next_due_time)
   clock_.advance(10h);
   const std::size_t before = outbox().size();
   const json reply = command("U_RESP", "notified INC-1");
-  EXPECT_NE(text_of(reply).find("Recorded"), std::string::npos) << text_of(reply);
+  // `notified` is "done" for the next customer notice, and the reply names what is due next.
+  EXPECT_NE(text_of(reply).find("Marked Paid-customer initial notice done for INC-1 at Fri 20 Nov, 20:00 UTC"),
+            std::string::npos) << text_of(reply);
+  EXPECT_NE(text_of(reply).find("Next: Customer update 1, due Sat 21 Nov, 20:00 UTC"), std::string::npos);
 
-  const auto i = incident(1);
-  EXPECT_EQ(i.facts["notifications_sent"], json::array({"2026-11-20T20:00:00Z"}));
-  EXPECT_EQ((*i.last_decision)["customer_notifications"]["next_due"], "2026-11-21T20:00:00Z");
+  const auto ledger = store_->ledger_for(1);
+  ASSERT_EQ(ledger.completions.size(), 1u);
+  EXPECT_EQ(ledger.completions[0]["obligation"], "paid_initial_notice");
+  EXPECT_EQ(ledger.completions[0]["by"], "U_RESP");
+  EXPECT_EQ(ledger.completions[0]["at"], "2026-11-20T20:00:00Z");
   const auto items = outbox();
   ASSERT_EQ(items.size(), before + 2);
   EXPECT_EQ(items[before].kind, "update");
@@ -288,9 +294,12 @@ TEST_F(incident_commands_test, resolve_records_the_time_and_summary_and_posts_th
   EXPECT_EQ(i.summary, "passwords reset, no access found");
   EXPECT_EQ(i.facts["resolved_at"], "2026-11-20T15:00:00Z");
   const auto items = outbox();
-  ASSERT_EQ(items.size(), before + 2);
+  // The card, what changed on the checklist, and the resolution post.
+  ASSERT_EQ(items.size(), before + 3);
   EXPECT_EQ(items[before].payload["card_of_incident"], 1);
   EXPECT_EQ(items[before + 1].payload["thread_of_incident"], 1);
+  EXPECT_EQ(items[before + 2].payload["thread_of_incident"], 1);
+  EXPECT_EQ(store_->ledger_for(1).close_reason, "resolved");
 
   const std::string after = snapshot(1);
   reply = command("U_RESP", "resolve INC-1");
@@ -301,7 +310,7 @@ TEST_F(incident_commands_test, resolve_records_the_time_and_summary_and_posts_th
 
   // Facts can still be corrected after resolution, and the notification recorded.
   reply = command("U_RESP", "notified INC-1");
-  EXPECT_NE(text_of(reply).find("Recorded"), std::string::npos) << text_of(reply);
+  EXPECT_NE(text_of(reply).find("Marked"), std::string::npos) << text_of(reply);
 }
 
 TEST_F(incident_commands_test, update_posts_the_text_in_the_thread) {
@@ -597,22 +606,240 @@ TEST_F(incident_commands_test, may_respond_uses_the_same_fail_closed_membership)
 namespace flare::commands {
 namespace {
 
-TEST_F(incident_commands_test, a_notice_after_resolution_is_shown_as_the_resolution_message) {
+TEST_F(incident_commands_test, the_resolution_message_marked_done_shows_on_the_card_and_as_a_change) {
   command("U_ANY", "open Resolved then notified");
   command("U_RESP", "classify INC-1 high confirmed");
   clock_.advance(2h);
   command("U_RESP", "resolve INC-1");
   clock_.advance(1h);
   const std::size_t before = outbox().size();
-  command("U_RESP", "notified INC-1");
+  command("U_RESP", "done INC-1 resolution link=https://status.example/inc-1");
   const auto items = outbox();
   ASSERT_EQ(items.size(), before + 2);
-  // The card is rendered with the recorded notifications, so it says the message was sent.
+  // The card shows the resolution message done, with who; the thread gets only that change.
   EXPECT_EQ(items[before].payload["card_of_incident"], 1);
-  EXPECT_NE(items[before].payload.dump().find("Resolution message to customers sent"), std::string::npos)
+  EXPECT_NE(items[before].payload.dump().find(":white_check_mark: *Resolution message* — done by <@U_RESP>"),
+            std::string::npos)
       << items[before].payload.dump();
-  EXPECT_NE(items[before + 1].payload.dump().find("resolution message"), std::string::npos)
+  EXPECT_NE(items[before + 1].payload.dump().find("*Resolution message* is done"), std::string::npos)
       << items[before + 1].payload.dump();
+}
+
+}  // namespace
+}  // namespace flare::commands
+
+// ---- obligations (issue 9) ----------------------------------------------------------------------
+
+namespace flare::commands {
+namespace {
+
+TEST_F(incident_commands_test, a_time_in_the_future_is_refused_with_the_time_read_back) {
+  command("U_ANY", "open Leaked token");
+  const std::string unchanged = snapshot(1);
+  json reply = command("U_RESP", "classify INC-1 critical confirmed confirmed-at=2027-11-30T23:35:02Z");
+  EXPECT_NE(text_of(reply).find("is Tue 30 Nov 2027, 23:35 UTC, which is in the future"), std::string::npos)
+      << text_of(reply);
+  EXPECT_EQ(snapshot(1), unchanged);
+  reply = command("U_RESP", "facts INC-1 impact_confirmed_at=2026-11-21T10:00:00Z");
+  EXPECT_NE(text_of(reply).find("in the future"), std::string::npos) << text_of(reply);
+  reply = command("U_RESP", "facts INC-1 notifications_sent=2030-01-01T00:00:00Z");
+  EXPECT_NE(text_of(reply).find("in the future"), std::string::npos) << text_of(reply);
+  EXPECT_EQ(snapshot(1), unchanged);
+  // A few minutes of clock skew are allowed.
+  reply = command("U_RESP", "classify INC-1 critical confirmed confirmed-at=2026-11-20T10:04:00Z");
+  EXPECT_NE(text_of(reply).find("Classified"), std::string::npos) << text_of(reply);
+  reply = command("U_RESP", "done INC-1 notice at=2026-11-20T11:00:00Z");
+  EXPECT_NE(text_of(reply).find("at 2026-11-20T11:00:00Z is Fri 20 Nov, 11:00 UTC, which is in the future"),
+            std::string::npos) << text_of(reply);
+  EXPECT_TRUE(store_->ledger_for(1).completions.empty());
+}
+
+TEST_F(incident_commands_test, classify_confirmed_without_a_time_says_which_time_it_assumed) {
+  command("U_ANY", "open Leaked token");
+  clock_.advance(243min);
+  const json reply = command("U_RESP", "classify INC-1 high confirmed");
+  EXPECT_NE(text_of(reply).find("Impact confirmed now, Fri 20 Nov, 14:03 UTC; use `confirmed-at=` if it was earlier"),
+            std::string::npos) << text_of(reply);
+}
+
+TEST_F(incident_commands_test, moving_a_running_deadline_asks_for_confirmation_then_posts_why) {
+  command("U_ANY", "open Leaked token");
+  command("U_RESP", "classify INC-1 critical confirmed");
+  const std::string unchanged = snapshot(1);
+  json reply = command("U_RESP", "classify INC-1 low confirmed");
+  // Nothing changes until confirmed; the reply offers a button that repeats it with --confirm.
+  EXPECT_EQ(snapshot(1), unchanged);
+  EXPECT_NE(text_of(reply).find("confirm_deadline_move"), std::string::npos) << text_of(reply);
+  EXPECT_NE(text_of(reply).find("classify INC-1 low confirmed --confirm"), std::string::npos) << text_of(reply);
+
+  reply = command("U_RESP", "facts INC-1 impact_confirmed_at=");  // clearing the clock, too
+  EXPECT_EQ(snapshot(1), unchanged);
+  EXPECT_NE(text_of(reply).find("confirm_deadline_move"), std::string::npos) << text_of(reply);
+
+  const std::size_t before = outbox().size();
+  reply = command("U_RESP", "classify INC-1 low confirmed --confirm");
+  EXPECT_NE(text_of(reply).find("Classified"), std::string::npos) << text_of(reply);
+  EXPECT_EQ(incident(1).severity, "low");
+  bool moved_notice = false;
+  for (std::size_t k = before; k < outbox().size(); ++k) {
+    const std::string post = outbox()[k].payload.dump();
+    moved_notice = moved_notice || (post.find("because") != std::string::npos &&
+                                    post.find("<@U_RESP>") != std::string::npos);
+  }
+  EXPECT_TRUE(moved_notice) << "a notice in the thread says what moved, why and who confirmed";
+  const auto audit = store_->audit_for(1).back();
+  ASSERT_TRUE(audit.details.contains("deadline_moves")) << audit.details.dump();
+  EXPECT_EQ(audit.details["deadline_moves"][0]["obligation"], "paid_initial_notice");
+  EXPECT_EQ(audit.details["confirmed_by"], "U_RESP");
+}
+
+TEST_F(incident_commands_test, later_changes_post_only_what_changed) {
+  command("U_ANY", "open Leaked token");
+  std::size_t before = outbox().size();
+  command("U_RESP", "classify INC-1 critical confirmed");
+  auto items = outbox();
+  ASSERT_EQ(items.size(), before + 2);
+  EXPECT_EQ(items[before + 1].idempotency_key.find("/decision") != std::string::npos, true) << "first: in full";
+  before = items.size();
+  command("U_RESP", "facts INC-1 fix_available=true");
+  items = outbox();
+  ASSERT_GE(items.size(), before + 1);
+  EXPECT_EQ(items[before].payload["card_of_incident"], 1) << "the card is edited to the full state";
+  for (std::size_t k = before + 1; k < items.size(); ++k) {
+    EXPECT_EQ(items[k].idempotency_key.find("/decision"), std::string::npos) << "no second full decision";
+    EXPECT_NE(items[k].payload.dump().find("What changed"), std::string::npos) << items[k].payload.dump();
+  }
+}
+
+TEST_F(incident_commands_test, the_bulletin_waits_for_its_prerequisites_with_an_explanation) {
+  command("U_ANY", "open Exposed bucket");
+  command("U_RESP", "classify INC-1 critical confirmed");
+  command("U_RESP", "facts INC-1 fix_available=true users_affected=confirmed data_exposed=confirmed");
+  json reply = command("U_RESP", "done INC-1 bulletin link=https://blog.example/sec");
+  EXPECT_NE(text_of(reply).find("is not ready yet: it waits for"), std::string::npos) << text_of(reply);
+  EXPECT_NE(text_of(reply).find("Paid-customer initial notice"), std::string::npos) << text_of(reply);
+  EXPECT_TRUE(store_->ledger_for(1).completions.empty());
+
+  clock_.advance(1h);
+  reply = command("U_RESP", "done INC-1 notice at=2026-11-20T10:30:00Z note=\"sent from the CRM\"");
+  EXPECT_NE(text_of(reply).find("Marked Paid-customer initial notice done"), std::string::npos) << text_of(reply);
+  reply = command("U_RESP", "done INC-1 bulletin link=https://blog.example/sec");
+  EXPECT_NE(text_of(reply).find("Marked Public security bulletin done"), std::string::npos) << text_of(reply);
+  const auto ledger = store_->ledger_for(1);
+  ASSERT_EQ(ledger.completions.size(), 2u);
+  EXPECT_EQ(ledger.completions[0]["at"], "2026-11-20T10:30:00Z");
+  EXPECT_EQ(ledger.completions[0]["note"], "sent from the CRM");
+  EXPECT_EQ(ledger.completions[1]["link"], "https://blog.example/sec");
+  EXPECT_EQ(store_->audit_for(1).back().action, "done");
+  EXPECT_EQ(store_->audit_for(1).back().details["inputs"]["link"], "https://blog.example/sec");
+
+  reply = command("U_RESP", "done INC-1 bulletin");
+  EXPECT_NE(text_of(reply).find("already done by"), std::string::npos) << text_of(reply);
+  reply = command("U_RESP", "done INC-1 pamphlet");
+  EXPECT_NE(text_of(reply).find("is not on INC-1's checklist (it has: "), std::string::npos) << text_of(reply);
+}
+
+TEST_F(incident_commands_test, not_needed_records_who_and_why_and_shows_on_the_card) {
+  command("U_ANY", "open Exposed bucket");
+  command("U_RESP", "classify INC-1 critical confirmed");
+  const std::size_t before = outbox().size();
+  const json reply = command("U_RESP", "not-needed INC-1 notice reason=\"contract says the MSP informs them\"");
+  EXPECT_NE(text_of(reply).find("not needed for"), std::string::npos) << text_of(reply);
+  const auto ledger = store_->ledger_for(1);
+  ASSERT_EQ(ledger.not_needed.size(), 1u);
+  EXPECT_EQ(ledger.not_needed[0]["by"], "U_RESP");
+  EXPECT_NE(outbox()[before].payload.dump().find("Marked not needed by U_RESP on 2026-11-20T10:00:00Z: contract says"), std::string::npos)
+      << outbox()[before].payload.dump();
+  // Nothing reminds of it any more.
+  const auto c = stored_checklist(*store_, 1, tables_, calendar_, clock_.now());
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->find("paid_initial_notice")->state, policy::obligation_state::not_needed);
+}
+
+TEST_F(incident_commands_test, false_positive_closes_pending_obligations_but_keeps_an_owed_resolution_message) {
+  command("U_ANY", "open Odd login");
+  command("U_RESP", "classify INC-1 critical confirmed");
+  command("U_RESP", "notified INC-1");
+  command("U_RESP", "resolve INC-1 false-positive it was the pen test");
+  EXPECT_EQ(store_->ledger_for(1).close_reason, "false positive");
+  const auto c = stored_checklist(*store_, 1, tables_, calendar_, clock_.now());
+  ASSERT_TRUE(c);
+  // Customers were told, so they must hear that it is over.
+  EXPECT_EQ(c->find("resolution_message")->state, policy::obligation_state::pending);
+  for (const auto& o : c->items)
+    if (o.id != "resolution_message") EXPECT_NE(o.state, policy::obligation_state::pending) << o.id;
+}
+
+TEST_F(incident_commands_test, a_duplicate_points_to_the_surviving_incident_and_stops_reminding) {
+  command("U_ANY", "open Phishing mail");
+  command("U_ANY", "open Same phishing mail");
+  command("U_RESP", "classify INC-2 high confirmed");
+  json reply = command("U_RESP", "resolve INC-2 duplicate-of=INC-9");
+  EXPECT_NE(text_of(reply).find("INC-9 does not exist"), std::string::npos) << text_of(reply);
+  const std::size_t before = outbox().size();
+  reply = command("U_RESP", "resolve INC-2 duplicate-of=INC-1");
+  EXPECT_NE(text_of(reply).find("Closed as a duplicate of INC-1"), std::string::npos) << text_of(reply);
+  const auto ledger = store_->ledger_for(2);
+  EXPECT_EQ(ledger.close_reason, "duplicate");
+  EXPECT_EQ(ledger.duplicate_of, 1);
+  EXPECT_EQ(store_->duplicates_of(1), std::vector<std::int64_t>{2});
+  bool here = false, there = false;
+  for (std::size_t k = before; k < outbox().size(); ++k) {
+    const json p = outbox()[k].payload;
+    if (p.value("thread_of_incident", 0) == 2 && p.dump().find("continue in INC-1") != std::string::npos) here = true;
+    if (p.value("thread_of_incident", 0) == 1 && p.dump().find("INC-2 was closed as a duplicate") != std::string::npos)
+      there = true;
+  }
+  EXPECT_TRUE(here);
+  EXPECT_TRUE(there);
+  if (!here || !there)
+    for (std::size_t k = before; k < outbox().size(); ++k) ADD_FAILURE() << outbox()[k].payload.dump();
+  EXPECT_NE(std::find(changed_.begin(), changed_.end(), 1), changed_.end()) << "the survivor reschedules";
+  const auto c = stored_checklist(*store_, 2, tables_, calendar_, clock_.now());
+  ASSERT_TRUE(c);
+  EXPECT_TRUE(c->open_deadlines().empty()) << "its obligations continue in INC-1";
+  command("U_ANY", "open Third copy");
+  reply = command("U_RESP", "resolve INC-3 duplicate-of=INC-2");
+  EXPECT_NE(text_of(reply).find("INC-2 is itself a duplicate of INC-1"), std::string::npos) << text_of(reply);
+}
+
+TEST_F(incident_commands_test, kind_people_and_safety_has_no_disclosure_obligations) {
+  command("U_ANY", "open Harassment in the office");
+  command("U_RESP", "classify INC-1 high confirmed");
+  json reply = command("U_RESP", "kind INC-1 people");
+  EXPECT_NE(text_of(reply).find("confirm_deadline_move"), std::string::npos) << "dropping a running clock asks";
+  reply = command("U_RESP", "kind INC-1 people --confirm");
+  EXPECT_NE(text_of(reply).find("a people and safety incident"), std::string::npos) << text_of(reply);
+  EXPECT_EQ(store_->ledger_for(1).kind, "people_and_safety");
+  const auto c = stored_checklist(*store_, 1, tables_, calendar_, clock_.now());
+  ASSERT_TRUE(c);
+  const auto* bulletin = c->find("bulletin");
+  EXPECT_TRUE(!bulletin || bulletin->state != policy::obligation_state::pending);
+  EXPECT_TRUE(c->find("inform_hofo"));
+}
+
+TEST_F(incident_commands_test, deadlines_lists_open_obligations_soonest_first_hiding_sensitive_titles) {
+  command("U_ANY", "open Slow leak");
+  command("U_RESP", "classify INC-1 high confirmed");  // 72 h
+  command("U_SEC", "open Secret matter sensitive");
+  command("U_RESP", "classify INC-2 critical confirmed");  // 48 h: sooner
+  const json reply = command("U_ANY", "deadlines");
+  const std::string text = text_of(reply);
+  const auto first = text.find("INC-2");
+  const auto second = text.find("INC-1");
+  ASSERT_NE(first, std::string::npos) << text;
+  ASSERT_NE(second, std::string::npos) << text;
+  EXPECT_LT(first, second) << text;
+  EXPECT_EQ(text.find("Secret matter"), std::string::npos) << text;
+  EXPECT_NE(text_of(command("U_SEC", "deadlines")).find("Secret matter"), std::string::npos);
+}
+
+TEST_F(incident_commands_test, only_responders_mark_items_done) {
+  command("U_ANY", "open Leaked token");
+  command("U_RESP", "classify INC-1 critical confirmed");
+  const json reply = command("U_ANY", "done INC-1 notice");
+  EXPECT_NE(text_of(reply).find("not authorised to mark obligations done"), std::string::npos) << text_of(reply);
+  EXPECT_TRUE(store_->ledger_for(1).completions.empty());
 }
 
 }  // namespace

@@ -272,8 +272,11 @@ TEST_F(report_intake_test, mark_notified_records_a_notification_like_the_command
   EXPECT_TRUE(changed_.empty()) << "refused for non-responders";
   run(intake_->on_mark_notified(button("mark_notified", "1", "U_RESP")));
   EXPECT_EQ(changed_, std::vector<std::int64_t>{1});
-  const auto f = facts_of(*store_->find_incident(1));
-  EXPECT_EQ(f.notifications_sent.size(), 1u);
+  // Recorded on the checklist as the initial notice, done by the person who pressed the button.
+  const auto ledger = store_->ledger_for(1);
+  ASSERT_EQ(ledger.completions.size(), 1u);
+  EXPECT_EQ(ledger.completions[0]["obligation"], "paid_initial_notice");
+  EXPECT_EQ(ledger.completions[0]["by"], "U_RESP");
 }
 
 TEST_F(report_intake_test, post_update_opens_the_modal_first_and_submission_posts_the_update) {

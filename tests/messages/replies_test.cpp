@@ -43,7 +43,7 @@ TEST(replies, help_lists_every_subcommand_with_usage_and_who) {
     EXPECT_TRUE(contains(text, std::string{"`/incident "} + sub)) << sub;
     EXPECT_TRUE(contains(m.text, sub)) << sub;
   }
-  EXPECT_EQ(incident_subcommands().size(), 10u);
+  EXPECT_EQ(incident_subcommands().size(), 15u);
   EXPECT_TRUE(contains(text, "`/incident classify &lt;ID&gt; &lt;critical|high|medium|low&gt;"));
   EXPECT_TRUE(contains(text, "_Who: incident responders and the Security Team._"));
   EXPECT_TRUE(contains(text, "_Who: anyone._"));

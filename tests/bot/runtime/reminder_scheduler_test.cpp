@@ -111,154 +111,136 @@ class reminder_scheduler_test : public ::testing::Test {
   int wakes_ = 0;
 };
 
-TEST_F(reminder_scheduler_test, critical_ladder_fires_each_step_once_in_the_thread) {
+// Completions recorded the way the commands record them (commands/incident_commands.cpp).
+void mark_done(store::store& s, std::int64_t id, const std::string& obligation, sys_seconds when) {
+  auto ledger = s.ledger_for(id);
+  ledger.completions.push_back({{"obligation", obligation}, {"by", "U_RESP"}, {"at", policy::format_rfc3339(when)}});
+  s.save_ledger(ledger);
+}
+
+TEST_F(reminder_scheduler_test, reminders_come_from_the_checklist_with_readable_steps_one_at_a_time) {
   const auto id = open_incident(policy::severity::critical, at("2026-11-16T10:00:00Z"));
-  ASSERT_EQ(pending(id).size(), 4u);
+  // Only the next step of each pending obligation with a due time: the initial notice (48 h).
+  auto left = pending(id);
+  ASSERT_EQ(left.size(), 1u);
+  EXPECT_EQ(left[0].obligation, "paid_initial_notice");
+  EXPECT_EQ(left[0].step, "24 hours before");
+  EXPECT_EQ(left[0].fire_at, at("2026-11-17T10:00:00Z"));
   EXPECT_EQ(scheduler_->fire_due(), 0u);
 
-  clock_.set(at("2026-11-17T10:00:00Z"));  // 24 h before the 48 h initial deadline
+  clock_.set(at("2026-11-17T10:00:00Z"));
   EXPECT_EQ(scheduler_->fire_due(), 1u);
   EXPECT_EQ(scheduler_->fire_due(), 0u) << "never twice";
   auto p = posts();
   ASSERT_EQ(p.size(), 1u);
   EXPECT_EQ(p[0].payload["thread_of_incident"], id);
-  EXPECT_EQ(p[0].payload["channel"], "C_INCIDENTS");
-  EXPECT_NE(shown(p[0]).find("due in 1 d"), std::string::npos) << shown(p[0]);
-  EXPECT_EQ(shown(p[0]).find("subteam"), std::string::npos);
+  EXPECT_NE(shown(p[0]).find("Paid-customer initial notice"), std::string::npos) << shown(p[0]);
+  EXPECT_NE(shown(p[0]).find("24 hours before"), std::string::npos) << shown(p[0]);
+  EXPECT_NE(shown(p[0]).find("\"action_id\":\"mark_done\""), std::string::npos) << "a Mark done button";
+  EXPECT_EQ(shown(p[0]).find("subteam"), std::string::npos) << "no Security Team ping before the deadline";
   EXPECT_EQ(shown(p[0]).find("Leaked key"), std::string::npos) << "no title in reminders";
-  EXPECT_EQ(wakes_, 1);
+  left = pending(id);
+  ASSERT_EQ(left.size(), 1u);
+  EXPECT_EQ(left[0].fire_at, at("2026-11-18T06:00:00Z"));  // 4 hours before
+}
 
-  clock_.set(at("2026-11-18T06:00:00Z"));
-  EXPECT_EQ(scheduler_->fire_due(), 1u);
-  clock_.set(at("2026-11-18T09:00:00Z"));
-  EXPECT_EQ(scheduler_->fire_due(), 1u);
-  clock_.set(at("2026-11-18T10:00:00Z"));
-  EXPECT_EQ(scheduler_->fire_due(), 1u);
-  // At the deadline the first overdue step is created, and only that one.
+TEST_F(reminder_scheduler_test, overdue_reminders_back_off_and_ping_the_security_team) {
+  const auto id = open_incident(policy::severity::critical, at("2026-11-16T10:00:00Z"));
+  clock_.set(at("2026-11-18T10:00:00Z"));  // the deadline
+  scheduler_->fire_due();
+  std::vector<sys_seconds> fired;
+  for (int i = 0; i < 4; ++i) {
+    auto left = pending(id);
+    ASSERT_EQ(left.size(), 1u);
+    fired.push_back(left[0].fire_at);
+    clock_.set(left[0].fire_at);
+    EXPECT_EQ(scheduler_->fire_due(), 1u);
+  }
+  // 4 h, then 8 h more, then daily: no ping every 4 h through the night.
+  EXPECT_EQ(fired[0], at("2026-11-18T14:00:00Z"));
+  EXPECT_EQ(fired[1], at("2026-11-18T22:00:00Z"));
+  EXPECT_EQ(fired[2], at("2026-11-19T22:00:00Z"));
+  EXPECT_EQ(fired[3], at("2026-11-20T22:00:00Z"));
+  const auto p = posts();
+  EXPECT_NE(shown(p.back()).find("<!subteam^S_SEC>"), std::string::npos) << shown(p.back());
+  EXPECT_NE(shown(p.back()).find("OVERDUE by"), std::string::npos) << shown(p.back());
+  EXPECT_NE(shown(p.back()).find("overdue by 2 d 12 h"), std::string::npos) << shown(p.back());
+}
+
+TEST_F(reminder_scheduler_test, a_done_obligation_gets_no_more_reminders) {
+  const auto id = open_incident(policy::severity::critical, at("2026-11-16T10:00:00Z"));
+  clock_.set(at("2026-11-16T12:00:00Z"));
+  mark_done(*store_, id, "paid_initial_notice", clock_.now());
+  scheduler_->incident_changed(id);
+  // The next obligation is the first update, 24 h after the notice: its first step still ahead.
   auto left = pending(id);
   ASSERT_EQ(left.size(), 1u);
-  EXPECT_EQ(left[0].step, "overdue+4h");
-  clock_.set(at("2026-11-18T14:00:00Z"));
-  EXPECT_EQ(scheduler_->fire_due(), 1u);
-  p = posts();
-  ASSERT_EQ(p.size(), 5u);
-  EXPECT_NE(shown(p[4]).find("<!subteam^S_SEC>"), std::string::npos) << "overdue pings the Security Team";
-  EXPECT_EQ(pending(id).at(0).step, "overdue+8h");
-}
-
-TEST_F(reminder_scheduler_test, ladder_per_severity_and_low_has_none) {
-  struct row { policy::severity sev; const char* first; const char* deadline; };
-  const row rows[] = {
-      {policy::severity::critical, "2026-11-17T10:00:00Z", "2026-11-18T10:00:00Z"},
-      {policy::severity::high, "2026-11-18T10:00:00Z", "2026-11-19T10:00:00Z"},
-      {policy::severity::medium, "2026-11-24T23:59:59Z", "2026-11-25T23:59:59Z"},  // 7 business days
-  };
-  for (const auto& r : rows) {
-    const auto id = open_incident(r.sev, clock_.now());
-    const auto p = pending(id);
-    ASSERT_EQ(p.size(), 4u) << policy::to_string(r.sev);
-    EXPECT_EQ(policy::format_rfc3339(p.front().fire_at), r.first) << policy::to_string(r.sev);
-    EXPECT_EQ(policy::format_rfc3339(p.back().deadline), r.deadline) << policy::to_string(r.sev);
-    EXPECT_EQ(p.front().kind, store::deadline_kind::initial);
-  }
-  EXPECT_TRUE(pending(open_incident(policy::severity::low, clock_.now())).empty());
-  EXPECT_TRUE(pending(open_incident(policy::severity::critical, std::nullopt)).empty()) << "no clock before impact";
-}
-
-TEST_F(reminder_scheduler_test, business_day_deadline_over_weekend_and_holiday) {
-  tables_.calendar.holidays = {"2026-11-26"};
-  calendar_ = policy::business_calendar(tables_.calendar);
-  clock_.set(at("2026-11-20T15:00:00Z"));  // Friday
-  const auto id = open_incident(policy::severity::medium, clock_.now());
-  // Mon 23, Tue 24, Wed 25, (Thu 26 holiday), Fri 27, Mon 30, Tue 1, Wed 2.
-  EXPECT_EQ(policy::format_rfc3339(pending(id).back().deadline), "2026-12-02T23:59:59Z");
-}
-
-TEST_F(reminder_scheduler_test, restart_catch_up_posts_each_missed_reminder_once_marked_late) {
-  const auto id = open_incident(policy::severity::critical, at("2026-11-16T10:00:00Z"));
-  close();  // the bot stops
-  clock_.set(at("2026-11-18T07:30:00Z"));  // 24h and 4h steps passed while it was down
-  open();
-  EXPECT_EQ(scheduler_->fire_due(), 2u);
-  const auto p = posts();
-  ASSERT_EQ(p.size(), 2u);
-  EXPECT_NE(shown(p[0]).find("posted 21 h 30 min late (the bot was down)"), std::string::npos) << shown(p[0]);
-  EXPECT_NE(shown(p[1]).find("posted 1 h 30 min late (the bot was down)"), std::string::npos) << shown(p[1]);
-  const auto all = store_->reminders_for(id);
-  ASSERT_TRUE(all[0].late_by);
-  EXPECT_EQ(*all[0].late_by, 21h + 30min);
-
-  close();  // and again: a second start posts nothing more
-  open();
+  EXPECT_EQ(left[0].obligation, "update:1");
+  EXPECT_EQ(left[0].deadline, at("2026-11-17T12:00:00Z"));
+  EXPECT_GT(left[0].fire_at, clock_.now()) << "no 'due in 1 d' right after the notice";
   EXPECT_EQ(scheduler_->fire_due(), 0u);
-  EXPECT_EQ(posts().size(), 2u);
 }
 
-TEST_F(reminder_scheduler_test, long_downtime_past_the_deadline_gives_no_burst_of_overdue_steps) {
+TEST_F(reminder_scheduler_test, a_resolved_incident_stops_once_its_resolution_message_is_done) {
+  const auto id = open_incident(policy::severity::high, at("2026-11-16T10:00:00Z"));
+  clock_.set(at("2026-11-16T11:00:00Z"));
+  mark_done(*store_, id, "paid_initial_notice", at("2026-11-16T10:30:00Z"));
+  change_facts(id, [&](policy::facts& f, store::incident& i) {
+    f.resolved_at = clock_.now();
+    i.state = store::incident_state::resolved;
+    i.resolved_at = clock_.now();
+  });
+  // Resolution message due at resolution: its first step still in the future is an overdue one,
+  // never "due now" at the moment of resolving.
+  auto left = pending(id);
+  ASSERT_FALSE(left.empty());
+  for (const auto& r : left) EXPECT_GT(r.fire_at, clock_.now());
+  mark_done(*store_, id, "resolution_message", clock_.now());
+  scheduler_->incident_changed(id);
+  EXPECT_TRUE(pending(id).empty());
+}
+
+TEST_F(reminder_scheduler_test, low_severity_has_no_customer_reminders) {
+  const auto id = open_incident(policy::severity::low, at("2026-11-16T10:00:00Z"));
+  for (const auto& r : pending(id)) EXPECT_NE(r.obligation, "paid_initial_notice");
+}
+
+TEST_F(reminder_scheduler_test, restart_catch_up_posts_a_missed_reminder_once_marked_late) {
   const auto id = open_incident(policy::severity::critical, at("2026-11-16T10:00:00Z"));
   close();
-  clock_.set(at("2026-11-19T10:00:00Z"));  // a day past the deadline: 6 overdue steps missed
+  clock_.set(at("2026-11-17T13:00:00Z"));  // down over the 24-hours-before step
   open();
-  EXPECT_EQ(scheduler_->fire_due(), 4u);  // the 4 stored ladder steps, each once, late
-  const auto left = pending(id);
-  ASSERT_EQ(left.size(), 1u);
-  EXPECT_EQ(left[0].step, "overdue+28h");
-  EXPECT_EQ(policy::format_rfc3339(left[0].fire_at), "2026-11-19T14:00:00Z");
-}
-
-TEST_F(reminder_scheduler_test, notified_reschedules_to_the_update_deadline) {
-  const auto id = open_incident(policy::severity::critical, at("2026-11-16T10:00:00Z"));
-  clock_.set(at("2026-11-17T12:00:00Z"));
-  scheduler_->fire_due();  // the 24h-before step
-  change_facts(id, [&](policy::facts& f, store::incident&) { f.notifications_sent.push_back(clock_.now()); });
-  const auto p = pending(id);
-  ASSERT_FALSE(p.empty());
-  for (const auto& r : p) {
-    EXPECT_EQ(r.kind, store::deadline_kind::update);
-    EXPECT_EQ(policy::format_rfc3339(r.deadline), "2026-11-18T12:00:00Z");  // 24 h updates
-  }
-  // The update's own 24h-before step is now: it fires at once, exactly once.
   EXPECT_EQ(scheduler_->fire_due(), 1u);
-  scheduler_->incident_changed(id);  // any later change recomputes without repeating it
   EXPECT_EQ(scheduler_->fire_due(), 0u);
-}
-
-TEST_F(reminder_scheduler_test, reclassification_moves_the_deadline_at_once) {
-  const auto id = open_incident(policy::severity::high, at("2026-11-16T10:00:00Z"));
-  EXPECT_EQ(policy::format_rfc3339(pending(id).back().deadline), "2026-11-19T10:00:00Z");
-  clock_.set(at("2026-11-17T11:00:00Z"));
-  change_facts(id, [](policy::facts& f, store::incident&) { f.severity = policy::severity::critical; });
-  const auto p = pending(id);
-  // Critical: due 2026-11-18T10:00Z; the passed 24h step collapses into one reminder now.
-  ASSERT_EQ(p.size(), 4u);
-  EXPECT_EQ(policy::format_rfc3339(p.front().fire_at), "2026-11-17T11:00:00Z");
-  EXPECT_EQ(p.front().step, "24h-before");
-  EXPECT_EQ(policy::format_rfc3339(p.back().deadline), "2026-11-18T10:00:00Z");
-}
-
-TEST_F(reminder_scheduler_test, resolve_cancels_updates_and_reminds_of_the_resolution_message) {
-  const auto id = open_incident(policy::severity::critical, at("2026-11-16T10:00:00Z"));
-  clock_.set(at("2026-11-17T09:00:00Z"));
-  change_facts(id, [&](policy::facts& f, store::incident& inc) {
-    f.resolved_at = clock_.now();
-    inc.state = store::incident_state::resolved;
-    inc.resolved_at = clock_.now();
-  });
-  auto p = pending(id);
+  const auto p = posts();
   ASSERT_EQ(p.size(), 1u);
-  EXPECT_EQ(p[0].kind, store::deadline_kind::resolution);
-  EXPECT_EQ(scheduler_->fire_due(), 1u);
-  EXPECT_NE(shown(posts().at(0)).find("resolution message"), std::string::npos);
-  // Once the resolution message is recorded, nothing is left to remind.
-  clock_.set(at("2026-11-17T10:00:00Z"));
-  change_facts(id, [&](policy::facts& f, store::incident&) { f.notifications_sent.push_back(clock_.now()); });
-  EXPECT_TRUE(pending(id).empty());
-  clock_.set(at("2026-11-20T10:00:00Z"));
-  EXPECT_EQ(scheduler_->fire_due(), 0u);
+  EXPECT_NE(shown(p[0]).find("late (the bot was down)"), std::string::npos) << shown(p[0]);
+  EXPECT_EQ(pending(id).size(), 1u);
+}
+
+TEST_F(reminder_scheduler_test, quiet_hours_hold_a_high_reminder_until_morning_but_not_a_critical_one) {
+  close();
+  store_ = store::sqlite_store::open((dir_ / "flare.db").string(),
+                                     store::sqlite_options{store::synchronous_mode::normal, 5000ms});
+  reminder_settings rs;
+  rs.security_team_group = "S_SEC";
+  rs.obligations.quiet = policy::quiet_hours{22 * 60, 7 * 60};
+  scheduler_ = std::make_unique<reminder_scheduler>(io_.get_executor(), *store_, clock_, tables_, calendar_, rs,
+                                                    [this] { ++wakes_; });
+  // Impact at 02:00: High's 72 h deadline is 02:00; its "24 hours before" would fire at 02:00.
+  const auto high = open_incident(policy::severity::high, at("2026-11-16T02:00:00Z"));
+  auto left = pending(high);
+  ASSERT_EQ(left.size(), 1u);
+  EXPECT_EQ(left[0].fire_at, at("2026-11-18T07:00:00Z"));
+  const auto critical = open_incident(policy::severity::critical, at("2026-11-16T02:00:00Z"));
+  left = pending(critical);
+  ASSERT_EQ(left.size(), 1u);
+  EXPECT_EQ(left[0].fire_at, at("2026-11-17T02:00:00Z"));
 }
 
 TEST_F(reminder_scheduler_test, run_posts_what_is_due_at_start_and_stops) {
-  open_incident(policy::severity::critical, at("2026-11-10T10:00:00Z"));  // long overdue
+  open_incident(policy::severity::critical, at("2026-11-16T10:00:00Z"));
+  clock_.set(at("2026-11-17T10:30:00Z"));  // its "24 hours before" step has passed
   bool done = false;
   asio::co_spawn(io_, scheduler_->run(), [&](std::exception_ptr) { done = true; });
   io_.run_for(200ms);  // the first pass fires at once; the timer then waits (max 5 min)
