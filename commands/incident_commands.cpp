@@ -351,7 +351,14 @@ asio::awaitable<command_reply> incident_commands::handle(slash_command cmd) {
 asio::awaitable<command_reply> incident_commands::run(const parsed_command& command,
                                                       const slash_command& cmd) {
   const std::string& user = cmd.user_id;
-  if (auto* c = std::get_if<open_command>(&command)) co_return open(*c, user);
+  // The change and "this delivery is handled" commit in one transaction (store::delivery_in_hand),
+  // so a command redelivered or replayed after a crash changes nothing twice. Only around the
+  // synchronous part: another handler may write at every co_await.
+  const std::string delivery = cmd.trigger_id.empty() ? std::string{} : store::inbox_key_for_trigger(cmd.trigger_id);
+  if (auto* c = std::get_if<open_command>(&command)) {
+    store::delivery_in_hand in_hand(ctx_.store, delivery, ctx_.clock.now());
+    co_return open(*c, user);
+  }
   if (auto* c = std::get_if<show_command>(&command)) co_return co_await show(*c, user);
   if (auto* c = std::get_if<list_command>(&command)) co_return co_await list(*c, user);
   if (std::holds_alternative<deadlines_command>(command)) co_return co_await deadlines(user);
@@ -371,6 +378,7 @@ asio::awaitable<command_reply> incident_commands::run(const parsed_command& comm
     spdlog::info("commands: refused {} from {}: not a responder", ctx_.settings.command_name, user);
     co_return reply(messages::refusal_message(action_words(command), kResponders));
   }
+  store::delivery_in_hand in_hand(ctx_.store, delivery, ctx_.clock.now());
   if (auto* c = std::get_if<classify_command>(&command)) co_return classify(*c, user);
   if (auto* c = std::get_if<facts_command>(&command)) co_return set_facts(*c, user);
   if (auto* c = std::get_if<notified_command>(&command)) co_return notified(*c, user);

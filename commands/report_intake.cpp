@@ -65,8 +65,11 @@ asio::awaitable<void> report_intake::on_message(message_event e) {
 
   const bool dm = e.channel_type == "im";
   if (e.is_thread_reply()) {
-    if (mentions_bot(e.text) && store_.mark_event_processed("mention:" + e.channel + ":" + e.ts, clock_.now()))
-      status_reply(e);
+    if (!mentions_bot(e.text)) co_return;
+    // The mark and the reply commit together: a crash between them must not lose the reply.
+    store_.transaction([&] {
+      if (store_.mark_event_processed("mention:" + e.channel + ":" + e.ts, clock_.now())) status_reply(e);
+    });
     co_return;
   }
   if (!dm && e.channel != settings_.incidents_channel) co_return;
@@ -75,8 +78,11 @@ asio::awaitable<void> report_intake::on_message(message_event e) {
   const std::string handled_key = "report:" + e.channel + ":" + e.ts;
   const auto match = matcher_.match(e.text);
   if (dm) {
-    if (!store_.mark_event_processed(handled_key, clock_.now())) co_return;
-    co_await dm_report(e, match);  // suspends (opens the incident): cannot be one transaction
+    // Several steps (it suspends to open the incident), so not one transaction; instead each
+    // step is idempotent: the acknowledgement and the Security Team ping are keyed by the report
+    // and a report opens at most one incident. The report is marked handled last, with the ping,
+    // so a crash in between replays it from the inbox without losing or doubling anything.
+    co_await dm_report(e, match, handled_key);
   } else {
     bool first = false;
     store_.transaction([&] {
@@ -140,7 +146,8 @@ messages::security_ping report_intake::security_ping_for(const message_event& e,
   return ping;
 }
 
-asio::awaitable<void> report_intake::dm_report(const message_event& e, const policy::report_match& match) {
+asio::awaitable<void> report_intake::dm_report(const message_event& e, const policy::report_match& match,
+                                               const std::string& handled_key) {
   store_.enqueue({"report-reply:" + e.channel + ":" + e.ts, std::nullopt, "post",
                   post(messages::dm_report_acknowledgement(), e.channel, e.ts)},
                  clock_.now());
@@ -150,15 +157,21 @@ asio::awaitable<void> report_intake::dm_report(const message_event& e, const pol
   co_await commands_.open_from_report(e.user, e.channel, e.ts, std::move(title), true);
   const auto incident = store_.find_incident_by_report(e.channel, e.ts);
   if (settings_.security_channel.empty()) {
+    store_.mark_event_processed(handled_key, clock_.now());
     spdlog::error("intake: DM report {}:{} could not be forwarded: no security channel is configured", e.channel, e.ts);
     co_return;
   }
   messages::security_ping ping = security_ping_for(e, match);
   ping.via_dm = true;
   if (incident) ping.incident_reference = incident->reference();
-  store_.enqueue({"report-security:" + e.channel + ":" + e.ts, incident ? std::optional{incident->id} : std::nullopt,
-                  "post", post(messages::security_channel_ping(ping), settings_.security_channel, {})},
-                 clock_.now());
+  bool first = false;
+  store_.transaction([&] {
+    first = store_.mark_event_processed(handled_key, clock_.now());
+    store_.enqueue({"report-security:" + e.channel + ":" + e.ts, incident ? std::optional{incident->id} : std::nullopt,
+                    "post", post(messages::security_channel_ping(ping), settings_.security_channel, {})},
+                   clock_.now());
+  });
+  if (!first) co_return;  // the same report again (a replay, or its app_mention twin): already forwarded
   spdlog::info("intake: DM report from {} forwarded to the Security Team{}", e.user,
                incident ? " as " + incident->reference() : std::string{});
 }
@@ -245,7 +258,9 @@ asio::awaitable<std::optional<json>> report_intake::on_post_update_submission(vi
   if (!co_await commands_.may_respond(v.user_id))
     co_return errors("Only incident responders and the Security Team may post updates.");
   // Exactly `/incident update INC-n <text>`: the update lands in the incident's thread.
-  slash_command command{settings_.command_name, "update " + incident->reference() + " " + text, v.user_id, "", "", ""};
+  // The view's trigger_id ties the update to its inbox delivery (store::delivery_in_hand).
+  slash_command command{settings_.command_name, "update " + incident->reference() + " " + text, v.user_id, "",
+                        v.trigger_id, ""};
   co_await commands_.handle(std::move(command));
   co_return std::nullopt;
 }

@@ -74,7 +74,8 @@ class report_intake {
  private:
   void public_report(const message_event& e, const policy::report_match& match);
   void sensitive_report(const message_event& e, const policy::report_match& match);
-  boost::asio::awaitable<void> dm_report(const message_event& e, const policy::report_match& match);
+  boost::asio::awaitable<void> dm_report(const message_event& e, const policy::report_match& match,
+                                         const std::string& handled_key);
   void status_reply(const message_event& e);
   void reply_ephemeral(const std::string& key, const std::string& channel, const std::string& user,
                        const nlohmann::json& reply);

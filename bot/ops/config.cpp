@@ -1,5 +1,7 @@
 #include "bot/ops/config.hpp"
 
+#include "bot/store/store_path.hpp"
+
 #include <date/date.h>
 #include <date/tz.h>
 #include <toml++/toml.h>
@@ -14,6 +16,26 @@
 extern char** environ;
 
 namespace flare {
+
+std::optional<std::chrono::seconds> parse_retention(std::string_view text) {
+  if (text.size() < 2) return std::nullopt;
+  const char unit = text.back();
+  text.remove_suffix(1);
+  long long n = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    n = n * 10 + (c - '0');
+    if (n > 100000000) return std::nullopt;
+  }
+  if (n <= 0) return std::nullopt;
+  switch (unit) {
+    case 's': return std::chrono::seconds(n);
+    case 'm': return std::chrono::minutes(n);
+    case 'h': return std::chrono::hours(n);
+    case 'd': return std::chrono::hours(24 * n);
+    default: return std::nullopt;
+  }
+}
 namespace {
 
 std::string lowercase(std::string s) {
@@ -164,9 +186,17 @@ std::vector<key_spec> scalar_keys() {
   keys.push_back(str("console.channel", &config::console_channel));
   keys.push_back(str("console.security_channel", &config::console_security_channel));
   keys.push_back(str("store.path", &config::store_path, [](const s& v) -> std::optional<s> {
-    if (v.empty()) return "must not be empty";
-    return std::nullopt;
+    return store::plain_store_path_problem(v);
   }));
+  keys.push_back(str("store.processed_retention", &config::store_processed_retention,
+                     [](const s& v) -> std::optional<s> {
+                       const auto retention = parse_retention(v);
+                       if (!retention) return "must be a whole number with a unit s, m, h or d, e.g. \"7d\"";
+                       // Slack retries an unacked envelope for minutes; less than an hour would
+                       // forget deliveries it may still send again.
+                       if (*retention < std::chrono::hours(1)) return "must be at least 1h";
+                       return std::nullopt;
+                     }));
   keys.push_back(str("store.synchronous", &config::store_synchronous, [](const s& v) -> std::optional<s> {
     if (v != "full" && v != "normal") return "must be \"full\" or \"normal\"";
     return std::nullopt;

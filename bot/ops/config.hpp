@@ -7,13 +7,18 @@
 #include "policy/report_lexicon.hpp"
 #include "policy/tables.hpp"
 
+#include <chrono>
 #include <map>
+#include <string_view>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 namespace flare {
+
+// "7d", "12h", "30m", "90s" (a positive whole number and a unit) as seconds; nullopt otherwise.
+std::optional<std::chrono::seconds> parse_retention(std::string_view text);
 
 struct config {
   std::string source = "(built-in defaults)";  // the file it came from
@@ -45,6 +50,9 @@ struct config {
   // "full": every commit survives a power cut (the default: deadlines carry legal weight).
   // "normal": commits survive a crash of flare but not always of the machine; ~10x cheaper.
   std::string store_synchronous = "full";
+  // How long handled inbox rows and processed-event marks are kept to recognise Slack's
+  // redeliveries (which come within minutes): a number with a unit, s, m, h or d.
+  std::string store_processed_retention = "7d";
 
   // Policy tables: severity timings, time zone and holidays. Defaults are the documents' values
   // (policy/tables.hpp).

@@ -107,6 +107,11 @@ struct metrics::impl {
                                .Help("Slack posts given up for good after their retries")
                                .Register(registry)
                                .Add({});
+  Counter& store_write_failures = prometheus::BuildCounter()
+                                      .Name("flare_store_write_failures_total")
+                                      .Help("Store writes that failed (inbox, heartbeat): envelopes stay unacked")
+                                      .Register(registry)
+                                      .Add({});
   scrape_sources sources;
 };
 
@@ -141,6 +146,8 @@ void metrics::reminder_sent(bool late, bool overdue) {
   if (late) impl_->reminders_late.Increment();
   if (overdue) impl_->reminders_overdue.Increment();
 }
+
+void metrics::store_write_failed() { impl_->store_write_failures.Increment(); }
 
 void metrics::set_sources(scrape_sources sources) { impl_->sources = std::move(sources); }
 

@@ -53,6 +53,10 @@ class metrics {
   // overdue: it is about a deadline that has already passed.
   void reminder_sent(bool late, bool overdue);
 
+  // Store: a write failed (inbox group commit, readiness heartbeat): disk full, read-only, ...
+  // No label: the error text could carry anything.
+  void store_write_failed();
+
   void set_sources(scrape_sources sources);
 
   // The text Prometheus scrapes: refreshes the values read from the sources, then serializes.

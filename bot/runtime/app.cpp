@@ -5,6 +5,9 @@
 #include "bot/runtime/clock.hpp"
 #include "bot/runtime/console_adapter.hpp"
 #include "bot/runtime/dispatcher.hpp"
+#include "bot/runtime/inbox.hpp"
+#include "bot/runtime/inbox_pruner.hpp"
+#include "bot/store/store_lock.hpp"
 #include "bot/ops/health_server.hpp"
 #include "bot/ops/metrics.hpp"
 #include "bot/runtime/outbox.hpp"
@@ -56,8 +59,35 @@ class store_event_log final : public event_log {
 constexpr const char* console_responders_group = "S0RESPONDERS";
 constexpr const char* console_security_group = "S0SECURITY";
 
-dispatcher_options observed_by(metrics& m) {
+constexpr const char* console_store_path = "data/console.db";
+
+// The console prints posts to the terminal and marks them sent; Slack posts them to Slack. Either
+// one draining the other's pending posts loses them (they never reach their audience) or sends
+// them where they make no sense, so a store with pending posts stays with the kind of bot that
+// made them.
+std::optional<std::string> store_mode_refusal(store::sqlite_store& s, std::string_view mode) {
+  const auto previous = s.used_by();
+  if (!previous || *previous == mode) return std::nullopt;
+  const auto pending = s.pending_outbox(1);
+  if (pending.empty()) return std::nullopt;
+  if (mode == "console")
+    return "the store " + s.path() +
+           " belongs to the Slack bot and has Slack posts still to send; the console would print them here and "
+           "they would never reach Slack. Run the console on its own store (the default data/console.db: leave "
+           "store.path unset) or run the Slack bot to send them.";
+  return "the store " + s.path() +
+         " was last used by the console and has console posts still pending; the Slack bot would send them to "
+         "Slack. Use another store.path for the Slack bot.";
+}
+
+// The console stands in for a workspace: channel names, and the console user in both groups so
+// every command can be tried.
+constexpr const char* console_responders_group = "S0RESPONDERS";
+constexpr const char* console_security_group = "S0SECURITY";
+
+dispatcher_options observed_by(metrics& m, delivery_log* inbox) {
   dispatcher_options o;
+  o.inbox = inbox;
   o.on_ack = [&m](const std::string& type, std::chrono::steady_clock::duration latency) {
     m.envelope_acked(type, latency);
   };
@@ -65,7 +95,7 @@ dispatcher_options observed_by(metrics& m) {
 }
 
 struct runtime {
-  runtime(const config& c, asio::io_context& io, store::store& s, slack::slack_api& api, metrics& m)
+  runtime(const config& c, asio::io_context& io, store::store& s, slack::slack_api& api, metrics& m, bool console)
       : cfg(c),
         ioc(io),
         store(s),
@@ -73,8 +103,44 @@ struct runtime {
         counters(m),
         calendar(c.policy_tables.calendar),
         events(s, wall_clock),
-        dispatch(io.get_executor(), api, events, observed_by(m)),
-        outbox(io.get_executor(), s, api, wall_clock) {}
+        deliveries(io.get_executor(), s, wall_clock, inbox_settings(m)),
+        dispatch(io.get_executor(), api, events, observed_by(m, console ? nullptr : &deliveries)),
+        outbox(io.get_executor(), s, api, wall_clock),
+        pruner(io.get_executor(), s, wall_clock,
+               prune_options{parse_retention(c.store_processed_retention).value_or(std::chrono::hours(24 * 7))}) {}
+
+  inbox_options inbox_settings(metrics& m) {
+    inbox_options o;
+    o.on_write = [&m](bool ok, const std::string&) {
+      if (!ok) m.store_write_failed();
+    };
+    return o;
+  }
+
+  // Readiness: a real write (the heartbeat row) and an inbox that took its last batch. A full or
+  // read-only disk turns /readyz red instead of acking envelopes it cannot keep.
+  bool store_ready() {
+    if (!deliveries.writable()) return false;
+    try {
+      store.heartbeat(wall_clock.now());
+      return true;
+    } catch (const std::exception& e) {
+      counters.store_write_failed();
+      spdlog::warn("readiness: the store does not take writes: {}", e.what());
+      return false;
+    }
+  }
+
+  // Deliveries a crash (or a failed handler) left unfinished are handled now, before new ones.
+  void replay_unfinished() {
+    std::size_t replayed = 0;
+    for (auto& [id, envelope] : deliveries.unfinished(100000)) {
+      dispatch.replay(std::move(envelope), id);
+      ++replayed;
+    }
+    if (replayed > 0) spdlog::info("inbox: handling {} delivery(ies) left unfinished by the last run", replayed);
+  }
+
 
   const config& cfg;
   asio::io_context& ioc;
@@ -87,8 +153,10 @@ struct runtime {
   system_clock wall_clock;
   policy::business_calendar calendar;
   store_event_log events;
+  inbox deliveries;  // Slack mode only: the console has no redeliveries
   dispatcher dispatch;
   outbox_sender outbox;
+  inbox_pruner pruner;
   std::unique_ptr<reminder_scheduler> reminders;
   std::unique_ptr<commands::incident_commands> incident_commands;
   std::unique_ptr<commands::report_intake> intake;
@@ -143,6 +211,7 @@ struct runtime {
   void start_background_work() {
     asio::co_spawn(ioc, outbox.run(), asio::detached);
     asio::co_spawn(ioc, reminders->run(), asio::detached);
+    asio::co_spawn(ioc, pruner.run(), asio::detached);
     background_started = true;
   }
 
@@ -156,6 +225,8 @@ struct runtime {
       spdlog::warn("shutdown: {} handler(s) still running after {}s", dispatch.in_flight(), limit.count());
     if (background_started) {
       reminders->stop();
+      pruner.stop();
+      deliveries.flush();  // the done marks of the handlers that just finished
       outbox.stop();
       // A last pass over the outbox, bounded: a Slack call still running when time is up is
       // cancelled and its post stays pending for the next start.
@@ -305,6 +376,7 @@ class slack_receiver {
     socket_ = &socket;
     rt.socket = &socket;
     rt.start_background_work();
+    rt.replay_unfinished();
 
     auto fatal = co_await socket.run();
     rt.socket_up = false;
@@ -338,11 +410,33 @@ int run_bot(const config& cfg, run_mode mode) {
     }
   }
 
+  // The console keeps its own store unless one is configured: trying commands out must never
+  // touch (or drain) the Slack bot's store.
+  const std::string store_path = console && cfg.store_path == config{}.store_path ? console_store_path : cfg.store_path;
+  std::unique_ptr<store::store_lock> lock;
+  try {
+    lock = store::store_lock::acquire(store_path);
+  } catch (const store::store_locked& e) {
+    std::cerr << e.what() << "\n";
+    return exit_bad_config;
+  }
   store::sqlite_options store_options;
   store_options.synchronous =
       cfg.store_synchronous == "normal" ? store::synchronous_mode::normal : store::synchronous_mode::full;
-  auto store = store::sqlite_store::open(cfg.store_path, store_options);
-  spdlog::info("store {} (schema version {})", cfg.store_path, store->schema_version());
+  store_options.check_integrity = true;
+  std::unique_ptr<store::sqlite_store> store;
+  try {
+    store = store::sqlite_store::open(store_path, store_options);
+  } catch (const store::store_corrupt& e) {
+    std::cerr << e.what() << "\n";
+    return exit_failure;
+  }
+  if (auto refusal = store_mode_refusal(*store, console ? "console" : "slack")) {
+    std::cerr << *refusal << "\n";
+    return exit_bad_config;
+  }
+  store->set_used_by(console ? "console" : "slack");
+  spdlog::info("store {} (schema version {})", store_path, store->schema_version());
 
   asio::io_context ioc(1);
   metrics counters;
@@ -384,7 +478,7 @@ int run_bot(const config& cfg, run_mode mode) {
     settings.security_team_group = cfg.security_team_group;
   }
 
-  runtime rt(cfg, ioc, *store, *slack, counters);
+  runtime rt(cfg, ioc, *store, *slack, counters, console);
   rt.register_handlers(settings);
 
   counters.set_sources(scrape_sources{
@@ -400,7 +494,7 @@ int run_bot(const config& cfg, run_mode mode) {
     options.address = cfg.health_address;
     options.port = static_cast<std::uint16_t>(cfg.health_port);
     // Console: there is no link to wait for, so ready means the store takes writes.
-    health_handlers handlers{[&rt, console] { return (console || rt.socket_up) && store_writable(rt.store); },
+    health_handlers handlers{[&rt, console] { return (console || rt.socket_up) && rt.store_ready(); },
                              [&counters] { return counters.scrape(); }};
     try {
       health = std::make_unique<health_server>(ioc.get_executor(), options, std::move(handlers));

@@ -122,6 +122,7 @@ std::optional<view_submission> parse_view_submission(const json& payload) {
   v.view_id = string_at(*view, "id");
   v.private_metadata = string_at(*view, "private_metadata");
   v.user_id = string_at(payload, "user", "id");
+  v.trigger_id = string_at(payload, "trigger_id");
   if (auto state = view->find("state"); state != view->end() && state->is_object())
     v.values = state->value("values", json::object());
   else
@@ -190,18 +191,28 @@ struct dispatcher::impl : std::enable_shared_from_this<impl> {
     spdlog::error("{} handler failed: {}", what, e.what());
   }
 
+  // The inbox's done mark for one delivery (empty without an inbox). It runs only when the
+  // delivery's handlers finished without throwing: a failed one stays unfinished in the inbox and
+  // is replayed after a restart.
+  using done_mark = std::function<void()>;
+  static void call(const done_mark& handled) {
+    if (handled) handled();
+  }
+
   static asio::awaitable<void> guarded(std::shared_ptr<impl> self, std::string what,
-                                       asio::awaitable<void> task, running_token) {
+                                       asio::awaitable<void> task, running_token, done_mark handled) {
     try {
       co_await std::move(task);
+      call(handled);
     } catch (const std::exception& e) {
       self->handler_failed(what, e);
     }
   }
 
-  void spawn(std::string what, asio::awaitable<void> task, const completion_ptr& done) {
+  void spawn(std::string what, asio::awaitable<void> task, const completion_ptr& done, done_mark handled = {}) {
     running_token token(shared_from_this(), done);
-    asio::co_spawn(executor, guarded(shared_from_this(), std::move(what), std::move(task), std::move(token)),
+    asio::co_spawn(executor,
+                   guarded(shared_from_this(), std::move(what), std::move(task), std::move(token), std::move(handled)),
                    asio::detached);
   }
 
@@ -255,10 +266,11 @@ struct dispatcher::impl : std::enable_shared_from_this<impl> {
 
   static asio::awaitable<void> run_slash_command(std::shared_ptr<impl> self, command_handler handler,
                                                  slash_command cmd, reply_race_ptr race, slack::ack_fn ack,
-                                                 payload_on_ack payload) {
+                                                 payload_on_ack payload, done_mark handled) {
     command_reply reply;
     try {
       reply = co_await handler(cmd);
+      call(handled);
     } catch (const std::exception& e) {
       self->handler_failed(cmd.command, e);
       reply = internal_error_reply();
@@ -273,28 +285,33 @@ struct dispatcher::impl : std::enable_shared_from_this<impl> {
     if (!reply.is_null() && reply.contains("text")) co_await self->post_late_reply(cmd, reply);
   }
 
-  void handle_slash_command(const slack::envelope& env, const slack::ack_fn& ack, const completion_ptr& done) {
+  void handle_slash_command(const slack::envelope& env, const slack::ack_fn& ack, const completion_ptr& done,
+                            const done_mark& handled) {
     auto cmd = parse_slash_command(env.payload);
     if (!cmd) {
       spdlog::warn("slash_commands envelope {} without command or user_id; acked and ignored", env.envelope_id);
-      return ack(std::nullopt);
+      ack(std::nullopt);
+      return call(handled);
     }
     auto it = commands.find(cmd->command);
     if (it == commands.end()) {
       ++stats.unhandled;
       spdlog::warn("no handler for slash command {}", cmd->command);
-      return ack(unknown_command_reply(cmd->command));
+      ack(unknown_command_reply(cmd->command));
+      return call(handled);
     }
     auto race = start_deadline(ack, "slash command");
     const auto payload = env.accepts_response_payload ? payload_on_ack::accepted : payload_on_ack::refused;
-    spawn(cmd->command, run_slash_command(shared_from_this(), it->second, *cmd, race, ack, payload), done);
+    spawn(cmd->command, run_slash_command(shared_from_this(), it->second, *cmd, race, ack, payload, handled), done);
   }
 
   // ---- events ----
 
-  static asio::awaitable<void> run_event(std::shared_ptr<impl> self, json payload, int retry) {
+  static asio::awaitable<void> run_event(std::shared_ptr<impl> self, json payload, int retry, done_mark handled) {
     const std::string event_id = string_at(payload, "event_id");
-    if (!event_id.empty() && !self->events.first_time(event_id)) {
+    // With an inbox, redeliveries were recognised before the ack; without one, the event log does it.
+    const bool recorded = static_cast<bool>(handled);
+    if (!recorded && !event_id.empty() && !self->events.first_time(event_id)) {
       ++self->stats.duplicates;
       spdlog::info("event {} already handled (retry_attempt {}); ignored", event_id, retry);
       co_return;
@@ -303,71 +320,127 @@ struct dispatcher::impl : std::enable_shared_from_this<impl> {
     if (!event) {
       ++self->stats.unhandled;
       spdlog::debug("event {} of type '{}' not handled", event_id, string_at(payload, "event", "type"));
+      call(handled);
       co_return;
     }
+    bool failed = false;
     for (const auto& handler : self->message_handlers) {
       try {
         co_await handler(*event);
       } catch (const std::exception& e) {
         self->handler_failed("message", e);
+        failed = true;
       }
     }
+    if (!failed) call(handled);
   }
 
-  void handle_event(const slack::envelope& env, const slack::ack_fn& ack, const completion_ptr& done) {
+  void handle_event(const slack::envelope& env, const slack::ack_fn& ack, const completion_ptr& done,
+                    const done_mark& handled) {
     ack(std::nullopt);  // ack first: events carry no response payload
-    // The de-dup write waits for the disk; doing it in the task lets the ack go out first.
-    spawn("message", run_event(shared_from_this(), env.payload, env.retry_attempt), done);
+    // Without an inbox the de-dup write waits for the disk; doing it in the task lets the ack go out first.
+    spawn("message", run_event(shared_from_this(), env.payload, env.retry_attempt, handled), done);
   }
 
   // ---- interactivity ----
 
-  void handle_block_action(const slack::envelope& env, const slack::ack_fn& ack, const completion_ptr& done) {
+  void handle_block_action(const slack::envelope& env, const slack::ack_fn& ack, const completion_ptr& done,
+                           const done_mark& handled) {
     ack(std::nullopt);
     auto action = parse_block_action(env.payload);
     if (!action) {
       spdlog::warn("block_actions envelope {} without an action or user", env.envelope_id);
-      return;
+      return call(handled);
     }
     auto it = actions.find(action->action_id);
     if (it == actions.end()) {
       ++stats.unhandled;
       spdlog::warn("no handler for action {}", action->action_id);
-      return;
+      return call(handled);
     }
-    spawn("action " + action->action_id, it->second(*action), done);
+    spawn("action " + action->action_id, it->second(*action), done, handled);
   }
 
   static asio::awaitable<void> run_view_submission(std::shared_ptr<impl> self, view_handler handler,
-                                                   view_submission view, reply_race_ptr race, slack::ack_fn ack) {
+                                                   view_submission view, reply_race_ptr race, slack::ack_fn ack,
+                                                   done_mark handled) {
     std::optional<json> response;
     try {
       response = co_await handler(view);
+      call(handled);
     } catch (const std::exception& e) {
       self->handler_failed("view " + view.callback_id, e);
     }
     if (self->won(race)) ack(response);
   }
 
-  void handle_view_submission(const slack::envelope& env, const slack::ack_fn& ack, const completion_ptr& done) {
+  void handle_view_submission(const slack::envelope& env, const slack::ack_fn& ack, const completion_ptr& done,
+                              const done_mark& handled) {
     auto view = parse_view_submission(env.payload);
     auto it = view ? views.find(view->callback_id) : views.end();
     if (it == views.end()) {
       ++stats.unhandled;
       spdlog::warn("no handler for view submission {}", view ? view->callback_id : "(unparsable)");
-      return ack(std::nullopt);
+      ack(std::nullopt);
+      return call(handled);
     }
     auto race = start_deadline(ack, "view submission");
-    spawn("view " + view->callback_id, run_view_submission(shared_from_this(), it->second, *view, race, ack), done);
+    spawn("view " + view->callback_id,
+          run_view_submission(shared_from_this(), it->second, *view, race, ack, handled), done);
   }
 
-  void handle_interactive(const slack::envelope& env, const slack::ack_fn& ack, const completion_ptr& done) {
+  void handle_interactive(const slack::envelope& env, const slack::ack_fn& ack, const completion_ptr& done,
+                          const done_mark& handled) {
     const std::string type = string_at(env.payload, "type");
-    if (type == "block_actions") return handle_block_action(env, ack, done);
-    if (type == "view_submission") return handle_view_submission(env, ack, done);
+    if (type == "block_actions") return handle_block_action(env, ack, done, handled);
+    if (type == "view_submission") return handle_view_submission(env, ack, done, handled);
     ack(std::nullopt);
     ++stats.unhandled;
     spdlog::debug("interactive payload of type '{}' not handled", type);
+    call(handled);
+  }
+
+  // Routes an envelope to its kind's handler.
+  void route_kind(const slack::envelope& envelope, const slack::ack_fn& ack, const completion_ptr& done,
+                  const done_mark& handled) {
+    if (envelope.type == "events_api") return handle_event(envelope, ack, done, handled);
+    if (envelope.type == "slash_commands") return handle_slash_command(envelope, ack, done, handled);
+    if (envelope.type == "interactive") return handle_interactive(envelope, ack, done, handled);
+    ++stats.unhandled;
+    spdlog::warn("envelope {} of unknown type '{}'; acked and ignored", envelope.envelope_id, envelope.type);
+    ack(std::nullopt);
+    call(handled);
+  }
+
+  done_mark mark_for(std::int64_t inbox_id) const {
+    return [inbox = options.inbox, inbox_id] { inbox->handled(inbox_id); };
+  }
+
+  // Inbox first: the envelope is stored (group commit) before anything acks it. The running token
+  // keeps drain() and process() waiting for the record as well as for the handlers it starts.
+  static asio::awaitable<void> record_then_route(std::shared_ptr<impl> self, slack::envelope envelope,
+                                                 slack::ack_fn ack, completion_ptr done, running_token) {
+    std::optional<std::int64_t> id;
+    try {
+      id = co_await self->options.inbox->record(envelope);
+    } catch (const std::exception& e) {
+      ++self->stats.unrecorded;
+      spdlog::error("envelope {} ({}) not recorded, so not acked; Slack will redeliver it: {}", envelope.envelope_id,
+                    envelope.type, e.what());
+      co_return;
+    }
+    if (!id) {
+      ++self->stats.duplicates;
+      spdlog::info("envelope {} ({}) is a redelivery of one already received; acked and ignored",
+                   envelope.envelope_id, envelope.type);
+      ack(std::nullopt);
+      co_return;
+    }
+    try {
+      self->route_kind(envelope, ack, done, self->mark_for(*id));
+    } catch (const std::exception& e) {
+      self->handler_failed("envelope " + envelope.envelope_id, e);
+    }
   }
 
   // ---- the one entry ----
@@ -392,12 +465,13 @@ struct dispatcher::impl : std::enable_shared_from_this<impl> {
         ++stats.duplicates;
         return ack(std::nullopt);
       }
-      if (envelope.type == "events_api") return handle_event(envelope, ack, done);
-      if (envelope.type == "slash_commands") return handle_slash_command(envelope, ack, done);
-      if (envelope.type == "interactive") return handle_interactive(envelope, ack, done);
-      ++stats.unhandled;
-      spdlog::warn("envelope {} of unknown type '{}'; acked and ignored", envelope.envelope_id, envelope.type);
-      ack(std::nullopt);
+      if (options.inbox) {
+        running_token token(shared_from_this(), done);
+        asio::co_spawn(executor, record_then_route(shared_from_this(), envelope, ack, done, std::move(token)),
+                       asio::detached);
+        return;
+      }
+      route_kind(envelope, ack, done, {});
     } catch (const std::exception& e) {
       handler_failed("envelope " + envelope.envelope_id, e);
       ack(std::nullopt);
@@ -435,6 +509,17 @@ asio::awaitable<void> dispatcher::process(slack::envelope envelope, slack::ack_f
   while (done->pending > 0) {
     done->finished.expires_at(std::chrono::steady_clock::time_point::max());
     co_await done->finished.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+}
+
+void dispatcher::replay(slack::envelope envelope, std::int64_t inbox_id) {
+  envelope.accepts_response_payload = false;  // nobody waits for this ack
+  impl::done_mark handled;
+  if (impl_->options.inbox) handled = impl_->mark_for(inbox_id);
+  try {
+    impl_->route_kind(envelope, [](const std::optional<json>&) {}, nullptr, handled);
+  } catch (const std::exception& e) {
+    impl_->handler_failed("replayed envelope " + envelope.envelope_id, e);
   }
 }
 

@@ -63,6 +63,7 @@ struct block_action {
 
 struct view_submission {
   std::string callback_id;
+  std::string trigger_id;
   std::string user_id;
   std::string view_id;
   std::string private_metadata;
@@ -99,12 +100,26 @@ class remember_recent_events final : public event_log {
   std::unordered_set<std::string> seen_;
 };
 
+// The durable inbox (bot/runtime/inbox.hpp). With one, dispatch() records every envelope before
+// acking it and reports each handled one; a redelivery (same event_id or trigger_id) is acked and
+// dropped, and an envelope whose record failed is not acked, so Slack redelivers it.
+class delivery_log {
+ public:
+  virtual ~delivery_log() = default;
+  // The inbox row id, or nullopt for a redelivery. Throws when the envelope could not be recorded.
+  virtual boost::asio::awaitable<std::optional<std::int64_t>> record(const slack::envelope& envelope) = 0;
+  // The handler for row `id` finished (not called when it threw: the row is replayed at start).
+  virtual void handled(std::int64_t id) = 0;
+};
+
 struct dispatcher_options {
   // How long a slash command may take and still have its reply carried by the ack. Slack's limit
   // is 3 s; the rest is margin for the socket.
   std::chrono::milliseconds reply_budget{2000};
   // Told about every ack: the envelope type and the time from dispatch() to the ack (metrics).
   std::function<void(const std::string& type, std::chrono::steady_clock::duration latency)> on_ack;
+  // Optional; see delivery_log.
+  delivery_log* inbox = nullptr;
 };
 
 struct dispatcher_stats {
@@ -113,6 +128,7 @@ struct dispatcher_stats {
   std::uint64_t unhandled = 0;
   std::uint64_t handler_failures = 0;
   std::uint64_t late_replies = 0;
+  std::uint64_t unrecorded = 0;  // envelopes left unacked because the inbox write failed
 };
 
 class dispatcher {
@@ -131,6 +147,10 @@ class dispatcher {
   // The same routing as dispatch(), finishing when the handlers it started have finished: for a
   // receiver that takes one input at a time (the console).
   boost::asio::awaitable<void> process(slack::envelope envelope, slack::ack_fn ack);
+
+  // Handles a delivery the inbox kept from before a restart (nobody waits for its ack: a slash
+  // command's reply is posted as an ephemeral message), then reports it handled.
+  void replay(slack::envelope envelope, std::int64_t inbox_id);
 
   // Waits until no handler is running, at most `limit`. Returns false on timeout.
   boost::asio::awaitable<bool> drain(std::chrono::milliseconds limit);

@@ -5,6 +5,7 @@
 #include "bot/runtime/decide_cli.hpp"
 #include "bot/ops/redact.hpp"
 #include "bot/store/sqlite_store.hpp"
+#include "bot/store/store_lock.hpp"
 #include "policy/business_calendar.hpp"
 
 #include "bot/runtime/classify_text_cli.hpp"
@@ -12,6 +13,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <filesystem>
 #include <iostream>
 #include <string>
@@ -32,7 +34,11 @@ constexpr const char* usage_text =
     "  classify-text [--json]\n"
     "                      print how intake reads each line on stdin: report or not, categories,\n"
     "                      sensitivity and trigger words (docs/intake.md)\n"
-    "  backup PATH         write an online, consistent copy of the store to PATH\n"
+    "  backup [--force] PATH\n"
+    "                      write an online, consistent copy of the store to PATH (refuses an\n"
+    "                      existing file unless --force, and the store's own files always)\n"
+    "  restore BACKUP      replace the store with BACKUP after checking it (no bot may be running;\n"
+    "                      the replaced store is kept beside it as <store>.replaced-<time>)\n"
     "  version             print the version\n"
     "  help                print this text\n"
     "\n"
@@ -122,13 +128,43 @@ int main(int argc, char** argv) {
           flare::policy::configured_lexicon(cfg.signals, cfg.sensitive_categories, cfg.intake_threshold));
     }
     if (command == "backup") {
-      if (args.size() != 2) {
-        std::cerr << "usage: flare backup PATH\n";
+      // No lock: the copy is a read transaction, consistent while the bot keeps writing.
+      const bool force = args.size() == 3 && args[1] == "--force";
+      if (args.size() != 2 && !force) {
+        std::cerr << "usage: flare backup [--force] PATH\n";
         return flare::exit_usage;
       }
-      auto store = flare::store::sqlite_store::open(cfg.store_path);
-      store->backup(args[1]);
-      std::cout << "backup of " << cfg.store_path << " written to " << args[1] << "\n";
+      const std::string& target = args.back();
+      try {
+        flare::store::sqlite_store::backup_file(cfg.store_path, target, force);
+      } catch (const flare::store::store_error& e) {
+        std::cerr << "flare backup: " << e.what() << "\n";
+        return flare::exit_failure;
+      }
+      std::cout << "backup of " << cfg.store_path << " written to " << target << "\n";
+      return flare::exit_ok;
+    }
+    if (command == "restore") {
+      if (args.size() != 2) {
+        std::cerr << "usage: flare restore BACKUP\n";
+        return flare::exit_usage;
+      }
+      std::unique_ptr<flare::store::store_lock> lock;
+      try {
+        lock = flare::store::store_lock::acquire(cfg.store_path);
+      } catch (const flare::store::store_locked& e) {
+        std::cerr << "flare restore: " << e.what() << "\n";
+        return flare::exit_bad_config;
+      }
+      try {
+        const auto now = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+        const auto aside = flare::store::sqlite_store::restore_file(args[1], cfg.store_path, now);
+        std::cout << "restored " << cfg.store_path << " from " << args[1]
+                  << (aside.empty() ? std::string() : "; the replaced store is kept as " + aside) << "\n";
+      } catch (const flare::store::store_error& e) {
+        std::cerr << "flare restore: " << e.what() << "\n";
+        return flare::exit_failure;
+      }
       return flare::exit_ok;
     }
     if (command == "run" || command == "console") {

@@ -9,11 +9,14 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "bot/store/store.hpp"
+#include "bot/store/store_path.hpp"
 
 namespace flare::store {
 
@@ -26,7 +29,19 @@ struct sqlite_options {
   synchronous_mode synchronous = synchronous_mode::full;
   // How long a statement waits for another connection's lock (a backup, the sqlite3 shell).
   std::chrono::milliseconds busy_timeout{5000};
+  // Run `PRAGMA quick_check` before anything is written (the bot's start-up): a damaged file is
+  // refused with store_corrupt instead of being written to.
+  bool check_integrity = false;
 };
+
+// The store file is damaged (quick_check or integrity_check failed). The message names the file
+// and how to restore it from a backup.
+class store_corrupt : public store_error {
+ public:
+  using store_error::store_error;
+};
+
+
 
 // One step of the schema. The list is append-only and numbered 1, 2, 3...: version 2 is a new
 // entry at the end of the list in sqlite_store.cpp, never an edit of version 1.
@@ -76,6 +91,15 @@ class sqlite_store final : public store {
   bool mark_event_processed(std::string_view event_id, sys_seconds at) override;
   std::size_t prune_processed_events(sys_seconds older_than) override;
 
+  std::vector<std::optional<std::int64_t>> record_deliveries(std::span<const new_delivery> deliveries,
+                                                             sys_seconds at) override;
+  void mark_deliveries_done(std::span<const std::int64_t> ids, sys_seconds at) override;
+  std::vector<delivery> unfinished_deliveries(std::size_t limit) override;
+  std::optional<delivery> find_delivery(std::string_view key) override;
+  void set_delivery_in_hand(std::string key, sys_seconds at) override;
+  std::size_t prune_handled(sys_seconds older_than, std::size_t batch) override;
+  void heartbeat(sys_seconds at) override;
+
   outbox_item enqueue(const new_outbox_item& item, sys_seconds at) override;
   std::optional<outbox_item> find_outbox_item(std::int64_t id) override;
   std::vector<outbox_item> pending_outbox(std::size_t limit) override;
@@ -99,6 +123,36 @@ class sqlite_store final : public store {
   void backup(const std::string& path) override;
   bool integrity_ok() override;
   int schema_version() override;
+
+  // `PRAGMA quick_check`, reporting at most `max_problems`: nullopt when the file is sound, else
+  // what SQLite found.
+  std::optional<std::string> quick_check(int max_problems = 10);
+
+  // Which kind of bot last ran on this store ("slack" or "console"; nullopt: none yet), so the
+  // console never sends a Slack store's pending posts to the terminal, nor Slack the console's.
+  std::optional<std::string> used_by();
+  void set_used_by(std::string_view mode);
+
+  // Counts per table, for benchmarks and operators: inbox, processed_events, outbox, ...
+  std::int64_t row_count(std::string_view table);
+
+  // The file's size in pages, and a cap on it (PRAGMA max_page_count): how the fault tests make a
+  // full disk without a small volume.
+  std::int64_t page_count();
+  void limit_pages(std::int64_t pages);
+
+  // `flare backup`: an online, consistent copy of the store at `source` written to `target`,
+  // without taking the bot's lock. The source must be an existing flare store; it is opened
+  // read-only, so nothing is created or changed there. Refused: a target that is the store or one
+  // of its companions (resolved paths, so links and "./" spellings count), and any existing file
+  // unless `overwrite`. The copy is written beside the target, checked and renamed over it.
+  static void backup_file(const std::string& source, const std::string& target, bool overwrite);
+
+  // `flare restore`: replaces the store at `store_path` with `backup` after `PRAGMA
+  // integrity_check` passes on it (and it is a flare store this build can read). The caller holds
+  // the store lock (no bot runs). The replaced store and its companions are kept beside it, named
+  // <store>.replaced-<unix time>; returns that name (empty if there was no store).
+  static std::string restore_file(const std::string& backup, const std::string& store_path, sys_seconds now);
 
  private:
   struct impl;

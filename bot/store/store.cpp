@@ -71,6 +71,12 @@ std::optional<reminder_state> parse_reminder_state(std::string_view s) {
   return value_of(reminder_state_names, s);
 }
 
+std::string inbox_key_for_event(std::string_view event_id) { return "event:" + std::string(event_id); }
+std::string inbox_key_for_trigger(std::string_view trigger_id) { return "trigger:" + std::string(trigger_id); }
+std::string inbox_key_for_envelope(std::string_view envelope_id) {
+  return "envelope:" + std::string(envelope_id);
+}
+
 std::string incident_reference(std::int64_t id) { return "INC-" + std::to_string(id); }
 
 std::optional<std::int64_t> parse_incident_reference(std::string_view text) {

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -189,6 +190,34 @@ struct obligation_ledger {
   json calls = json::array();               // [{conflict, choice, by, at, note}]
 };
 
+// ---- the inbox of Slack deliveries -------------------------------------------------------------
+
+// Every envelope (event, slash command, interaction) is written here, durably, before its ack,
+// and processed from here; a row is done once its effects are stored. The key recognises Slack's
+// redeliveries: the event_id for events, the trigger_id for slash commands and interactions (a
+// command redelivered after a crash carries the same trigger_id, and a new envelope id), else the
+// envelope id. docs/reliability.md has the whole story.
+std::string inbox_key_for_event(std::string_view event_id);
+std::string inbox_key_for_trigger(std::string_view trigger_id);
+std::string inbox_key_for_envelope(std::string_view envelope_id);
+
+struct new_delivery {
+  std::string key;  // inbox_key_for_*
+  std::string envelope_id;
+  std::string type;  // the envelope type: events_api, slash_commands, interactive
+  json payload = json::object();
+};
+
+struct delivery {
+  std::int64_t id = 0;
+  std::string key;
+  std::string envelope_id;
+  std::string type;
+  json payload;
+  sys_seconds received_at{};
+  std::optional<sys_seconds> done_at;
+};
+
 // ---- the interface ----------------------------------------------------------------------------
 
 class store {
@@ -228,6 +257,28 @@ class store {
   virtual bool mark_event_processed(std::string_view event_id, sys_seconds at) = 0;
   // Forgets events recorded before `older_than`; returns how many.
   virtual std::size_t prune_processed_events(sys_seconds older_than) = 0;
+
+  // The inbox. Records every delivery in one transaction (one disk sync for all of them: the
+  // group commit). Returns, per delivery, its new row id, or nullopt when its key is known (a
+  // redelivery, or a second copy within `deliveries`). Throws store_error when the write failed;
+  // then nothing was recorded and nothing may be acked.
+  virtual std::vector<std::optional<std::int64_t>> record_deliveries(std::span<const new_delivery> deliveries,
+                                                                     sys_seconds at) = 0;
+  // Marks deliveries handled (one transaction); rows already done keep their first done_at.
+  virtual void mark_deliveries_done(std::span<const std::int64_t> ids, sys_seconds at) = 0;
+  // Deliveries recorded but not yet done (a crash or a failed handler), oldest first.
+  virtual std::vector<delivery> unfinished_deliveries(std::size_t limit) = 0;
+  virtual std::optional<delivery> find_delivery(std::string_view key) = 0;
+  // While set (see `delivery_in_hand`), the outermost transaction to commit also marks the
+  // delivery `key` done, in the same commit as the handler's effects. Empty: none.
+  virtual void set_delivery_in_hand(std::string key, sys_seconds at) = 0;
+  // Forgets handled deliveries and processed-event marks received before `older_than`, at most
+  // `batch` rows of each (small batches: each is one short transaction on the event loop).
+  // Unfinished deliveries are never forgotten. Returns how many rows went.
+  virtual std::size_t prune_handled(sys_seconds older_than, std::size_t batch) = 0;
+  // A real write for the readiness probe: throws store_error when the store cannot commit (full
+  // disk, read-only volume, lock held elsewhere).
+  virtual void heartbeat(sys_seconds at) = 0;
 
   // Outbox. Enqueue in the same transaction as the change that decided the post, so a post
   // decided before a crash is made after the restart, exactly once per idempotency key.
@@ -273,6 +324,27 @@ class store {
   virtual void backup(const std::string& path) = 0;
   virtual bool integrity_ok() = 0;
   virtual int schema_version() = 0;
+};
+
+// Ties a handler's store writes to the delivery it handles: while alive, the outermost
+// transaction that commits also marks the delivery done, so "handled" and the handler's effects
+// (incident, audit entry, outbox rows) commit together or not at all. It must live only across
+// synchronous code (no co_await): the bot is single-threaded and other handlers run at awaits.
+class delivery_in_hand {
+ public:
+  // An empty key (a delivery that did not come through the inbox, e.g. the console) does nothing.
+  delivery_in_hand(store& s, std::string key, sys_seconds at) : store_(s), active_(!key.empty()) {
+    if (active_) store_.set_delivery_in_hand(std::move(key), at);
+  }
+  ~delivery_in_hand() {
+    if (active_) store_.set_delivery_in_hand({}, {});
+  }
+  delivery_in_hand(const delivery_in_hand&) = delete;
+  delivery_in_hand& operator=(const delivery_in_hand&) = delete;
+
+ private:
+  store& store_;
+  bool active_;
 };
 
 }  // namespace flare::store

@@ -512,6 +512,20 @@ class faulty_store final : public st::store {
   std::vector<st::audit_record> audit_for(std::int64_t id) override { return inner_.audit_for(id); }
   bool mark_event_processed(std::string_view id, sys_seconds at) override { return inner_.mark_event_processed(id, at); }
   std::size_t prune_processed_events(sys_seconds t) override { return inner_.prune_processed_events(t); }
+  std::vector<std::optional<std::int64_t>> record_deliveries(std::span<const st::new_delivery> d,
+                                                             sys_seconds at) override {
+    return inner_.record_deliveries(d, at);
+  }
+  void mark_deliveries_done(std::span<const std::int64_t> ids, sys_seconds at) override {
+    inner_.mark_deliveries_done(ids, at);
+  }
+  std::vector<st::delivery> unfinished_deliveries(std::size_t limit) override {
+    return inner_.unfinished_deliveries(limit);
+  }
+  std::optional<st::delivery> find_delivery(std::string_view key) override { return inner_.find_delivery(key); }
+  void set_delivery_in_hand(std::string key, sys_seconds at) override { inner_.set_delivery_in_hand(std::move(key), at); }
+  std::size_t prune_handled(sys_seconds t, std::size_t batch) override { return inner_.prune_handled(t, batch); }
+  void heartbeat(sys_seconds at) override { inner_.heartbeat(at); }
   st::outbox_item enqueue(const st::new_outbox_item& item, sys_seconds at) override {
     if (fail_enqueue) throw st::store_error("disk I/O error");
     return inner_.enqueue(item, at);

@@ -1,0 +1,63 @@
+// The durable inbox in front of the dispatcher: every envelope is written to the store before it
+// is acked, then handled, then marked done (docs/reliability.md, "The inbox").
+//
+// Group commit: the writes of the envelopes that arrive within `window` (a few ms) and the done
+// marks made meanwhile are committed as one transaction, so one disk sync (synchronous=FULL)
+// serves them all and the ack stays fast. A crash inside the window loses nothing: nothing in it
+// was acked, so Slack redelivers. A failed write is thrown to every envelope of the batch, which
+// the dispatcher then does not ack, and reported through `on_write` (readiness, metrics).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include "bot/runtime/clock.hpp"
+#include "bot/runtime/dispatcher.hpp"
+#include "bot/store/store.hpp"
+
+namespace flare {
+
+struct inbox_options {
+  // How long the first write of a batch waits for company. Slack's ack budget is 3 s; 2 ms keeps
+  // the ack well inside it and lets a burst share one disk sync.
+  std::chrono::microseconds window{2000};
+  // A batch this large commits at once, without waiting for the window.
+  std::size_t max_batch = 512;
+  // Told after every commit: whether it succeeded, and the error when not.
+  std::function<void(bool ok, const std::string& error)> on_write;
+};
+
+// The store key that recognises a redelivery of `envelope`: the event_id of an event, the
+// trigger_id of a slash command or interaction, else the envelope id.
+std::string inbox_key(const slack::envelope& envelope);
+
+class inbox final : public delivery_log {
+ public:
+  inbox(boost::asio::any_io_executor executor, store::store& store, const clock& clock, inbox_options options = {});
+  ~inbox() override;
+
+  boost::asio::awaitable<std::optional<std::int64_t>> record(const slack::envelope& envelope) override;
+  void handled(std::int64_t id) override;
+
+  // Commits whatever is waiting now (shutdown: the done marks of the last handlers).
+  void flush();
+  // False after a failed commit, until one succeeds.
+  bool writable() const;
+
+  // The deliveries a crash (or a failed handler) left unfinished, as envelopes to replay.
+  std::vector<std::pair<std::int64_t, slack::envelope>> unfinished(std::size_t limit);
+
+ private:
+  struct state;
+  std::shared_ptr<state> state_;
+};
+
+}  // namespace flare

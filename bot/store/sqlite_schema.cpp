@@ -1,0 +1,147 @@
+// The schema of the SQLite store: a numbered, append-only list of migrations.
+#include <array>
+
+#include "bot/store/sqlite_connection.hpp"
+
+namespace flare::store {
+namespace {
+
+// ---- the schema -------------------------------------------------------------------------------
+
+// Append-only: a released migration is never edited, a schema change is a new entry with the
+// next number. Times are INTEGER unix seconds (UTC); JSON is TEXT that must be json_valid().
+// AUTOINCREMENT so an id, once used, is never reused: "INC-7" names one incident forever.
+constexpr std::array builtin_migrations{
+    schema_migration{1, "incidents, audit log, processed events, outbox, reminders", R"sql(
+CREATE TABLE incidents (
+  id             INTEGER PRIMARY KEY AUTOINCREMENT,
+  title          TEXT    NOT NULL,
+  reporter       TEXT    NOT NULL,
+  severity       TEXT    CHECK (severity IN ('critical', 'high', 'medium', 'low')),
+  classification TEXT    CHECK (classification IN ('confirmed', 'potential')),
+  facts          TEXT    NOT NULL CHECK (json_valid(facts)),
+  created_at     INTEGER NOT NULL,
+  updated_at     INTEGER NOT NULL,
+  resolved_at    INTEGER,
+  state          TEXT    NOT NULL CHECK (state IN ('open', 'resolved')),
+  sensitive      INTEGER NOT NULL CHECK (sensitive IN (0, 1)),
+  summary        TEXT,
+  channel        TEXT    NOT NULL,
+  thread_ts      TEXT,
+  card_ts        TEXT,
+  report_channel TEXT,
+  report_ts      TEXT,
+  last_decision  TEXT    CHECK (last_decision IS NULL OR json_valid(last_decision)),
+  version        INTEGER NOT NULL
+) STRICT;
+-- One report message opens at most one incident, even if its event is delivered twice.
+CREATE UNIQUE INDEX incidents_by_report ON incidents (report_channel, report_ts)
+  WHERE report_ts IS NOT NULL;
+CREATE INDEX incidents_by_thread ON incidents (channel, thread_ts) WHERE thread_ts IS NOT NULL;
+CREATE INDEX incidents_by_state ON incidents (state, id);
+
+CREATE TABLE audit_log (
+  id          INTEGER PRIMARY KEY AUTOINCREMENT,
+  incident_id INTEGER REFERENCES incidents (id),
+  actor       TEXT    NOT NULL,
+  action      TEXT    NOT NULL,
+  at          INTEGER NOT NULL,
+  details     TEXT    NOT NULL CHECK (json_valid(details))
+) STRICT;
+CREATE INDEX audit_by_incident ON audit_log (incident_id, id);
+-- The audit log is evidence of what was decided and when: rows are never changed or removed.
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+BEGIN
+  SELECT RAISE(ABORT, 'audit_log is append-only');
+END;
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+BEGIN
+  SELECT RAISE(ABORT, 'audit_log is append-only');
+END;
+
+CREATE TABLE processed_events (
+  event_id TEXT    PRIMARY KEY,
+  at       INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+CREATE INDEX processed_events_by_time ON processed_events (at);
+
+CREATE TABLE outbox (
+  id              INTEGER PRIMARY KEY AUTOINCREMENT,
+  idempotency_key TEXT    NOT NULL UNIQUE,
+  incident_id     INTEGER REFERENCES incidents (id),
+  kind            TEXT    NOT NULL,
+  payload         TEXT    NOT NULL CHECK (json_valid(payload)),
+  created_at      INTEGER NOT NULL,
+  state           TEXT    NOT NULL DEFAULT 'pending'
+                          CHECK (state IN ('pending', 'sent', 'failed', 'abandoned')),
+  attempts        INTEGER NOT NULL DEFAULT 0,
+  attempt_started_at INTEGER,
+  last_error      TEXT,
+  last_attempt_at INTEGER,
+  sent_at         INTEGER,
+  closed_at       INTEGER,
+  result          TEXT    CHECK (result IS NULL OR json_valid(result))
+) STRICT;
+CREATE INDEX outbox_by_state ON outbox (state, id);
+
+CREATE TABLE reminders (
+  id              INTEGER PRIMARY KEY AUTOINCREMENT,
+  incident_id     INTEGER NOT NULL REFERENCES incidents (id),
+  deadline_kind   TEXT    NOT NULL CHECK (deadline_kind IN ('initial', 'update', 'resolution')),
+  deadline        INTEGER NOT NULL,
+  fire_at         INTEGER NOT NULL,
+  step            TEXT    NOT NULL,
+  state           TEXT    NOT NULL DEFAULT 'pending'
+                          CHECK (state IN ('pending', 'sent', 'cancelled')),
+  sent_at         INTEGER,
+  late_by_seconds INTEGER
+) STRICT;
+CREATE INDEX reminders_by_state_fire_at ON reminders (state, fire_at);
+CREATE INDEX reminders_by_incident ON reminders (incident_id, state);
+)sql"},
+    schema_migration{2, "obligation checklist: kind, close reason, completions, conflict calls; reminder obligation", R"sql(
+CREATE TABLE incident_obligations (
+  incident_id  INTEGER PRIMARY KEY REFERENCES incidents (id),
+  kind         TEXT    NOT NULL DEFAULT 'security' CHECK (kind IN ('security', 'people_and_safety')),
+  close_reason TEXT,
+  duplicate_of INTEGER REFERENCES incidents (id),
+  completions  TEXT    NOT NULL DEFAULT '[]',
+  not_needed   TEXT    NOT NULL DEFAULT '[]',
+  calls        TEXT    NOT NULL DEFAULT '[]'
+) STRICT;
+CREATE INDEX incident_obligations_by_duplicate ON incident_obligations (duplicate_of);
+ALTER TABLE reminders ADD COLUMN obligation TEXT NOT NULL DEFAULT '';
+)sql"},
+    schema_migration{3, "inbox of Slack deliveries, readiness heartbeat, store metadata", R"sql(
+-- Every envelope, written before its ack and processed from here (docs/reliability.md).
+CREATE TABLE inbox (
+  id          INTEGER PRIMARY KEY AUTOINCREMENT,
+  key         TEXT    NOT NULL UNIQUE,  -- event:<event_id> | trigger:<trigger_id> | envelope:<id>
+  envelope_id TEXT    NOT NULL,
+  type        TEXT    NOT NULL,
+  payload     TEXT    NOT NULL CHECK (json_valid(payload)),
+  received_at INTEGER NOT NULL,
+  done_at     INTEGER
+) STRICT;
+CREATE INDEX inbox_unfinished ON inbox (id) WHERE done_at IS NULL;
+CREATE INDEX inbox_by_received ON inbox (received_at) WHERE done_at IS NOT NULL;
+
+-- One row, rewritten by every readiness probe: proof that the store still takes writes.
+CREATE TABLE heartbeat (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  at INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE store_meta (
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) STRICT, WITHOUT ROWID;
+)sql"},
+};
+
+}  // namespace
+
+std::span<const schema_migration> sqlite_store::schema_migrations() { return builtin_migrations; }
+int sqlite_store::latest_schema_version() { return builtin_migrations.back().version; }
+
+}  // namespace flare::store
