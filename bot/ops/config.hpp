@@ -9,10 +9,10 @@
 
 #include <chrono>
 #include <map>
-#include <string_view>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace flare {

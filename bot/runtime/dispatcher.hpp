@@ -63,11 +63,11 @@ struct block_action {
 
 struct view_submission {
   std::string callback_id;
-  std::string trigger_id;
   std::string user_id;
   std::string view_id;
   std::string private_metadata;
   nlohmann::json values;  // view.state.values
+  std::string trigger_id;  // ties the submission to its inbox delivery
 };
 
 // A message payload for the person who ran a command: {"response_type","text","blocks"}.

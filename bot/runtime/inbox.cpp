@@ -25,7 +25,8 @@ std::string inbox_key(const slack::envelope& envelope) {
     if (auto id = string_at(envelope.payload, "event_id"); !id.empty()) return store::inbox_key_for_event(id);
   } else if (envelope.type == "slash_commands" || envelope.type == "interactive") {
     // A slash command redelivered after a crash comes in a new envelope with the same trigger_id.
-    if (auto id = string_at(envelope.payload, "trigger_id"); !id.empty()) return store::inbox_key_for_trigger(id);
+    if (auto id = string_at(envelope.payload, "trigger_id"); !id.empty())
+      return store::inbox_key_for_trigger(id);
   }
   return store::inbox_key_for_envelope(envelope.envelope_id);
 }
@@ -33,7 +34,8 @@ std::string inbox_key(const slack::envelope& envelope) {
 // One group commit: the envelopes waiting for it, and a timer every waiter awaits; cancelling it
 // wakes them all once the outcome is known.
 struct batch {
-  explicit batch(asio::any_io_executor ex) : committed(std::move(ex), asio::steady_timer::time_point::max()) {}
+  explicit batch(asio::any_io_executor ex)
+      : committed(std::move(ex), asio::steady_timer::time_point::max()) {}
   std::vector<store::new_delivery> deliveries;
   std::vector<std::optional<std::int64_t>> ids;
   std::string error;  // non-empty: the commit failed
@@ -89,11 +91,11 @@ struct inbox::state : std::enable_shared_from_this<state> {
     }
     const bool succeeded = error.empty();
     if (succeeded != ok) {
-      if (succeeded)
-        spdlog::info("inbox: the store takes writes again");
+      if (succeeded) spdlog::info("inbox: the store takes writes again");
       else
-        spdlog::error("inbox: cannot write to the store ({}); envelopes are not acked, so Slack redelivers them",
-                      error);
+        spdlog::error(
+            "inbox: cannot write to the store ({}); envelopes are not acked, so Slack redelivers them",
+            error);
     }
     ok = succeeded;
     if (!succeeded) {

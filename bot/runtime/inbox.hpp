@@ -41,7 +41,8 @@ std::string inbox_key(const slack::envelope& envelope);
 
 class inbox final : public delivery_log {
  public:
-  inbox(boost::asio::any_io_executor executor, store::store& store, const clock& clock, inbox_options options = {});
+  inbox(boost::asio::any_io_executor executor, store::store& store, const clock& clock,
+        inbox_options options = {});
   ~inbox() override;
 
   boost::asio::awaitable<std::optional<std::int64_t>> record(const slack::envelope& envelope) override;

@@ -23,7 +23,8 @@ struct prune_options {
 
 class inbox_pruner {
  public:
-  inbox_pruner(boost::asio::any_io_executor executor, store::store& store, const clock& clock, prune_options options);
+  inbox_pruner(boost::asio::any_io_executor executor, store::store& store, const clock& clock,
+               prune_options options);
   ~inbox_pruner();
 
   // Sweeps until stop(): batch after batch (yielding to the loop between them) while full

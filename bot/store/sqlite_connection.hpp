@@ -52,8 +52,8 @@ inline sys_seconds from_unix(std::int64_t s) { return sys_seconds{std::chrono::s
 inline std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
 inline std::string error_text(sqlite3* db) {
-  return std::string(sqlite3_errmsg(db)) + " (SQLite code " +
-         std::to_string(sqlite3_extended_errcode(db)) + ")";
+  return std::string(sqlite3_errmsg(db)) + " (SQLite code " + std::to_string(sqlite3_extended_errcode(db)) +
+         ")";
 }
 
 // A cached prepared statement in use: binds by position, steps, reads columns, and resets and
@@ -127,9 +127,7 @@ class query {
   void bind_one(int i, std::nullopt_t) { check(sqlite3_bind_null(s_, i)); }
   void bind_one(int i, std::int64_t v) { check(sqlite3_bind_int64(s_, i, v)); }
   void bind_one(int i, int v) { check(sqlite3_bind_int64(s_, i, v)); }
-  void bind_one(int i, std::size_t v) {
-    check(sqlite3_bind_int64(s_, i, static_cast<std::int64_t>(v)));
-  }
+  void bind_one(int i, std::size_t v) { check(sqlite3_bind_int64(s_, i, static_cast<std::int64_t>(v))); }
   void bind_one(int i, bool v) { check(sqlite3_bind_int64(s_, i, v ? 1 : 0)); }
   void bind_one(int i, sys_seconds v) { check(sqlite3_bind_int64(s_, i, to_unix(v))); }
   void bind_one(int i, std::string_view v) {
@@ -247,7 +245,6 @@ inline void sync_directory(const fs::path& dir) {
   ::close(fd);
 }
 
-
 }  // namespace sqlite_detail
 
 using namespace sqlite_detail;
@@ -277,8 +274,7 @@ struct sqlite_store::impl {
       std::string detail = message ? message : sqlite3_errstr(rc);
       sqlite3_free(message);
       throw store_error(path + ": " + detail + " (SQLite code " +
-                        std::to_string(sqlite3_extended_errcode(db.get())) + ") in: " +
-                        text.substr(0, 80));
+                        std::to_string(sqlite3_extended_errcode(db.get())) + ") in: " + text.substr(0, 80));
     }
   }
 
@@ -374,15 +370,15 @@ struct sqlite_store::impl {
     try {
       bool known = false;
       {
-        auto q = prepare(
-            "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'schema_migrations'");
+        auto q =
+            prepare("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'schema_migrations'");
         known = q.step() && q.int64(0) != 0;
       }
       if (!known) {
         std::int64_t others = 0;
         {
-          auto q = prepare(
-              "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'");
+          auto q =
+              prepare("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'");
           others = q.step() ? q.int64(0) : 0;
         }
         if (others != 0) {
@@ -429,6 +425,5 @@ struct sqlite_store::impl {
     }
   }
 };
-
 
 }  // namespace flare::store

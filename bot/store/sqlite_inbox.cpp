@@ -30,8 +30,8 @@ delivery read_delivery(const query& q) {
 
 }  // namespace
 
-std::vector<std::optional<std::int64_t>> sqlite_store::record_deliveries(std::span<const new_delivery> deliveries,
-                                                                         sys_seconds at) {
+std::vector<std::optional<std::int64_t>> sqlite_store::record_deliveries(
+    std::span<const new_delivery> deliveries, sys_seconds at) {
   std::vector<std::optional<std::int64_t>> ids;
   ids.reserve(deliveries.size());
   if (deliveries.empty()) return ids;
@@ -42,10 +42,8 @@ std::vector<std::optional<std::int64_t>> sqlite_store::record_deliveries(std::sp
           "INSERT INTO inbox (key, envelope_id, type, payload, received_at) VALUES (?, ?, ?, ?, ?) "
           "ON CONFLICT (key) DO NOTHING");
       q.bind(d.key, d.envelope_id, d.type, d.payload, at).run();
-      if (q.changes() == 1)
-        ids.emplace_back(sqlite3_last_insert_rowid(impl_->db.get()));
-      else
-        ids.emplace_back(std::nullopt);
+      if (q.changes() == 1) ids.emplace_back(sqlite3_last_insert_rowid(impl_->db.get()));
+      else ids.emplace_back(std::nullopt);
     }
   });
   return ids;
@@ -101,7 +99,9 @@ std::size_t sqlite_store::prune_handled(sys_seconds older_than, std::size_t batc
 
 void sqlite_store::heartbeat(sys_seconds at) {
   impl_->transaction([&] {
-    impl_->prepare("INSERT INTO heartbeat (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at")
+    impl_
+        ->prepare(
+            "INSERT INTO heartbeat (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at")
         .bind(at)
         .run();
   });
@@ -116,16 +116,17 @@ std::optional<std::string> sqlite_store::used_by() {
 }
 
 void sqlite_store::set_used_by(std::string_view mode) {
-  impl_->prepare(
-           "INSERT INTO store_meta (key, value) VALUES ('used_by', ?) "
-           "ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+  impl_
+      ->prepare(
+          "INSERT INTO store_meta (key, value) VALUES ('used_by', ?) "
+          "ON CONFLICT (key) DO UPDATE SET value = excluded.value")
       .bind(mode)
       .run();
 }
 
 std::int64_t sqlite_store::row_count(std::string_view table) {
-  static constexpr std::string_view known[] = {"inbox", "processed_events", "outbox", "incidents",
-                                               "audit_log", "reminders", "heartbeat"};
+  static constexpr std::string_view known[] = {"inbox",     "processed_events", "outbox",   "incidents",
+                                               "audit_log", "reminders",        "heartbeat"};
   bool ok = false;
   for (auto t : known) ok = ok || t == table;
   if (!ok) throw store_error("row_count: unknown table " + std::string(table));

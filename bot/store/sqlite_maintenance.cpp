@@ -30,7 +30,8 @@ connection open_existing_read_only(const std::string& path, std::string_view rol
   std::error_code ec;
   const auto status = fs::status(path, ec);
   if (ec || !fs::exists(status)) throw store_error(std::string(role) + " " + path + " does not exist");
-  if (!fs::is_regular_file(status)) throw store_error(std::string(role) + " " + path + " is not a regular file");
+  if (!fs::is_regular_file(status))
+    throw store_error(std::string(role) + " " + path + " is not a regular file");
   sqlite3* raw = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READONLY, nullptr);
   connection db(raw);
@@ -57,7 +58,8 @@ int flare_schema_version(sqlite3* db, const std::string& path, std::string_view 
 
 // Copies the database behind `source` page by page into a new file `temporary`, checks the copy
 // and leaves it as one self-contained file (journal_mode DELETE, no -wal).
-void copy_database(sqlite3* source, const std::string& temporary, const std::function<void(sqlite3*, std::string_view)>& fail) {
+void copy_database(sqlite3* source, const std::string& temporary,
+                   const std::function<void(sqlite3*, std::string_view)>& fail) {
   sqlite3* raw = nullptr;
   int rc = sqlite3_open_v2(temporary.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
   connection dest(raw);
@@ -160,7 +162,8 @@ void sqlite_store::backup_file(const std::string& source, const std::string& tar
   sync_directory(t.parent_path());
 }
 
-std::string sqlite_store::restore_file(const std::string& backup, const std::string& store_path, sys_seconds now) {
+std::string sqlite_store::restore_file(const std::string& backup, const std::string& store_path,
+                                       sys_seconds now) {
   if (auto hit = clobbers_store(backup, store_path))
     throw store_error("restore from " + backup + " refused: that is " + *hit + " itself, not a backup");
   {

@@ -34,7 +34,8 @@ void sqlite_store::save_ledger(const obligation_ledger& l) {
 }
 
 std::vector<std::int64_t> sqlite_store::duplicates_of(std::int64_t surviving) {
-  auto q = impl_->prepare("SELECT incident_id FROM incident_obligations WHERE duplicate_of = ? ORDER BY incident_id");
+  auto q = impl_->prepare(
+      "SELECT incident_id FROM incident_obligations WHERE duplicate_of = ? ORDER BY incident_id");
   q.bind(surviving);
   std::vector<std::int64_t> out;
   while (q.step()) out.push_back(q.int64(0));

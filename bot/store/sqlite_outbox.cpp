@@ -12,8 +12,7 @@ outbox_item sqlite_store::enqueue(const new_outbox_item& item, sys_seconds at) {
           "VALUES (?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING")
       .bind(item.idempotency_key, item.incident_id, item.kind, item.payload, at)
       .run();
-  auto q = impl_->prepare("SELECT " + std::string(outbox_columns) +
-                          " FROM outbox WHERE idempotency_key = ?");
+  auto q = impl_->prepare("SELECT " + std::string(outbox_columns) + " FROM outbox WHERE idempotency_key = ?");
   q.bind(item.idempotency_key);
   if (!q.step()) impl_->fail("outbox item '" + item.idempotency_key + "' missing after insert");
   return read_outbox(q);
@@ -36,8 +35,7 @@ std::vector<outbox_item> sqlite_store::pending_outbox(std::size_t limit) {
 }
 
 bool sqlite_store::begin_attempt(std::int64_t id, sys_seconds at) {
-  auto q = impl_->prepare(
-      "UPDATE outbox SET attempt_started_at = ? WHERE id = ? AND state = 'pending'");
+  auto q = impl_->prepare("UPDATE outbox SET attempt_started_at = ? WHERE id = ? AND state = 'pending'");
   q.bind(at, id).run();
   return q.changes() == 1;
 }
@@ -50,15 +48,14 @@ bool sqlite_store::mark_sent(std::int64_t id, const json& result, sys_seconds at
   return q.changes() == 1;
 }
 
-bool sqlite_store::mark_failed(std::int64_t id, std::string_view error, sys_seconds at,
-                               bool final) {
-  auto q = impl_->prepare(final
-                              ? "UPDATE outbox SET state = 'failed', attempts = attempts + 1, "
-                                "attempt_started_at = NULL, last_error = ?1, last_attempt_at = ?2, closed_at = ?2 "
-                                "WHERE id = ?3 AND state = 'pending'"
-                              : "UPDATE outbox SET attempts = attempts + 1, attempt_started_at = NULL, "
-                                "last_error = ?1, "
-                                "last_attempt_at = ?2 WHERE id = ?3 AND state = 'pending'");
+bool sqlite_store::mark_failed(std::int64_t id, std::string_view error, sys_seconds at, bool final) {
+  auto q = impl_->prepare(
+      final ? "UPDATE outbox SET state = 'failed', attempts = attempts + 1, "
+              "attempt_started_at = NULL, last_error = ?1, last_attempt_at = ?2, closed_at = ?2 "
+              "WHERE id = ?3 AND state = 'pending'"
+            : "UPDATE outbox SET attempts = attempts + 1, attempt_started_at = NULL, "
+              "last_error = ?1, "
+              "last_attempt_at = ?2 WHERE id = ?3 AND state = 'pending'");
   q.bind(error, at, id).run();
   return q.changes() == 1;
 }

@@ -55,8 +55,8 @@ bool sqlite_store::mark_reminder_sent(std::int64_t id, sys_seconds at, std::chro
 }
 
 std::size_t sqlite_store::cancel_reminders(std::int64_t incident_id) {
-  auto q = impl_->prepare(
-      "UPDATE reminders SET state = 'cancelled' WHERE incident_id = ? AND state = 'pending'");
+  auto q =
+      impl_->prepare("UPDATE reminders SET state = 'cancelled' WHERE incident_id = ? AND state = 'pending'");
   q.bind(incident_id).run();
   return static_cast<std::size_t>(q.changes());
 }

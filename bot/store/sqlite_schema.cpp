@@ -99,7 +99,9 @@ CREATE TABLE reminders (
 CREATE INDEX reminders_by_state_fire_at ON reminders (state, fire_at);
 CREATE INDEX reminders_by_incident ON reminders (incident_id, state);
 )sql"},
-    schema_migration{2, "obligation checklist: kind, close reason, completions, conflict calls; reminder obligation", R"sql(
+    schema_migration{
+        2, "obligation checklist: kind, close reason, completions, conflict calls; reminder obligation",
+        R"sql(
 CREATE TABLE incident_obligations (
   incident_id  INTEGER PRIMARY KEY REFERENCES incidents (id),
   kind         TEXT    NOT NULL DEFAULT 'security' CHECK (kind IN ('security', 'people_and_safety')),

@@ -34,7 +34,8 @@ std::unique_ptr<store_lock> store_lock::acquire(const std::string& store_path) {
   }
   // Ours now: record who holds it, for the message the next process prints.
   const std::string pid = std::to_string(::getpid()) + "\n";
-  if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size())) {
+  if (::ftruncate(fd, 0) != 0 ||
+      ::pwrite(fd, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size())) {
     // The lock itself is held; only the courtesy pid is missing.
   }
   return std::unique_ptr<store_lock>(new store_lock(fd));

@@ -13,7 +13,8 @@ namespace flare::store {
 // store that vanishes on exit, or slip past the lock and the backup checks). nullopt when fine.
 inline std::optional<std::string> plain_store_path_problem(std::string_view path) {
   if (path.empty()) return "must not be empty";
-  if (path.starts_with(":memory")) return "must be a file path, not \":memory:\" (the store would vanish on exit)";
+  if (path.starts_with(":memory"))
+    return "must be a file path, not \":memory:\" (the store would vanish on exit)";
   if (path.starts_with("file:")) return "must be a plain file path, not a SQLite URI (file:...)";
   if (path.back() == '/') return "must name a file, not a directory";
   return std::nullopt;

@@ -286,3 +286,34 @@ TEST(config, every_file_key_has_an_environment_variable) {
 }
 
 }  // namespace
+
+namespace {
+
+std::string store_problem(const std::map<std::string, std::string>& env) {
+  try {
+    flare::load_config("", env);
+  } catch (const flare::config_error& e) {
+    return e.what();
+  }
+  return {};
+}
+
+}  // namespace
+
+TEST(config, store_path_must_be_a_plain_file_path) {
+  EXPECT_THAT(store_problem({{"FLARE_STORE_PATH", ":memory:"}}), HasSubstr("store.path"));
+  EXPECT_THAT(store_problem({{"FLARE_STORE_PATH", "file:data/flare.db?mode=memory"}}), HasSubstr("SQLite URI"));
+  EXPECT_THAT(store_problem({{"FLARE_STORE_PATH", "data/"}}), HasSubstr("store.path"));
+  EXPECT_EQ(store_problem({{"FLARE_STORE_PATH", "/var/lib/flare/flare.db"}}), "");
+}
+
+TEST(config, processed_retention_takes_a_duration_of_at_least_an_hour) {
+  EXPECT_EQ(flare::load_config("", {}).store_processed_retention, "7d");
+  EXPECT_EQ(flare::parse_retention("7d"), std::chrono::seconds(7 * 24 * 3600));
+  EXPECT_EQ(flare::parse_retention("90m"), std::chrono::seconds(90 * 60));
+  EXPECT_FALSE(flare::parse_retention("7 days"));
+  EXPECT_FALSE(flare::parse_retention("-1d"));
+  EXPECT_THAT(store_problem({{"FLARE_STORE_PROCESSED_RETENTION", "10m"}}), HasSubstr("at least 1h"));
+  EXPECT_THAT(store_problem({{"FLARE_STORE_PROCESSED_RETENTION", "soon"}}), HasSubstr("store.processed_retention"));
+  EXPECT_EQ(store_problem({{"FLARE_STORE_PROCESSED_RETENTION", "48h"}}), "");
+}

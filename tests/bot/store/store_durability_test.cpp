@@ -28,9 +28,8 @@ constexpr sys_seconds t0{std::chrono::seconds{1795338000}};
 class durability : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir = fs::temp_directory_path() /
-          ("flare-durability-" + std::to_string(::getpid()) + "-" +
-           ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir = fs::temp_directory_path() / ("flare-durability-" + std::to_string(::getpid()) + "-" +
+                                       ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir);
     fs::create_directories(dir);
     path = (dir / "flare.db").string();
@@ -77,7 +76,9 @@ TEST_F(durability, two_copies_in_one_group_commit_record_once) {
 
 TEST_F(durability, a_slash_command_is_recognised_by_its_trigger_id_not_its_envelope) {
   auto db = sqlite_store::open(path);
-  new_delivery cmd{inbox_key_for_trigger("13345224609.738474920.8088930838d88f008e0"), "env-A", "slash_commands",
+  new_delivery cmd{inbox_key_for_trigger("13345224609.738474920.8088930838d88f008e0"),
+                   "env-A",
+                   "slash_commands",
                    {{"command", "/incident"}}};
   EXPECT_TRUE(db->record_deliveries(std::vector{cmd}, t0)[0].has_value());
   cmd.envelope_id = "env-B";  // redelivered after a crash: a new envelope, the same trigger
@@ -98,7 +99,8 @@ TEST_F(durability, unfinished_deliveries_are_those_not_marked_done_oldest_first)
 
 TEST_F(durability, a_delivery_in_hand_is_marked_done_in_the_same_commit_as_the_effects) {
   auto db = sqlite_store::open(path);
-  db->record_deliveries(std::vector{new_delivery{inbox_key_for_trigger("T1"), "e1", "slash_commands", {}}}, t0);
+  db->record_deliveries(std::vector{new_delivery{inbox_key_for_trigger("T1"), "e1", "slash_commands", {}}},
+                        t0);
   {
     delivery_in_hand in_hand(*db, inbox_key_for_trigger("T1"), t0 + 1s);
     db->transaction([&] { db->create_incident({"Phishing", "U1"}, "U1", t0, {}); });
@@ -112,7 +114,8 @@ TEST_F(durability, a_delivery_in_hand_is_marked_done_in_the_same_commit_as_the_e
 
 TEST_F(durability, effects_that_roll_back_leave_the_delivery_unfinished) {
   auto db = sqlite_store::open(path);
-  db->record_deliveries(std::vector{new_delivery{inbox_key_for_trigger("T1"), "e1", "slash_commands", {}}}, t0);
+  db->record_deliveries(std::vector{new_delivery{inbox_key_for_trigger("T1"), "e1", "slash_commands", {}}},
+                        t0);
   {
     delivery_in_hand in_hand(*db, inbox_key_for_trigger("T1"), t0 + 1s);
     EXPECT_THROW(db->transaction([&] {
@@ -165,8 +168,9 @@ TEST_F(durability, a_read_only_store_fails_the_heartbeat_and_the_inbox_write) {
     // root ignores file modes; SQLite's read-only open is the same fault as seen by flare.
     sqlite3* raw = nullptr;
     ASSERT_EQ(sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
-    EXPECT_NE(sqlite3_exec(raw, "INSERT INTO heartbeat (id, at) VALUES (1, 2) ON CONFLICT (id) DO UPDATE SET at = 2",
-                           nullptr, nullptr, nullptr),
+    EXPECT_NE(sqlite3_exec(
+                  raw, "INSERT INTO heartbeat (id, at) VALUES (1, 2) ON CONFLICT (id) DO UPDATE SET at = 2",
+                  nullptr, nullptr, nullptr),
               SQLITE_OK);
     sqlite3_close(raw);
   }
@@ -198,7 +202,8 @@ TEST_F(durability, a_full_disk_fails_the_inbox_write_and_keeps_what_was_committe
 TEST_F(durability, a_damaged_store_is_refused_at_start_before_anything_is_written) {
   {
     auto db = sqlite_store::open(path);
-    for (int i = 0; i < 300; ++i) db->mark_event_processed("Ev" + std::to_string(i) + std::string(200, 'p'), t0);
+    for (int i = 0; i < 300; ++i)
+      db->mark_event_processed("Ev" + std::to_string(i) + std::string(200, 'p'), t0);
   }
   // Scribble over a page in the middle of the file (not the header).
   {
@@ -240,8 +245,8 @@ TEST_F(durability, a_second_bot_on_the_same_store_is_refused_naming_the_holder) 
 TEST_F(durability, backup_refuses_the_store_and_each_of_its_companion_files) {
   auto db = sqlite_store::open(path);
   db->create_incident({"Phishing", "U1"}, "U1", t0, {});
-  for (const std::string target : {path, path + "-wal", path + "-shm", path + "-journal",
-                                   (dir / "." / "flare.db-wal").string()}) {
+  for (const std::string target :
+       {path, path + "-wal", path + "-shm", path + "-journal", (dir / "." / "flare.db-wal").string()}) {
     EXPECT_THROW(sqlite_store::backup_file(path, target, true), store_error) << target;
   }
   // A symlink to the WAL is the WAL.
@@ -288,7 +293,8 @@ TEST_F(durability, restore_refuses_a_damaged_backup_and_changes_nothing) {
   const std::string backup = (dir / "backup.db").string();
   {
     auto db = sqlite_store::open(path);
-    for (int i = 0; i < 300; ++i) db->mark_event_processed("Ev" + std::to_string(i) + std::string(200, 'p'), t0);
+    for (int i = 0; i < 300; ++i)
+      db->mark_event_processed("Ev" + std::to_string(i) + std::string(200, 'p'), t0);
     sqlite_store::backup_file(path, backup, false);
   }
   {
