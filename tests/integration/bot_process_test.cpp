@@ -56,9 +56,13 @@ std::map<std::string, std::string> slack_env(const fake_slack& fake, const temp_
           {"FLARE_SHUTDOWN_DRAIN_SECONDS", "3"}};
 }
 
+// Each invocation has its own trigger_id, as in Slack: the inbox recognises a redelivered command
+// by it, so two commands sharing one would be one command.
 json slash(const std::string& text, const std::string& user = "U0ALICE") {
+  static int invocations = 0;
+  const std::string trigger = "1.2." + std::to_string(++invocations);
   return {{"command", "/incident"}, {"text", text},          {"user_id", user},
-          {"channel_id", "C0INC"},  {"trigger_id", "1.2.3"}, {"response_url", "https://hooks.invalid/x"},
+          {"channel_id", "C0INC"},  {"trigger_id", trigger}, {"response_url", "https://hooks.invalid/x"},
           {"team_id", "T0001"}};
 }
 

@@ -25,6 +25,18 @@ using ::testing::HasSubstr;
 
 constexpr sys_seconds t0{std::chrono::seconds{1795338000}};
 
+// Overwrites the head of every b-tree page after the schema page: the file stays a SQLite file
+// (its header is intact) but its tables are damaged.
+void scribble_over_pages(const std::string& file) {
+  const auto size = fs::file_size(file);
+  std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
+  const std::string junk(64, '\x5a');
+  for (std::uintmax_t at = 4096 * 2; at + junk.size() < size; at += 4096) {
+    f.seekp(static_cast<std::streamoff>(at));
+    f.write(junk.data(), static_cast<std::streamsize>(junk.size()));
+  }
+}
+
 class durability : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -205,13 +217,7 @@ TEST_F(durability, a_damaged_store_is_refused_at_start_before_anything_is_writte
     for (int i = 0; i < 300; ++i)
       db->mark_event_processed("Ev" + std::to_string(i) + std::string(200, 'p'), t0);
   }
-  // Scribble over a page in the middle of the file (not the header).
-  {
-    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
-    f.seekp(4096 * 3 + 100);
-    const std::string junk(3000, '\x5a');
-    f.write(junk.data(), static_cast<std::streamsize>(junk.size()));
-  }
+  scribble_over_pages(path);
   const auto size_before = fs::file_size(path);
   sqlite_options options;
   options.check_integrity = true;
@@ -297,12 +303,7 @@ TEST_F(durability, restore_refuses_a_damaged_backup_and_changes_nothing) {
       db->mark_event_processed("Ev" + std::to_string(i) + std::string(200, 'p'), t0);
     sqlite_store::backup_file(path, backup, false);
   }
-  {
-    std::fstream f(backup, std::ios::in | std::ios::out | std::ios::binary);
-    f.seekp(4096 * 3 + 100);
-    const std::string junk(3000, '\x5a');
-    f.write(junk.data(), static_cast<std::streamsize>(junk.size()));
-  }
+  scribble_over_pages(backup);
   EXPECT_THROW(sqlite_store::restore_file(backup, path, t0), store_error);
   EXPECT_EQ(sqlite_store::open(path)->row_count("processed_events"), 300);
   EXPECT_THROW(sqlite_store::restore_file((dir / "missing.db").string(), path, t0), store_error);
