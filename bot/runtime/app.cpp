@@ -80,11 +80,6 @@ std::optional<std::string> store_mode_refusal(store::sqlite_store& s, std::strin
          "Slack. Use another store.path for the Slack bot.";
 }
 
-// The console stands in for a workspace: channel names, and the console user in both groups so
-// every command can be tried.
-constexpr const char* console_responders_group = "S0RESPONDERS";
-constexpr const char* console_security_group = "S0SECURITY";
-
 dispatcher_options observed_by(metrics& m, delivery_log* inbox) {
   dispatcher_options o;
   o.inbox = inbox;
