@@ -63,7 +63,7 @@ json message(const std::string& event_id, const std::string& channel, const std:
                      {"text", text}, {"ts", ts}, {"event_ts", ts}}}};
 }
 
-// A button press on one of the bot's messages, as Slack sends it (slack-protocol §4).
+// A button press on one of the bot's messages, as Slack sends it (docs/slack.md §4).
 json press(const std::string& action_id, const std::string& value, const std::string& user, const std::string& channel,
            const std::string& message_ts) {
   return {{"type", "block_actions"},
