@@ -52,27 +52,34 @@ std::map<std::string, std::string> slack_env(const fake_slack& fake, const temp_
           {"FLARE_SHUTDOWN_DRAIN_SECONDS", "3"}};
 }
 
-json message(const std::string& event_id, const std::string& channel, const std::string& text, const std::string& ts,
-             const std::string& user = "U0BOB") {
+json message(const std::string& event_id, const std::string& channel, const std::string& text,
+             const std::string& ts, const std::string& user = "U0BOB") {
   const std::string type = channel.starts_with("D") ? "im" : channel.starts_with("G") ? "group" : "channel";
   return {{"type", "event_callback"},
           {"team_id", "T0001"},
           {"event_id", event_id},
           {"event_time", 1700000000},
-          {"event", {{"type", "message"}, {"channel", channel}, {"channel_type", type}, {"user", user},
-                     {"text", text}, {"ts", ts}, {"event_ts", ts}}}};
+          {"event",
+           {{"type", "message"},
+            {"channel", channel},
+            {"channel_type", type},
+            {"user", user},
+            {"text", text},
+            {"ts", ts},
+            {"event_ts", ts}}}};
 }
 
 // A button press on one of the bot's messages, as Slack sends it (docs/slack.md §4).
-json press(const std::string& action_id, const std::string& value, const std::string& user, const std::string& channel,
-           const std::string& message_ts) {
-  return {{"type", "block_actions"},
-          {"user", {{"id", user}}},
-          {"channel", {{"id", channel}}},
-          {"container", {{"type", "message"}, {"channel_id", channel}, {"message_ts", message_ts}}},
-          {"trigger_id", "1.2.3"},
-          {"actions", json::array({{{"type", "button"}, {"action_id", action_id}, {"block_id", "b"},
-                                    {"value", value}}})}};
+json press(const std::string& action_id, const std::string& value, const std::string& user,
+           const std::string& channel, const std::string& message_ts) {
+  return {
+      {"type", "block_actions"},
+      {"user", {{"id", user}}},
+      {"channel", {{"id", channel}}},
+      {"container", {{"type", "message"}, {"channel_id", channel}, {"message_ts", message_ts}}},
+      {"trigger_id", "1.2.3"},
+      {"actions",
+       json::array({{{"type", "button"}, {"action_id", action_id}, {"block_id", "b"}, {"value", value}}})}};
 }
 
 json slash(const std::string& text, const std::string& user) {
@@ -105,7 +112,9 @@ std::optional<json> wait_for_post(const fake_slack& fake, const std::function<bo
 }
 
 std::function<bool(const json&)> in_channel_with(const std::string& channel, const std::string& text) {
-  return [=](const json& p) { return p.value("channel", "") == channel && p.dump().find(text) != std::string::npos; };
+  return [=](const json& p) {
+    return p.value("channel", "") == channel && p.dump().find(text) != std::string::npos;
+  };
 }
 
 std::size_t count_posts(const fake_slack& fake, const std::function<bool(const json&)>& pred) {
@@ -142,8 +151,9 @@ class report_routing : public testing::Test {
 
 TEST_F(report_routing, this_is_sensitive_edits_the_reply_pings_security_and_dms_the_reporter) {
   auto bot = start();
-  fake.send_envelope("events_api",
-                     message("Ev1", "C0INC", "phishing mail, and it was my manager Zed who sent it", "1700000001.000100"));
+  fake.send_envelope(
+      "events_api",
+      message("Ev1", "C0INC", "phishing mail, and it was my manager Zed who sent it", "1700000001.000100"));
   const auto reply = wait_for_post(fake, in_channel_with("C0INC", "report_sensitive"));
   ASSERT_TRUE(reply) << bot->output();
   EXPECT_EQ((*reply)["thread_ts"], "1700000001.000100");
@@ -173,27 +183,30 @@ TEST_F(report_routing, this_is_sensitive_edits_the_reply_pings_security_and_dms_
 
 TEST_F(report_routing, dm_conversation_asks_then_follow_ups_join_the_incident_without_a_second_page) {
   auto bot = start();
-  fake.send_envelope("events_api", message("Ev1", "D0BOB", "hello, can I ask you something", "1700000002.000100"));
+  fake.send_envelope("events_api",
+                     message("Ev1", "D0BOB", "hello, can I ask you something", "1700000002.000100"));
   const auto ask = wait_for_post(fake, in_channel_with("D0BOB", "dm_report_privately"));
   ASSERT_TRUE(ask) << bot->output();
   EXPECT_FALSE(button_value(*ask, "dm_just_a_question").empty());
   EXPECT_EQ(count_posts(fake, in_channel_with("G0SEC", "")), 0u) << "nobody paged for an unclear DM";
 
-  fake.send_envelope("interactive",
-                     press("dm_report_privately", button_value(*ask, "dm_report_privately"), "U0BOB", "D0BOB", (*ask)["ts"]));
+  fake.send_envelope("interactive", press("dm_report_privately", button_value(*ask, "dm_report_privately"),
+                                          "U0BOB", "D0BOB", (*ask)["ts"]));
   const auto page = wait_for_post(fake, in_channel_with("G0SEC", "subteam^S0SEC"));
   ASSERT_TRUE(page) << bot->output();
   EXPECT_THAT(page->dump(), HasSubstr("INC-1"));
   EXPECT_THAT(page->dump(), HasSubstr("can I ask you something"));
 
-  fake.send_envelope("events_api",
-                     message("Ev2", "D0BOB", "also: I got a phishing email right after", "1700000002.000200"));
+  fake.send_envelope(
+      "events_api", message("Ev2", "D0BOB", "also: I got a phishing email right after", "1700000002.000200"));
   const auto follow_up = wait_for_post(fake, in_channel_with("G0SEC", "right after"));
   ASSERT_TRUE(follow_up) << bot->output();
   EXPECT_FALSE(follow_up->value("thread_ts", "").empty()) << "in the incident's private thread";
   ASSERT_TRUE(wait_for_post(fake, in_channel_with("D0BOB", "Added to your report INC-1"))) << bot->output();
   std::this_thread::sleep_for(300ms);
-  EXPECT_EQ(count_posts(fake, [](const json& p) { return p.dump().find("subteam^S0SEC") != std::string::npos; }), 1u)
+  EXPECT_EQ(
+      count_posts(fake, [](const json& p) { return p.dump().find("subteam^S0SEC") != std::string::npos; }),
+      1u)
       << "no second page";
   EXPECT_EQ(count_posts(fake, in_channel_with("G0SEC", "INC-2")), 0u) << "no second incident";
   stop(*bot);
@@ -201,12 +214,13 @@ TEST_F(report_routing, dm_conversation_asks_then_follow_ups_join_the_incident_wi
 
 TEST_F(report_routing, open_incident_button_records_the_reports_author_as_reporter) {
   auto bot = start();
-  fake.send_envelope("events_api", message("Ev1", "C0INC", "we are under a DDoS attack", "1700000003.000100"));
+  fake.send_envelope("events_api",
+                     message("Ev1", "C0INC", "we are under a DDoS attack", "1700000003.000100"));
   const auto reply = wait_for_post(fake, in_channel_with("C0INC", "open_incident"));
   ASSERT_TRUE(reply) << bot->output();
   EXPECT_THAT(reply->dump(), HasSubstr("subteam^S0RESP")) << "the responders are pinged in the thread";
-  fake.send_envelope("interactive",
-                     press("open_incident", button_value(*reply, "open_incident"), "U0ALICE", "C0INC", (*reply)["ts"]));
+  fake.send_envelope("interactive", press("open_incident", button_value(*reply, "open_incident"), "U0ALICE",
+                                          "C0INC", (*reply)["ts"]));
   ASSERT_TRUE(wait_for_post(fake, in_channel_with("C0INC", "INC-1"))) << bot->output();
   const auto shown = fake.wait_for_ack(fake.send_envelope("slash_commands", slash("show INC-1", "U0ALICE"),
                                                           {.accepts_response_payload = true}),
@@ -217,16 +231,17 @@ TEST_F(report_routing, open_incident_button_records_the_reports_author_as_report
 
 TEST_F(report_routing, security_ping_opens_with_the_author_as_reporter_who_can_then_see_it) {
   auto bot = start();
-  fake.send_envelope("events_api",
-                     message("Ev1", "C0INC", "my colleague keeps harassing me at the offsite", "1700000004.000100"));
+  fake.send_envelope("events_api", message("Ev1", "C0INC", "my colleague keeps harassing me at the offsite",
+                                           "1700000004.000100"));
   const auto ping = wait_for_post(fake, in_channel_with("G0SEC", "open_incident"));
   ASSERT_TRUE(ping) << bot->output();
-  fake.send_envelope("interactive",
-                     press("open_incident", button_value(*ping, "open_incident"), "U0SEC", "G0SEC", (*ping)["ts"]));
+  fake.send_envelope("interactive", press("open_incident", button_value(*ping, "open_incident"), "U0SEC",
+                                          "G0SEC", (*ping)["ts"]));
   ASSERT_TRUE(wait_for_post(fake, in_channel_with("G0SEC", "INC-1"))) << bot->output();
   auto show = [&](const std::string& user) {
     return reply_text(fake.wait_for_ack(
-        fake.send_envelope("slash_commands", slash("show INC-1", user), {.accepts_response_payload = true}), 5s));
+        fake.send_envelope("slash_commands", slash("show INC-1", user), {.accepts_response_payload = true}),
+        5s));
   };
   EXPECT_THAT(show("U0BOB"), HasSubstr("offsite")) << "the reporter sees their own sensitive incident";
   EXPECT_THAT(show("U0MALLORY"), Not(HasSubstr("offsite")));
@@ -235,12 +250,13 @@ TEST_F(report_routing, security_ping_opens_with_the_author_as_reporter_who_can_t
 
 TEST_F(report_routing, harassment_reaches_the_head_of_finance_ops_by_dm) {
   auto bot = start();
-  fake.send_envelope("events_api",
-                     message("Ev1", "C0INC", "my team lead is harassing me with messages", "1700000005.000100"));
+  fake.send_envelope("events_api", message("Ev1", "C0INC", "my team lead is harassing me with messages",
+                                           "1700000005.000100"));
   const auto dm = wait_for_post(fake, in_channel_with("DU0HEAD", "harassing me"));
   ASSERT_TRUE(dm) << bot->output();
   bool opened = false;
-  for (const auto& c : fake.calls("conversations.open")) opened = opened || c.body.dump().find("U0HEAD") != std::string::npos;
+  for (const auto& c : fake.calls("conversations.open"))
+    opened = opened || c.body.dump().find("U0HEAD") != std::string::npos;
   EXPECT_TRUE(opened);
   for (const auto& p : fake.posted_messages())
     if (p["channel"] == "C0INC") EXPECT_THAT(p.dump(), Not(HasSubstr("subteam"))) << "no page in public";
@@ -249,15 +265,18 @@ TEST_F(report_routing, harassment_reaches_the_head_of_finance_ops_by_dm) {
 
 TEST_F(report_routing, untriaged_incident_nudges_responders_then_the_security_team) {
   auto bot = start({{"FLARE_INTAKE_UNTRIAGED_AFTER_SECONDS", "2"}});
-  fake.send_envelope("slash_commands", slash("open Strange login alerts", "U0ALICE"), {.accepts_response_payload = true});
+  fake.send_envelope("slash_commands", slash("open Strange login alerts", "U0ALICE"),
+                     {.accepts_response_payload = true});
   const auto nudge = wait_for_post(fake, in_channel_with("C0INC", "has not been classified"), 15s);
   ASSERT_TRUE(nudge) << bot->output();
   EXPECT_THAT(nudge->dump(), HasSubstr("subteam^S0RESP"));
-  const auto escalation =
-      wait_for_post(fake, [](const json& p) {
+  const auto escalation = wait_for_post(
+      fake,
+      [](const json& p) {
         return p.dump().find("has not been classified") != std::string::npos &&
                p.dump().find("subteam^S0SEC") != std::string::npos;
-      }, 15s);
+      },
+      15s);
   ASSERT_TRUE(escalation) << bot->output();
   EXPECT_FALSE(escalation->value("thread_ts", "").empty());
   stop(*bot);
