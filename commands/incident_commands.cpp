@@ -331,6 +331,10 @@ asio::awaitable<bool> incident_commands::may_respond(std::string user) {
   co_return (co_await responder(user)).allowed;
 }
 
+asio::awaitable<bool> incident_commands::is_security_team(std::string user) {
+  co_return co_await security_team_member(user);
+}
+
 asio::awaitable<bool> incident_commands::security_team_member(const std::string& user) {
   // Unverifiable counts as "not a member": the reply then shows less, never more.
   co_return (co_await in_group(ctx_.settings.security_team_group, user)).value_or(false);
@@ -443,8 +447,10 @@ command_reply incident_commands::open(const open_command& c, const std::string& 
 
 asio::awaitable<command_reply> incident_commands::open_from_report(std::string user, std::string report_channel,
                                                                    std::string report_ts, std::string title,
-                                                                   bool sensitive) {
+                                                                   bool sensitive, std::string reporter) {
   if (title.empty()) title = "Untitled report";
+  // Issue 8: the report's author is the reporter, the person who clicked is the opener.
+  if (reporter.empty()) reporter = user;
   const std::string channel = sensitive ? ctx_.settings.security_channel : report_channel;
   if (channel.empty()) {
     spdlog::error("commands: cannot open a sensitive incident from a report: no security channel is configured");
@@ -460,7 +466,7 @@ asio::awaitable<command_reply> incident_commands::open_from_report(std::string u
     if (existing) return;
     store::new_incident fields;
     fields.title = title;
-    fields.reporter = user;
+    fields.reporter = reporter;
     fields.sensitive = sensitive;
     fields.channel = channel;
     fields.report_channel = report_channel;
@@ -471,7 +477,8 @@ asio::awaitable<command_reply> incident_commands::open_from_report(std::string u
         fields, user, now,
         {{"inputs",
           {{"title", title}, {"sensitive", sensitive}, {"channel", channel},
-           {"report_channel", report_channel}, {"report_ts", report_ts}}}});
+           {"report_channel", report_channel}, {"report_ts", report_ts}, {"reporter", reporter},
+           {"opener", user}}}});
     const auto card = messages::incident_card(view_of(created, {}), nullptr);
     if (sensitive) {
       ctx_.store.enqueue(card_post(created, card, std::nullopt), now);
@@ -489,7 +496,7 @@ asio::awaitable<command_reply> incident_commands::open_from_report(std::string u
                            "This report is already " + messages::escape(existing->reference()) + ".");
   }
   after_change(created.id);
-  spdlog::info("commands: {} opened from a report by {}{}", created.reference(), user,
+  spdlog::info("commands: {} opened from a report by {} (reporter {}){}", created.reference(), user, reporter,
                sensitive ? " (sensitive)" : "");
   const std::string ref = messages::escape(created.reference());
   if (sensitive) {

@@ -92,9 +92,14 @@ class incident_commands {
   // posted in the report's thread. A sensitive incident's card goes to the security channel
   // instead, and the report's thread only gets a placeholder without title or details. A report
   // that already has an incident gets that incident's reference back, not a second incident.
+  // `user` is the opener (the audit's actor); `reporter` the report's author (empty: the opener),
+  // who may then see the incident even when it is sensitive (show, list).
   boost::asio::awaitable<command_reply> open_from_report(std::string user, std::string report_channel,
                                                          std::string report_ts, std::string title,
-                                                         bool sensitive);
+                                                         bool sensitive, std::string reporter = {});
+
+  // Whether `user` is in the Security Team group (fail closed, like the commands).
+  boost::asio::awaitable<bool> is_security_team(std::string user);
 
   // Whether `user` may act as a responder (responders group or Security Team), with the same
   // fail-closed membership lookup as the commands. For the report intake's buttons.

@@ -1,31 +1,42 @@
 // Reports: a new top-level message from a person in #incidents, or any message sent to the bot
 // by direct message (incident response policy, "Incident Detection": "Suspicious activity can be
 // reported to the Slack channel #incidents, or, for potentially sensitive incidents, to the
-// Security Team or to the Head of Finance & Operations").
+// Security Team or to the Head of Finance & Operations"). docs/intake.md is the user's view.
 //
-// - Public report: reply in its thread with the signals recognised, what happens next and an
-//   Open incident button.
-// - Sensitive report in #incidents (a sensitive category matched): the thread gets only a
-//   neutral "Received", the reporter an ephemeral hint to use DMs, and the private security
-//   channel the report with the Security Team (and the Head of Finance & Operations for injury,
-//   harassment and threats) mentioned.
-// - DM report: acknowledged privately, forwarded to the security channel, opened as a sensitive
-//   incident.
+// - #incidents, chatter (greetings, thanks, process questions): no reply at all.
+// - #incidents, a report: one threaded reply naming what was recognised, the responders group
+//   mentioned (intake.page_responders), an Open incident button and the reporter's This is
+//   sensitive button. That button (the reporter or the Security Team only) edits the reply to a
+//   neutral "Received", pings the Security Team in the private channel with the report, DMs the
+//   reporter to delete their original (the bot cannot), and DMs the Head of Finance & Operations
+//   for the categories configured for them.
+// - #incidents, a sensitive report: the thread gets only "Received", the reporter an ephemeral
+//   hint, the private security channel the report with the Security Team mentioned, and the Head
+//   of Finance & Operations a DM for their categories. Nothing is paged in public.
+// - A mention of the bot elsewhere: an ephemeral pointer to #incidents and DMs; the message is
+//   repeated nowhere. A thread reply mentioning the bot in #incidents or the security channel,
+//   or in an incident's thread, gets that incident's status.
+// - DMs are a conversation. A follow-up from a reporter whose sensitive incident is open goes
+//   into that incident's private thread (no new incident, no page). Otherwise a DM that reads as
+//   a report is forwarded to the Security Team at once and opened as a sensitive incident with
+//   its author as reporter; anything else gets "Report this privately to the Security Team" /
+//   "Just a question" buttons.
 // - Ignored (docs/slack.md §3.2): our own posts, other bots, edits, deletions, joins and every
-//   other subtype, and thread replies — except that a thread reply mentioning the bot gets the
-//   linked incident's status.
-// Every reply goes through the outbox with an idempotency key derived from the report
-// ("report-reply:<channel>:<ts>"), and the report itself is recorded as handled in the store,
-// so Slack's redeliveries and the message/app_mention pair for one message reply once.
+//   other subtype.
+// Every reply goes through the outbox with an idempotency key derived from the message
+// ("report-reply:<channel>:<ts>", ...), and the message is recorded as handled in the store in
+// the same transaction, so Slack's redeliveries and the message/app_mention pair reply once.
 //
-// Buttons (block actions): open_incident (responders and the Security Team), mark_notified
-// (/incident notified), post_update (opens a modal at once: the trigger_id lives 3 s) and its
-// view submission (/incident update). They reuse incident_commands, so authorisation, audit,
-// outbox posts and reminder rescheduling are the commands' own.
+// Buttons (block actions): open_incident (responders and the Security Team; the report's author
+// is recorded as reporter, the clicker as opener), report_sensitive, dm_report_privately,
+// dm_just_a_question, mark_notified (/incident notified), post_update (opens a modal at once: the
+// trigger_id lives 3 s) and its view submission (/incident update). They reuse
+// incident_commands, so authorisation, audit, outbox posts and reminders are the commands' own.
 #pragma once
 
 #include <functional>
 #include <optional>
+#include <vector>
 #include <string>
 
 #include <boost/asio/awaitable.hpp>
@@ -50,6 +61,19 @@ struct intake_settings {
   policy::phrase_table signals;               // config: signals
   policy::phrase_table sensitive_categories;  // config: sensitive_categories
   double report_threshold = policy::report_lexicon{}.threshold;  // config: intake.threshold
+  std::string responders_group;               // config: responders_group (S…), may be empty
+  bool page_responders = true;                // config: intake.page_responders
+  // config: intake.head_of_finance_ops_categories: sensitive categories that also go to the Head
+  // of Finance & Operations by DM (response policy, "Incident Detection", paragraph 2).
+  std::vector<std::string> head_of_finance_ops_categories = {"physical injury", "harassment", "threat"};
+};
+
+// What intake needs to know about a message (from the recogniser in policy/).
+struct report_reading {
+  bool is_report = false;
+  bool sensitive = false;
+  std::vector<std::string> recognised;            // every category/signal recognised, for people
+  std::vector<std::string> sensitive_categories;  // the sensitive ones among them
 };
 
 class report_intake {
@@ -64,23 +88,37 @@ class report_intake {
 
   // dispatcher.on_message
   boost::asio::awaitable<void> on_message(message_event event);
-  // dispatcher.on_action("open_incident" | "mark_notified" | "post_update")
+  // dispatcher.on_action("open_incident" | "report_sensitive" | "dm_report_privately" |
+  // "dm_just_a_question" | "mark_notified" | "post_update")
   boost::asio::awaitable<void> on_open_incident(block_action action);
+  boost::asio::awaitable<void> on_mark_sensitive(block_action action);
+  boost::asio::awaitable<void> on_dm_report(block_action action);
+  boost::asio::awaitable<void> on_dm_question(block_action action);
   boost::asio::awaitable<void> on_mark_notified(block_action action);
   boost::asio::awaitable<void> on_post_update(block_action action);
   // dispatcher.on_view_submission("post_update")
   boost::asio::awaitable<std::optional<nlohmann::json>> on_post_update_submission(view_submission view);
 
  private:
-  void public_report(const message_event& e, const policy::report_match& match);
-  void sensitive_report(const message_event& e, const policy::report_match& match);
-  boost::asio::awaitable<void> dm_report(const message_event& e, const policy::report_match& match,
-                                         const std::string& handled_key);
+  report_reading read(const std::string& text) const;
+  void public_report(const message_event& e, const report_reading& reading);
+  void sensitive_report(const message_event& e, const report_reading& reading);
+  boost::asio::awaitable<void> direct_message(const message_event& e);
+  // `handled_key` (may be empty) is marked handled together with the Security Team ping.
+  boost::asio::awaitable<void> dm_report(const message_event& e, const report_reading& reading,
+                                         bool acknowledge = true, const std::string& handled_key = {});
+  void dm_follow_up(const message_event& e, const store::incident& incident);
   void status_reply(const message_event& e);
+  void pointer_reply(const message_event& e);
+  void dm_head_of_finance_ops(const std::string& key, const messages::security_ping& ping,
+                              std::optional<std::int64_t> incident_id);
   void reply_ephemeral(const std::string& key, const std::string& channel, const std::string& user,
                        const nlohmann::json& reply);
+  void edit_message(const std::string& key, const std::string& channel, const std::string& ts,
+                    const messages::slack_message& m);
   bool mentions_bot(const std::string& text) const;
-  messages::security_ping security_ping_for(const message_event& e, const policy::report_match& match) const;
+  std::optional<store::incident> open_private_incident_of(const std::string& reporter);
+  messages::security_ping security_ping_for(const message_event& e, const report_reading& reading) const;
 
   store::store& store_;
   slack::slack_api& slack_;

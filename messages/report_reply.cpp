@@ -1,6 +1,7 @@
 #include "messages/report_reply.hpp"
 
 #include <algorithm>
+#include <optional>
 
 #include "messages/blocks.hpp"
 #include "messages/replies.hpp"
@@ -20,11 +21,44 @@ nlohmann::json button(std::string_view action_id, std::string_view text, std::st
 }
 
 nlohmann::json open_incident_button(std::string_view channel, std::string_view ts, bool sensitive,
-                                    std::string_view title) {
+                                    std::string_view title, std::string_view author) {
   return {{"type", "actions"},
           {"block_id", "report_actions"},
           {"elements", nlohmann::json::array({button(open_incident_action, "Open incident",
-                                                     open_incident_value(channel, ts, sensitive, title), true)})}};
+                                                     open_incident_value(channel, ts, sensitive, title, author),
+                                                     true)})}};
+}
+
+// Slack caps a button value at 2000 characters (docs/slack.md §5.4); the report text rides in
+// the This is sensitive value, so it is cut well below that, on a UTF-8 boundary.
+std::string cut_bytes(std::string_view s, std::size_t max_bytes) {
+  if (s.size() <= max_bytes) return std::string{s};
+  std::size_t end = max_bytes;
+  while (end > 0 && (static_cast<unsigned char>(s[end]) & 0xC0) == 0x80) --end;
+  return std::string{s.substr(0, end)};
+}
+
+std::optional<nlohmann::json> json_object(std::string_view value) {
+  if (value.empty() || value.front() != '{') return std::nullopt;
+  auto j = nlohmann::json::parse(value, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return std::nullopt;
+  return j;
+}
+
+std::string text_field(const nlohmann::json& j, const char* key) {
+  const auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string{};
+}
+
+std::string quote(std::string_view raw_slack_text) {
+  // The report text arrives with Slack markup (<!channel>, <@U…>) and entities; decoded and
+  // escaped again, it shows literally and cannot ping anyone.
+  std::string quoted = ">";
+  for (char c : escape(decode_entities(raw_slack_text))) {
+    quoted += c;
+    if (c == '\n') quoted += '>';
+  }
+  return quoted;
 }
 
 std::string join(const std::vector<std::string>& items, std::string_view sep) {
@@ -62,12 +96,24 @@ std::string decode_entities(std::string_view text) {
 }
 
 std::string open_incident_value(std::string_view channel, std::string_view ts, bool sensitive,
-                                std::string_view title) {
-  return std::string{channel} + "|" + std::string{ts} + "|" + (sensitive ? "s" : "p") + "|" + std::string{title};
+                                std::string_view title, std::string_view author) {
+  nlohmann::json v{{"c", channel}, {"t", ts}, {"s", sensitive}, {"title", title}};
+  if (!author.empty()) v["r"] = author;
+  return v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 std::optional<open_incident_request> parse_open_incident_value(std::string_view value) {
   open_incident_request r;
+  if (const auto j = json_object(value)) {
+    r.channel = text_field(*j, "c");
+    r.ts = text_field(*j, "t");
+    r.title = text_field(*j, "title");
+    r.author = text_field(*j, "r");
+    const auto s = j->find("s");
+    if (r.channel.empty() || r.ts.empty() || s == j->end() || !s->is_boolean()) return std::nullopt;
+    r.sensitive = s->get<bool>();
+    return r;
+  }
   std::string_view parts[3];
   for (auto& p : parts) {
     const auto bar = value.find('|');
@@ -110,20 +156,171 @@ std::string message_link(std::string_view channel, std::string_view ts) {
   return "https://slack.com/archives/" + std::string{channel} + "/p" + compact;
 }
 
-slack_message report_acknowledgement(std::string_view reporter, const std::vector<std::string>& signals,
-                                     std::string_view channel, std::string_view ts, std::string_view title) {
+slack_message report_acknowledgement(std::string_view reporter, const std::vector<std::string>& recognised,
+                                     std::string_view channel, std::string_view ts, std::string_view title,
+                                     std::string_view page_group, std::string_view report_text) {
   slack_message m;
-  std::string recognised = signals.empty()
-                               ? std::string{"I did not recognise a specific warning sign; responders will read it."}
-                               : "Recognised: *" + escape(join(signals, ", ")) + "*.";
-  m.text = "Thanks " + user_mention(reporter) + ", your report is received. " +
-           (signals.empty() ? std::string{} : "Recognised: " + escape(join(signals, ", ")) + ".");
-  m.blocks.push_back(blocks::section("ack", "Thanks " + user_mention(reporter) + ", your report is received. " + recognised));
+  const std::string what = recognised.empty() ? std::string{"a possible incident"} : escape(join(recognised, ", "));
+  const std::string head = "Thanks " + user_mention(reporter) + ", your report is received. It reads as *" + what + "*.";
+  m.text = "Thanks " + user_mention(reporter) + ", your report is received. It reads as " + what + "." +
+           (page_group.empty() ? std::string{} : " " + group_mention(page_group) + " please review.");
+  m.blocks.push_back(blocks::section("ack", head));
   // Response policy, "Incident Response": reports are reviewed and responded to promptly.
+  std::string next = "Next: a responder reviews it and, if it is an incident, opens one here; the incident card "
+                     "and its deadlines then live in this thread.";
+  if (!page_group.empty()) next = group_mention(page_group) + " please review. " + next;
+  m.blocks.push_back(blocks::section("next", next));
   m.blocks.push_back(blocks::context(
-      "next", {"Next: a responder reviews it and, if it is an incident, opens one here; the incident card "
-               "and its deadlines then live in this thread. Keep details in this thread."}));
-  m.blocks.push_back(open_incident_button(channel, ts, false, title));
+      "private", {"Should this not be public (someone's safety, harassment, a person's data)? "
+                  "Press *This is sensitive*: it goes to the Security Team privately."}));
+  nlohmann::json actions = open_incident_button(channel, ts, false, title, reporter);
+  actions["elements"].push_back(button(mark_sensitive_action, "This is sensitive",
+                                       sensitive_value({std::string{channel}, std::string{ts},
+                                                        std::string{reporter}, std::string{report_text}}),
+                                       false));
+  m.blocks.push_back(std::move(actions));
+  return enforce_limits(std::move(m));
+}
+
+std::string sensitive_value(const sensitive_request& r) {
+  nlohmann::json v{{"c", r.channel}, {"t", r.ts}, {"r", r.author}, {"x", ""}};
+  // The fixed part is well under 200 bytes; JSON escaping can at most double the text (\uXXXX
+  // for control characters is rarer still), so 800 bytes of text stays under 2000.
+  v["x"] = cut_bytes(r.text, 800);
+  std::string out = v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  for (std::size_t keep = 700; out.size() > 1990 && keep > 0; keep /= 2) {
+    v["x"] = cut_bytes(r.text, keep);
+    out = v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  }
+  return out;
+}
+
+std::optional<sensitive_request> parse_sensitive_value(std::string_view value) {
+  const auto j = json_object(value);
+  if (!j) return std::nullopt;
+  sensitive_request r{text_field(*j, "c"), text_field(*j, "t"), text_field(*j, "r"), text_field(*j, "x")};
+  if (r.channel.empty() || r.ts.empty() || r.author.empty()) return std::nullopt;
+  return r;
+}
+
+slack_message mark_sensitive_refused() {
+  slack_message m;
+  m.text = "Only the person who reported this, or the Security Team, can mark it sensitive. If you think it "
+           "should be private, tell the Security Team by direct message.";
+  m.blocks.push_back(blocks::section("refused", m.text));
+  return enforce_limits(std::move(m));
+}
+
+slack_message mark_sensitive_done() {
+  slack_message m;
+  m.text = "Done: the Security Team has the report privately, and the reply in the channel now only says "
+           "\"Received\".";
+  m.blocks.push_back(blocks::section("done", m.text));
+  return enforce_limits(std::move(m));
+}
+
+slack_message delete_original_suggestion(std::string_view channel, std::string_view ts) {
+  slack_message m;
+  m.text = "Your report is now with the Security Team privately, and my reply in the channel only says "
+           "\"Received\". I cannot delete your message for you: please delete it yourself (hover over it, "
+           "More actions, Delete message). Anything more you want to add, send it to me here.";
+  m.blocks.push_back(blocks::section("private", m.text));
+  m.blocks.push_back(blocks::context("link", {"<" + message_link(channel, ts) + "|Your original message>"}));
+  return enforce_limits(std::move(m));
+}
+
+slack_message report_elsewhere_pointer(std::string_view incidents_channel) {
+  slack_message m;
+  const std::string where = incidents_channel.empty() ? std::string{"#incidents"}
+                                                      : "<#" + std::string{incidents_channel} + ">";
+  m.text = "If you want to report something, post it in " + where +
+           ", or, if it is sensitive, send it to me by direct message: only the Security Team will see it. "
+           "I have not repeated your message anywhere.";
+  m.blocks.push_back(blocks::section("pointer", m.text));
+  return enforce_limits(std::move(m));
+}
+
+slack_message dm_report_or_question(std::string_view channel, std::string_view ts, std::string_view text) {
+  slack_message m;
+  m.text = "Thanks for your message. Do you want to report this privately to the Security Team, or is it just "
+           "a question?";
+  m.blocks.push_back(blocks::section("ask", m.text));
+  const std::string value = dm_choice_value({std::string{channel}, std::string{ts}, std::string{text}});
+  m.blocks.push_back({{"type", "actions"},
+                      {"block_id", "dm_choice"},
+                      {"elements", nlohmann::json::array({button(dm_report_action,
+                                                                 "Report this privately to the Security Team",
+                                                                 value, true),
+                                                          button(dm_question_action, "Just a question", value,
+                                                                 false)})}});
+  return enforce_limits(std::move(m));
+}
+
+std::string dm_choice_value(const dm_choice& c) {
+  nlohmann::json v{{"c", c.channel}, {"t", c.ts}, {"x", cut_bytes(c.text, 800)}};
+  std::string out = v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  for (std::size_t keep = 700; out.size() > 1990 && keep > 0; keep /= 2) {
+    v["x"] = cut_bytes(c.text, keep);
+    out = v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  }
+  return out;
+}
+
+std::optional<dm_choice> parse_dm_choice_value(std::string_view value) {
+  const auto j = json_object(value);
+  if (!j) return std::nullopt;
+  dm_choice c{text_field(*j, "c"), text_field(*j, "t"), text_field(*j, "x")};
+  if (c.channel.empty() || c.ts.empty()) return std::nullopt;
+  return c;
+}
+
+slack_message dm_choice_reported() {
+  slack_message m;
+  m.text = "Sent to the Security Team privately. They will follow up with you here or in person; anything you "
+           "add here goes to them too.";
+  m.blocks.push_back(blocks::section("reported", m.text));
+  return enforce_limits(std::move(m));
+}
+
+slack_message dm_choice_question(std::string_view incidents_channel, std::string_view command_name) {
+  slack_message m;
+  m.text = "OK, nothing was forwarded. Questions about the incident process are welcome in " +
+           (incidents_channel.empty() ? std::string{"#incidents"} : "<#" + std::string{incidents_channel} + ">") +
+           "; `" + escape(command_name) + " help` lists what I can do. If it turns out to be a report, just send "
+           "it to me again.";
+  m.blocks.push_back(blocks::section("question", m.text));
+  return enforce_limits(std::move(m));
+}
+
+slack_message dm_follow_up(std::string_view reporter, std::string_view text) {
+  slack_message m;
+  m.text = "Follow-up from " + user_mention(reporter) + " by direct message.";
+  m.blocks.push_back(blocks::section("follow_up", m.text));
+  m.blocks.push_back(blocks::section("text", quote(text)));
+  return enforce_limits(std::move(m));
+}
+
+slack_message dm_follow_up_received(std::string_view reference) {
+  slack_message m;
+  m.text = "Added to your report " + escape(reference) + "; the Security Team sees it there.";
+  m.blocks.push_back(blocks::section("added", m.text));
+  return enforce_limits(std::move(m));
+}
+
+slack_message untriaged_nudge(std::string_view reference, std::chrono::seconds waited, std::string_view group,
+                              bool escalation, std::string_view command_name) {
+  slack_message m;
+  const auto minutes = std::chrono::duration_cast<std::chrono::minutes>(waited).count();
+  const std::string when = minutes >= 1 ? std::to_string(minutes) + " min" : std::to_string(waited.count()) + " s";
+  const std::string who = group.empty() ? std::string{} : group_mention(group) + " ";
+  const std::string ref = escape(reference);
+  m.text = who + ref + " has not been classified " + when + " after it was opened" +
+           (escalation ? ", and the responders were nudged. Please triage it." : ". Please triage it.");
+  m.blocks.push_back(blocks::section("untriaged", m.text));
+  // SaaS process, "Security Incident Classification": the severity sets the notification clock.
+  m.blocks.push_back(blocks::context(
+      "how", {"`" + escape(command_name) + " classify " + ref +
+              " <critical|high|medium|low> <confirmed|potential>` sets its severity and starts its deadlines."}));
   return enforce_limits(std::move(m));
 }
 
@@ -172,13 +369,26 @@ slack_message security_channel_ping(const security_ping& p) {
   if (!facts.empty()) m.blocks.push_back(blocks::context("categories", facts));
   // The report text arrives with Slack markup (<!channel>, <@U…>) and entities; decoded and
   // escaped again, it shows literally and cannot ping anyone from the private channel.
-  std::string quoted = ">";
-  for (char c : escape(decode_entities(p.text))) {
-    quoted += c;
-    if (c == '\n') quoted += '>';
-  }
-  m.blocks.push_back(blocks::section("report", quoted));
-  if (!p.incident_reference) m.blocks.push_back(open_incident_button(p.channel, p.ts, true, report_title(p.text)));
+  m.blocks.push_back(blocks::section("report", quote(p.text)));
+  if (!p.incident_reference)
+    m.blocks.push_back(open_incident_button(p.channel, p.ts, true, report_title(p.text), p.reporter));
+  return enforce_limits(std::move(m));
+}
+
+slack_message head_of_finance_ops_dm(const security_ping& p) {
+  slack_message m;
+  const std::string where = p.via_dm ? std::string{"by direct message to me"}
+                                     : "in <#" + p.channel + "> (<" + message_link(p.channel, p.ts) + "|report>)";
+  // Response policy, "Incident Detection", paragraph 2: sensitive reports go to the Security
+  // Team or the Head of Finance & Operations; this one concerns a person, so it comes to you.
+  std::string head = "Sensitive report for you from " + user_mention(p.reporter) + " " + where + ".";
+  if (p.incident_reference) head += " Tracked as " + escape(*p.incident_reference) + ".";
+  head += " The Security Team has it too; please keep it private.";
+  m.text = head;
+  m.blocks.push_back(blocks::section("ping", head));
+  if (!p.categories.empty())
+    m.blocks.push_back(blocks::context("categories", {"Categories: " + escape(join(p.categories, ", "))}));
+  m.blocks.push_back(blocks::section("report", quote(p.text)));
   return enforce_limits(std::move(m));
 }
 

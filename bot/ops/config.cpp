@@ -283,6 +283,25 @@ std::vector<key_spec> scalar_keys() {
     };
     keys.push_back(spec);
   }
+  {
+    key_spec spec{"intake.page_responders", kind::boolean, {}, {}, {}, {}, {}};
+    spec.set_integer = [](config& c, long long v) { c.page_responders = v != 0; };
+    keys.push_back(spec);
+  }
+  keys.push_back(integer("intake.untriaged_after_seconds", &config::untriaged_after_seconds, 0, 7 * 24 * 3600));
+  {
+    key_spec spec{"intake.head_of_finance_ops_categories", kind::string_list, {}, {}, {}, {}, {}};
+    spec.set_list = [](config& c, const std::vector<s>& v) {
+      c.head_of_finance_ops_categories.clear();
+      for (const auto& name : v) c.head_of_finance_ops_categories.push_back(lowercase(trim(name)));
+    };
+    spec.check = [](const config& c) -> std::optional<s> {
+      for (const auto& name : c.head_of_finance_ops_categories)
+        if (name.empty()) return "category names must not be empty";
+      return std::nullopt;
+    };
+    keys.push_back(spec);
+  }
   keys.push_back(str("health.address", &config::health_address));
   keys.push_back(integer("health.port", &config::health_port, 0, 65535));
   keys.push_back(integer("shutdown.drain_seconds", &config::shutdown_drain_seconds, 0, 300));
@@ -381,7 +400,8 @@ class loader {
         if (auto v = node.value<double>()) return spec.set_number(cfg_, *v);
         return problem(spec.key, "must be a number, not " + toml_type_name(node));
       case kind::boolean:
-        return problem(spec.key, "unsupported");
+        if (auto v = node.value_exact<bool>()) return spec.set_integer(cfg_, *v ? 1 : 0);
+        return problem(spec.key, "must be true or false, not " + toml_type_name(node));
       case kind::string_list:
       case kind::hours_list: {
         auto list = string_list(spec.key, node);
@@ -410,8 +430,12 @@ class loader {
           if (used != text.size()) throw std::invalid_argument("trailing");
           return spec.set_number(cfg_, v);
         }
-        case kind::boolean:
-          return;
+        case kind::boolean: {
+          const std::string v = lowercase(trim(text));
+          if (v == "true" || v == "1" || v == "yes" || v == "on") return spec.set_integer(cfg_, 1);
+          if (v == "false" || v == "0" || v == "no" || v == "off") return spec.set_integer(cfg_, 0);
+          return problem(where, "'" + text + "' is not true or false");
+        }
         case kind::string_list:
         case kind::hours_list: {
           std::vector<std::string> items;

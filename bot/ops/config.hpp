@@ -73,6 +73,13 @@ struct config {
   std::map<std::string, std::vector<std::string>> signals;
   std::map<std::string, std::vector<std::string>> sensitive_categories;
   double intake_threshold = policy::report_lexicon{}.threshold;
+  // Issue 8 routing and paging (docs/intake.md): mention the responders group in a new public
+  // report's thread; nudge an incident nobody classified after this long (then the Security
+  // Team after twice as long; 0: off); the sensitive categories that also go to the Head of
+  // Finance & Operations by DM (response policy, "Incident Detection", paragraph 2).
+  bool page_responders = true;
+  int untriaged_after_seconds = 1800;
+  std::vector<std::string> head_of_finance_ops_categories = {"physical injury", "harassment", "threat"};
 
   // Health and metrics HTTP
   std::string health_address = "127.0.0.1";

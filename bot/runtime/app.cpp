@@ -15,6 +15,7 @@
 #include "bot/runtime/reminder_scheduler.hpp"
 #include "bot/slack/backoff.hpp"
 #include "bot/slack/errors.hpp"
+#include "bot/runtime/startup_checks.hpp"
 #include "bot/slack/socket_mode_client.hpp"
 #include "bot/slack/timeout.hpp"
 #include "bot/store/sqlite_store.hpp"
@@ -164,6 +165,9 @@ struct runtime {
     ladder.obligations.overdue_backoff_hours = {cfg.overdue_every_hours, 2 * cfg.overdue_every_hours};
     ladder.obligations.overdue_then_every_hours = cfg.overdue_then_every_hours;
     ladder.obligations.quiet = cfg.quiet_hours;
+    ladder.untriaged_after = std::chrono::seconds(cfg.untriaged_after_seconds);
+    ladder.responders_group = settings.responders_group;
+    ladder.command_name = settings.command_name;
     ladder.on_sent = [this](bool late, bool overdue) { counters.reminder_sent(late, overdue); };
     reminders = std::make_unique<reminder_scheduler>(ioc.get_executor(), store, wall_clock, cfg.policy_tables,
                                                      calendar, ladder, [this] { outbox.wake(); });
@@ -179,10 +183,16 @@ struct runtime {
                                               settings.security_team_group, cfg.head_of_finance_ops,
                                               settings.command_name, cfg.signals, cfg.sensitive_categories};
     intake_settings.report_threshold = cfg.intake_threshold;
+    intake_settings.responders_group = settings.responders_group;
+    intake_settings.page_responders = cfg.page_responders;
+    intake_settings.head_of_finance_ops_categories = cfg.head_of_finance_ops_categories;
     intake = std::make_unique<commands::report_intake>(store, slack, wall_clock, *incident_commands,
                                                        std::move(intake_settings), [this] { outbox.wake(); });
     dispatch.on_message([this](message_event e) { return intake->on_message(std::move(e)); });
     dispatch.on_action("open_incident", [this](block_action a) { return intake->on_open_incident(std::move(a)); });
+    dispatch.on_action("report_sensitive", [this](block_action a) { return intake->on_mark_sensitive(std::move(a)); });
+    dispatch.on_action("dm_report_privately", [this](block_action a) { return intake->on_dm_report(std::move(a)); });
+    dispatch.on_action("dm_just_a_question", [this](block_action a) { return intake->on_dm_question(std::move(a)); });
     dispatch.on_action("mark_notified", [this](block_action a) { return intake->on_mark_notified(std::move(a)); });
     dispatch.on_action("post_update", [this](block_action a) { return intake->on_post_update(std::move(a)); });
     dispatch.on_view_submission("post_update", [this](view_submission v) {
@@ -292,6 +302,18 @@ class slack_receiver {
     if (!identity) co_return stopping_ ? exit_ok : start_up_failure_;
     rt_.intake->set_bot_identity(identity->user_id, identity->bot_id);
     spdlog::info("connected to Slack team {} as bot user {}", identity->team_id, identity->user_id);
+    // Before taking any report: the channels and groups it is routed by exist and are usable
+    // (issue 8; startup_checks.hpp).
+    const auto checked = co_await check_slack_setup(rt_.slack, rt_.cfg);
+    if (checked.unreachable) {
+      spdlog::critical("could not check the Slack setup ({}). Check the network and SLACK_API_URL.",
+                       *checked.unreachable);
+      co_return exit_failure;
+    }
+    if (!checked.problems.empty()) {
+      spdlog::critical("{}", config_error(rt_.cfg.source + ", checked against Slack", checked.problems).what());
+      co_return exit_bad_config;
+    }
     const int result = co_await serve_socket();
     if (result == exit_ok) spdlog::info("stopped cleanly");
     co_return result;
@@ -395,6 +417,57 @@ class slack_receiver {
 };
 
 }  // namespace
+
+int check_slack_online(const config& cfg, std::ostream& out, std::ostream& err) {
+  if (auto problems = slack_mode_problems(cfg); !problems.empty()) {
+    err << config_error(cfg.source, problems).what() << "\n";
+    return exit_bad_config;
+  }
+  asio::io_context ioc(1);
+  slack::web_api_options options;
+  options.api_url = cfg.api_url;
+  options.bot_token = cfg.bot_token;
+  options.extra_ca_file = cfg.ca_file;
+  options.request_timeout = std::chrono::seconds(cfg.request_timeout_seconds);
+  slack::web_api_client web(ioc.get_executor(), options);
+  int result = exit_failure;
+  asio::co_spawn(
+      ioc,
+      [&]() -> asio::awaitable<void> {
+        auto identity = co_await web.auth_test();
+        if (!identity) {
+          const auto& e = identity.error();
+          err << (e.transport ? "could not reach Slack at " + cfg.api_url + " (auth.test: " + e.code + ")"
+                              : "Slack rejected the bot token (auth.test: " + e.code + "). Check SLACK_BOT_TOKEN.")
+              << "\n";
+          result = e.transport ? exit_failure : exit_slack_refused;
+          co_return;
+        }
+        const auto checked = co_await check_slack_setup(web, cfg);
+        if (checked.unreachable) {
+          err << "could not check the Slack setup (" << *checked.unreachable << ")\n";
+          result = exit_failure;
+        } else if (!checked.problems.empty()) {
+          err << config_error(cfg.source + ", checked against Slack", checked.problems).what() << "\n";
+          result = exit_bad_config;
+        } else {
+          out << "Slack setup OK: team " << identity->team_id << ", bot user " << identity->user_id
+              << "; security channel private with the bot in it, #incidents with the bot in it, groups found\n";
+          result = exit_ok;
+        }
+      },
+      [&](std::exception_ptr e) {
+        if (!e) return;
+        try {
+          std::rethrow_exception(e);
+        } catch (const std::exception& x) {
+          err << "check failed: " << x.what() << "\n";
+        }
+        result = exit_failure;
+      });
+  ioc.run();
+  return result;
+}
 
 int run_bot(const config& cfg, run_mode mode) {
   const bool console = mode == run_mode::console || (mode == run_mode::automatic && !cfg.has_slack_tokens());

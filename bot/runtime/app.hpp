@@ -22,4 +22,10 @@ enum class run_mode { automatic, console, slack };
 // Runs until shutdown. `automatic` picks Slack when tokens are configured, else the console.
 int run_bot(const config& cfg, run_mode mode);
 
+// `flare check-config --online`: auth.test and the start-up checks (startup_checks.hpp) against
+// the workspace, without starting the bot. Prints what is wrong to `err` (naming each setting)
+// and returns exit_bad_config, exit_slack_refused (token rejected), exit_failure (Slack
+// unreachable) or exit_ok.
+int check_slack_online(const config& cfg, std::ostream& out, std::ostream& err);
+
 }  // namespace flare

@@ -13,6 +13,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <iostream>
@@ -28,7 +29,9 @@ constexpr const char* usage_text =
     "  run                 run the bot: Slack when SLACK_APP_TOKEN/SLACK_BOT_TOKEN are set,\n"
     "                      otherwise the console (the default command)\n"
     "  console             run the bot against this terminal, whatever the environment says\n"
-    "  check-config [FILE] validate a configuration file and the environment, naming every bad key\n"
+    "  check-config [--online] [FILE]\n"
+    "                      validate a configuration file and the environment, naming every bad key;\n"
+    "                      --online also checks the channels, groups and users against Slack\n"
     "  decide [--facts FILE]\n"
     "                      print the policy decision (JSON) for incident facts (JSON on stdin)\n"
     "  classify-text [--json]\n"
@@ -77,6 +80,14 @@ int main(int argc, char** argv) {
     std::cout << "flare 0.1.0\n";
     return flare::exit_ok;
   }
+  bool online = false;
+  if (command == "check-config") {
+    const auto flag = std::find(args.begin() + 1, args.end(), "--online");
+    if (flag != args.end()) {
+      online = true;
+      args.erase(flag);
+    }
+  }
   if (command == "check-config" && args.size() >= 2) config_path = args[1];
   if (command == "check-config" && args.size() > 2) {
     std::cerr << "flare check-config takes at most one FILE\n" << usage_text;
@@ -104,12 +115,19 @@ int main(int argc, char** argv) {
       } catch (const std::exception& e) {
         problems.push_back({"policy", e.what()});
       }
-      if (cfg.has_slack_tokens())
+      if (cfg.has_slack_tokens() || online)
         for (auto& p : flare::slack_mode_problems(cfg)) problems.push_back(p);
       for (auto& p : flare::unknown_environment(env)) problems.push_back(p);
       if (!problems.empty()) {
         std::cerr << flare::config_error(cfg.source, problems).what() << "\n";
         return flare::exit_bad_config;
+      }
+      if (online) {
+        if (!cfg.has_slack_tokens()) {
+          std::cerr << "check-config --online needs SLACK_BOT_TOKEN (and SLACK_APP_TOKEN) in the environment\n";
+          return flare::exit_bad_config;
+        }
+        if (const int rc = flare::check_slack_online(cfg, std::cout, std::cerr); rc != flare::exit_ok) return rc;
       }
       std::cout << "configuration OK (" << cfg.source << "): "
                 << (cfg.has_slack_tokens() ? "Slack mode" : "console mode (no Slack tokens)") << ", store "

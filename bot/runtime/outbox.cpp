@@ -118,6 +118,13 @@ struct outbox_sender::impl : std::enable_shared_from_this<impl> {
         spdlog::warn("{}: no thread to post into; posting at top level", reference_of(item));
       }
     }
+    if (const std::string user = str(p, "dm_user"); !user.empty()) {
+      // A DM: conversations.open gives the DM channel (the same one every time, so a retry
+      // after a failure here is harmless), then chat.postMessage.
+      auto dm = co_await slack.open_dm(user);
+      if (!dm) co_return fail(item, dm.error());
+      msg.channel = dm.value();
+    }
     auto posted = co_await slack.post_message(msg);
     if (!posted) co_return fail(item, posted.error());
     result = {{"channel", posted->channel}, {"ts", posted->ts}};

@@ -10,6 +10,7 @@
 //                decision enqueued right after its card lands under the card once it exists).
 //                record_as "card": the post is the incident's card; its ts becomes card_ts (and
 //                thread_ts when the incident had no thread yet). "thread": only sets thread_ts.
+//                dm_user: a direct message to that user (conversations.open, then the post).
 //   "update":    {"channel"?, "ts"?, "card_of_incident"?(int), "text", "blocks"}
 //                card_of_incident: chat.update of that incident's card (channel + card_ts).
 //   "ephemeral": {"channel", "user", "text", "blocks"}

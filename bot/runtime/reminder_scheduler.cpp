@@ -2,6 +2,7 @@
 
 #include "commands/incident_checklist.hpp"
 #include "messages/reminder_post.hpp"
+#include "messages/report_reply.hpp"
 #include "policy/disclosure.hpp"
 #include "policy/facts_json.hpp"
 
@@ -11,6 +12,8 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <set>
+#include <string_view>
 
 namespace flare {
 namespace asio = boost::asio;
@@ -26,7 +29,21 @@ policy::reminder_kind to_policy(store::deadline_kind k) {
   return policy::reminder_kind::initial;
 }
 
+constexpr std::string_view untriaged_nudge_step = "untriaged-nudge";
+constexpr std::string_view untriaged_security_step = "untriaged-security";
+// The obligation the untriaged steps are stored under (not a checklist item: classify ends it).
+constexpr std::string_view triage_obligation = "triage";
 
+bool is_untriaged_step(std::string_view step) {
+  return step == untriaged_nudge_step || step == untriaged_security_step;
+}
+
+// Nobody has given it a severity yet (classify sets it, in the row and in the facts).
+bool untriaged(const store::incident& inc) {
+  if (inc.state != store::incident_state::open || inc.severity || inc.classification) return false;
+  const auto parsed = policy::facts_from_json(inc.facts);
+  return parsed.error || !parsed.value.severity;
+}
 
 }  // namespace
 
@@ -73,23 +90,61 @@ struct reminder_scheduler::impl {
       }
     }
     const auto next = policy::next_reminders(*checklist, settings.obligations, calendar.zone(), now);
-    if (next.empty()) {
-      store.cancel_reminders(id);
-      return;
-    }
     std::vector<store::new_reminder> fresh;
-    fresh.reserve(next.size());
+    fresh.reserve(next.size() + 2);
     for (const auto& r : next) {
       store::new_reminder n{kind_of(r.obligation_id), r.due, r.fire_at, r.step};
       n.obligation = r.obligation_id;
       fresh.push_back(std::move(n));
     }
+    add_untriaged_steps(*inc, fresh);
+    if (fresh.empty()) {
+      store.cancel_reminders(id);
+      return;
+    }
     store.replace_pending_reminders(id, fresh);
+  }
+
+  // Issue 8: an incident nobody classifies is nudged after untriaged_after, then the Security
+  // Team after twice that; each step once (sent ones are remembered in the reminders table), and
+  // none once it is classified or resolved.
+  void add_untriaged_steps(const store::incident& inc, std::vector<store::new_reminder>& fresh) {
+    if (settings.untriaged_after.count() <= 0 || !untriaged(inc)) return;
+    std::set<std::string, std::less<>> sent;
+    for (const auto& r : store.reminders_for(inc.id))
+      if (r.state == store::reminder_state::sent && is_untriaged_step(r.step)) sent.insert(r.step);
+    const auto add = [&](std::string_view step, sys_seconds at) {
+      if (sent.contains(step)) return;
+      store::new_reminder n{store::deadline_kind::initial, at, at, std::string{step}};
+      n.obligation = std::string{triage_obligation};
+      fresh.push_back(std::move(n));
+    };
+    add(untriaged_nudge_step, inc.created_at + settings.untriaged_after);
+    add(untriaged_security_step, inc.created_at + 2 * settings.untriaged_after);
+  }
+
+  // An untriaged nudge, in the incident's thread; nothing when it was classified or resolved
+  // meanwhile (the reschedule normally drops it first).
+  bool fire_untriaged(const store::reminder& r, const store::incident& inc, sys_seconds now) {
+    if (!untriaged(inc)) return false;
+    const bool escalation = r.step == untriaged_security_step;
+    // A sensitive incident's thread is in the private channel: the Security Team is nudged there.
+    std::string group = escalation || inc.sensitive ? settings.security_team_group : settings.responders_group;
+    if (group.empty()) group = settings.security_team_group;
+    const auto waited = std::chrono::duration_cast<std::chrono::seconds>(now - inc.created_at);
+    const auto m = messages::untriaged_nudge(inc.reference(), waited, group, escalation, settings.command_name);
+    store::json payload{{"channel", inc.channel}, {"text", m.text}, {"blocks", m.blocks}, {"thread_of_incident", inc.id}};
+    if (inc.thread_ts) payload["thread_ts"] = *inc.thread_ts;
+    store.enqueue({"reminder:" + std::to_string(r.id), inc.id, "post", std::move(payload)}, now);
+    spdlog::info("{}: untriaged after {}s; {} nudged", inc.reference(), waited.count(),
+                 escalation ? "Security Team" : "responders");
+    return true;
   }
 
   // One due reminder, in one transaction with its post and the next step of its ladder.
   bool fire(const store::reminder& r, sys_seconds now) {
     bool posted = false;
+    bool untriaged_post = false;
     bool was_late = false;
     store.transaction([&] {
       auto late = now - r.fire_at;
@@ -98,6 +153,10 @@ struct reminder_scheduler::impl {
       if (!store.mark_reminder_sent(r.id, now, late)) return;  // someone else sent it
       const auto inc = store.find_incident(r.incident_id);
       if (!inc) return;
+      if (is_untriaged_step(r.step)) {
+        untriaged_post = fire_untriaged(r, *inc, now);
+        return;
+      }
       std::string title = r.obligation;
       if (const auto checklist = commands::stored_checklist(store, inc->id, tables, calendar, now)) {
         if (const auto* o = checklist->find(r.obligation)) title = o->title;
@@ -124,7 +183,7 @@ struct reminder_scheduler::impl {
       reschedule(inc->id);
     });
     if (posted && settings.on_sent) settings.on_sent(was_late, now > r.deadline);
-    return posted;
+    return posted || untriaged_post;
   }
 
   std::size_t fire_due() {

@@ -43,6 +43,13 @@ struct reminder_settings {
   // Told about each reminder posted (metrics): whether it was late and whether its deadline had
   // passed.
   std::function<void(bool late, bool overdue)> on_sent;
+  // Issue 8: an incident nobody has classified this long after it was opened gets a nudge to
+  // the responders in its thread, and after twice as long the Security Team (config
+  // intake.untriaged_after_seconds; 0: off). Kept in the reminders table like the deadline
+  // reminders (steps "untriaged-nudge" and "untriaged-security"), so they survive restarts.
+  std::chrono::seconds untriaged_after{1800};
+  std::string responders_group;  // config: responders_group, nudged first
+  std::string command_name = "/incident";
 };
 
 class reminder_scheduler {

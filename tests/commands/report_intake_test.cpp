@@ -61,9 +61,13 @@ class report_intake_test : public ::testing::Test {
         *store_, slack_, clock_, tables_, calendar_, cs, [this] { ++wakes_; },
         [this](std::int64_t id) { changed_.push_back(id); }});
     const auto cfg = default_config();
-    intake_settings is{"C_INCIDENTS", "C_SECURITY", "S_SEC", "U_HEAD", "/incident", cfg.signals,
-                       cfg.sensitive_categories};
-    intake_ = std::make_unique<report_intake>(*store_, slack_, clock_, *commands_, is, [this] { ++wakes_; });
+    settings_ = intake_settings{"C_INCIDENTS", "C_SECURITY", "S_SEC", "U_HEAD", "/incident", cfg.signals,
+                                cfg.sensitive_categories};
+    settings_.responders_group = "S_RESP";
+    make_intake();
+  }
+  void make_intake() {
+    intake_ = std::make_unique<report_intake>(*store_, slack_, clock_, *commands_, settings_, [this] { ++wakes_; });
     intake_->set_bot_identity("U0BOT", "B0BOT");
   }
   ~report_intake_test() override {
@@ -124,6 +128,7 @@ class report_intake_test : public ::testing::Test {
   int wakes_ = 0;
   std::vector<std::int64_t> changed_;
   std::unique_ptr<incident_commands> commands_;
+  intake_settings settings_;
   std::unique_ptr<report_intake> intake_;
 };
 
@@ -217,22 +222,26 @@ TEST_F(report_intake_test, sensitive_report_echoes_nothing_in_public_and_pings_s
     EXPECT_EQ(text.find("open_incident"), std::string::npos) << text;
   }
   const auto items = outbox();
-  ASSERT_EQ(items.size(), 3u);
+  ASSERT_EQ(items.size(), 4u);
   EXPECT_EQ(shown(items[0]).find("Received. The Security Team has it."), 0u);
   EXPECT_EQ(items[1].kind, "ephemeral");
   EXPECT_EQ(items[1].payload["user"], "U_REP");
   EXPECT_NE(shown(items[1]).find("direct message"), std::string::npos);
-  EXPECT_EQ(items[2].payload["channel"], "C_SECURITY");
-  const auto ping = shown(items[2]);
+  EXPECT_EQ(items[2].payload["dm_user"], "U_HEAD") << "harassment reaches the Head of F&O by DM";
+  EXPECT_NE(shown(items[2]).find("harassing"), std::string::npos);
+  EXPECT_EQ(items[3].payload["channel"], "C_SECURITY");
+  const auto ping = shown(items[3]);
   EXPECT_NE(ping.find("<!subteam^S_SEC>"), std::string::npos);
   EXPECT_NE(ping.find("<@U_HEAD>"), std::string::npos) << "harassment and threats also go to the Head of F&O";
   EXPECT_NE(ping.find("harassing"), std::string::npos);
   // The button there opens a sensitive incident.
-  run(intake_->on_open_incident(button("open_incident", button_value(items[2], "open_incident"), "U_SEC", "C_SECURITY")));
+  run(intake_->on_open_incident(button("open_incident", button_value(items[3], "open_incident"), "U_SEC", "C_SECURITY")));
   const auto inc = store_->find_incident_by_report("C_INCIDENTS", "1.1");
   ASSERT_TRUE(inc);
   EXPECT_TRUE(inc->sensitive);
   EXPECT_EQ(inc->channel, "C_SECURITY");
+  EXPECT_EQ(inc->reporter, "U_REP") << "the report's author, not the Security Team member who clicked";
+  EXPECT_EQ(store_->audit_for(inc->id).front().actor, "U_SEC") << "the clicker is the opener";
 }
 
 TEST_F(report_intake_test, theft_goes_to_security_team_only) {
@@ -240,10 +249,201 @@ TEST_F(report_intake_test, theft_goes_to_security_team_only) {
   const auto ping = shown(in_channel("C_SECURITY").at(0));
   EXPECT_NE(ping.find("<!subteam^S_SEC>"), std::string::npos);
   EXPECT_EQ(ping.find("<@U_HEAD>"), std::string::npos);
+  for (const auto& i : outbox()) EXPECT_FALSE(i.payload.contains("dm_user")) << shown(i);
+}
+
+TEST_F(report_intake_test, which_categories_reach_the_head_of_finance_ops_is_config) {
+  settings_.head_of_finance_ops_categories = {"theft"};
+  make_intake();
+  send(report("Someone stole my badge, theft from the office", "1.1"));
+  send(report("My colleague is harassing me", "1.2"));
+  std::vector<std::string> dms;
+  for (const auto& i : outbox())
+    if (i.payload.contains("dm_user")) dms.push_back(i.idempotency_key);
+  EXPECT_EQ(dms, std::vector<std::string>{"report-hofo:C_INCIDENTS:1.1"});
+}
+
+TEST_F(report_intake_test, chatter_gets_no_reply) {
+  for (const char* chatter : {"thanks!", "ok", "good morning all", "how does the incident process work?"})
+    send(report(chatter, std::string{"1."} + std::to_string(++counter)));
+  EXPECT_TRUE(outbox().empty()) << shown(outbox().front());
+}
+
+TEST_F(report_intake_test, public_report_pings_responders_in_its_thread_unless_switched_off) {
+  send(report("a DDoS on the API", "1.1"));
+  const auto reply = outbox().at(0);
+  EXPECT_EQ(reply.payload["thread_ts"], "1.1");
+  EXPECT_NE(shown(reply).find("<!subteam^S_RESP>"), std::string::npos) << shown(reply);
+  EXPECT_FALSE(button_value(reply, "report_sensitive").empty());
+
+  settings_.page_responders = false;
+  make_intake();
+  send(report("a DDoS on the API again", "1.2"));
+  EXPECT_EQ(shown(outbox().at(1)).find("subteam"), std::string::npos) << shown(outbox().at(1));
+}
+
+TEST_F(report_intake_test, sensitive_report_in_public_pages_nobody_there) {
+  send(report("My colleague is harassing me", "1.1"));
+  for (const auto& i : in_channel("C_INCIDENTS")) EXPECT_EQ(shown(i).find("subteam"), std::string::npos);
+}
+
+TEST_F(report_intake_test, this_is_sensitive_moves_the_report_to_the_private_route) {
+  send(report("a DDoS on the API, details from Zed", "1.1"));
+  const auto value = button_value(outbox().at(0), "report_sensitive");
+  ASSERT_FALSE(value.empty());
+  auto press = [&](const std::string& user) {
+    auto a = button("report_sensitive", value, user);
+    a.message_ts = "1.1.reply";
+    run(intake_->on_mark_sensitive(a));
+  };
+  press("U_OTHER");  // neither the reporter nor the Security Team
+  EXPECT_EQ(outbox().size(), 2u);
+  EXPECT_EQ(outbox().back().kind, "ephemeral");
+  EXPECT_NE(shown(outbox().back()).find("Only the person who reported this"), std::string::npos);
+
+  press("U_REP");
+  const auto items = outbox();
+  const store::outbox_item* edit = nullptr;
+  const store::outbox_item* ping = nullptr;
+  const store::outbox_item* dm = nullptr;
+  for (const auto& i : items) {
+    if (i.kind == "update") edit = &i;
+    if (i.payload.value("channel", "") == "C_SECURITY") ping = &i;
+    if (i.payload.value("dm_user", "") == "U_REP") dm = &i;
+  }
+  ASSERT_TRUE(edit && ping && dm);
+  EXPECT_EQ(edit->payload["channel"], "C_INCIDENTS");
+  EXPECT_EQ(edit->payload["ts"], "1.1.reply");
+  EXPECT_EQ(shown(*edit).find("Received"), 0u);
+  EXPECT_EQ(shown(*edit).find("DDoS"), std::string::npos);
+  EXPECT_NE(shown(*ping).find("<!subteam^S_SEC>"), std::string::npos);
+  EXPECT_NE(shown(*ping).find("details from Zed"), std::string::npos);
+  EXPECT_NE(shown(*dm).find("delete it yourself"), std::string::npos);
+  const auto count = outbox().size();
+
+  press("U_REP");  // pressed twice (or redelivered): nothing new but the confirmation
+  EXPECT_EQ(outbox().size(), count + 1);
+  EXPECT_EQ(outbox().back().kind, "ephemeral");
+
+  // The Security Team may press it too; the reporter recorded is still the author.
+  send(report("a DDoS on the API, second", "1.2"));
+  auto a = button("report_sensitive", button_value(outbox().back(), "report_sensitive"), "U_SEC");
+  run(intake_->on_mark_sensitive(a));
+  bool pinged = false;
+  for (const auto& i : outbox())
+    if (i.idempotency_key == "report-security:C_INCIDENTS:1.2") {
+      pinged = true;
+      run(intake_->on_open_incident(button("open_incident", button_value(i, "open_incident"), "U_SEC", "C_SECURITY")));
+    }
+  ASSERT_TRUE(pinged);
+  const auto inc = store_->find_incident_by_report("C_INCIDENTS", "1.2");
+  ASSERT_TRUE(inc);
+  EXPECT_TRUE(inc->sensitive);
+  EXPECT_EQ(inc->reporter, "U_REP");
+}
+
+TEST_F(report_intake_test, mention_elsewhere_gets_a_private_pointer_and_repeats_nothing) {
+  auto e = report("<@U0BOT> someone is harassing me in this channel", "1.1", "C_GENERAL");
+  e.type = "app_mention";
+  send(e);
+  auto same = e;
+  same.type = "message";  // the message event for the same post
+  send(same);
+  const auto items = outbox();
+  ASSERT_EQ(items.size(), 1u);
+  EXPECT_EQ(items[0].kind, "ephemeral");
+  EXPECT_EQ(items[0].payload["user"], "U_REP");
+  EXPECT_NE(shown(items[0]).find("<#C_INCIDENTS>"), std::string::npos);
+  EXPECT_NE(shown(items[0]).find("direct message"), std::string::npos);
+  EXPECT_EQ(shown(items[0]).find("harass"), std::string::npos);
+}
+
+TEST_F(report_intake_test, open_incident_from_a_public_report_records_author_as_reporter) {
+  send(report("a DDoS on the API", "1.1"));
+  run(intake_->on_open_incident(button("open_incident", button_value(outbox()[0], "open_incident"), "U_RESP")));
+  const auto inc = store_->find_incident_by_report("C_INCIDENTS", "1.1");
+  ASSERT_TRUE(inc);
+  EXPECT_EQ(inc->reporter, "U_REP");
+  const auto audit = store_->audit_for(inc->id);
+  EXPECT_EQ(audit.front().actor, "U_RESP");
+  EXPECT_EQ(audit.front().details["inputs"]["opener"], "U_RESP");
+}
+
+TEST_F(report_intake_test, reporter_sees_their_own_sensitive_incident) {
+  send(report("My colleague is harassing me at the offsite", "1.1"));
+  for (const auto& i : in_channel("C_SECURITY"))
+    run(intake_->on_open_incident(button("open_incident", button_value(i, "open_incident"), "U_SEC", "C_SECURITY")));
+  auto shown_to = [&](const std::string& user, const std::string& text) {
+    return run(commands_->handle(slash_command{"/incident", text, user, "C_INCIDENTS", "t", ""})).dump();
+  };
+  EXPECT_NE(shown_to("U_REP", "show INC-1").find("offsite"), std::string::npos);
+  EXPECT_NE(shown_to("U_REP", "list").find("offsite"), std::string::npos);
+  EXPECT_EQ(shown_to("U_OTHER", "show INC-1").find("offsite"), std::string::npos);
+}
+
+TEST_F(report_intake_test, dm_that_is_not_a_report_asks_with_two_buttons) {
+  send(report("hi, quick thing", "1.1", "D_REP"));
+  ASSERT_EQ(outbox().size(), 1u);
+  const auto ask = outbox()[0];
+  EXPECT_EQ(ask.payload["channel"], "D_REP");
+  const auto value = button_value(ask, "dm_report_privately");
+  ASSERT_FALSE(value.empty());
+  EXPECT_EQ(button_value(ask, "dm_just_a_question"), value);
+  EXPECT_FALSE(store_->find_incident(1));
+  EXPECT_TRUE(in_channel("C_SECURITY").empty()) << "nobody is paged for an unclear DM";
+
+  auto a = button("dm_just_a_question", value, "U_REP", "D_REP");
+  a.message_ts = "1.1.ask";
+  run(intake_->on_dm_question(a));
+  EXPECT_EQ(outbox().back().kind, "update");
+  EXPECT_EQ(outbox().back().payload["ts"], "1.1.ask");
+  EXPECT_FALSE(store_->find_incident(1));
+
+  send(report("hi again, a thing to tell you", "1.2", "D_REP"));
+  auto report_it = button("dm_report_privately", button_value(outbox().back(), "dm_report_privately"), "U_REP", "D_REP");
+  report_it.message_ts = "1.2.ask";
+  run(intake_->on_dm_report(report_it));
+  run(intake_->on_dm_report(report_it));  // pressed twice
+  const auto inc = store_->find_incident_by_report("D_REP", "1.2");
+  ASSERT_TRUE(inc);
+  EXPECT_TRUE(inc->sensitive);
+  EXPECT_EQ(inc->reporter, "U_REP");
+  EXPECT_EQ(store_->list_incidents(false, 10).size(), 1u);
+  ASSERT_EQ(in_channel("C_SECURITY").size(), 2u);  // the card and the ping
+  EXPECT_NE(shown(in_channel("C_SECURITY")[1]).find("a thing to tell you"), std::string::npos);
+}
+
+TEST_F(report_intake_test, dm_follow_ups_join_the_open_incident_and_page_nobody) {
+  send(report("I clicked a link in a phishing email on my laptop", "1.1", "D_REP"));
+  const auto pages = [&] {
+    int n = 0;
+    for (const auto& i : outbox()) n += shown(i).find("subteam") != std::string::npos;
+    return n;
+  };
+  const int pages_before = pages();
+  send(report("also, my password reset mail came from a phishing site", "1.2", "D_REP"));
+  send(report("thanks", "1.3", "D_REP"));
+  EXPECT_EQ(store_->list_incidents(false, 10).size(), 1u);
+  EXPECT_EQ(pages(), pages_before);
+  int follow_ups = 0;
+  for (const auto& i : outbox())
+    if (i.idempotency_key.starts_with("dm-follow-up:")) {
+      ++follow_ups;
+      EXPECT_EQ(i.payload["thread_of_incident"], 1);
+      EXPECT_EQ(i.payload["channel"], "C_SECURITY");
+      EXPECT_EQ(i.incident_id, 1);
+    }
+  EXPECT_EQ(follow_ups, 2);
+  EXPECT_NE(shown(outbox().back()).find("Added to your report INC-1"), std::string::npos);
+
+  // Once it is resolved, a new DM is a new conversation again.
+  run(commands_->handle(slash_command{"/incident", "resolve INC-1 done", "U_SEC", "C_SECURITY", "t", ""}));
+  send(report("hello", "1.4", "D_REP"));
+  EXPECT_FALSE(button_value(outbox().back(), "dm_report_privately").empty());
 }
 
 TEST_F(report_intake_test, dm_report_is_acknowledged_privately_forwarded_and_opened_sensitive) {
-  send(report("I think my laptop was accessed by someone else", "1.1", "D_REP"));
+  send(report("I clicked a link in a phishing email on my laptop", "1.1", "D_REP"));
   const auto inc = store_->find_incident_by_report("D_REP", "1.1");
   ASSERT_TRUE(inc);
   EXPECT_TRUE(inc->sensitive);
@@ -260,7 +460,7 @@ TEST_F(report_intake_test, dm_report_is_acknowledged_privately_forwarded_and_ope
     }
   EXPECT_TRUE(forwarded);
   EXPECT_TRUE(in_channel("C_INCIDENTS").empty()) << "nothing about a DM report in public";
-  send(report("I think my laptop was accessed by someone else", "1.1", "D_REP"));  // redelivery
+  send(report("I clicked a link in a phishing email on my laptop", "1.1", "D_REP"));  // redelivery
   EXPECT_EQ(store_->list_incidents(false, 10).size(), 1u);
 }
 

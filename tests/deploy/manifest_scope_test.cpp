@@ -19,15 +19,16 @@ namespace {
 namespace fs = std::filesystem;
 const fs::path source_dir = FLARE_SOURCE_DIR;
 
-// The scope each method needs (any one of a set, e.g. conversations.info per conversation kind;
-// flare asks for all of them because it looks up public, private and DM conversations).
+// The scopes each method needs. conversations.info needs the scope of the conversation kind it
+// looks up: flare looks up #incidents (public) and the security channel (private) at start-up,
+// never a DM, so im:read is not among them.
 // docs/slack.md §5.3 and §6. An empty set: no scope (app token or none needed).
 const std::map<std::string, std::set<std::string>> method_scopes = {
     {"chat.postMessage", {"chat:write"}},
     {"chat.update", {"chat:write"}},
     {"chat.postEphemeral", {"chat:write"}},
     {"conversations.open", {"im:write"}},
-    {"conversations.info", {"channels:read", "groups:read", "im:read"}},
+    {"conversations.info", {"channels:read", "groups:read"}},
     {"users.info", {"users:read"}},
     {"usergroups.users.list", {"usergroups:read"}},
     {"auth.test", {}},
@@ -152,4 +153,21 @@ TEST(manifest, socket_mode_with_the_incident_command_interactivity_and_the_event
 
   EXPECT_LE(m["display_information"]["name"].as<std::string>().size(), 35u);
   EXPECT_TRUE(m["features"]["bot_user"]["display_name"]);
+}
+
+// Issue 8: people report by DM. Without the App Home Messages tab (writable) Slack tells them
+// that sending messages to this app has been turned off.
+TEST(manifest, app_home_messages_tab_lets_people_message_the_bot) {
+  const auto home = manifest()["features"]["app_home"];
+  ASSERT_TRUE(home) << "features.app_home is missing";
+  EXPECT_TRUE(home["messages_tab_enabled"].as<bool>());
+  EXPECT_FALSE(home["messages_tab_read_only_enabled"].as<bool>());
+}
+
+// The start-up checks and the DM routing call these; if one of them stopped being called, its
+// scope would have to go too (every_scope_in_the_manifest_is_used reads the literals).
+TEST(manifest_scopes, methods_of_the_start_up_checks_and_dms_are_named_in_the_source) {
+  const auto methods = methods_named_in_source();
+  for (const char* m : {"conversations.info", "usergroups.users.list", "users.info", "conversations.open"})
+    EXPECT_TRUE(methods.count(m)) << m;
 }

@@ -196,6 +196,7 @@ struct fake_slack::impl {
   std::vector<ack> acks;
   std::map<std::string, std::deque<fault>> faults;
   std::map<std::string, std::vector<std::string>> usergroups;
+  std::map<std::string, json> conversation_overrides;
   std::vector<json> messages;
   std::set<std::string> tickets;
   std::map<std::string, std::string> view_hashes;
@@ -543,6 +544,10 @@ struct fake_slack::impl {
     } else {
       channel["name"] = lower(id);
       channel["name_normalized"] = lower(id);
+    }
+    if (auto it = conversation_overrides.find(id); it != conversation_overrides.end()) {
+      if (it->second.contains("error")) return slack_error(it->second["error"].get<std::string>());
+      channel.update(it->second);
     }
     return {{"ok", true}, {"channel", channel}};
   }
@@ -1007,6 +1012,11 @@ void fake_slack::refuse_connections(bool on) {
     s.refusing = on;
   }
   if (on) net::post(s.ioc, [&s] { s.drop_all(); });
+}
+
+void fake_slack::set_conversation(const std::string& id, nlohmann::json fields) {
+  std::lock_guard lock(impl_->mu);
+  impl_->conversation_overrides[id] = std::move(fields);
 }
 
 void fake_slack::set_usergroup_members(const std::string& usergroup,

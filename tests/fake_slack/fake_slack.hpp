@@ -150,7 +150,11 @@ class fake_slack {
   // While on, new TCP connections are accepted and closed at once (as near to "refused" as a
   // listening socket gets); existing connections are dropped.
   void refuse_connections(bool on);
-  // Members returned by usergroups.users.list for a group id.
+  // conversations.info answers for any id: C… public, G… private, D… a DM, the bot a member.
+  // `fields` replace those for one id ({"is_member": false}, {"is_private": false}); a field
+  // "error" makes it answer {ok:false,error:<it>} instead ("channel_not_found").
+  void set_conversation(const std::string& id, nlohmann::json fields);
+  // Members returned by usergroups.users.list for a group id (others: no_such_subteam).
   void set_usergroup_members(const std::string& usergroup, std::vector<std::string> users);
   // Messages posted so far (chat.postMessage), in order, as Slack stored them (with ts), plus a
   // "channel" field. chat.update edits the stored message in place (text, blocks, "edited").

@@ -348,6 +348,7 @@ TEST(bot_restart, post_decided_before_a_crash_is_made_after_restart_exactly_once
   fake_slack fake;
   temp_dir dir;
   fake.set_usergroup_members("S0RESP", {"U0ALICE"});
+  fake.set_usergroup_members("S0SEC", {"U0SEC"});  // the start-up checks look both groups up
   fake.inject("chat.postMessage", {.http_status = 500, .times = 1000});
   {
     child_process bot(flare_binary, {}, slack_env(fake, dir));

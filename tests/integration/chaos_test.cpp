@@ -120,6 +120,8 @@ TEST(chaos, kill_9_at_random_points_loses_no_report_and_doubles_no_incident) {
   std::mt19937 random(seed);
   fake_slack fake;
   fake.set_redelivery(true, 1500ms);
+  fake.set_usergroup_members("S0RESP", {"U0ALICE"});
+  fake.set_usergroup_members("S0SEC", {"U0SEC"});  // the start-up checks look both groups up
   temp_dir dir;
   std::set<std::string> report_ts;
   std::vector<std::string> titles;

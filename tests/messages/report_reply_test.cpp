@@ -41,6 +41,41 @@ TEST(report_reply, open_incident_value_round_trips_titles_with_bars) {
   EXPECT_FALSE(parse_open_incident_value("C1|1.2|x|t"));
 }
 
+TEST(report_reply, open_incident_value_carries_the_author_and_still_reads_old_buttons) {
+  const auto req = parse_open_incident_value(open_incident_value("C1", "1.2", false, "t", "U_AUTHOR"));
+  ASSERT_TRUE(req);
+  EXPECT_EQ(req->author, "U_AUTHOR");
+  const auto old = parse_open_incident_value("C1|1.2|s|title|with bar");
+  ASSERT_TRUE(old);
+  EXPECT_TRUE(old->author.empty());
+  EXPECT_EQ(old->title, "title|with bar");
+  EXPECT_FALSE(parse_open_incident_value("{\"c\":\"C1\"}"));
+  EXPECT_FALSE(parse_open_incident_value("{not json"));
+}
+
+TEST(report_reply, sensitive_value_round_trips_and_fits_slacks_button_limit) {
+  std::string long_text;
+  for (int i = 0; i < 3000; ++i) long_text += i % 7 ? "\u00e9" : "\"\x01";  // é, quotes, control characters
+  const auto value = sensitive_value({"C1", "1.2", "U_REP", long_text});
+  EXPECT_LE(value.size(), 2000u);
+  const auto back = parse_sensitive_value(value);
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->author, "U_REP");
+  EXPECT_EQ(long_text.rfind(back->text, 0), 0u) << "a prefix of the text, cut on a character boundary";
+  EXPECT_FALSE(back->text.empty());
+  EXPECT_FALSE(parse_sensitive_value("{\"c\":\"C1\",\"t\":\"1.2\"}")) << "no author: nobody could press it";
+}
+
+TEST(report_reply, acknowledgement_pings_the_group_and_offers_this_is_sensitive) {
+  const auto m = report_acknowledgement("U1", {"phishing"}, "C1", "1.2", "t", "S_RESP", "the report");
+  EXPECT_NE(m.text.find("<!subteam^S_RESP>"), std::string::npos);
+  const auto* b = find_button(m, "report_sensitive");
+  ASSERT_NE(b, nullptr);
+  EXPECT_EQ(parse_sensitive_value((*b)["value"].get<std::string>())->text, "the report");
+  const auto quiet = report_acknowledgement("U1", {"phishing"}, "C1", "1.2", "t");
+  EXPECT_EQ(quiet.blocks.dump().find("subteam"), std::string::npos);
+}
+
 TEST(report_reply, report_title_is_first_line_decoded_and_cut) {
   EXPECT_EQ(report_title("\n  Laptop &amp; phone stolen  \nmore"), "Laptop & phone stolen");
   EXPECT_EQ(report_title(std::string(200, 'a'), 10), std::string(10, 'a') + "…");

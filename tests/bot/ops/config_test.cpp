@@ -285,6 +285,33 @@ TEST(config, every_file_key_has_an_environment_variable) {
     EXPECT_NE(std::find(names.begin(), names.end(), expected), names.end()) << expected;
 }
 
+// Issue 8 routing keys: a TOML boolean, and its environment form.
+TEST_F(config_file, intake_routing_keys_are_read_and_checked) {
+  const auto cfg = load_config(write(R"(
+[intake]
+page_responders = false
+untriaged_after_seconds = 600
+head_of_finance_ops_categories = ["Harassment", "physical injury"]
+)"),
+                               {});
+  EXPECT_FALSE(cfg.page_responders);
+  EXPECT_EQ(cfg.untriaged_after_seconds, 600);
+  EXPECT_EQ(cfg.head_of_finance_ops_categories, (std::vector<std::string>{"harassment", "physical injury"}));
+  EXPECT_THAT(problems("[intake]\npage_responders = \"no\"\n"),
+              testing::ElementsAre(HasSubstr("intake.page_responders: must be true or false")));
+  EXPECT_THAT(problems("[intake]\nuntriaged_after_seconds = -1\n"),
+              testing::ElementsAre(HasSubstr("intake.untriaged_after_seconds")));
+}
+
+TEST(config, intake_routing_keys_from_the_environment) {
+  const auto cfg = load_config("", {{"FLARE_INTAKE_PAGE_RESPONDERS", "false"},
+                                    {"FLARE_INTAKE_UNTRIAGED_AFTER_SECONDS", "0"}});
+  EXPECT_FALSE(cfg.page_responders);
+  EXPECT_EQ(cfg.untriaged_after_seconds, 0);
+  EXPECT_TRUE(load_config("", {}).page_responders);
+  EXPECT_THROW(load_config("", {{"FLARE_INTAKE_PAGE_RESPONDERS", "maybe"}}), config_error);
+}
+
 }  // namespace
 
 namespace {

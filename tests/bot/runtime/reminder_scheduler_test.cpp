@@ -8,6 +8,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <stdexcept>
 
@@ -51,6 +52,7 @@ class reminder_scheduler_test : public ::testing::Test {
                                        store::sqlite_options{store::synchronous_mode::normal, 5000ms});
     reminder_settings rs;
     rs.security_team_group = "S_SEC";
+    rs.responders_group = "S_RESP";  // untriaged_after: the default 30 min
     scheduler_ = std::make_unique<reminder_scheduler>(io_.get_executor(), *store_, clock_, tables_, calendar_, rs,
                                                       [this] { ++wakes_; });
   }
@@ -116,6 +118,61 @@ void mark_done(store::store& s, std::int64_t id, const std::string& obligation, 
   auto ledger = s.ledger_for(id);
   ledger.completions.push_back({{"obligation", obligation}, {"by", "U_RESP"}, {"at", policy::format_rfc3339(when)}});
   s.save_ledger(ledger);
+}
+
+// Issue 8: an incident nobody classified gets a nudge after 30 min, then the Security Team.
+TEST_F(reminder_scheduler_test, untriaged_incident_nudges_responders_then_security_team_once_each_across_a_restart) {
+  store::new_incident n;
+  n.title = "Odd email";
+  n.reporter = "U1";
+  n.channel = "C_INCIDENTS";
+  n.thread_ts = "2.2";
+  n.facts = policy::to_json(policy::facts{});
+  const auto id = store_->create_incident(n, "U1", clock_.now(), json::object()).id;
+  scheduler_->incident_changed(id);
+
+  clock_.advance(29min + 59s);
+  EXPECT_EQ(scheduler_->fire_due(), 0u);
+  clock_.advance(1s);
+  ASSERT_EQ(scheduler_->fire_due(), 1u);
+  ASSERT_EQ(posts().size(), 1u);
+  EXPECT_NE(shown(posts()[0]).find("<!subteam^S_RESP>"), std::string::npos) << shown(posts()[0]);
+  EXPECT_NE(shown(posts()[0]).find("INC-1 has not been classified 30 min"), std::string::npos) << shown(posts()[0]);
+  EXPECT_EQ(posts()[0].payload["thread_ts"], "2.2");
+
+  close();  // a restart in between: the second step is in the store, not in memory
+  open();
+  scheduler_->incident_changed(id);  // any change recomputes without repeating the nudge
+  EXPECT_EQ(scheduler_->fire_due(), 0u);
+  clock_.advance(30min);
+  ASSERT_EQ(scheduler_->fire_due(), 1u);
+  ASSERT_EQ(posts().size(), 2u);
+  EXPECT_NE(shown(posts()[1]).find("<!subteam^S_SEC>"), std::string::npos) << shown(posts()[1]);
+  clock_.advance(24h);
+  EXPECT_EQ(scheduler_->fire_due(), 0u);
+  EXPECT_EQ(posts().size(), 2u);
+}
+
+TEST_F(reminder_scheduler_test, classifying_stops_the_untriaged_nudge) {
+  store::new_incident n;
+  n.title = "Odd email";
+  n.reporter = "U1";
+  n.channel = "C_INCIDENTS";
+  n.facts = policy::to_json(policy::facts{});
+  const auto id = store_->create_incident(n, "U1", clock_.now(), json::object()).id;
+  scheduler_->incident_changed(id);
+  const auto untriaged_steps = [&] {
+    const auto left = pending(id);
+    return std::count_if(left.begin(), left.end(),
+                         [](const store::reminder& r) { return r.step.rfind("untriaged", 0) == 0; });
+  };
+  EXPECT_EQ(untriaged_steps(), 2);
+  clock_.advance(10min);
+  change_facts(id, [](policy::facts& f, store::incident&) { f.severity = policy::severity::low; });
+  for (const auto& r : pending(id)) EXPECT_EQ(r.step.rfind("untriaged", 0), std::string::npos) << r.step;
+  clock_.advance(2h);
+  scheduler_->fire_due();
+  for (const auto& p : posts()) EXPECT_EQ(shown(p).find("has not been classified"), std::string::npos);
 }
 
 TEST_F(reminder_scheduler_test, reminders_come_from_the_checklist_with_readable_steps_one_at_a_time) {
