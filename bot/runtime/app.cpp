@@ -65,6 +65,14 @@ dispatcher_options observed_by(metrics& m) {
   return o;
 }
 
+// The security channel's lane never waits behind public posts (outbox.hpp).
+outbox_options outbox_options_for(const config& c) {
+  outbox_options o;
+  for (const auto& channel : {c.security_channel, c.console_security_channel})
+    if (!channel.empty()) o.private_channels.insert(channel);
+  return o;
+}
+
 struct runtime {
   runtime(const config& c, asio::io_context& io, store::store& s, slack::slack_api& api, metrics& m)
       : cfg(c),
@@ -75,7 +83,7 @@ struct runtime {
         calendar(c.policy_tables.calendar),
         events(s, wall_clock),
         dispatch(io.get_executor(), api, events, observed_by(m)),
-        outbox(io.get_executor(), s, api, wall_clock) {}
+        outbox(io.get_executor(), s, api, wall_clock, outbox_options_for(c)) {}
 
   const config& cfg;
   asio::io_context& ioc;
