@@ -606,14 +606,14 @@ std::optional<std::string> not_a_config_file(const std::string& path) {
   return std::nullopt;
 }
 
-config finish_loading(config cfg, loader& load, std::vector<config_problem>& problems,
-                      const std::map<std::string, std::string>& env) {
+// `load` writes into `cfg`: both by reference.
+void finish_loading(config& cfg, loader& load, std::vector<config_problem>& problems,
+                    const std::map<std::string, std::string>& env) {
   load.from_env(env);
   for (const auto& spec : scalar_keys())
     if (spec.check)
       if (auto reason = spec.check(cfg)) problems.push_back({spec.key, *reason});
   if (!problems.empty()) throw config_error(cfg.source, problems);
-  return cfg;
 }
 
 void throw_parse_error(const config& cfg, std::vector<config_problem>& problems, const toml::parse_error& e) {
@@ -642,7 +642,8 @@ config load_config(const std::string& path, const std::map<std::string, std::str
       throw_parse_error(cfg, problems, e);
     }
   }
-  return finish_loading(std::move(cfg), load, problems, env);
+  finish_loading(cfg, load, problems, env);
+  return cfg;
 }
 
 config load_config_text(std::string_view toml_text, const std::string& source,
@@ -657,7 +658,8 @@ config load_config_text(std::string_view toml_text, const std::string& source,
   } catch (const toml::parse_error& e) {
     throw_parse_error(cfg, problems, e);
   }
-  return finish_loading(std::move(cfg), load, problems, env);
+  finish_loading(cfg, load, problems, env);
+  return cfg;
 }
 
 std::map<std::string, std::string> read_environment() {

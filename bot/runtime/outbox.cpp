@@ -3,6 +3,8 @@
 #include "bot/slack/errors.hpp"
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
@@ -12,6 +14,7 @@
 #include <map>
 #include <random>
 #include <set>
+#include <vector>
 
 namespace flare {
 namespace asio = boost::asio;
@@ -288,11 +291,17 @@ struct outbox_sender::impl : std::enable_shared_from_this<impl> {
   }
 
   void start_idle_lanes() {
-    for (auto& [key, l] : lanes) {
-      if (l->running || l->items.empty()) continue;
-      l->running = true;
+    // By key, looked up afresh: co_spawn may run a lane at once, and a lane that finishes erases
+    // itself (and may start others), so no iterator or pointer survives a spawn.
+    std::vector<std::string> idle;
+    for (const auto& [key, l] : lanes)
+      if (!l->running && !l->items.empty()) idle.push_back(key);
+    for (const auto& key : idle) {
+      auto it = lanes.find(key);
+      if (it == lanes.end() || it->second->running || it->second->items.empty()) continue;
+      it->second->running = true;
       ++running_lanes;
-      asio::co_spawn(executor, run_lane(shared_from_this(), l.get()), asio::detached);
+      asio::co_spawn(executor, run_lane(shared_from_this(), it->second.get()), asio::detached);
     }
   }
 

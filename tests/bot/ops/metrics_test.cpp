@@ -55,7 +55,9 @@ TEST(metrics_labels, no_label_can_carry_a_token_whatever_slack_or_a_proxy_sends)
     m.envelope_acked(text, std::chrono::milliseconds(1));
     reasons[text] += 1;
   }
-  m.set_sources({.reconnects_by_reason = [&] { return reasons; }});
+  scrape_sources sources;
+  sources.reconnects_by_reason = [&] { return reasons; };
+  m.set_sources(sources);
   const auto scrape = m.scrape();
   EXPECT_EQ(scrape.find("xox"), std::string::npos) << scrape;
   EXPECT_EQ(scrape.find("Bearer"), std::string::npos);

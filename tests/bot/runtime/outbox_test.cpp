@@ -172,20 +172,20 @@ class paced_slack final : public flare::slack::slack_api {
                                                                            flare::slack::message) override {
     co_return flare::slack::posted_message{c, ts};
   }
-  asio::awaitable<api_result<flare::slack::auth_identity>> auth_test() override { co_return api_error{"unused"}; }
-  asio::awaitable<api_result<std::string>> open_dm(std::string) override { co_return api_error{"unused"}; }
+  asio::awaitable<api_result<flare::slack::auth_identity>> auth_test() override { co_return api_error{"unused", "", false}; }
+  asio::awaitable<api_result<std::string>> open_dm(std::string) override { co_return api_error{"unused", "", false}; }
   asio::awaitable<api_result<flare::slack::conversation_info>> conversations_info(std::string) override {
-    co_return api_error{"unused"};
+    co_return api_error{"unused", "", false};
   }
-  asio::awaitable<api_result<flare::slack::user_info>> users_info(std::string) override { co_return api_error{"unused"}; }
+  asio::awaitable<api_result<flare::slack::user_info>> users_info(std::string) override { co_return api_error{"unused", "", false}; }
   asio::awaitable<api_result<std::vector<std::string>>> usergroup_members(std::string) override {
-    co_return api_error{"unused"};
+    co_return api_error{"unused", "", false};
   }
   asio::awaitable<api_result<flare::slack::view_ref>> open_view(std::string, json) override {
-    co_return api_error{"unused"};
+    co_return api_error{"unused", "", false};
   }
   asio::awaitable<api_result<flare::slack::view_ref>> update_view(std::string, json, std::string) override {
-    co_return api_error{"unused"};
+    co_return api_error{"unused", "", false};
   }
 
  private:
