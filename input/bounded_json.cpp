@@ -78,10 +78,8 @@ parsed_json parse_untrusted_json(std::string_view text, const json_limits& limit
   depth_limited_sax sax(result, limits.max_depth);
   const bool ok = json::sax_parse(repaired, &sax, json::input_format_t::json, /*strict=*/true);
   if (!ok) {
-    if (sax.too_deep)
-      out.error = "nested deeper than " + std::to_string(limits.max_depth) + " levels";
-    else
-      out.error = sax.error.empty() ? std::string{"invalid JSON"} : sax.error;
+    if (sax.too_deep) out.error = "nested deeper than " + std::to_string(limits.max_depth) + " levels";
+    else out.error = sax.error.empty() ? std::string{"invalid JSON"} : sax.error;
     return out;
   }
   out.value = std::move(result);

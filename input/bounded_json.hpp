@@ -23,8 +23,8 @@ struct json_limits {
 };
 
 struct parsed_json {
-  nlohmann::json value;  // discarded (is_discarded()) when `error` is set
-  std::string error;     // empty on success; otherwise says why, for a log line (no input text)
+  nlohmann::json value;   // discarded (is_discarded()) when `error` is set
+  std::string error;      // empty on success; otherwise says why, for a log line (no input text)
   bool repaired = false;  // invalid UTF-8 or lone surrogates were replaced with U+FFFD
   bool ok() const { return error.empty(); }
 };

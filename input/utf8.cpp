@@ -16,14 +16,26 @@ std::size_t sequence_length(std::string_view s, std::size_t& bad) {
   std::size_t n = 0;
   unsigned char lo = 0x80, hi = 0xBF;
   if (b0 >= 0xC2 && b0 <= 0xDF) n = 2;
-  else if (b0 == 0xE0) { n = 3; lo = 0xA0; }
-  else if (b0 >= 0xE1 && b0 <= 0xEC) n = 3;
-  else if (b0 == 0xED) { n = 3; hi = 0x9F; }  // no UTF-16 surrogates
-  else if (b0 >= 0xEE && b0 <= 0xEF) n = 3;
-  else if (b0 == 0xF0) { n = 4; lo = 0x90; }
-  else if (b0 >= 0xF1 && b0 <= 0xF3) n = 4;
-  else if (b0 == 0xF4) { n = 4; hi = 0x8F; }  // nothing above U+10FFFF
-  else return 0;
+  else if (b0 == 0xE0) {
+    n = 3;
+    lo = 0xA0;
+  } else if (b0 >= 0xE1 && b0 <= 0xEC) n = 3;
+  else if (b0 == 0xED) {
+    n = 3;
+    hi = 0x9F;
+  }  // no UTF-16 surrogates
+  else if (b0 >= 0xEE && b0 <= 0xEF)
+    n = 3;
+  else if (b0 == 0xF0) {
+    n = 4;
+    lo = 0x90;
+  } else if (b0 >= 0xF1 && b0 <= 0xF3) n = 4;
+  else if (b0 == 0xF4) {
+    n = 4;
+    hi = 0x8F;
+  }  // nothing above U+10FFFF
+  else
+    return 0;
   for (std::size_t i = 1; i < n; ++i) {
     if (i >= s.size()) return 0;
     const auto b = static_cast<unsigned char>(s[i]);

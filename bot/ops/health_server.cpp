@@ -42,8 +42,8 @@ struct state : std::enable_shared_from_this<state> {
   tcp::acceptor acceptor;
   // Every open connection, with what eviction needs to know about it.
   struct slot {
-    bool probe_only = false;     // accepted into a probe slot: /healthz and /readyz only
-    bool awaiting_header = true; // reading a request (not yet answered / writing)
+    bool probe_only = false;      // accepted into a probe slot: /healthz and /readyz only
+    bool awaiting_header = true;  // reading a request (not yet answered / writing)
     std::chrono::steady_clock::time_point waiting_since;
   };
   std::map<std::shared_ptr<beast::tcp_stream>, slot> connections;

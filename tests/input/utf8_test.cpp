@@ -15,11 +15,15 @@ TEST(utf8, valid_text_comes_back_unchanged) {
 }
 
 TEST(utf8, each_ill_formed_sequence_becomes_one_replacement_character) {
-  EXPECT_EQ(sanitize_utf8("a\xFF" "b"), "a" + fffd + "b");
-  EXPECT_EQ(sanitize_utf8("a\xC3"), "a" + fffd);                 // truncated at the end
-  EXPECT_EQ(sanitize_utf8("\xE2\x82" "x"), fffd + "x");           // truncated 3-byte sequence
-  EXPECT_EQ(sanitize_utf8("\xC0\xAF"), fffd + fffd);              // overlong '/'
-  EXPECT_EQ(sanitize_utf8("\xED\xA0\x80"), fffd + fffd + fffd);   // an encoded surrogate
+  EXPECT_EQ(sanitize_utf8("a\xFF"
+                          "b"),
+            "a" + fffd + "b");
+  EXPECT_EQ(sanitize_utf8("a\xC3"), "a" + fffd);  // truncated at the end
+  EXPECT_EQ(sanitize_utf8("\xE2\x82"
+                          "x"),
+            fffd + "x");                                                    // truncated 3-byte sequence
+  EXPECT_EQ(sanitize_utf8("\xC0\xAF"), fffd + fffd);                        // overlong '/'
+  EXPECT_EQ(sanitize_utf8("\xED\xA0\x80"), fffd + fffd + fffd);             // an encoded surrogate
   EXPECT_EQ(sanitize_utf8("\xF4\x90\x80\x80"), fffd + fffd + fffd + fffd);  // above U+10FFFF
   EXPECT_FALSE(is_valid_utf8("\xED\xA0\x80"));
 }

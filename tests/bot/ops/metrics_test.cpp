@@ -25,7 +25,8 @@ const std::vector<std::string> token_shaped = {
 std::set<std::string> label_values(const std::string& scrape) {
   std::set<std::string> out;
   static const std::regex label(R"re(([a-z_]+)="([^"]*)")re");
-  for (std::sregex_iterator it(scrape.begin(), scrape.end(), label), end; it != end; ++it) out.insert((*it)[2]);
+  for (std::sregex_iterator it(scrape.begin(), scrape.end(), label), end; it != end; ++it)
+    out.insert((*it)[2]);
   return out;
 }
 
@@ -68,7 +69,8 @@ TEST(metrics_labels, no_label_can_carry_a_token_whatever_slack_or_a_proxy_sends)
   }
   // All eight different strings collapse into one series per family.
   std::smatch other;
-  ASSERT_TRUE(std::regex_search(scrape, other, std::regex(R"re(flare_socket_reconnects_total\{reason="other"\} (\S+))re")))
+  ASSERT_TRUE(std::regex_search(scrape, other,
+                                std::regex(R"re(flare_socket_reconnects_total\{reason="other"\} (\S+))re")))
       << scrape;
   EXPECT_EQ(std::stod(other[1]), 8.0);
 }
