@@ -5,6 +5,7 @@
 #include <cctype>
 
 #include "bot/store/store.hpp"
+#include "input/utf8.hpp"
 #include "policy/facts_json.hpp"
 #include "policy/rfc3339.hpp"
 
@@ -387,7 +388,12 @@ std::string full_usage(std::string_view command_name) {
   return out;
 }
 
-parse_result parse_incident_command(std::string_view text, std::string_view name) {
+parse_result parse_incident_command(std::string_view raw_text, std::string_view name) {
+  // Command text from a terminal (the console) can hold bytes that are not UTF-8; Slack's has been
+  // repaired already. Repaired here too, so no error message or stored fact can carry them (a
+  // JSON dump of one would throw).
+  const std::string repaired = input::is_valid_utf8(raw_text) ? std::string{} : input::sanitize_utf8(raw_text);
+  const std::string_view text = repaired.empty() ? raw_text : std::string_view{repaired};
   std::string_view rest = text;
   const std::string_view typed = next_word(rest);
   const std::string sub = lower(typed);

@@ -1,5 +1,7 @@
 #include "policy/facts_json.hpp"
 
+#include "input/bounded_json.hpp"
+
 #include <algorithm>
 #include <array>
 #include <functional>
@@ -20,7 +22,8 @@ struct field {
   std::function<field_error(facts&, const json&)> apply;
 };
 
-std::string quoted(const json& v) { return v.dump(); }
+// Shown in error messages; a value typed in a terminal may not be UTF-8, and dump() would throw.
+std::string quoted(const json& v) { return v.dump(-1, ' ', false, json::error_handler_t::replace); }
 
 template <class E>
 std::function<field_error(facts&, const json&)> word_field(
@@ -206,13 +209,15 @@ facts_result facts_from_json(const json& j) {
 }
 
 facts_result facts_from_json_text(std::string_view text) {
-  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) {
+  // Facts are a flat object of a dozen keys: 64 KiB and 16 levels are far more than any real
+  // input, and bound what a hostile one can cost.
+  auto parsed = input::parse_untrusted_json(text, {.max_bytes = 64 * 1024, .max_depth = 16});
+  if (!parsed.ok()) {
     facts_result r;
-    r.error = facts_error{"", "not valid JSON"};
+    r.error = facts_error{"", "not valid JSON (" + parsed.error + ")"};
     return r;
   }
-  return facts_from_json(j);
+  return facts_from_json(parsed.value);
 }
 
 json to_json(const facts& f) {

@@ -9,6 +9,9 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
+#include <filesystem>
+#include <optional>
+#include <system_error>
 #include <functional>
 #include <set>
 #include <sstream>
@@ -612,28 +615,80 @@ config default_config() {
   return cfg;
 }
 
+namespace {
+
+// A configuration file is a small regular file (or a symlink to one, as Kubernetes mounts a
+// ConfigMap). A directory, a FIFO or /dev/zero would otherwise read as empty or never end, and
+// check-config would call that "configuration OK".
+constexpr std::uintmax_t max_config_bytes = 1024 * 1024;
+
+std::optional<std::string> not_a_config_file(const std::string& path) {
+  std::error_code ec;
+  const auto st = std::filesystem::status(path, ec);
+  if (ec || st.type() == std::filesystem::file_type::not_found)
+    return "cannot be read: " + (ec ? ec.message() : std::string("no such file"));
+  if (st.type() == std::filesystem::file_type::directory) return std::string("is a directory, not a configuration file");
+  if (st.type() != std::filesystem::file_type::regular)
+    return std::string("is not a regular file (a device, FIFO or socket); give the path of a TOML file");
+  const auto size = std::filesystem::file_size(path, ec);
+  if (!ec && size > max_config_bytes)
+    return "is " + std::to_string(size) + " bytes; a configuration file is at most 1 MiB";
+  return std::nullopt;
+}
+
+// `load` writes into `cfg`: both by reference.
+void finish_loading(config& cfg, loader& load, std::vector<config_problem>& problems,
+                    const std::map<std::string, std::string>& env) {
+  load.from_env(env);
+  for (const auto& spec : scalar_keys())
+    if (spec.check)
+      if (auto reason = spec.check(cfg)) problems.push_back({spec.key, *reason});
+  if (!problems.empty()) throw config_error(cfg.source, problems);
+}
+
+void throw_parse_error(const config& cfg, std::vector<config_problem>& problems, const toml::parse_error& e) {
+  const auto& where = e.source().begin;
+  problems.push_back({"(file)", std::string(e.description()) + " at line " + std::to_string(where.line) +
+                                    ", column " + std::to_string(where.column)});
+  throw config_error(cfg.source, problems);
+}
+
+}  // namespace
+
 config load_config(const std::string& path, const std::map<std::string, std::string>& env) {
   config cfg = default_config();
   std::vector<config_problem> problems;
   loader load(cfg, problems);
   if (!path.empty()) {
     cfg.source = path;
+    if (auto why = not_a_config_file(path)) {
+      problems.push_back({"(file)", *why});
+      throw config_error(cfg.source, problems);
+    }
     try {
       const toml::table root = toml::parse_file(path);
       load.from_toml(root);
     } catch (const toml::parse_error& e) {
-      const auto& where = e.source().begin;
-      problems.push_back({"(file)", std::string(e.description()) + " at line " +
-                                        std::to_string(where.line) + ", column " +
-                                        std::to_string(where.column)});
-      throw config_error(cfg.source, problems);
+      throw_parse_error(cfg, problems, e);
     }
   }
-  load.from_env(env);
-  for (const auto& spec : scalar_keys())
-    if (spec.check)
-      if (auto reason = spec.check(cfg)) problems.push_back({spec.key, *reason});
-  if (!problems.empty()) throw config_error(cfg.source, problems);
+  finish_loading(cfg, load, problems, env);
+  return cfg;
+}
+
+config load_config_text(std::string_view toml_text, const std::string& source,
+                        const std::map<std::string, std::string>& env) {
+  config cfg = default_config();
+  std::vector<config_problem> problems;
+  loader load(cfg, problems);
+  cfg.source = source;
+  try {
+    const toml::table root = toml::parse(toml_text, source);
+    load.from_toml(root);
+  } catch (const toml::parse_error& e) {
+    throw_parse_error(cfg, problems, e);
+  }
+  finish_loading(cfg, load, problems, env);
   return cfg;
 }
 

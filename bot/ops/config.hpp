@@ -110,7 +110,11 @@ config default_config();
 
 // Reads `path` (empty: built-in defaults only), then the environment (`env` maps names to values;
 // pass read_environment() in production). Throws config_error listing every problem.
+// A path that is not a regular file (a directory, /dev/zero, a FIFO) or is over 1 MiB is refused.
 config load_config(const std::string& path, const std::map<std::string, std::string>& env);
+// The same from TOML text already in memory (`source` names it in messages): tests, fuzzing.
+config load_config_text(std::string_view toml_text, const std::string& source,
+                        const std::map<std::string, std::string>& env);
 
 std::map<std::string, std::string> read_environment();
 

@@ -17,7 +17,8 @@
 #include <boost/beast/http/write.hpp>
 #include <spdlog/spdlog.h>
 
-#include <set>
+#include <map>
+#include <optional>
 #include <string_view>
 #include <system_error>
 
@@ -39,11 +40,19 @@ struct state : std::enable_shared_from_this<state> {
   health_options options;
   health_handlers handlers;
   tcp::acceptor acceptor;
-  std::set<std::shared_ptr<beast::tcp_stream>> connections;
+  // Every open connection, with what eviction needs to know about it.
+  struct slot {
+    bool probe_only = false;      // accepted into a probe slot: /healthz and /readyz only
+    bool awaiting_header = true;  // reading a request (not yet answered / writing)
+    std::chrono::steady_clock::time_point waiting_since;
+  };
+  std::map<std::shared_ptr<beast::tcp_stream>, slot> connections;
+  std::size_t probe_connections = 0;
   asio::steady_timer all_closed;  // woken when the last connection goes after stop()
   bool stopping = false;
+  std::uint64_t evicted = 0;  // connections closed to make room (slow clients)
 
-  http::response<http::string_body> answer(const http::request<http::empty_body>& req) {
+  http::response<http::string_body> answer(const http::request<http::empty_body>& req, bool probe_only) {
     http::response<http::string_body> res;
     res.version(req.version());
     res.keep_alive(req.keep_alive());
@@ -64,6 +73,10 @@ struct state : std::enable_shared_from_this<state> {
     } else if (req.method() != http::verb::get && req.method() != http::verb::head) {
       text(http::status::method_not_allowed, "method not allowed\n");
       res.set(http::field::allow, "GET, HEAD");
+    } else if (probe_only && target == "/metrics") {
+      // Over the general slots: kept for the probes, so a scrape waits for a normal one.
+      text(http::status::service_unavailable, "busy; try again\n");
+      res.keep_alive(false);
     } else if (target == "/healthz") {
       text(http::status::ok, "ok\n");
     } else if (target == "/readyz") {
@@ -105,11 +118,13 @@ struct state : std::enable_shared_from_this<state> {
       http::request_parser<http::empty_body> parser;
       parser.header_limit(static_cast<std::uint32_t>(options.max_request_bytes));
       parser.body_limit(0);  // a probe has nothing to send; a body is refused, not read
-      stream->expires_after(options.io_timeout);
+      set_waiting(stream, true);
+      stream->expires_after(options.header_timeout);
       auto [read_error, n] = co_await http::async_read(*stream, buffer, parser, no_throw);
+      set_waiting(stream, false);
       if (read_error) {
         if (read_error != http::error::end_of_stream && read_error != asio::error::operation_aborted &&
-            read_error != beast::error::timeout && !stopping) {
+            read_error != beast::error::timeout && !stopping && connections.contains(stream)) {
           // A malformed or oversized request gets a plain 400 before the connection closes.
           http::response<http::string_body> bad{http::status::bad_request, 11};
           bad.set(http::field::content_type, "text/plain; charset=utf-8");
@@ -121,7 +136,8 @@ struct state : std::enable_shared_from_this<state> {
         }
         break;
       }
-      auto res = answer(parser.get());
+      const auto it = connections.find(stream);
+      auto res = answer(parser.get(), it != connections.end() && it->second.probe_only);
       stream->expires_after(options.io_timeout);
       auto [write_error, m] = co_await http::async_write(*stream, res, no_throw);
       if (write_error || !res.keep_alive() || stopping) break;
@@ -129,8 +145,43 @@ struct state : std::enable_shared_from_this<state> {
     boost::system::error_code ignored;
     stream->socket().shutdown(tcp::socket::shutdown_both, ignored);
     stream->socket().close(ignored);
-    connections.erase(stream);
+    release(stream);
+  }
+
+  void set_waiting(const std::shared_ptr<beast::tcp_stream>& stream, bool waiting) {
+    if (auto it = connections.find(stream); it != connections.end()) {
+      it->second.awaiting_header = waiting;
+      if (waiting) it->second.waiting_since = std::chrono::steady_clock::now();
+    }
+  }
+
+  void release(const std::shared_ptr<beast::tcp_stream>& stream) {
+    if (auto it = connections.find(stream); it != connections.end()) {
+      if (it->second.probe_only) --probe_connections;
+      connections.erase(it);
+    }
     if (stopping && connections.empty()) all_closed.cancel();
+  }
+
+  // Every slot is taken: the connection that has waited longest for its request header goes (its
+  // serve() then ends with a read error), and the new one takes its kind of slot. Nothing when
+  // every connection is busy answering.
+  std::optional<bool> evict_slowest() {
+    auto victim = connections.end();
+    for (auto it = connections.begin(); it != connections.end(); ++it) {
+      if (!it->second.awaiting_header) continue;
+      if (victim == connections.end() || it->second.waiting_since < victim->second.waiting_since) victim = it;
+    }
+    if (victim == connections.end()) return std::nullopt;
+    ++evicted;
+    auto stream = victim->first;
+    const bool probe_only = victim->second.probe_only;
+    if (probe_only) --probe_connections;
+    connections.erase(victim);
+    stream->cancel();
+    boost::system::error_code ignored;
+    stream->socket().close(ignored);
+    return probe_only;
   }
 
   asio::awaitable<void> accept_loop() {
@@ -145,13 +196,22 @@ struct state : std::enable_shared_from_this<state> {
         co_await pause.async_wait(no_throw);
         continue;
       }
-      if (connections.size() >= options.max_connections) {
-        boost::system::error_code ignored;
+      boost::system::error_code ignored;
+      socket.set_option(tcp::no_delay(true), ignored);  // a reply is one write: no Nagle wait
+      bool probe_slot = false;
+      if (connections.size() - probe_connections < options.max_connections) {
+        probe_slot = false;
+      } else if (probe_connections < options.probe_slots) {
+        probe_slot = true;
+      } else if (auto freed = evict_slowest()) {
+        probe_slot = *freed;
+      } else {
         socket.close(ignored);
         continue;
       }
+      if (probe_slot) ++probe_connections;
       auto stream = std::make_shared<beast::tcp_stream>(std::move(socket));
-      connections.insert(stream);
+      connections.emplace(stream, slot{probe_slot, true, std::chrono::steady_clock::now()});
       asio::co_spawn(executor, serve(stream), asio::detached);
     }
     while (!connections.empty()) {
@@ -165,7 +225,7 @@ struct state : std::enable_shared_from_this<state> {
     stopping = true;
     boost::system::error_code ignored;
     acceptor.close(ignored);
-    for (const auto& c : connections) c->cancel();  // each serve() then closes and erases itself
+    for (const auto& [c, info] : connections) c->cancel();  // each serve() then closes and erases itself
     if (connections.empty()) all_closed.cancel();
   }
 };

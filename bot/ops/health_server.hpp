@@ -21,12 +21,21 @@ class store;
 
 namespace flare {
 
+// A probe must never wait behind slow clients (issue 13: 33 clients that opened a connection and
+// sent nothing held all 32 slots for 5 s each, and the kubelet restarted a healthy pod). So: the
+// request header must arrive within a short deadline; there are many slots; a few more are kept
+// for /healthz and /readyz alone; and when every slot is taken, the connection that has waited
+// longest for its request header is closed to make room for the new one.
 struct health_options {
   std::string address = "127.0.0.1";  // health.address
   std::uint16_t port = 9464;           // health.port; 0 picks a free port (tests)
-  std::chrono::milliseconds io_timeout{5000};  // reading a request, writing a response (each)
+  // The whole request header, from accept (or from the previous response on a kept-alive
+  // connection). A kubelet or Prometheus sends it at once; only a slow or hostile client needs more.
+  std::chrono::milliseconds header_timeout{1000};
+  std::chrono::milliseconds io_timeout{5000};  // writing a response
   std::size_t max_request_bytes = 8192;        // header limit; bodies are refused
-  std::size_t max_connections = 32;            // more are closed at once
+  std::size_t max_connections = 256;           // general slots
+  std::size_t probe_slots = 16;                // more, for /healthz and /readyz only (else 503)
 };
 
 struct health_handlers {

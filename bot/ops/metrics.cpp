@@ -10,6 +10,7 @@
 #include <prometheus/text_serializer.h>
 
 #include <cstdint>
+#include <set>
 
 namespace flare {
 
@@ -26,6 +27,63 @@ const Histogram::BucketBoundaries ack_latency_buckets = {0.005, 0.01, 0.025, 0.0
 
 // Known severities always exported, so "open incidents of severity X" reads 0, not "no data".
 const char* const known_severities[] = {"critical", "high", "medium", "low", "unclassified"};
+
+// Every label value comes from a closed set: a label is a new time series for ever (unbounded
+// cardinality), and it is published without redaction, so text from outside (a Slack error
+// string, a disconnect reason) must never reach one verbatim. Anything not on a list is "other".
+// Slack's error codes (docs/slack.md; Slack's method pages) and flare's own transport codes.
+const std::set<std::string, std::less<>> known_error_codes = {
+    // flare's transport codes (slack_api.hpp)
+    "timeout", "connection_failed", "tls_handshake_failed", "invalid_response", "cancelled",
+    "http_4xx", "http_5xx",
+    // retryable
+    "ratelimited", "rate_limited", "internal_error", "fatal_error", "service_unavailable",
+    "request_timeout",
+    // token and app
+    "invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired",
+    "no_permission", "missing_scope", "not_allowed_token_type", "team_access_not_granted",
+    "org_login_required", "ekm_access_denied", "access_denied", "accesslimited", "link_disabled",
+    "team_disabled", "user_removed_from_team", "forbidden_team", "missing_args",
+    "two_factor_setup_required", "enterprise_is_restricted", "deprecated_endpoint",
+    // request shape
+    "invalid_arguments", "invalid_arg_name", "invalid_array_arg", "invalid_charset",
+    "invalid_form_data", "invalid_post_type", "missing_post_type", "invalid_json",
+    "json_not_object", "request_too_large", "superfluous_charset", "method_deprecated",
+    // posting
+    "channel_not_found", "not_in_channel", "is_archived", "msg_too_long", "no_text",
+    "invalid_blocks", "invalid_blocks_format", "too_many_attachments", "msg_blocks_too_long",
+    "restricted_action", "restricted_action_read_only_channel",
+    "restricted_action_thread_only_channel", "restricted_action_non_threadable_channel",
+    "cannot_reply_to_message", "message_limit_exceeded", "markdown_text_conflict",
+    "message_not_found", "cant_update_message", "edit_window_closed", "user_not_in_channel",
+    "duplicate_channel_not_found", "duplicate_message_not_found", "as_user_not_supported",
+    // people, groups, views
+    "user_not_found", "users_not_found", "user_not_visible", "no_such_subteam",
+    "subteam_not_found", "expired_trigger_id", "invalid_trigger_id", "exchanged_trigger_id",
+    "view_too_large", "duplicate_external_id", "not_found", "hash_conflict",
+    "push_limit_reached", "cannot_dm_bot", "user_disabled"};
+
+// The Web API methods flare calls (bot/slack/web_api_client.cpp).
+const std::set<std::string, std::less<>> known_methods = {
+    "apps.connections.open", "auth.test",          "chat.postEphemeral",    "chat.postMessage",
+    "chat.update",           "conversations.info", "conversations.open",    "usergroups.users.list",
+    "users.info",            "views.open",         "views.update"};
+
+// Socket Mode envelope types (bot/slack/envelope.hpp).
+const std::set<std::string, std::less<>> known_envelope_types = {"events_api", "slash_commands",
+                                                                 "interactive"};
+
+// Why a Socket Mode link was replaced: Slack's disconnect reasons and the transport's own
+// (bot/slack/socket_mode_client.cpp), first word only.
+const std::set<std::string, std::less<>> known_reconnect_reasons = {
+    "warning",      "refresh_requested", "too_many_websockets", "disconnect",      "closed_by_slack",
+    "idle_timeout", "eof",               "connection_reset",    "aborted",         "read_error",
+    "write_timeout", "write_error",      "internal_error",      "link_disabled"};
+
+std::string from_closed_set(const std::set<std::string, std::less<>>& known, std::string_view value) {
+  if (auto it = known.find(value); it != known.end()) return *it;
+  return "other";
+}
 
 // Brings a counter fed from a cumulative count (kept elsewhere) up to that count.
 void catch_up(Counter& c, double total) {
@@ -121,24 +179,44 @@ metrics::metrics() : impl_(std::make_unique<impl>()) {
 
 metrics::~metrics() = default;
 
+std::string metric_label_for_error(std::string_view code) {
+  // "http_503" and friends: the class is what an operator acts on, and it keeps the set closed.
+  if (code.size() == 8 && code.starts_with("http_") && (code[5] == '4' || code[5] == '5'))
+    return code[5] == '4' ? "http_4xx" : "http_5xx";
+  return from_closed_set(known_error_codes, code);
+}
+
+std::string metric_label_for_method(std::string_view method) { return from_closed_set(known_methods, method); }
+
+std::string metric_label_for_envelope_type(std::string_view type) {
+  return from_closed_set(known_envelope_types, type);
+}
+
+std::string metric_label_for_reconnect_reason(std::string_view reason) {
+  return from_closed_set(known_reconnect_reasons, reason.substr(0, reason.find(' ')));
+}
+
 void metrics::envelope_received(const std::string& type) {
-  impl_->envelopes_received.Add({{"type", type}}).Increment();
+  impl_->envelopes_received.Add({{"type", metric_label_for_envelope_type(type)}}).Increment();
 }
 
 void metrics::envelope_acked(const std::string& type, std::chrono::steady_clock::duration latency) {
-  impl_->envelopes_acked.Add({{"type", type}}).Increment();
-  impl_->ack_latency.Add({{"type", type}}, ack_latency_buckets)
+  const auto label = metric_label_for_envelope_type(type);
+  impl_->envelopes_acked.Add({{"type", label}}).Increment();
+  impl_->ack_latency.Add({{"type", label}}, ack_latency_buckets)
       .Observe(std::chrono::duration<double>(latency).count());
 }
 
 void metrics::web_api_call(const std::string& method, const std::string& error) {
-  impl_->api_calls.Add({{"method", method}}).Increment();
-  if (!error.empty()) impl_->api_errors.Add({{"method", method}, {"error", error}}).Increment();
+  const auto m = metric_label_for_method(method);
+  impl_->api_calls.Add({{"method", m}}).Increment();
+  if (!error.empty()) impl_->api_errors.Add({{"method", m}, {"error", metric_label_for_error(error)}}).Increment();
 }
 
 void metrics::web_api_rate_limited(const std::string& method, std::chrono::seconds wait) {
-  impl_->rate_limited.Add({{"method", method}}).Increment();
-  impl_->rate_limited_wait.Add({{"method", method}}).Increment(static_cast<double>(wait.count()));
+  const auto m = metric_label_for_method(method);
+  impl_->rate_limited.Add({{"method", m}}).Increment();
+  impl_->rate_limited_wait.Add({{"method", m}}).Increment(static_cast<double>(wait.count()));
 }
 
 void metrics::reminder_sent(bool late, bool overdue) {
@@ -154,8 +232,12 @@ void metrics::set_sources(scrape_sources sources) { impl_->sources = std::move(s
 std::string metrics::scrape() {
   auto& m = *impl_;
   if (m.sources.reconnects_by_reason) {
+    // Several reasons may share a label ("other"): sum them before catching the counter up.
+    std::map<std::string, std::uint64_t> by_label;
     for (const auto& [reason, count] : m.sources.reconnects_by_reason())
-      catch_up(m.reconnects.Add({{"reason", reason}}), static_cast<double>(count));
+      by_label[metric_label_for_reconnect_reason(reason)] += count;
+    for (const auto& [label, count] : by_label)
+      catch_up(m.reconnects.Add({{"reason", label}}), static_cast<double>(count));
   }
   if (m.sources.socket_connected) m.socket_connected.Set(m.sources.socket_connected() ? 1 : 0);
   if (m.sources.open_incidents_by_severity) {

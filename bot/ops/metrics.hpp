@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 
 namespace flare::store {
 class store;
@@ -66,6 +67,14 @@ class metrics {
   struct impl;
   std::unique_ptr<impl> impl_;
 };
+
+// Label values, each from a closed set ("other" for anything not on it): a Slack error code, a
+// Web API method, an envelope type, a Socket Mode reconnect reason. Nothing from outside reaches a
+// label verbatim, so no token or message text can, and the number of series stays bounded.
+std::string metric_label_for_error(std::string_view code);
+std::string metric_label_for_method(std::string_view method);
+std::string metric_label_for_envelope_type(std::string_view type);
+std::string metric_label_for_reconnect_reason(std::string_view reason);
 
 // Open incidents counted by severity, for scrape_sources::open_incidents_by_severity. Every known
 // severity appears (with 0) so a gauge drops to 0 instead of vanishing.

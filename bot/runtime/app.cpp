@@ -90,6 +90,14 @@ dispatcher_options observed_by(metrics& m, delivery_log* inbox) {
   return o;
 }
 
+// The security channel's lane never waits behind public posts (outbox.hpp).
+outbox_options outbox_options_for(const config& c) {
+  outbox_options o;
+  for (const auto& channel : {c.security_channel, c.console_security_channel})
+    if (!channel.empty()) o.private_channels.insert(channel);
+  return o;
+}
+
 struct runtime {
   runtime(const config& c, asio::io_context& io, store::store& s, slack::slack_api& api, metrics& m, bool console)
       : cfg(c),
@@ -101,7 +109,7 @@ struct runtime {
         events(s, wall_clock),
         deliveries(io.get_executor(), s, wall_clock, inbox_settings(m)),
         dispatch(io.get_executor(), api, events, observed_by(m, console ? nullptr : &deliveries)),
-        outbox(io.get_executor(), s, api, wall_clock),
+        outbox(io.get_executor(), s, api, wall_clock, outbox_options_for(c)),
         pruner(io.get_executor(), s, wall_clock,
                prune_options{parse_retention(c.store_processed_retention).value_or(std::chrono::hours(24 * 7))}) {}
 

@@ -3,14 +3,18 @@
 #include "bot/slack/errors.hpp"
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <deque>
 #include <map>
 #include <random>
 #include <set>
+#include <vector>
 
 namespace flare {
 namespace asio = boost::asio;
@@ -52,24 +56,49 @@ enum class outcome { sent, retry_later, failed, waiting };
 
 }  // namespace
 
+// One destination's queue, in enqueue order.
+struct lane {
+  lane(asio::any_io_executor ex, std::string k, bool p) : key(std::move(k)), priority(p), timer(ex) {}
+  std::string key;
+  bool priority;
+  std::deque<store::outbox_item> items;
+  bool running = false;
+  asio::steady_timer timer;  // sleeps until a retry is due or another lane made progress
+};
+
 struct outbox_sender::impl : std::enable_shared_from_this<impl> {
   impl(asio::any_io_executor ex, store::store& s, slack::slack_api& api, const flare::clock& c, outbox_options o)
-      : executor(ex), store(s), slack(api), wall(c), options(o), wakeup(ex) {}
+      : executor(ex), store(s), slack(api), wall(c), options(std::move(o)), wakeup(ex), slot_free(ex), lanes_done(ex) {
+    options.max_concurrent_public_sends = std::max<std::size_t>(1, options.max_concurrent_public_sends);
+    options.max_loaded = std::max<std::size_t>(1, options.max_loaded);
+  }
 
   asio::any_io_executor executor;
   store::store& store;
   slack::slack_api& slack;
   const flare::clock& wall;
   outbox_options options;
-  asio::steady_timer wakeup;
+  asio::steady_timer wakeup;      // the loader: something was enqueued
+  asio::steady_timer slot_free;   // public lanes waiting for a send slot
+  asio::steady_timer lanes_done;  // drain_once waiting for every lane to finish
   bool stopped = false;
   bool woken = false;
-  bool sending = false;
+  bool draining = false;
   outbox_stats stats;
   // When a transiently failed item may be tried again (in memory: after a restart, pending items
   // are simply tried at once).
   std::map<std::int64_t, std::chrono::steady_clock::time_point> retry_at;
   std::mt19937 jitter{std::random_device{}()};
+
+  std::map<std::string, std::unique_ptr<lane>> lanes;
+  // Loaded, unsent item ids per incident, across lanes: the smallest goes first.
+  std::map<std::int64_t, std::set<std::int64_t>> incident_items;
+  std::int64_t cursor = 0;  // the highest id loaded
+  std::size_t loaded = 0;
+  bool more_in_store = false;  // the last load stopped at max_loaded
+  std::size_t public_sends = 0;
+  std::size_t in_flight = 0;
+  std::size_t running_lanes = 0;
 
   std::string reference_of(const store::outbox_item& item) const {
     return item.incident_id ? store::incident_reference(*item.incident_id) : "no incident";
@@ -199,7 +228,10 @@ struct outbox_sender::impl : std::enable_shared_from_this<impl> {
              {"elements", json::array({{{"type", "mrkdwn"},
                                         {"text", "_Re-sent after a restart: if you see this twice, the first one got through._"}}})}});
     }
-    store.begin_attempt(item.id, wall.now());
+    if (!store.begin_attempt(item.id, wall.now())) {
+      // Sent, failed or abandoned since it was read (the lane holds items in memory): not again.
+      co_return outcome::failed;
+    }
     json result = json::object();
     outcome done = outcome::failed;
     if (item.kind == "post") done = co_await send_post(item, result);
@@ -218,30 +250,175 @@ struct outbox_sender::impl : std::enable_shared_from_this<impl> {
     co_return done;
   }
 
-  // One pass over the pending items, in order. An incident whose earlier item is waiting for a
-  // retry holds its later items back, so a thread post never overtakes its card.
-  asio::awaitable<std::size_t> pass() {
-    std::size_t sent = 0;
-    std::set<std::int64_t> held;
+  // ---- lanes ----
+
+  std::string destination_of(const store::outbox_item& item) {
+    const json& p = item.payload;
+    // An ephemeral reply is for one person and is not paced per channel: its own lane.
+    if (item.kind == "ephemeral") return "ephemeral:" + str(p, "channel") + ":" + str(p, "user");
+    auto incident_id = integer(p, "thread_of_incident");
+    if (!incident_id) incident_id = integer(p, "card_of_incident");
+    if (incident_id) {
+      if (auto incident = store.find_incident(*incident_id); incident && !incident->channel.empty())
+        return incident->channel;
+    }
+    return str(p, "channel");
+  }
+
+  bool is_private(const std::string& key) const {
+    return key.starts_with("ephemeral:") || key.starts_with('D') || key.starts_with('G') ||
+           options.private_channels.contains(key);
+  }
+
+  // Reads pending items past the cursor into their lanes, up to max_loaded in memory.
+  void load() {
+    more_in_store = false;
+    while (loaded < options.max_loaded) {
+      const auto page = store.pending_outbox_after(cursor, std::min<std::size_t>(500, options.max_loaded - loaded));
+      for (const auto& item : page) {
+        cursor = std::max(cursor, item.id);
+        const auto key = destination_of(item);
+        auto& l = lanes[key];
+        if (!l) l = std::make_unique<lane>(executor, key, is_private(key));
+        l->items.push_back(item);
+        l->timer.cancel();  // a lane sleeping until a retry looks at its new item now
+        if (item.incident_id) incident_items[*item.incident_id].insert(item.id);
+        ++loaded;
+      }
+      if (page.empty()) return;
+    }
+    more_in_store = true;
+  }
+
+  void start_idle_lanes() {
+    // By key, looked up afresh: co_spawn may run a lane at once, and a lane that finishes erases
+    // itself (and may start others), so no iterator or pointer survives a spawn.
+    std::vector<std::string> idle;
+    for (const auto& [key, l] : lanes)
+      if (!l->running && !l->items.empty()) idle.push_back(key);
+    for (const auto& key : idle) {
+      auto it = lanes.find(key);
+      if (it == lanes.end() || it->second->running || it->second->items.empty()) continue;
+      it->second->running = true;
+      ++running_lanes;
+      asio::co_spawn(executor, run_lane(shared_from_this(), it->second.get()), asio::detached);
+    }
+  }
+
+  // Another lane sent (or gave up on) something: lanes waiting on an incident look again.
+  void notify_lanes() {
+    for (auto& [key, l] : lanes) l->timer.cancel();
+  }
+
+  // The first item of the lane that may go now, or the time to look again.
+  std::pair<std::optional<store::outbox_item>, std::chrono::steady_clock::time_point> next_sendable(const lane& l) {
     const auto now = std::chrono::steady_clock::now();
-    for (const auto& item : store.pending_outbox(500)) {
-      if (stopped) break;
-      if (item.incident_id && held.contains(*item.incident_id)) continue;
+    auto wake_at = std::chrono::steady_clock::time_point::max();
+    std::set<std::int64_t> held;
+    for (const auto& item : l.items) {
+      if (item.incident_id) {
+        if (held.contains(*item.incident_id)) continue;
+        const auto ids = incident_items.find(*item.incident_id);
+        if (ids != incident_items.end() && !ids->second.empty() && *ids->second.begin() < item.id) {  // an earlier item of its incident is unsent
+          held.insert(*item.incident_id);
+          continue;
+        }
+      }
       if (auto it = retry_at.find(item.id); it != retry_at.end() && it->second > now) {
+        wake_at = std::min(wake_at, it->second);
         if (item.incident_id) held.insert(*item.incident_id);
         continue;
       }
-      const outcome done = co_await send(item);
-      if (done == outcome::sent) ++sent;
-      if (done == outcome::retry_later && item.incident_id) held.insert(*item.incident_id);
+      return {item, wake_at};
     }
-    co_return sent;
+    return {std::nullopt, wake_at};
+  }
+
+  void forget(lane& l, const store::outbox_item& item) {
+    std::erase_if(l.items, [&](const store::outbox_item& i) { return i.id == item.id; });
+    retry_at.erase(item.id);
+    if (item.incident_id) {
+      auto it = incident_items.find(*item.incident_id);
+      if (it != incident_items.end()) {
+        it->second.erase(item.id);
+        if (it->second.empty()) incident_items.erase(it);
+      }
+    }
+    --loaded;
+    if (more_in_store && loaded <= options.max_loaded / 2) {
+      load();
+      start_idle_lanes();
+    }
+  }
+
+  bool halted() const { return stopped && !draining; }
+
+  void refresh(lane& l, std::int64_t id) {
+    auto it = std::find_if(l.items.begin(), l.items.end(), [&](const store::outbox_item& i) { return i.id == id; });
+    if (it == l.items.end()) return;
+    auto fresh = store.find_outbox_item(id);
+    if (fresh && fresh->state == store::outbox_state::pending) *it = std::move(*fresh);
+  }
+
+  static asio::awaitable<void> run_lane(std::shared_ptr<impl> self, lane* l) {
+    while (!self->halted() && !l->items.empty()) {
+      auto [item, wake_at] = self->next_sendable(*l);
+      if (!item) {
+        // Draining, once each: what waits for a retry stays for the next run, and what waits for
+        // an earlier item of its incident waits only while some lane is still sending.
+        if (self->draining && self->in_flight == 0) break;
+        l->timer.expires_at(self->draining ? std::chrono::steady_clock::time_point::max() : wake_at);
+        co_await l->timer.async_wait(asio::as_tuple(asio::use_awaitable));
+        continue;
+      }
+      if (!l->priority) {
+        while (self->public_sends >= self->options.max_concurrent_public_sends && !self->halted()) {
+          self->slot_free.expires_at(std::chrono::steady_clock::time_point::max());
+          co_await self->slot_free.async_wait(asio::as_tuple(asio::use_awaitable));
+        }
+        if (self->halted()) break;
+        ++self->public_sends;
+      }
+      outcome done = outcome::failed;
+      ++self->in_flight;
+      try {
+        done = co_await self->send(*item);
+      } catch (const std::exception& e) {
+        // A store error mid-send: the item stays pending; try it again later.
+        spdlog::error("outbox: item {} ({}): {}", item->id, self->reference_of(*item), e.what());
+        self->retry_at[item->id] = std::chrono::steady_clock::now() + self->backoff(item->attempts);
+        done = outcome::retry_later;
+      }
+      --self->in_flight;
+      if (!l->priority) {
+        --self->public_sends;
+        self->slot_free.cancel();
+      }
+      if (done == outcome::retry_later) {
+        self->refresh(*l, item->id);  // attempts and attempt_started_at as the store now has them
+        if (self->draining) {
+          self->retry_at[item->id] = std::chrono::steady_clock::time_point::max();
+          self->notify_lanes();
+        }
+        continue;
+      }
+      self->forget(*l, *item);
+      if (item->incident_id || self->draining) self->notify_lanes();
+    }
+    l->running = false;
+    --self->running_lanes;
+    if (l->items.empty()) {
+      const std::string key = l->key;
+      self->lanes.erase(key);  // l is gone from here on
+    }
+    if (self->draining) self->notify_lanes();
+    if (self->running_lanes == 0) self->lanes_done.cancel();
   }
 };
 
 outbox_sender::outbox_sender(asio::any_io_executor executor, store::store& store, slack::slack_api& slack,
                              const clock& clock, outbox_options options)
-    : impl_(std::make_shared<impl>(std::move(executor), store, slack, clock, options)) {}
+    : impl_(std::make_shared<impl>(std::move(executor), store, slack, clock, std::move(options))) {}
 
 outbox_sender::~outbox_sender() = default;
 
@@ -254,30 +431,48 @@ asio::awaitable<void> outbox_sender::run() {
   auto self = impl_;
   while (!self->stopped) {
     self->woken = false;
-    self->sending = true;
     try {
-      co_await self->pass();
+      self->load();
+      self->start_idle_lanes();
     } catch (const std::exception& e) {
-      spdlog::error("outbox: {}", e.what());
+      spdlog::error("outbox: reading pending posts: {}", e.what());
     }
-    self->sending = false;
     if (self->stopped || self->woken) continue;
-    auto next = std::chrono::steady_clock::now() + std::chrono::hours(1);
-    for (const auto& [id, at] : self->retry_at) next = std::min(next, at);
-    self->wakeup.expires_at(next);
+    // Lanes wait for their own retries; this waits for new work. A periodic look as well, in case
+    // something was enqueued without a wake() (another tool on the same store).
+    self->wakeup.expires_after(std::chrono::minutes(1));
     co_await self->wakeup.async_wait(asio::as_tuple(asio::use_awaitable));
   }
+  self->slot_free.cancel();
+  for (auto& [key, l] : self->lanes) l->timer.cancel();
 }
 
 asio::awaitable<std::size_t> outbox_sender::drain_once() {
   auto self = impl_;
+  // Sends still under way (after stop()) finish first, so no item is sent twice at once.
+  while (self->running_lanes > 0) {
+    self->lanes_done.expires_at(std::chrono::steady_clock::time_point::max());
+    co_await self->lanes_done.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+  const auto sent_before = self->stats.sent;
+  self->draining = true;
   self->retry_at.clear();
-  co_return co_await self->pass();
+  self->load();
+  self->start_idle_lanes();
+  while (self->running_lanes > 0) {
+    self->lanes_done.expires_at(std::chrono::steady_clock::time_point::max());
+    co_await self->lanes_done.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+  self->draining = false;
+  self->retry_at.clear();
+  co_return static_cast<std::size_t>(self->stats.sent - sent_before);
 }
 
 void outbox_sender::stop() {
   impl_->stopped = true;
   impl_->wakeup.cancel();
+  impl_->slot_free.cancel();
+  for (auto& [key, l] : impl_->lanes) l->timer.cancel();
 }
 
 std::size_t outbox_sender::pending() const { return impl_->store.pending_outbox(100000).size(); }

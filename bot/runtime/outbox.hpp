@@ -14,7 +14,17 @@
 //   "update":    {"channel"?, "ts"?, "card_of_incident"?(int), "text", "blocks"}
 //                card_of_incident: chat.update of that incident's card (channel + card_ts).
 //   "ephemeral": {"channel", "user", "text", "blocks"}
-// new_outbox_item.incident_id ties the item to its incident (used for logs: "INC-7").
+// new_outbox_item.incident_id ties the item to its incident (used for logs: "INC-7", and to keep
+// an incident's posts in order).
+//
+// One ordered queue ("lane") per destination: a channel, or a person for ephemeral replies. Lanes
+// send concurrently, each in its own order, so a burst in #incidents (Slack paces posts to about
+// one per second per channel) never holds back a Security Team ping in its private channel, a DM
+// or a reply to one person. Public channels share a bounded number of concurrent sends; private
+// channels (the security channel, DMs, G-channels) and ephemeral replies never wait for a public
+// send. An incident's items stay in order across lanes: an item waits while an earlier item of
+// its incident is unsent anywhere. Every pending item is loaded (in pages, up to max_loaded at a
+// time, more as room frees), so nothing due waits for something new to arrive.
 #pragma once
 
 #include "bot/runtime/clock.hpp"
@@ -27,6 +37,8 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <set>
+#include <string>
 
 namespace flare {
 
@@ -34,6 +46,14 @@ struct outbox_options {
   int max_attempts = 8;  // per item, across restarts, for transient failures
   std::chrono::milliseconds retry_initial{1000};
   std::chrono::milliseconds retry_max{60000};
+  // Public channels sending at the same time. Slack allows about one post per second per channel
+  // (the Web API client paces each channel) and several hundred per minute per workspace.
+  std::size_t max_concurrent_public_sends = 8;
+  // Pending items held in memory at once; the rest are read as these are sent.
+  std::size_t max_loaded = 5000;
+  // Channels whose lanes go first (the private security channel). DMs ("D...") and private
+  // groups ("G...") are recognised by their id.
+  std::set<std::string> private_channels;
 };
 
 struct outbox_stats {
@@ -50,10 +70,12 @@ class outbox_sender {
 
   // Something was enqueued: send it soon.
   void wake();
-  // Sends pending items until stop(); waits for wake() or a retry time in between.
+  // Sends pending items until stop(); each lane waits for wake(), a retry time or an earlier item
+  // of its incident in between.
   boost::asio::awaitable<void> run();
-  // Sends every item pending now, once each, in order; returns how many were sent. For the
-  // console, tests and shutdown.
+  // Sends every item pending now, once each, in order (lanes still concurrent); returns how many
+  // were sent. For the console, tests and shutdown (after stop(): it first lets the sends under
+  // way finish, so nothing goes twice).
   boost::asio::awaitable<std::size_t> drain_once();
   void stop();
   std::size_t pending() const;

@@ -3,6 +3,8 @@
 // yields its envelope_id when one is readable, so it can be acked instead of redelivered forever.
 #include "bot/slack/envelope.hpp"
 
+#include "input/utf8.hpp"
+
 #include <algorithm>
 #include <cstdint>
 #include <limits>
@@ -13,6 +15,7 @@ namespace {
 using nlohmann::json;
 
 constexpr std::size_t max_reported_type_length = 40;
+constexpr std::size_t max_scanned_length = 128;
 
 std::optional<std::string> string_field(const json& object, const char* name) {
   auto it = object.find(name);
@@ -39,13 +42,16 @@ bool is_id_char(char c) {
          c == '_' || c == '.';
 }
 
-// For text that is not valid JSON: finds `"envelope_id" : "<id>"` by hand. Only ids made of the
-// characters Slack uses (UUID-like) are accepted, so a half-read string never becomes an ack.
-std::optional<std::string> scan_envelope_id(std::string_view text) {
-  constexpr std::string_view key = "\"envelope_id\"";
-  auto at = text.find(key);
+// The string value after the first `"<key>" : "` at or after `from`, when it is made only of the
+// characters Slack uses in ids and type names (UUID-like), so a half-read string never becomes an
+// ack. Returns the position after it in `next` so a caller can look further.
+std::optional<std::string> scan_field(std::string_view text, std::string_view key, std::size_t from,
+                                      std::size_t& next) {
+  next = std::string_view::npos;
+  const auto at = text.find(key, from);
   if (at == std::string_view::npos) return std::nullopt;
   auto i = at + key.size();
+  next = i;
   auto skip_space = [&] {
     while (i < text.size() && (text[i] == ' ' || text[i] == '\t' || text[i] == '\n' ||
                                text[i] == '\r')) {
@@ -59,12 +65,39 @@ std::optional<std::string> scan_envelope_id(std::string_view text) {
   if (i >= text.size() || text[i] != '"') return std::nullopt;
   ++i;
   auto start = i;
-  while (i < text.size() && is_id_char(text[i])) ++i;
+  while (i < text.size() && i - start <= max_scanned_length && is_id_char(text[i])) ++i;
   if (i >= text.size() || text[i] != '"' || i == start) return std::nullopt;
   return std::string(text.substr(start, i - start));
 }
 
-frame parse_object(const json& object) {
+// For text that could not be parsed (not JSON, too large, too deep): finds the envelope id by
+// hand, so the frame can still be acked instead of redelivered (and crashing nothing) forever.
+std::optional<std::string> scan_envelope_id(std::string_view text) {
+  std::size_t next = 0;
+  return scan_field(text, "\"envelope_id\"", 0, next);
+}
+
+// The envelope's type for the log line, when one of Slack's envelope types can be read ("type"
+// also appears inside payloads, so only these count).
+std::string scan_envelope_type(std::string_view text) {
+  std::size_t from = 0;
+  for (int tries = 0; tries < 64 && from != std::string_view::npos; ++tries) {
+    std::size_t next = 0;
+    auto value = scan_field(text, "\"type\"", from, next);
+    if (value && (*value == "events_api" || *value == "slash_commands" || *value == "interactive"))
+      return *value;
+    from = next;
+  }
+  return "unknown";
+}
+
+malformed_frame unparseable(std::string reason, std::string_view text) {
+  malformed_frame m{std::move(reason), scan_envelope_id(text)};
+  m.type = scan_envelope_type(text);
+  return m;
+}
+
+frame parse_object(json object) {
   auto type = string_field(object, "type");
   if (!type) return malformed_frame{"missing type", envelope_id_of(object)};
 
@@ -81,14 +114,14 @@ frame parse_object(const json& object) {
   }
   if (*type == "events_api" || *type == "slash_commands" || *type == "interactive") {
     auto id = envelope_id_of(object);
-    if (!id) return malformed_frame{"missing envelope_id in " + *type, std::nullopt};
+    if (!id) return malformed_frame{"missing envelope_id in " + *type, std::nullopt, *type};
     auto payload = object.find("payload");
-    if (payload == object.end()) return malformed_frame{"missing payload in " + *type, id};
-    if (!payload->is_object()) return malformed_frame{"payload is not an object in " + *type, id};
+    if (payload == object.end()) return malformed_frame{"missing payload in " + *type, id, *type};
+    if (!payload->is_object()) return malformed_frame{"payload is not an object in " + *type, id, *type};
     envelope e;
     e.envelope_id = std::move(*id);
     e.type = *type;
-    e.payload = *payload;
+    e.payload = std::move(*payload);  // a move: no second copy of a large payload
     if (auto it = object.find("accepts_response_payload"); it != object.end() && it->is_boolean()) {
       e.accepts_response_payload = it->get<bool>();
     }
@@ -102,15 +135,15 @@ frame parse_object(const json& object) {
 
 }  // namespace
 
-frame parse_frame(std::string_view text) {
+frame parse_frame(std::string_view text, const input::json_limits& limits) {
   try {
-    auto parsed = json::parse(text, nullptr, /*allow_exceptions=*/false);
-    if (parsed.is_discarded()) return malformed_frame{"invalid JSON", scan_envelope_id(text)};
-    if (!parsed.is_object()) return malformed_frame{"not a JSON object", std::nullopt};
-    return parse_object(parsed);
+    auto parsed = input::parse_untrusted_json(text, limits);
+    if (!parsed.ok()) return unparseable(parsed.error, text);
+    if (!parsed.value.is_object()) return malformed_frame{"not a JSON object", std::nullopt, "unknown"};
+    return parse_object(std::move(parsed.value));
   } catch (const std::exception&) {
     // Only allocation failures can land here; the frame is lost either way.
-    return malformed_frame{"unparseable frame", std::nullopt};
+    return unparseable("unparseable frame", text);
   }
 }
 

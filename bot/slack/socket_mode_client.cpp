@@ -215,7 +215,7 @@ void send_ack(const std::shared_ptr<ack_state>& a, std::optional<nlohmann::json>
   }
   nlohmann::json frame = {{"envelope_id", a->envelope_id}};
   if (payload && a->accepts_response_payload) frame["payload"] = std::move(*payload);
-  conn->outbox.push_back(frame.dump());
+  conn->outbox.push_back(frame.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   conn->writer_wake.notify();
   conn->safety_wake.notify();
 }
@@ -287,8 +287,8 @@ void handle_frame(const std::shared_ptr<connection>& conn, std::string_view text
   } else if (auto* m = std::get_if<malformed_frame>(&f)) {
     ++s.stats.malformed_frames;
     if (m->envelope_id) {
-      spdlog::warn("socket mode: malformed frame on connection {} ({}); acking envelope {}",
-                   conn->id, m->reason, *m->envelope_id);
+      spdlog::warn("socket mode: malformed {} frame on connection {} ({}); acking envelope {}",
+                   m->type, conn->id, m->reason, *m->envelope_id);
       auto a = std::make_shared<ack_state>();
       a->envelope_id = *m->envelope_id;
       a->conn = conn;
@@ -296,8 +296,8 @@ void handle_frame(const std::shared_ptr<connection>& conn, std::string_view text
       a->ex = s.ex;
       make_ack_fn(a)(std::nullopt);
     } else {
-      spdlog::warn("socket mode: malformed frame on connection {} ({}); ignored", conn->id,
-                   m->reason);
+      spdlog::warn("socket mode: malformed {} frame on connection {} ({}); no readable envelope id, "
+                   "so not acked", m->type, conn->id, m->reason);
     }
   }
 }

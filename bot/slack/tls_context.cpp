@@ -6,7 +6,10 @@
 
 #include <openssl/err.h>
 #include <openssl/x509.h>
+#include <spdlog/spdlog.h>
 
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <stdexcept>
 
@@ -24,9 +27,28 @@ std::shared_ptr<ssl::context> make_client_tls_context(const std::string& extra_c
   }
   ctx->set_verify_mode(ssl::verify_peer | ssl::verify_fail_if_no_peer_cert);
 
+  // The system trust store from OpenSSL's built-in locations, not set_default_verify_paths():
+  // that one also reads SSL_CERT_FILE and SSL_CERT_DIR from the environment, so anything able to
+  // set an environment variable could make flare trust its own CA, silently. The one way to add
+  // trust is SLACK_CA_FILE, which adds to the system store and is named in every error.
   boost::system::error_code ec;
-  ctx->set_default_verify_paths(ec);
-  if (ec) throw std::runtime_error("TLS: cannot load the system trust store: " + ec.message());
+  for (const char* ignored : {"SSL_CERT_FILE", "SSL_CERT_DIR"}) {
+    if (const char* v = std::getenv(ignored); v && *v) {
+      spdlog::warn("TLS: {} is set and ignored; flare trusts the system store plus SLACK_CA_FILE only", ignored);
+    }
+  }
+  const char* file = X509_get_default_cert_file();
+  const char* dir = X509_get_default_cert_dir();
+  std::error_code fs_ec;
+  const bool have_file = file && std::filesystem::is_regular_file(file, fs_ec);
+  const bool have_dir = dir && std::filesystem::is_directory(dir, fs_ec);
+  if (!have_file && !have_dir) {
+    throw std::runtime_error(std::string("TLS: no system trust store at ") + (file ? file : "?") + " or " +
+                             (dir ? dir : "?") + " (install ca-certificates)");
+  }
+  if (SSL_CTX_load_verify_locations(ctx->native_handle(), have_file ? file : nullptr, have_dir ? dir : nullptr) != 1) {
+    throw std::runtime_error("TLS: cannot load the system trust store: " + last_tls_error().message());
+  }
 
   if (!extra_ca_file.empty()) {
     // Checked first so the message says "missing" rather than OpenSSL's "no such file" wording.

@@ -34,6 +34,15 @@ std::vector<outbox_item> sqlite_store::pending_outbox(std::size_t limit) {
   return out;
 }
 
+std::vector<outbox_item> sqlite_store::pending_outbox_after(std::int64_t after_id, std::size_t limit) {
+  auto q = impl_->prepare("SELECT " + std::string(outbox_columns) +
+                          " FROM outbox WHERE state = 'pending' AND id > ? ORDER BY id LIMIT ?");
+  q.bind(after_id, limit);
+  std::vector<outbox_item> out;
+  while (q.step()) out.push_back(read_outbox(q));
+  return out;
+}
+
 bool sqlite_store::begin_attempt(std::int64_t id, sys_seconds at) {
   auto q = impl_->prepare("UPDATE outbox SET attempt_started_at = ? WHERE id = ? AND state = 'pending'");
   q.bind(at, id).run();

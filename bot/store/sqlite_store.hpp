@@ -103,6 +103,7 @@ class sqlite_store final : public store {
   outbox_item enqueue(const new_outbox_item& item, sys_seconds at) override;
   std::optional<outbox_item> find_outbox_item(std::int64_t id) override;
   std::vector<outbox_item> pending_outbox(std::size_t limit) override;
+  std::vector<outbox_item> pending_outbox_after(std::int64_t after_id, std::size_t limit) override;
   bool begin_attempt(std::int64_t id, sys_seconds at) override;
   bool mark_sent(std::int64_t id, const json& result, sys_seconds at) override;
   bool mark_failed(std::int64_t id, std::string_view error, sys_seconds at, bool final) override;

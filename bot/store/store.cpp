@@ -1,6 +1,7 @@
 #include "bot/store/store.hpp"
 
 #include <array>
+#include <cstdint>
 #include <charconv>
 #include <utility>
 
@@ -89,6 +90,15 @@ std::optional<std::int64_t> parse_incident_reference(std::string_view text) {
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
   if (ec != std::errc{} || end != text.data() + text.size() || id <= 0) return std::nullopt;
   return id;
+}
+
+std::vector<outbox_item> store::pending_outbox_after(std::int64_t after_id, std::size_t limit) {
+  std::vector<outbox_item> out;
+  for (auto& item : pending_outbox(SIZE_MAX)) {
+    if (out.size() >= limit) break;
+    if (item.id > after_id) out.push_back(std::move(item));
+  }
+  return out;
 }
 
 }  // namespace flare::store

@@ -286,6 +286,9 @@ class store {
   virtual std::optional<outbox_item> find_outbox_item(std::int64_t id) = 0;
   // Pending items in the order they were enqueued.
   virtual std::vector<outbox_item> pending_outbox(std::size_t limit) = 0;
+  // Pending items with id > after_id, in order: the outbox pages through a long queue without
+  // re-reading what it already holds. The default filters pending_outbox(); stores override it.
+  virtual std::vector<outbox_item> pending_outbox_after(std::int64_t after_id, std::size_t limit);
   // Call just before the Web API call (see outbox_item::attempt_started_at). False if the item
   // is not pending.
   virtual bool begin_attempt(std::int64_t id, sys_seconds at) = 0;

@@ -272,5 +272,17 @@ TEST(grammar, simple_subcommands) {
   parsed<help_command>("help");
 }
 
+// ---- untrusted bytes (issue 13): a terminal can type anything ----
+
+TEST(grammar, invalid_utf8_in_a_fact_value_is_a_usage_error_not_an_exception) {
+  parse_result r = usage_error{};
+  ASSERT_NO_THROW(r = parse_incident_command("facts INC-1 severity=\xFF\xFE"));
+  ASSERT_TRUE(std::holds_alternative<usage_error>(r));
+  const auto& e = std::get<usage_error>(r);
+  EXPECT_NE(e.problem.find("\xEF\xBF\xBD"), std::string::npos) << e.problem;  // shown as U+FFFD
+  ASSERT_NO_THROW((void)parse_incident_command("facts INC-1 customers=\xC3\x28 legal_requirements=\xED\xA0\x80"));
+  ASSERT_NO_THROW((void)parse_incident_command("open \xFF\xFF title"));
+}
+
 }  // namespace
 }  // namespace flare::commands

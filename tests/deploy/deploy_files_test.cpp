@@ -275,6 +275,39 @@ TEST(kubernetes, one_replica_with_probes_resources_pvc_secret_and_config) {
   EXPECT_NE(toml.find("address = \"0.0.0.0\""), std::string::npos);
 }
 
+// Issue 13: the health endpoint listens on all interfaces in a pod; only the scraper may reach
+// it. One namespace-and-pod selector (both in one `from` entry: an AND), only the health port.
+TEST(kubernetes, a_network_policy_admits_only_the_scraper_to_the_metrics_port) {
+  const auto policy = k8s_documents("networkpolicy.yaml").at(0);
+  EXPECT_EQ(policy["kind"].as<std::string>(), "NetworkPolicy");
+  EXPECT_EQ(policy["spec"]["podSelector"]["matchLabels"]["app.kubernetes.io/name"].as<std::string>(), "flare");
+  const auto types = policy["spec"]["policyTypes"];
+  ASSERT_TRUE(types && types.IsSequence());
+  EXPECT_EQ(types[0].as<std::string>(), "Ingress");
+  const auto ingress = policy["spec"]["ingress"];
+  ASSERT_TRUE(ingress.IsSequence());
+  ASSERT_EQ(ingress.size(), 1u) << "one rule: the scraper";
+  const auto from = ingress[0]["from"];
+  ASSERT_TRUE(from.IsSequence());
+  ASSERT_EQ(from.size(), 1u) << "a second entry would be OR'ed in";
+  EXPECT_TRUE(from[0]["namespaceSelector"]["matchLabels"].IsMap()) << "no namespaceSelector: {} (every namespace)";
+  EXPECT_TRUE(from[0]["podSelector"]["matchLabels"].IsMap());
+  EXPECT_FALSE(from[0]["ipBlock"]);
+  const auto ports = ingress[0]["ports"];
+  ASSERT_TRUE(ports.IsSequence());
+  ASSERT_EQ(ports.size(), 1u);
+  // The same port the container exposes as "health".
+  const auto deployment = k8s_documents("deployment.yaml").at(0);
+  const auto container_port = deployment["spec"]["template"]["spec"]["containers"][0]["ports"][0]["containerPort"];
+  EXPECT_EQ(ports[0]["port"].as<int>(), container_port.as<int>());
+  EXPECT_EQ(ports[0]["protocol"].as<std::string>(), "TCP");
+  // Applied with the rest.
+  const auto kustomization = k8s_documents("kustomization.yaml").at(0);
+  bool listed = false;
+  for (const auto& r : kustomization["resources"]) listed = listed || r.as<std::string>() == "networkpolicy.yaml";
+  EXPECT_TRUE(listed) << "networkpolicy.yaml is not in kustomization.yaml";
+}
+
 TEST(yaml, deploy_files_pass_yamllint) {
   if (!have("yamllint")) GTEST_SKIP() << "yamllint is not installed (scripts/setup-debian.sh installs it)";
   const auto r = run("yamllint -s -c " + (deploy_dir / ".yamllint").string() + " " + deploy_dir.string());

@@ -528,5 +528,94 @@ TEST(health_server, a_taken_port_is_a_start_up_error) {
   EXPECT_THROW(health_server(io.get_executor(), o, {}), std::system_error);
 }
 
+// ---- slow clients (issue 13: 33 of them starved the probes) ----
+
+// The health server alone on its own io thread, bounded in time.
+struct lone_health_server {
+  explicit lone_health_server(health_options o) {
+    o.port = 0;
+    server = std::make_unique<health_server>(io.get_executor(), o, health_handlers{[] { return true; }, [] {
+                                                                     return std::string("# TYPE a gauge\na 1\n");
+                                                                   }});
+    port = server->port();
+    asio::co_spawn(io, server->run(), asio::detached);
+    thread = std::thread([this] { io.run_for(60s); });
+  }
+  ~lone_health_server() {
+    asio::post(io, [this] { server->stop(); });
+    thread.join();
+  }
+  asio::io_context io;
+  std::unique_ptr<health_server> server;
+  std::uint16_t port = 0;
+  std::thread thread;
+};
+
+// Opens `n` connections that send half a request header and then nothing more.
+std::vector<std::unique_ptr<asio::ip::tcp::socket>> slow_clients(asio::io_context& io, std::uint16_t port, int n) {
+  std::vector<std::unique_ptr<asio::ip::tcp::socket>> out;
+  for (int i = 0; i < n; ++i) {
+    auto s = std::make_unique<asio::ip::tcp::socket>(io);
+    boost::system::error_code ec;
+    s->connect({asio::ip::make_address("127.0.0.1"), port}, ec);
+    if (ec) continue;
+    asio::write(*s, asio::buffer(std::string_view("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ")), ec);
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+TEST(health_server, probes_are_answered_while_100_slow_clients_hold_connections) {
+  health_options o;
+  o.header_timeout = 5s;  // the old read timeout: the slow clients hold their slots throughout
+  lone_health_server h(o);
+  asio::io_context client_io;
+  auto slow = slow_clients(client_io, h.port, 100);
+  ASSERT_EQ(slow.size(), 100u);
+  // A kubelet probes every few seconds with a 1 s timeout; 40 probes over ~2 s must all pass.
+  int answered = 0;
+  for (int i = 0; i < 40; ++i) {
+    const auto t0 = steady::now();
+    const auto r = http_request(h.port, "GET", i % 2 ? "/readyz" : "/healthz");
+    if (r.status == 200 && steady::now() - t0 < 1s) ++answered;
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_EQ(answered, 40);
+  EXPECT_EQ(http_request(h.port, "GET", "/metrics").status, 200) << "scrapes have general slots too";
+}
+
+TEST(health_server, when_every_slot_is_taken_the_slowest_client_makes_room_for_a_probe) {
+  health_options o;
+  o.max_connections = 8;
+  o.probe_slots = 2;
+  o.header_timeout = 5s;  // the slow clients would hold their slots for the whole test
+  lone_health_server h(o);
+  asio::io_context client_io;
+  auto slow = slow_clients(client_io, h.port, 30);
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(http_request(h.port, "GET", "/healthz").status, 200) << i;
+  // A probe slot answers probes only: a scrape that lands there is told to come back.
+  auto r = http_request(h.port, "GET", "/metrics");
+  EXPECT_TRUE(r.status == 200 || r.status == 503) << r.status << " " << r.error;
+}
+
+TEST(health_server, a_client_that_never_finishes_its_header_is_cut_off_after_the_header_timeout) {
+  health_options o;
+  o.header_timeout = 300ms;
+  lone_health_server h(o);
+  asio::io_context client_io;
+  auto slow = slow_clients(client_io, h.port, 1);
+  ASSERT_EQ(slow.size(), 1u);
+  slow[0]->non_blocking(false);
+  const auto t0 = steady::now();
+  char byte = 0;
+  boost::system::error_code ec;
+  // Bounded: the server closes it (EOF) at ~300 ms; the receive timeout guards the test itself.
+  struct timeval tv{3, 0};
+  ::setsockopt(slow[0]->native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  slow[0]->read_some(asio::buffer(&byte, 1), ec);
+  EXPECT_TRUE(ec) << "the server kept the connection";
+  EXPECT_LT(steady::now() - t0, 2s);
+}
+
 }  // namespace
 }  // namespace flare

@@ -10,6 +10,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <gtest/gtest.h>
+
+#include <filesystem>
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 
@@ -325,6 +327,27 @@ TEST(web_api_client, unknown_ca_is_a_verification_failure_and_not_retried) {
   EXPECT_NE(r->error().detail.find("localhost"), std::string::npos) << r->error().detail;
   EXPECT_LT(seconds_since(start), 4.0);
   EXPECT_EQ(client.stats().connections_opened, 0u);
+  EXPECT_TRUE(fake.calls().empty());
+}
+
+// SSL_CERT_FILE would make OpenSSL's default paths trust whatever CA it names; flare ignores it
+// (docs/configuration.md): trust comes from the system store and SLACK_CA_FILE only.
+TEST(web_api_client, ssl_cert_file_in_the_environment_adds_no_trust) {
+  fake_slack fake;
+  asio::io_context io;
+  auto o = options_for(fake);
+  o.extra_ca_file.clear();
+  o.backoff_initial = 10s;
+  o.backoff_max = 10s;
+  ::setenv("SSL_CERT_FILE", fake.ca_file().c_str(), 1);
+  ::setenv("SSL_CERT_DIR", std::filesystem::path(fake.ca_file()).parent_path().c_str(), 1);
+  web_api_client client(io.get_executor(), o);
+  auto r = run(io, client.auth_test());
+  ::unsetenv("SSL_CERT_FILE");
+  ::unsetenv("SSL_CERT_DIR");
+  ASSERT_TRUE(r.has_value());
+  ASSERT_FALSE(r->ok()) << "the fake Slack's CA was trusted through SSL_CERT_FILE";
+  EXPECT_EQ(r->error().code, "tls_verification_failed");
   EXPECT_TRUE(fake.calls().empty());
 }
 

@@ -148,6 +148,46 @@ TEST_F(config_file, refuses_tokens_in_the_file_without_echoing_them) {
   }
 }
 
+// Issue 13: check-config on a directory or /dev/zero said "configuration OK".
+TEST(config, a_path_that_is_not_a_regular_file_is_refused_by_name) {
+  auto refusal = [](const std::string& path) -> std::string {
+    try {
+      load_config(path, {});
+      return "accepted";
+    } catch (const config_error& e) {
+      return e.what();
+    }
+  };
+  const auto dir = std::filesystem::temp_directory_path();
+  EXPECT_THAT(refusal(dir.string()), HasSubstr("is a directory"));
+  EXPECT_THAT(refusal("/dev/zero"), HasSubstr("not a regular file"));
+  EXPECT_THAT(refusal("/dev/zero"), HasSubstr("/dev/zero"));
+  EXPECT_THAT(refusal((dir / "flare-no-such-config.toml").string()), HasSubstr("cannot be read"));
+}
+
+TEST_F(config_file, a_file_over_1_mib_is_refused) {
+  const auto path = write("# " + std::string(1024 * 1024 + 10, 'x') + "\n");
+  try {
+    load_config(path, {});
+    FAIL() << "accepted";
+  } catch (const config_error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("at most 1 MiB"));
+  }
+}
+
+TEST_F(config_file, a_symlink_to_a_regular_file_is_fine) {
+  const auto target = write("[log]\nlevel = \"warn\"\n");
+  const auto link = std::filesystem::path(target).string() + ".link";
+  std::filesystem::create_symlink(target, link);
+  EXPECT_EQ(load_config(link, {}).log_level, "warn");
+  std::filesystem::remove(link);
+}
+
+TEST(config, text_loads_like_a_file) {
+  EXPECT_EQ(flare::load_config_text("[log]\nlevel = \"error\"\n", "inline", {}).log_level, "error");
+  EXPECT_THROW(flare::load_config_text("[log\n", "inline", {}), config_error);
+}
+
 TEST_F(config_file, syntax_error_names_line_and_column) {
   const auto found = problems("[slack\nincidents_channel = 1\n");
   ASSERT_EQ(found.size(), 1u);

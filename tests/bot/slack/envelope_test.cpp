@@ -159,3 +159,82 @@ TEST(envelope, deeply_nested_garbage_does_not_throw) {
 
 }  // namespace
 }  // namespace flare::slack
+
+// ---- untrusted input: size, depth, UTF-8 (issue 13) ----
+
+namespace flare::slack {
+namespace {
+
+std::string nested_payload(std::size_t levels) {
+  std::string text = R"({"envelope_id":"deep-1","type":"events_api","payload":)";
+  text.append(levels, '[');
+  text.append(levels, ']');
+  text += "}";
+  return text;
+}
+
+TEST(envelope_limits, a_million_levels_of_nesting_is_malformed_and_acked_not_a_crash) {
+  const auto text = nested_payload(1'000'000);  // 2 MB, as in the report
+  auto f = parse_frame(text, {.max_bytes = 4 * 1024 * 1024, .max_depth = 128});
+  ASSERT_TRUE(std::holds_alternative<malformed_frame>(f));
+  const auto& m = std::get<malformed_frame>(f);
+  EXPECT_NE(m.reason.find("nested deeper than 128"), std::string::npos) << m.reason;
+  ASSERT_TRUE(m.envelope_id.has_value());
+  EXPECT_EQ(*m.envelope_id, "deep-1");
+  EXPECT_EQ(m.type, "events_api");
+}
+
+TEST(envelope_limits, a_frame_over_the_size_limit_is_refused_before_parsing_but_acked) {
+  const auto text = nested_payload(1'000'000);  // 2 MB > the default 1 MiB
+  auto f = parse_frame(text);
+  ASSERT_TRUE(std::holds_alternative<malformed_frame>(f));
+  const auto& m = std::get<malformed_frame>(f);
+  EXPECT_NE(m.reason.find("too large"), std::string::npos) << m.reason;
+  EXPECT_EQ(m.envelope_id.value_or(""), "deep-1");
+}
+
+TEST(envelope_limits, nesting_up_to_the_limit_is_accepted_and_one_more_level_is_not) {
+  // The frame object and the payload object are two levels; the arrays inside make the rest.
+  auto frame_with_arrays = [](std::size_t arrays) {
+    std::string text = R"({"envelope_id":"e","type":"events_api","payload":{"a":)";
+    text.append(arrays, '[');
+    text.append(arrays, ']');
+    return text + "}}";
+  };
+  EXPECT_TRUE(std::holds_alternative<envelope>(parse_frame(frame_with_arrays(126))));
+  EXPECT_TRUE(std::holds_alternative<malformed_frame>(parse_frame(frame_with_arrays(127))));
+}
+
+TEST(envelope_limits, a_lone_surrogate_is_replaced_not_a_dropped_envelope) {
+  auto f = parse_frame(R"({"envelope_id":"s1","type":"events_api",
+    "payload":{"event":{"type":"message","text":"phish \uD800 here \uDC00 and \uD83D\uDE00"}}})");
+  ASSERT_TRUE(std::holds_alternative<envelope>(f));
+  const auto text = std::get<envelope>(f).payload["event"]["text"].get<std::string>();
+  EXPECT_EQ(text, "phish \xEF\xBF\xBD here \xEF\xBF\xBD and \xF0\x9F\x98\x80");
+}
+
+TEST(envelope_limits, invalid_utf8_is_replaced_and_the_payload_still_dumps) {
+  auto f = parse_frame("{\"envelope_id\":\"u1\",\"type\":\"events_api\","
+                       "\"payload\":{\"event\":{\"text\":\"bad \xC3\x28 byte \xFF end\"}}}");
+  ASSERT_TRUE(std::holds_alternative<envelope>(f));
+  const auto& payload = std::get<envelope>(f).payload;
+  EXPECT_EQ(payload["event"]["text"].get<std::string>(), "bad \xEF\xBF\xBD( byte \xEF\xBF\xBD end");
+  EXPECT_NO_THROW((void)payload.dump());
+}
+
+TEST(envelope_limits, an_unparseable_frame_without_a_readable_id_is_not_acked) {
+  auto f = parse_frame(R"({"type":"events_api","payload":{"x":)" + std::string(200, '['));
+  ASSERT_TRUE(std::holds_alternative<malformed_frame>(f));
+  EXPECT_FALSE(std::get<malformed_frame>(f).envelope_id.has_value());
+  EXPECT_EQ(std::get<malformed_frame>(f).type, "events_api");
+}
+
+TEST(envelope_limits, the_type_is_read_from_the_envelope_not_from_inside_the_payload) {
+  auto f = parse_frame(R"({"payload":{"type":"event_callback","x":[}, "type" : "slash_commands", "envelope_id":"t1"})");
+  ASSERT_TRUE(std::holds_alternative<malformed_frame>(f));
+  EXPECT_EQ(std::get<malformed_frame>(f).type, "slash_commands");
+  EXPECT_EQ(std::get<malformed_frame>(f).envelope_id.value_or(""), "t1");
+}
+
+}  // namespace
+}  // namespace flare::slack

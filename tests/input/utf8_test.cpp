@@ -1,0 +1,47 @@
+// UTF-8 repair and lone-surrogate escapes: what reaches the parser is always well-formed.
+#include "input/utf8.hpp"
+
+#include <gtest/gtest.h>
+
+namespace flare::input {
+namespace {
+
+const std::string fffd = "\xEF\xBF\xBD";
+
+TEST(utf8, valid_text_comes_back_unchanged) {
+  const std::string text = "plain, caf\xC3\xA9, \xE2\x82\xAC, \xF0\x9F\x98\x80";
+  EXPECT_TRUE(is_valid_utf8(text));
+  EXPECT_EQ(sanitize_utf8(text), text);
+}
+
+TEST(utf8, each_ill_formed_sequence_becomes_one_replacement_character) {
+  EXPECT_EQ(sanitize_utf8("a\xFF"
+                          "b"),
+            "a" + fffd + "b");
+  EXPECT_EQ(sanitize_utf8("a\xC3"), "a" + fffd);  // truncated at the end
+  EXPECT_EQ(sanitize_utf8("\xE2\x82"
+                          "x"),
+            fffd + "x");                                                    // truncated 3-byte sequence
+  EXPECT_EQ(sanitize_utf8("\xC0\xAF"), fffd + fffd);                        // overlong '/'
+  EXPECT_EQ(sanitize_utf8("\xED\xA0\x80"), fffd + fffd + fffd);             // an encoded surrogate
+  EXPECT_EQ(sanitize_utf8("\xF4\x90\x80\x80"), fffd + fffd + fffd + fffd);  // above U+10FFFF
+  EXPECT_FALSE(is_valid_utf8("\xED\xA0\x80"));
+}
+
+TEST(utf8, lone_surrogate_escapes_become_fffd_and_pairs_are_kept) {
+  std::string text = R"({"a":"\uD800","b":"x\udc00y","c":"\uD83D\uDE00","d":"\\uD800","e":"\uD800\u0041"})";
+  EXPECT_TRUE(replace_lone_surrogate_escapes(text));
+  EXPECT_EQ(text, R"({"a":"\uFFFD","b":"x\uFFFDy","c":"\uD83D\uDE00","d":"\\uD800","e":"\uFFFD\u0041"})");
+  std::string clean = R"({"c":"\uD83D\uDE00"})";
+  EXPECT_FALSE(replace_lone_surrogate_escapes(clean));
+}
+
+TEST(utf8, a_trailing_backslash_or_short_escape_is_left_for_the_parser_to_refuse) {
+  std::string a = R"("abc\)";
+  std::string b = R"("\uD8")";
+  EXPECT_FALSE(replace_lone_surrogate_escapes(a));
+  EXPECT_FALSE(replace_lone_surrogate_escapes(b));
+}
+
+}  // namespace
+}  // namespace flare::input
