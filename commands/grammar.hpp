@@ -142,8 +142,8 @@ struct help_command {};
 
 using parsed_command =
     std::variant<open_command, classify_command, facts_command, notified_command, update_command,
-                 resolve_command, show_command, list_command, decide_command, help_command,
-                 done_command, not_needed_command, kind_command, call_command, deadlines_command>;
+                 resolve_command, show_command, list_command, decide_command, help_command, done_command,
+                 not_needed_command, kind_command, call_command, deadlines_command>;
 
 // What was wrong, and the usage line(s) that would have been right. `usage` is one line for a
 // known subcommand, every line for an unknown or missing one.

@@ -54,13 +54,15 @@ bool customers_were_told(const policy::checklist& c) {
     return o.state == policy::obligation_state::done &&
            (o.id == policy::obligation_ids::paid_initial_notice ||
             o.id.starts_with(policy::obligation_ids::update_prefix) ||
-            o.id.starts_with(policy::obligation_ids::admin_email) || o.id == policy::obligation_ids::free_tier_email);
+            o.id.starts_with(policy::obligation_ids::admin_email) ||
+            o.id == policy::obligation_ids::free_tier_email);
   });
 }
 
 }  // namespace
 
-policy::checklist_input checklist_input_of(const store::incident& incident, const store::obligation_ledger& ledger) {
+policy::checklist_input checklist_input_of(const store::incident& incident,
+                                           const store::obligation_ledger& ledger) {
   policy::checklist_input in;
   in.kind = policy::parse_incident_kind(ledger.kind).value_or(policy::incident_kind::security);
   in.opened_at = incident.created_at;
@@ -82,7 +84,8 @@ policy::checklist_input checklist_input_of(const store::incident& incident, cons
     if (auto at = policy::parse_rfc3339(c.value("at", ""))) call.at = *at;
     call.note = c.value("note", "");
     // A later call on the same conflict replaces the earlier one (both stay in the audit log).
-    std::erase_if(in.calls, [&](const policy::conflict_call& x) { return x.conflict_id == call.conflict_id; });
+    std::erase_if(in.calls,
+                  [&](const policy::conflict_call& x) { return x.conflict_id == call.conflict_id; });
     if (!call.conflict_id.empty()) in.calls.push_back(std::move(call));
   }
   return in;
@@ -99,8 +102,9 @@ policy::checklist checklist_of(const store::incident& incident, const policy::fa
     for (auto& o : c.items) {
       if (o.id != id || o.state != policy::obligation_state::pending) continue;
       // Plain text: the card escapes reasons, so a <@mention> would show as typed.
-      mark_not_needed(c, o, "Marked not needed by " + mark.value("by", "") + " on " + mark.value("at", "") + ": " +
-                                mark.value("reason", ""));
+      mark_not_needed(c, o,
+                      "Marked not needed by " + mark.value("by", "") + " on " + mark.value("at", "") + ": " +
+                          mark.value("reason", ""));
     }
   }
   const auto reason = ledger.close_reason ? parse_close_reason(*ledger.close_reason) : std::nullopt;
@@ -108,7 +112,8 @@ policy::checklist checklist_of(const store::incident& incident, const policy::fa
     const bool told = customers_were_told(c);
     std::string why = "Closed as " + std::string{to_string(*reason)};
     if (*reason == close_reason::duplicate && ledger.duplicate_of)
-      why = "Closed as a duplicate of " + store::incident_reference(*ledger.duplicate_of) + ": its obligations continue there";
+      why = "Closed as a duplicate of " + store::incident_reference(*ledger.duplicate_of) +
+            ": its obligations continue there";
     for (auto& o : c.items) {
       if (o.state != policy::obligation_state::pending) continue;
       // Customers who were sent a notice must hear that it is over, whatever the close reason.
@@ -128,7 +133,8 @@ std::optional<policy::checklist> stored_checklist(store::store& store, std::int6
   auto parsed = policy::facts_from_json(incident->facts);
   if (!parsed) return std::nullopt;
   auto facts = std::move(parsed.value);
-  if (incident->state == store::incident_state::resolved && !facts.resolved_at) facts.resolved_at = incident->resolved_at;
+  if (incident->state == store::incident_state::resolved && !facts.resolved_at)
+    facts.resolved_at = incident->resolved_at;
   const auto decision = policy::decide(facts, tables, calendar);
   return checklist_of(*incident, facts, decision, store.ledger_for(incident_id), tables, calendar, now);
 }
@@ -136,10 +142,10 @@ std::optional<policy::checklist> stored_checklist(store::store& store, std::int6
 std::optional<std::string> future_time_problem(std::string_view what, std::chrono::sys_seconds t,
                                                std::chrono::sys_seconds now, const date::time_zone* zone) {
   if (t <= now + kAllowedClockSkew) return std::nullopt;
-  return std::string{what} + " " + policy::format_rfc3339(t) + " is " + messages::local_time_text(t, zone, now) +
-         ", which is in the future (it is now " + messages::local_time_text(now, zone, now) +
-         "). A time may be at most " + std::to_string(kAllowedClockSkew.count()) +
-         " minutes ahead; nothing was changed.";
+  return std::string{what} + " " + policy::format_rfc3339(t) + " is " +
+         messages::local_time_text(t, zone, now) + ", which is in the future (it is now " +
+         messages::local_time_text(now, zone, now) + "). A time may be at most " +
+         std::to_string(kAllowedClockSkew.count()) + " minutes ahead; nothing was changed.";
 }
 
 }  // namespace flare::commands

@@ -24,7 +24,8 @@ namespace flare::commands {
 inline constexpr std::chrono::minutes kAllowedClockSkew{5};
 
 // The ledger's recorded entries as the policy's inputs.
-policy::checklist_input checklist_input_of(const store::incident& incident, const store::obligation_ledger& ledger);
+policy::checklist_input checklist_input_of(const store::incident& incident,
+                                           const store::obligation_ledger& ledger);
 
 // derive_checklist, then what the policy does not know about: obligations a responder marked not
 // needed (with who and why), and a close reason other than "resolved" (not an incident, false

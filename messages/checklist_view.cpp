@@ -77,17 +77,15 @@ std::string change_line(const policy::checklist_change& c, const date::time_zone
     case policy::change_kind::reinstated:
       line = ":new: " + title + " is required again" + (c.due_after ? ", due " + due(c.due_after) : "") + ".";
       break;
-    case policy::change_kind::dropped:
-      line = ":heavy_minus_sign: " + title + " is no longer needed.";
-      break;
+    case policy::change_kind::dropped: line = ":heavy_minus_sign: " + title + " is no longer needed."; break;
     case policy::change_kind::due_moved:
-      line = ":clock3: " + title + " deadline moved from " + due(c.due_before) + " to " + due(c.due_after) + ".";
+      line =
+          ":clock3: " + title + " deadline moved from " + due(c.due_before) + " to " + due(c.due_after) + ".";
       break;
-    case policy::change_kind::done:
-      line = ":white_check_mark: " + title + " is done.";
-      break;
+    case policy::change_kind::done: line = ":white_check_mark: " + title + " is done."; break;
     case policy::change_kind::conflict_new:
-      line = ":warning: Policy conflict: " + escape(c.title) + " A responder should record a call on the card.";
+      line =
+          ":warning: Policy conflict: " + escape(c.title) + " A responder should record a call on the card.";
       break;
     case policy::change_kind::conflict_gone:
       line = ":heavy_check_mark: Policy conflict no longer applies: " + escape(c.title);
@@ -115,7 +113,8 @@ std::optional<mark_done_target> parse_mark_done_value(std::string_view value) {
   return mark_done_target{*id, std::string{parts[1]}};
 }
 
-std::string record_call_value(std::int64_t incident_id, std::string_view conflict_id, std::string_view option_id) {
+std::string record_call_value(std::int64_t incident_id, std::string_view conflict_id,
+                              std::string_view option_id) {
   return std::to_string(incident_id) + "|" + std::string{conflict_id} + "|" + std::string{option_id};
 }
 
@@ -131,11 +130,11 @@ std::string obligation_line(const obligation& o, const date::time_zone* zone, sy
   const std::string title = "*" + escape(o.title) + "*";
   switch (o.state) {
     case obligation_state::done:
-      return ":white_check_mark: " + title + " — " + (o.done ? done_text(*o.done, zone, now) : std::string{"done"});
+      return ":white_check_mark: " + title + " — " +
+             (o.done ? done_text(*o.done, zone, now) : std::string{"done"});
     case obligation_state::not_needed:
       return ":heavy_minus_sign: " + title + " — not needed: " + escape(o.reason);
-    case obligation_state::pending:
-      break;
+    case obligation_state::pending: break;
   }
   std::string line;
   if (o.due && now > *o.due) {
@@ -145,7 +144,8 @@ std::string obligation_line(const obligation& o, const date::time_zone* zone, sy
   } else {
     line = ":hourglass_flowing_sand: " + title + " — no fixed deadline";
   }
-  if (!o.ready && !o.waiting_for.empty()) line += "\n:double_vertical_bar: waiting for: " + escape(o.waiting_for);
+  if (!o.ready && !o.waiting_for.empty())
+    line += "\n:double_vertical_bar: waiting for: " + escape(o.waiting_for);
   if (o.legal) line += "\n_Legal requirement: " + escape(o.clause) + "_";
   return line;
 }
@@ -155,8 +155,9 @@ std::vector<nlohmann::json> checklist_blocks(const policy::checklist& c, std::in
   std::vector<nlohmann::json> out;
   std::string head = "*Obligations*";
   if (c.legal_precedence) {
-    head += "\n:scales: Legal requirements apply and take precedence over company policy "
-            "(Incident disclosure policy, introduction, paragraph 3).";
+    head +=
+        "\n:scales: Legal requirements apply and take precedence over company policy "
+        "(Incident disclosure policy, introduction, paragraph 3).";
   }
   for (const auto& n : c.notes) head += "\n_" + escape(n) + "_";
   if (c.items.empty()) head += "\n_Nothing owed for the facts recorded so far._";
@@ -176,7 +177,8 @@ std::vector<nlohmann::json> checklist_blocks(const policy::checklist& c, std::in
       const obligation& last = *done_updates.back();
       out.push_back(blocks::section(
           "ob_updates", ":white_check_mark: *Customer updates 1–" + std::to_string(done_updates.size()) +
-                            "* — latest " + (last.done ? done_text(*last.done, zone, now) : std::string{"done"})));
+                            "* — latest " +
+                            (last.done ? done_text(*last.done, zone, now) : std::string{"done"})));
       continue;
     }
     nlohmann::json block = blocks::section("ob_" + o.id, obligation_line(o, zone, now));
@@ -205,9 +207,11 @@ std::vector<nlohmann::json> checklist_blocks(const policy::checklist& c, std::in
     }
     out.push_back(blocks::section("conflict_" + k.id, text));
     if (incident_id > 0) {
-      nlohmann::json actions{{"type", "actions"}, {"block_id", "call_" + k.id}, {"elements", nlohmann::json::array()}};
+      nlohmann::json actions{
+          {"type", "actions"}, {"block_id", "call_" + k.id}, {"elements", nlohmann::json::array()}};
       for (const auto& opt : k.options) {
-        actions["elements"].push_back(button(record_call_action, opt.label, record_call_value(incident_id, k.id, opt.id)));
+        actions["elements"].push_back(
+            button(record_call_action, opt.label, record_call_value(incident_id, k.id, opt.id)));
       }
       out.push_back(std::move(actions));
     }
@@ -224,13 +228,15 @@ slack_message incident_card(const incident_view& incident, const policy::decisio
   m.blocks.push_back(blocks::section("title", "*" + escape(incident.title) + "*"));
   m.blocks.push_back(blocks::fields("fields", incident_fields(incident)));
   for (auto& b : checklist_blocks(c, incident_id, zone, now)) m.blocks.push_back(std::move(b));
-  if (incident.summary) m.blocks.push_back(blocks::section("summary", "*Summary*\n" + escape(*incident.summary)));
+  if (incident.summary)
+    m.blocks.push_back(blocks::section("summary", "*Summary*\n" + escape(*incident.summary)));
   const bool security = c.kind == policy::incident_kind::security;
   m.blocks.push_back(blocks::context(
-      "policy", {security ? (decision ? "Policy version `" + escape(decision->policy_version) + "`"
-                                      : std::string{"Policy version: no decision yet"})
-                          : std::string{"People and safety: no disclosure decision"},
-                 "Times in " + std::string{zone ? zone->name() : "UTC"} + "; details and reasons in the thread"}));
+      "policy",
+      {security ? (decision ? "Policy version `" + escape(decision->policy_version) + "`"
+                            : std::string{"Policy version: no decision yet"})
+                : std::string{"People and safety: no disclosure decision"},
+       "Times in " + std::string{zone ? zone->name() : "UTC"} + "; details and reasons in the thread"}));
   return enforce_limits(std::move(m));
 }
 
@@ -245,10 +251,12 @@ std::string obligations_summary(const policy::checklist& c, const date::time_zon
 }
 
 std::string conflict_text(const policy::policy_conflict& k) {
-  std::string text = ":warning: *Policy conflict* — " + escape(k.summary) + "\n• " + escape(k.first.text) + "\n  _" +
-                     escape(k.first.clause) + "_\n• " + escape(k.second.text) + "\n  _" + escape(k.second.clause) + "_";
+  std::string text = ":warning: *Policy conflict* — " + escape(k.summary) + "\n• " + escape(k.first.text) +
+                     "\n  _" + escape(k.first.clause) + "_\n• " + escape(k.second.text) + "\n  _" +
+                     escape(k.second.clause) + "_";
   for (const auto& opt : k.options) {
-    if (opt.id == k.default_option) text += "\nUntil a responder records a call on the card: " + escape(opt.effect);
+    if (opt.id == k.default_option)
+      text += "\nUntil a responder records a call on the card: " + escape(opt.effect);
   }
   return text;
 }
@@ -259,7 +267,8 @@ slack_message first_decision_post(const incident_view& incident, const policy::d
                                   const policy::checklist& c, const date::time_zone* zone, sys_seconds now) {
   if (c.kind == policy::incident_kind::people_and_safety) {
     slack_message m;
-    m.text = escape(incident.reference) + ": people and safety incident, routed to the Head of Finance & Operations "
+    m.text = escape(incident.reference) +
+             ": people and safety incident, routed to the Head of Finance & Operations "
              "and the Security Team; no disclosure decision";
     m.blocks.push_back(blocks::header("header", incident.reference + " · people and safety"));
     m.blocks.push_back(blocks::section("summary", obligations_summary(c, zone, now)));
@@ -289,8 +298,9 @@ slack_message first_decision_post(const incident_view& incident, const policy::d
   return enforce_limits(std::move(full));
 }
 
-std::optional<slack_message> decision_diff_post(const incident_view& incident, const policy::checklist_diff& d,
-                                                const date::time_zone* zone, sys_seconds now) {
+std::optional<slack_message> decision_diff_post(const incident_view& incident,
+                                                const policy::checklist_diff& d, const date::time_zone* zone,
+                                                sys_seconds now) {
   if (d.empty()) return std::nullopt;
   slack_message m;
   m.text = escape(incident.reference) + ": the decision changed (" + std::to_string(d.changes.size()) +
@@ -304,37 +314,48 @@ std::optional<slack_message> decision_diff_post(const incident_view& incident, c
   return enforce_limits(std::move(m));
 }
 
-slack_message deadline_moved_post(const incident_view& incident, const std::vector<policy::deadline_move>& moves,
-                                  std::string_view confirmed_by, const date::time_zone* zone, sys_seconds now) {
+slack_message deadline_moved_post(const incident_view& incident,
+                                  const std::vector<policy::deadline_move>& moves,
+                                  std::string_view confirmed_by, const date::time_zone* zone,
+                                  sys_seconds now) {
   slack_message m;
   m.text = escape(incident.reference) + ": " +
-           (moves.size() == 1 ? std::string{"a deadline moved"} : std::to_string(moves.size()) + " deadlines moved");
+           (moves.size() == 1 ? std::string{"a deadline moved"}
+                              : std::to_string(moves.size()) + " deadlines moved");
   if (!moves.empty()) {
     const auto& f = moves.front();
     // The fallback names the first move in UTC: notifications do not render mrkdwn styling.
-    m.text = escape(incident.reference) + ": " + escape(f.title) + " deadline " +
-             (f.to ? "moved from " + (f.from ? utc_text(*f.from) : std::string{"none"}) + " to " + utc_text(*f.to)
-                   : "cleared (was " + (f.from ? utc_text(*f.from) : std::string{"none"}) + ")") +
-             " because " + escape(f.because);
+    m.text =
+        escape(incident.reference) + ": " + escape(f.title) + " deadline " +
+        (f.to ? "moved from " + (f.from ? utc_text(*f.from) : std::string{"none"}) + " to " + utc_text(*f.to)
+              : "cleared (was " + (f.from ? utc_text(*f.from) : std::string{"none"}) + ")") +
+        " because " + escape(f.because);
   }
   int n = 0;
-  for (const auto& mv : moves) m.blocks.push_back(blocks::section("move_" + std::to_string(n++), move_line(mv, zone, now)));
+  for (const auto& mv : moves)
+    m.blocks.push_back(blocks::section("move_" + std::to_string(n++), move_line(mv, zone, now)));
   m.blocks.push_back(blocks::context(
-      "who", {"Confirmed by " + (confirmed_by.empty() ? std::string{"a responder"} : user_mention(confirmed_by)) +
-              "; recorded in the audit log."}));
+      "who",
+      {"Confirmed by " + (confirmed_by.empty() ? std::string{"a responder"} : user_mention(confirmed_by)) +
+       "; recorded in the audit log."}));
   return enforce_limits(std::move(m));
 }
 
-slack_message deadline_move_confirmation(const incident_view& incident, const std::vector<policy::deadline_move>& moves,
-                                         std::string_view token, const date::time_zone* zone, sys_seconds now) {
+slack_message deadline_move_confirmation(const incident_view& incident,
+                                         const std::vector<policy::deadline_move>& moves,
+                                         std::string_view token, const date::time_zone* zone,
+                                         sys_seconds now) {
   slack_message m;
-  m.text = escape(incident.reference) + ": this change moves or clears a running deadline. Confirm it, or repeat the "
+  m.text = escape(incident.reference) +
+           ": this change moves or clears a running deadline. Confirm it, or repeat the "
            "command with --confirm.";
   m.blocks.push_back(blocks::section("head", ":warning: *This change moves or clears a running deadline in " +
                                                  escape(incident.reference) + ".* Nothing was changed yet."));
   int n = 0;
-  for (const auto& mv : moves) m.blocks.push_back(blocks::section("move_" + std::to_string(n++), move_line(mv, zone, now)));
-  m.blocks.push_back(blocks::section("how", "Press *Confirm* to apply it, or repeat the command with `--confirm`."));
+  for (const auto& mv : moves)
+    m.blocks.push_back(blocks::section("move_" + std::to_string(n++), move_line(mv, zone, now)));
+  m.blocks.push_back(
+      blocks::section("how", "Press *Confirm* to apply it, or repeat the command with `--confirm`."));
   nlohmann::json actions{{"type", "actions"}, {"block_id", "confirm"}, {"elements", nlohmann::json::array()}};
   actions["elements"].push_back(button(confirm_move_action, "Confirm", token, "danger"));
   m.blocks.push_back(std::move(actions));
@@ -342,7 +363,9 @@ slack_message deadline_move_confirmation(const incident_view& incident, const st
 }
 
 nlohmann::json mark_done_modal(std::int64_t incident_id, const obligation& o) {
-  auto plain = [](std::string_view t) { return nlohmann::json{{"type", "plain_text"}, {"text", std::string{t}}}; };
+  auto plain = [](std::string_view t) {
+    return nlohmann::json{{"type", "plain_text"}, {"text", std::string{t}}};
+  };
   // Slack limits: modal title 24 chars, so the obligation's title goes in the body.
   nlohmann::json view{{"type", "modal"},
                       {"callback_id", std::string{mark_done_callback}},
@@ -358,13 +381,16 @@ nlohmann::json mark_done_modal(std::int64_t incident_id, const obligation& o) {
         {"optional", true},
         {"label", plain("When (empty for now)")},
         {"hint", plain("RFC 3339, e.g. 2026-11-30T14:00:00Z. Past times only.")},
-        {"element", {{"type", "plain_text_input"}, {"action_id", std::string{mark_done_at_input}}, {"max_length", 40}}}},
+        {"element",
+         {{"type", "plain_text_input"}, {"action_id", std::string{mark_done_at_input}}, {"max_length", 40}}}},
        {{"type", "input"},
         {"block_id", std::string{mark_done_evidence_block}},
         {"optional", true},
         {"label", plain("Evidence: a link or a short note")},
         {"element",
-         {{"type", "plain_text_input"}, {"action_id", std::string{mark_done_evidence_input}}, {"max_length", 500}}}}});
+         {{"type", "plain_text_input"},
+          {"action_id", std::string{mark_done_evidence_input}},
+          {"max_length", 500}}}}});
   return view;
 }
 
@@ -399,8 +425,9 @@ slack_message deadlines_reply(std::vector<deadline_row> rows, const date::time_z
     std::string who = "*" + escape(r.reference) + "*";
     who += r.sensitive && !r.reveal ? " (sensitive)" : ": " + escape(r.title);
     const std::string mark = now > r.due ? ":red_circle: " : ":hourglass_flowing_sand: ";
-    m.blocks.push_back(blocks::section("row_" + std::to_string(n++), mark + who + "\n" + escape(r.obligation_title) +
-                                                                        " — due " + due_text(r.due, zone, now)));
+    m.blocks.push_back(blocks::section(
+        "row_" + std::to_string(n++),
+        mark + who + "\n" + escape(r.obligation_title) + " — due " + due_text(r.due, zone, now)));
   }
   return enforce_limits(std::move(m));
 }

@@ -14,9 +14,9 @@
 #include <nlohmann/json.hpp>
 
 #include "messages/incident_view.hpp"
-#include "policy/disclosure.hpp"
 #include "messages/slack_message.hpp"
 #include "policy/checklist_diff.hpp"
+#include "policy/disclosure.hpp"
 #include "policy/obligations.hpp"
 
 namespace flare::messages {
@@ -41,7 +41,8 @@ struct mark_done_target {
 std::optional<mark_done_target> parse_mark_done_value(std::string_view value);
 
 // "<incident id>|<conflict id>|<option id>" and back.
-std::string record_call_value(std::int64_t incident_id, std::string_view conflict_id, std::string_view option_id);
+std::string record_call_value(std::int64_t incident_id, std::string_view conflict_id,
+                              std::string_view option_id);
 struct record_call_target {
   std::int64_t incident_id = 0;
   std::string conflict_id;
@@ -63,8 +64,8 @@ std::vector<nlohmann::json> checklist_blocks(const policy::checklist& c, std::in
 
 // The incident card with its checklist (replaces the decision's required-actions summary).
 slack_message incident_card(const incident_view& incident, const policy::decision* decision,
-                            const policy::checklist& c, std::int64_t incident_id,
-                            const date::time_zone* zone, std::chrono::sys_seconds now);
+                            const policy::checklist& c, std::int64_t incident_id, const date::time_zone* zone,
+                            std::chrono::sys_seconds now);
 
 // The first decision post, in full. Security: the disclosure decision (decision_post) with the
 // obligations summary and any policy conflicts (both clauses) right below the legal line.
@@ -75,19 +76,22 @@ slack_message first_decision_post(const incident_view& incident, const policy::d
 
 // Later decision posts: only what changed, each change with its clause. Empty diff: nullopt
 // (nothing to post).
-std::optional<slack_message> decision_diff_post(const incident_view& incident, const policy::checklist_diff& d,
-                                                const date::time_zone* zone, std::chrono::sys_seconds now);
+std::optional<slack_message> decision_diff_post(const incident_view& incident,
+                                                const policy::checklist_diff& d, const date::time_zone* zone,
+                                                std::chrono::sys_seconds now);
 
 // "Initial notice deadline moved from Tue 1 Dec, 14:00 CET to Wed 2 Dec, 10:00 CET because
 // impact confirmation time changed …; confirmed by <@U1>." One line per move.
-slack_message deadline_moved_post(const incident_view& incident, const std::vector<policy::deadline_move>& moves,
+slack_message deadline_moved_post(const incident_view& incident,
+                                  const std::vector<policy::deadline_move>& moves,
                                   std::string_view confirmed_by, const date::time_zone* zone,
                                   std::chrono::sys_seconds now);
 
 // The confirmation request (ephemeral): the moves, and what to do: press Confirm or repeat the
 // command with --confirm. Button action confirm_move_action, value = `token` (runtime's).
 inline constexpr std::string_view confirm_move_action = "confirm_deadline_move";
-slack_message deadline_move_confirmation(const incident_view& incident, const std::vector<policy::deadline_move>& moves,
+slack_message deadline_move_confirmation(const incident_view& incident,
+                                         const std::vector<policy::deadline_move>& moves,
                                          std::string_view token, const date::time_zone* zone,
                                          std::chrono::sys_seconds now);
 
@@ -95,7 +99,7 @@ slack_message deadline_move_confirmation(const incident_view& incident, const st
 // evidence (a link or a short note).
 nlohmann::json mark_done_modal(std::int64_t incident_id, const policy::obligation& o);
 struct mark_done_submission {
-  std::string at_text;      // as typed; empty means now
+  std::string at_text;  // as typed; empty means now
   std::string evidence;
 };
 mark_done_submission parse_mark_done_submission(const nlohmann::json& state_values);
@@ -105,7 +109,7 @@ mark_done_submission parse_mark_done_submission(const nlohmann::json& state_valu
 // "INC-n (sensitive)".
 struct deadline_row {
   std::string reference;
-  std::string title;          // raw; shown only when !sensitive || reveal
+  std::string title;  // raw; shown only when !sensitive || reveal
   bool sensitive = false;
   bool reveal = false;
   std::string obligation_id;

@@ -21,7 +21,8 @@ std::string span(seconds d) {
 
 }  // namespace
 
-std::string local_time_text(std::chrono::sys_seconds t, const date::time_zone* zone, std::chrono::sys_seconds now) {
+std::string local_time_text(std::chrono::sys_seconds t, const date::time_zone* zone,
+                            std::chrono::sys_seconds now) {
   // date::format with %Z gives the zone's abbreviation ("CET", "EST"); %a %b are C-locale names.
   const bool same_year = date::year_month_day{date::floor<date::days>(t)}.year() ==
                          date::year_month_day{date::floor<date::days>(now)}.year();
@@ -43,7 +44,8 @@ std::string overdue_text(std::chrono::sys_seconds due, std::chrono::sys_seconds 
   return "OVERDUE by " + span(now > due ? now - due : seconds{0});
 }
 
-std::string due_text(std::chrono::sys_seconds due, const date::time_zone* zone, std::chrono::sys_seconds now) {
+std::string due_text(std::chrono::sys_seconds due, const date::time_zone* zone,
+                     std::chrono::sys_seconds now) {
   const std::string when = local_time_text(due, zone, now);
   if (now > due) return when + ", *" + overdue_text(due, now) + "*";
   return when + ", " + countdown_text(due, now);

@@ -134,12 +134,15 @@ std::string clock_change_reason(const facts& b, const facts& a) {
     // Lower enum value = more severe; untriaged counts as critical.
     const int rb = static_cast<int>(b.severity.value_or(severity::critical));
     const int ra = static_cast<int>(a.severity.value_or(severity::critical));
-    parts.push_back(std::string{ra > rb ? "severity lowered" : ra < rb ? "severity raised" : "severity changed"} +
+    parts.push_back(std::string{ra > rb   ? "severity lowered"
+                                : ra < rb ? "severity raised"
+                                          : "severity changed"} +
                     " from " + name(b.severity) + " to " + name(a.severity));
   }
   if (b.classification != a.classification) {
     parts.push_back("classification changed from " +
-                    (b.classification ? std::string{to_string(*b.classification)} : std::string{"unset"}) + " to " +
+                    (b.classification ? std::string{to_string(*b.classification)} : std::string{"unset"}) +
+                    " to " +
                     (a.classification ? std::string{to_string(*a.classification)} : std::string{"unset"}));
   }
   if (b.customers != a.customers) parts.push_back("customer tiers changed");
@@ -148,8 +151,8 @@ std::string clock_change_reason(const facts& b, const facts& a) {
     parts.push_back("free-tier direct impact changed");
   }
   if (b.routine_dependency_patch != a.routine_dependency_patch || b.users_affected != a.users_affected ||
-      b.data_exposed != a.data_exposed || b.metadata_exposed != a.metadata_exposed || b.exploited != a.exploited ||
-      b.user_action_required != a.user_action_required) {
+      b.data_exposed != a.data_exposed || b.metadata_exposed != a.metadata_exposed ||
+      b.exploited != a.exploited || b.user_action_required != a.user_action_required) {
     parts.push_back("the disclosure facts changed");
   }
   std::string out;
@@ -157,8 +160,10 @@ std::string clock_change_reason(const facts& b, const facts& a) {
   return out;
 }
 
-std::vector<deadline_move> deadline_moves_requiring_confirmation(const facts& before_facts, const checklist& before,
-                                                                 const facts& after_facts, const checklist& after) {
+std::vector<deadline_move> deadline_moves_requiring_confirmation(const facts& before_facts,
+                                                                 const checklist& before,
+                                                                 const facts& after_facts,
+                                                                 const checklist& after) {
   std::vector<deadline_move> out;
   // Recording a notification, a resolution or a fix is an event, not a clock edit.
   if (clock_facts(before_facts) == clock_facts(after_facts) && before.kind == after.kind) return out;

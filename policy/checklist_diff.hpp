@@ -26,10 +26,10 @@ std::string_view to_string(change_kind k);
 
 struct checklist_change {
   change_kind kind = change_kind::added;
-  std::string id;               // obligation or conflict id
+  std::string id;  // obligation or conflict id
   std::string title;
-  std::string clause;           // the clause behind the change (the after side where there is one)
-  std::string reason;           // why: the obligation's reason after the change
+  std::string clause;  // the clause behind the change (the after side where there is one)
+  std::string reason;  // why: the obligation's reason after the change
   std::optional<std::chrono::sys_seconds> due_before;
   std::optional<std::chrono::sys_seconds> due_after;
 
@@ -51,7 +51,7 @@ struct deadline_move {
   std::string clause;
   std::optional<std::chrono::sys_seconds> from;  // the running due time
   std::optional<std::chrono::sys_seconds> to;    // nullopt: cleared (no longer due / not needed)
-  std::string because;          // "impact confirmation time changed from … to …"
+  std::string because;                           // "impact confirmation time changed from … to …"
 
   friend bool operator==(const deadline_move&, const deadline_move&) = default;
 };

@@ -23,16 +23,17 @@ const legal_regime_table& default_legal_regimes() {
   // unreasonable delay" with no fixed hours is an obligation with no due time: flare lists it and
   // never invents a deadline the law does not give.
   static const legal_regime_table table{
-      {"gdpr-art33", "GDPR Art. 33: notify the supervisory authority", "the supervisory authority",
-       hours(72), "Regulation (EU) 2016/679, Article 33(1): within 72 hours after becoming aware"},
+      {"gdpr-art33", "GDPR Art. 33: notify the supervisory authority", "the supervisory authority", hours(72),
+       "Regulation (EU) 2016/679, Article 33(1): within 72 hours after becoming aware"},
       {"gdpr-art34", "GDPR Art. 34: tell the affected data subjects", "the affected data subjects",
        std::nullopt, "Regulation (EU) 2016/679, Article 34(1): without undue delay"},
-      {"uk-gdpr-art33", "UK GDPR Art. 33: notify the ICO", "the Information Commissioner's Office",
-       hours(72), "UK GDPR, Article 33(1): within 72 hours after becoming aware"},
+      {"uk-gdpr-art33", "UK GDPR Art. 33: notify the ICO", "the Information Commissioner's Office", hours(72),
+       "UK GDPR, Article 33(1): within 72 hours after becoming aware"},
       {"nis2-early-warning", "NIS2 Art. 23: early warning to the CSIRT", "the CSIRT or competent authority",
        hours(24), "Directive (EU) 2022/2555, Article 23(4)(a): early warning within 24 hours of awareness"},
       {"nis2-notification", "NIS2 Art. 23: incident notification", "the CSIRT or competent authority",
-       hours(72), "Directive (EU) 2022/2555, Article 23(4)(b): incident notification within 72 hours of awareness"},
+       hours(72),
+       "Directive (EU) 2022/2555, Article 23(4)(b): incident notification within 72 hours of awareness"},
       {"dora-initial", "DORA: initial notification of a major ICT incident", "the competent authority",
        hours(24),
        "Regulation (EU) 2022/2554, Article 19 and its RTS: initial notification at the latest 24 hours "
@@ -40,12 +41,15 @@ const legal_regime_table& default_legal_regimes() {
       {"nydfs-500.17", "NYDFS 23 NYCRR 500.17: notify the superintendent", "the NYDFS superintendent",
        hours(72), "23 NYCRR 500.17(a): within 72 hours of determining a cybersecurity incident occurred"},
       {"hipaa-individuals", "HIPAA: notify affected individuals", "the affected individuals", hours(60 * 24),
-       "45 CFR 164.404(b): without unreasonable delay and in no case later than 60 calendar days after discovery"},
+       "45 CFR 164.404(b): without unreasonable delay and in no case later than 60 calendar days after "
+       "discovery"},
       {"sec-8k", "SEC Form 8-K Item 1.05: material cybersecurity incident", "the SEC (Form 8-K)",
-       business_days(4), "17 CFR 229.106 / Form 8-K Item 1.05: within four business days of determining materiality"},
-      {"ca-1798.82", "California Civ. Code 1798.82: notify California residents", "the affected California residents",
-       std::nullopt,
-       "California Civil Code 1798.82(a): in the most expedient time possible and without unreasonable delay"},
+       business_days(4),
+       "17 CFR 229.106 / Form 8-K Item 1.05: within four business days of determining materiality"},
+      {"ca-1798.82", "California Civ. Code 1798.82: notify California residents",
+       "the affected California residents", std::nullopt,
+       "California Civil Code 1798.82(a): in the most expedient time possible and without unreasonable "
+       "delay"},
       {"au-ndb", "Australia NDB: assess a suspected eligible data breach", "the OAIC (after assessment)",
        hours(30 * 24), "Privacy Act 1988 (Cth), s 26WH(2): assessment within 30 days"},
       {"pipeda", "PIPEDA: report a breach of security safeguards", "the Privacy Commissioner of Canada",

@@ -14,13 +14,13 @@
 namespace flare::policy {
 
 struct legal_regime {
-  std::string key;          // what `legal=` names: "gdpr-art33"
-  std::string title;        // "GDPR Art. 33: notify the supervisory authority"
-  std::string notify;       // who: "the supervisory authority"
+  std::string key;     // what `legal=` names: "gdpr-art33"
+  std::string title;   // "GDPR Art. 33: notify the supervisory authority"
+  std::string notify;  // who: "the supervisory authority"
   // The clock from awareness; nullopt for "without undue/unreasonable delay" (no fixed time):
   // an obligation with no due time.
   std::optional<notification_interval> within;
-  std::string citation;     // "Regulation (EU) 2016/679, Article 33(1)"
+  std::string citation;  // "Regulation (EU) 2016/679, Article 33(1)"
 
   friend bool operator==(const legal_regime&, const legal_regime&) = default;
 };

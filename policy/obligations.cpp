@@ -107,7 +107,8 @@ void add_legal(builder& b, const facts& f, const business_calendar& calendar) {
     const std::string id = std::string{ids::legal_prefix} + key;
     if (const legal_regime* r = find_regime(table, key)) {
       std::string why = "Legal requirement recorded (" + key + "): notify " + r->notify + " ";
-      why += r->within ? "within " + describe(*r->within) + " of awareness" : "without undue delay (no fixed time)";
+      why += r->within ? "within " + describe(*r->within) + " of awareness"
+                       : "without undue delay (no fixed time)";
       why += "; it takes precedence over company policy.";
       obligation& o = b.add(id, r->title, r->citation, std::move(why));
       o.legal = true;
@@ -128,9 +129,10 @@ void add_legal(builder& b, const facts& f, const business_calendar& calendar) {
 void add_paid(builder& b, const facts& f, const tables& t, const business_calendar& calendar,
               bool exception_call) {
   if (!f.impact_confirmed_at) {
-    b.out.notes.push_back(f.classification == classification::potential
-                              ? "Potential compromise: customer notices start when impact confirmation is recorded."
-                              : "Customer notices start when impact confirmation is recorded.");
+    b.out.notes.push_back(
+        f.classification == classification::potential
+            ? "Potential compromise: customer notices start when impact confirmation is recorded."
+            : "Customer notices start when impact confirmation is recorded.");
     return;
   }
   const severity s = f.severity.value_or(severity::critical);
@@ -171,10 +173,10 @@ void add_paid(builder& b, const facts& f, const tables& t, const business_calend
   };
 
   const std::string row_clause{table_clause(s)};
-  obligation& initial = b.add(std::string{ids::paid_initial_notice}, "Paid-customer initial notice", row_clause,
-                              "Severity " + std::string{to_string(s)} + ": initial notification " +
-                                  describe(*timing.initial) + " after impact confirmation (" +
-                                  format_rfc3339(impact) + ").");
+  obligation& initial =
+      b.add(std::string{ids::paid_initial_notice}, "Paid-customer initial notice", row_clause,
+            "Severity " + std::string{to_string(s)} + ": initial notification " + describe(*timing.initial) +
+                " after impact confirmation (" + format_rfc3339(impact) + ").");
   if (!f.severity) initial.reason += " Severity not set: Critical timings until triaged.";
   initial.due = due_after(impact, *timing.initial, calendar);
   std::optional<sys_seconds> last;
@@ -188,8 +190,9 @@ void add_paid(builder& b, const facts& f, const tables& t, const business_calend
     const std::size_t limit = b.completions.size() + legacy.size() + 1;
     for (std::size_t n = 1; n <= limit; ++n) {
       const std::string id = std::string{ids::update_prefix} + std::to_string(n);
-      obligation& u = b.add(id, "Customer update " + std::to_string(n), row_clause,
-                            "Target update frequency " + describe(*timing.update) + " after the previous notice.");
+      obligation& u =
+          b.add(id, "Customer update " + std::to_string(n), row_clause,
+                "Target update frequency " + describe(*timing.update) + " after the previous notice.");
       u.due = due_after(*last, *timing.update, calendar);
       if (auto c = take(id)) {
         u.state = obligation_state::done;
@@ -213,11 +216,11 @@ void add_paid(builder& b, const facts& f, const tables& t, const business_calend
     }
   }
   // The table gives no time for the resolution message; flare reads it as due at resolution.
-  obligation& res = b.add(std::string{ids::resolution_message}, "Resolution message",
-                          clauses::resolution_message,
-                          f.resolved_at ? "Resolved at " + format_rfc3339(*f.resolved_at) +
-                                              ": the resolution message is due then."
-                                        : std::string{"Due when the incident is resolved."});
+  obligation& res =
+      b.add(std::string{ids::resolution_message}, "Resolution message", clauses::resolution_message,
+            f.resolved_at
+                ? "Resolved at " + format_rfc3339(*f.resolved_at) + ": the resolution message is due then."
+                : std::string{"Due when the incident is resolved."});
   if (auto it = b.completions.find(res.id); it != b.completions.end()) {
     res.state = obligation_state::done;
     res.done = it->second;
@@ -331,8 +334,9 @@ checklist derive_checklist(const facts& f, const decision& d, const tables& t,
     b.out.notes.push_back(
         "People and safety incident: no disclosure decision, no security bulletin and no customer "
         "notices. Routed to the Head of Finance & Operations and the Security Team.");
-    b.add(std::string{ids::inform_hofo}, "Head of Finance & Operations informed", clauses::sensitive_routing,
-          "Potentially sensitive report: the Head of Finance & Operations handles it with the Security Team.");
+    b.add(
+        std::string{ids::inform_hofo}, "Head of Finance & Operations informed", clauses::sensitive_routing,
+        "Potentially sensitive report: the Head of Finance & Operations handles it with the Security Team.");
     b.add(std::string{ids::inform_security_team}, "Security Team informed", clauses::sensitive_routing,
           "Potentially sensitive report: the Security Team is told.");
     apply_completions(b);
@@ -352,8 +356,9 @@ checklist derive_checklist(const facts& f, const decision& d, const tables& t,
   if ((e.routine_patch || e.not_exploited) && schedule_possible && paid) {
     policy_conflict c;
     c.id = "exception_vs_customer_clock";
-    c.summary = "A disclosure-policy exception says not to notify, but impact confirmation was recorded, "
-                "which starts the paid-customer notification clock.";
+    c.summary =
+        "A disclosure-policy exception says not to notify, but impact confirmation was recorded, "
+        "which starts the paid-customer notification clock.";
     c.first = e.routine_patch ? reason{"No notification for routine security patching of dependencies.",
                                        std::string{clauses::no_routine_patching}}
                               : reason{"No notification when confirmed not exploited and no users affected.",
@@ -378,17 +383,19 @@ checklist derive_checklist(const facts& f, const decision& d, const tables& t,
   if (free_conflict) {
     policy_conflict c;
     c.id = "exception_vs_free_tier_impact";
-    c.summary = "A disclosure-policy exception says not to notify, but free-tier applications are "
-                "directly impacted, for which free-tier users are e-mailed.";
+    c.summary =
+        "A disclosure-policy exception says not to notify, but free-tier applications are "
+        "directly impacted, for which free-tier users are e-mailed.";
     c.first = e.routine_patch ? reason{"No notification for routine security patching of dependencies.",
                                        std::string{clauses::no_routine_patching}}
                               : reason{"No notification when confirmed not exploited and no users affected.",
                                        std::string{clauses::not_exploited_no_users}};
     c.second = reason{"Free-tier users are notified when their applications are directly impacted.",
                       std::string{clauses::free_only_when_impacted}};
-    c.options = {{"send_free_tier_email", "E-mail free-tier users",
-                  "The free-tier e-mail stays on the checklist."},
-                 {"apply_exception", "Apply the exception", "The free-tier e-mail becomes not needed, citing this call."}};
+    c.options = {
+        {"send_free_tier_email", "E-mail free-tier users", "The free-tier e-mail stays on the checklist."},
+        {"apply_exception", "Apply the exception",
+         "The free-tier e-mail becomes not needed, citing this call."}};
     c.default_option = "send_free_tier_email";
     if (const conflict_call* call = b.call_for(c.id)) {
       c.call = *call;
@@ -419,8 +426,9 @@ checklist derive_checklist(const facts& f, const decision& d, const tables& t,
       }
     }
   } else {
-    b.not_needed(std::string{ids::admin_email}, "E-mail to affected Organizations' administrators",
-                 first_reason(dn.reasons, reason{"Not required.", std::string{clauses::direct_org_affected}}));
+    b.not_needed(
+        std::string{ids::admin_email}, "E-mail to affected Organizations' administrators",
+        first_reason(dn.reasons, reason{"Not required.", std::string{clauses::direct_org_affected}}));
   }
 
   // Free-tier e-mail: only when free-tier users are in the incident.
@@ -440,8 +448,8 @@ checklist derive_checklist(const facts& f, const decision& d, const tables& t,
                           std::string{clauses::free_only_when_impacted}});
     } else {
       b.not_needed(std::string{ids::free_tier_email}, "E-mail to free-tier users",
-                   first_reason(d.free_tier.reasons,
-                                reason{"Not directly impacted.", std::string{clauses::free_only_when_impacted}}));
+                   first_reason(d.free_tier.reasons, reason{"Not directly impacted.",
+                                                            std::string{clauses::free_only_when_impacted}}));
     }
   }
 
@@ -453,7 +461,8 @@ checklist derive_checklist(const facts& f, const decision& d, const tables& t,
     obligation& o = b.add(std::string{ids::bulletin}, "Public security bulletin", why.clause,
                           why.text + " Publish it as a public security bulletin once a fix is available.");
     if (initial_owed) o.depends_on.push_back(std::string{ids::paid_initial_notice});
-    if (const obligation* fe = b.out.find(ids::free_tier_email); fe && fe->state != obligation_state::not_needed) {
+    if (const obligation* fe = b.out.find(ids::free_tier_email);
+        fe && fe->state != obligation_state::not_needed) {
       o.depends_on.push_back(fe->id);
     }
   } else {
@@ -464,10 +473,12 @@ checklist derive_checklist(const facts& f, const decision& d, const tables& t,
   // Public announcement (SaaS process, "Public Announcement Process"): after the fixes are applied.
   if (free) {
     if (d.free_tier.public_announcement) {
-      obligation& o = b.add(std::string{ids::public_announcement}, "Public announcement", clauses::public_announcement,
-                            "Free-tier users are affected and need no individual action: announce publicly "
-                            "after the fix is applied.");
-      if (const obligation* fe = b.out.find(ids::free_tier_email); fe && fe->state != obligation_state::not_needed) {
+      obligation& o =
+          b.add(std::string{ids::public_announcement}, "Public announcement", clauses::public_announcement,
+                "Free-tier users are affected and need no individual action: announce publicly "
+                "after the fix is applied.");
+      if (const obligation* fe = b.out.find(ids::free_tier_email);
+          fe && fe->state != obligation_state::not_needed) {
         o.depends_on.push_back(fe->id);
       }
     } else {
@@ -487,7 +498,8 @@ checklist derive_checklist(const facts& f, const decision& d, const tables& t,
 }
 
 std::optional<std::string> next_notification_id(const checklist& c) {
-  if (const obligation* o = c.find(obligation_ids::paid_initial_notice); o && o->state == obligation_state::pending) {
+  if (const obligation* o = c.find(obligation_ids::paid_initial_notice);
+      o && o->state == obligation_state::pending) {
     return o->id;
   }
   for (const auto& o : c.items) {

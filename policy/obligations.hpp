@@ -34,13 +34,13 @@ std::string_view to_string(obligation_state s);
 // Stable obligation ids (stored with completions; used in `/incident done INC-7 <id>`).
 namespace obligation_ids {
 inline constexpr std::string_view bulletin = "bulletin";
-inline constexpr std::string_view admin_email = "admin_email";        // or "admin_email:<org>"
+inline constexpr std::string_view admin_email = "admin_email";  // or "admin_email:<org>"
 inline constexpr std::string_view paid_initial_notice = "paid_initial_notice";
-inline constexpr std::string_view update_prefix = "update:";          // "update:1", "update:2", …
+inline constexpr std::string_view update_prefix = "update:";  // "update:1", "update:2", …
 inline constexpr std::string_view resolution_message = "resolution_message";
 inline constexpr std::string_view free_tier_email = "free_tier_email";
 inline constexpr std::string_view public_announcement = "public_announcement";
-inline constexpr std::string_view legal_prefix = "legal:";            // "legal:gdpr-art33"
+inline constexpr std::string_view legal_prefix = "legal:";  // "legal:gdpr-art33"
 inline constexpr std::string_view inform_hofo = "inform_hofo";
 inline constexpr std::string_view inform_security_team = "inform_security_team";
 }  // namespace obligation_ids
@@ -49,9 +49,9 @@ inline constexpr std::string_view inform_security_team = "inform_security_team";
 // next update; the runtime decides which via next_notification_id()).
 struct completion {
   std::string obligation_id;
-  std::string by;            // Slack user id ("" for a notification recorded before checklists)
+  std::string by;  // Slack user id ("" for a notification recorded before checklists)
   std::chrono::sys_seconds at{};
-  std::string evidence;      // a link or a short note; may be empty
+  std::string evidence;  // a link or a short note; may be empty
 
   friend bool operator==(const completion&, const completion&) = default;
 };
@@ -59,7 +59,7 @@ struct completion {
 // A responder's call on a policy conflict (see policy_conflict).
 struct conflict_call {
   std::string conflict_id;
-  std::string choice;        // one of the conflict's option ids
+  std::string choice;  // one of the conflict's option ids
   std::string by;
   std::chrono::sys_seconds at{};
   std::string note;
@@ -68,9 +68,9 @@ struct conflict_call {
 };
 
 struct conflict_option {
-  std::string id;            // "follow_saas_schedule", "apply_exception", …
-  std::string label;         // button text
-  std::string effect;        // what the checklist does when chosen
+  std::string id;      // "follow_saas_schedule", "apply_exception", …
+  std::string label;   // button text
+  std::string effect;  // what the checklist does when chosen
 
   friend bool operator==(const conflict_option&, const conflict_option&) = default;
 };
@@ -78,10 +78,10 @@ struct conflict_option {
 // Two documents disagree for the facts at hand. Until a call is recorded, the checklist follows
 // `default_option` (the reading that protects customers) and the decision shows the conflict.
 struct policy_conflict {
-  std::string id;            // "exception_vs_customer_clock", "exception_vs_free_tier_impact"
+  std::string id;  // "exception_vs_customer_clock", "exception_vs_free_tier_impact"
   std::string summary;
-  reason first;              // one document's rule, with its clause
-  reason second;             // the other's
+  reason first;   // one document's rule, with its clause
+  reason second;  // the other's
   std::vector<conflict_option> options;
   std::string default_option;
   std::optional<conflict_call> call;
@@ -91,18 +91,18 @@ struct policy_conflict {
 
 struct obligation {
   std::string id;
-  std::string title;                 // "Paid-customer initial notice"
-  std::string clause;                // where the obligation comes from
+  std::string title;   // "Paid-customer initial notice"
+  std::string clause;  // where the obligation comes from
   obligation_state state = obligation_state::pending;
-  std::string reason;                // why it is owed, or why it is not needed
-  std::optional<std::chrono::sys_seconds> due;   // none where the policy gives no time
-  std::vector<std::string> depends_on;           // obligation ids that must be done first
+  std::string reason;                           // why it is owed, or why it is not needed
+  std::optional<std::chrono::sys_seconds> due;  // none where the policy gives no time
+  std::vector<std::string> depends_on;          // obligation ids that must be done first
   // Pending only: false while a dependency is pending or a precondition (a fix available, the
   // fix applied, the incident resolved) does not hold; `waiting_for` says which, in words.
   bool ready = true;
   std::string waiting_for;
-  std::optional<completion> done;    // set when state == done
-  bool legal = false;                // a legal requirement (takes precedence over company policy)
+  std::optional<completion> done;  // set when state == done
+  bool legal = false;              // a legal requirement (takes precedence over company policy)
 
   friend bool operator==(const obligation&, const obligation&) = default;
 };
@@ -110,10 +110,10 @@ struct obligation {
 struct checklist {
   incident_kind kind = incident_kind::security;
   std::optional<policy::severity> severity;
-  std::vector<obligation> items;     // in the documents' order
+  std::vector<obligation> items;  // in the documents' order
   std::vector<policy_conflict> conflicts;
-  bool legal_precedence = false;     // disclosure policy, introduction, paragraph 3
-  std::vector<std::string> notes;    // e.g. the clock has not started, routing for people & safety
+  bool legal_precedence = false;   // disclosure policy, introduction, paragraph 3
+  std::vector<std::string> notes;  // e.g. the clock has not started, routing for people & safety
 
   const obligation* find(std::string_view id) const;
   // Pending obligations with a due time, soonest first.
@@ -124,11 +124,11 @@ struct checklist {
 
 struct checklist_input {
   incident_kind kind = incident_kind::security;
-  std::chrono::sys_seconds opened_at{};               // legal clocks run from awareness
-  std::vector<std::string> organizations;             // affected Organizations ("" → one item)
+  std::chrono::sys_seconds opened_at{};    // legal clocks run from awareness
+  std::vector<std::string> organizations;  // affected Organizations ("" → one item)
   std::vector<completion> completions;
   std::vector<conflict_call> calls;
-  const legal_regime_table* regimes = nullptr;        // nullptr → default_legal_regimes()
+  const legal_regime_table* regimes = nullptr;  // nullptr → default_legal_regimes()
 };
 
 // `d` must be decide(f, t, calendar). `now` is used only for the legal clocks' and updates'

@@ -90,8 +90,12 @@ json press(const std::string& action_id, const std::string& value, const std::st
 }
 
 json slash(const std::string& text, const std::string& user) {
-  return {{"command", "/incident"}, {"text", text},          {"user_id", user},
-          {"channel_id", "C0INC"},  {"trigger_id", next_trigger_id()}, {"response_url", "https://hooks.invalid/x"},
+  return {{"command", "/incident"},
+          {"text", text},
+          {"user_id", user},
+          {"channel_id", "C0INC"},
+          {"trigger_id", next_trigger_id()},
+          {"response_url", "https://hooks.invalid/x"},
           {"team_id", "T0001"}};
 }
 

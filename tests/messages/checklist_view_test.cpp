@@ -73,7 +73,8 @@ TEST(checklist_view, card_shows_done_pending_overdue_and_not_needed_items) {
 TEST(checklist_view, harassment_card_never_says_security_bulletin) {
   policy::checklist_input in;
   in.kind = policy::incident_kind::people_and_safety;
-  const auto m = incident_card(incident(), nullptr, derive(critical(), in), 7, berlin(), at("2026-12-01T10:00:00Z"));
+  const auto m =
+      incident_card(incident(), nullptr, derive(critical(), in), 7, berlin(), at("2026-12-01T10:00:00Z"));
   expect_valid(m);
   EXPECT_FALSE(contains(all_text(m), "Public security bulletin"));
   EXPECT_TRUE(contains(all_text(m), "no security bulletin"));
@@ -111,9 +112,11 @@ TEST(checklist_view, diff_post_lists_only_what_changed_with_clauses) {
   const auto m = decision_diff_post(incident(), d, berlin(), at("2026-12-01T10:00:00Z"));
   ASSERT_TRUE(m);
   expect_valid(*m);
-  EXPECT_TRUE(contains(all_text(*m), "Paid-customer initial notice* is now required, due Tue 1 Dec, 12:00 CET"));
+  EXPECT_TRUE(
+      contains(all_text(*m), "Paid-customer initial notice* is now required, due Tue 1 Dec, 12:00 CET"));
   EXPECT_TRUE(contains(all_text(*m), "row Critical"));
-  EXPECT_FALSE(decision_diff_post(incident(), policy::checklist_diff{}, berlin(), at("2026-12-01T10:00:00Z")));
+  EXPECT_FALSE(
+      decision_diff_post(incident(), policy::checklist_diff{}, berlin(), at("2026-12-01T10:00:00Z")));
 }
 
 TEST(checklist_view, deadline_moved_post_says_from_to_and_because) {
@@ -123,8 +126,9 @@ TEST(checklist_view, deadline_moved_post_says_from_to_and_because) {
       policy::deadline_moves_requiring_confirmation(critical(), derive(critical()), after, derive(after));
   const auto m = deadline_moved_post(incident(), moves, "U5", berlin(), at("2026-12-01T10:00:00Z"));
   expect_valid(m);
-  EXPECT_TRUE(contains(m.text, "Paid-customer initial notice deadline moved from 2026-12-01 11:00 UTC to "
-                               "2026-12-02 11:00 UTC because impact confirmation time changed"))
+  EXPECT_TRUE(contains(m.text,
+                       "Paid-customer initial notice deadline moved from 2026-12-01 11:00 UTC to "
+                       "2026-12-02 11:00 UTC because impact confirmation time changed"))
       << m.text;
   EXPECT_TRUE(contains(all_text(m), "moved from Tue 1 Dec, 12:00 CET to Wed 2 Dec, 12:00 CET"));
   EXPECT_TRUE(contains(all_text(m), "<@U5>"));
@@ -135,7 +139,8 @@ TEST(checklist_view, deadline_moved_post_says_from_to_and_because) {
 
 TEST(checklist_view, deadlines_reply_is_soonest_first_and_hides_sensitive_titles) {
   std::vector<deadline_row> rows{
-      {"INC-2", "harassment in <team>", true, false, "inform_hofo", "HoFO informed", at("2026-12-02T10:00:00Z")},
+      {"INC-2", "harassment in <team>", true, false, "inform_hofo", "HoFO informed",
+       at("2026-12-02T10:00:00Z")},
       {"INC-1", "db leak", false, false, "bulletin", "Paid notice", at("2026-12-01T09:00:00Z")},
   };
   const auto m = deadlines_reply(rows, berlin(), at("2026-12-01T10:00:00Z"));
@@ -148,7 +153,8 @@ TEST(checklist_view, deadlines_reply_is_soonest_first_and_hides_sensitive_titles
 
 TEST(checklist_view, card_with_many_updates_stays_within_block_kit_limits) {
   auto f = critical();
-  for (int i = 0; i < 80; ++i) f.notifications_sent.push_back(at("2026-11-29T12:00:00Z") + std::chrono::hours{i});
+  for (int i = 0; i < 80; ++i)
+    f.notifications_sent.push_back(at("2026-11-29T12:00:00Z") + std::chrono::hours{i});
   const auto c = derive(f);
   const auto m = incident_card(incident(), nullptr, c, 7, berlin(), at("2026-12-01T10:00:00Z"));
   expect_valid(m);
@@ -191,7 +197,8 @@ TEST(checklist_view, first_decision_post_for_harassment_has_no_disclosure_decisi
   policy::checklist_input in;
   in.kind = policy::incident_kind::people_and_safety;
   const auto f = critical();
-  const auto m = first_decision_post(incident(), testing::decide(f), derive(f, in), berlin(), at("2026-12-01T10:00:00Z"));
+  const auto m = first_decision_post(incident(), testing::decide(f), derive(f, in), berlin(),
+                                     at("2026-12-01T10:00:00Z"));
   expect_valid(m);
   EXPECT_FALSE(contains(all_text(m), "Public security bulletin"));
   EXPECT_FALSE(contains(all_text(m), "disclosure decision:"));

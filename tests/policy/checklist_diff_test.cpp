@@ -74,7 +74,8 @@ TEST(checklist_diff, a_new_conflict_is_reported) {
 TEST(deadline_moves, a_different_impact_time_needs_confirmation) {
   facts after = critical();
   after.impact_confirmed_at = at("2027-11-30T23:35:02Z");
-  const auto moves = deadline_moves_requiring_confirmation(critical(), derive(critical()), after, derive(after));
+  const auto moves =
+      deadline_moves_requiring_confirmation(critical(), derive(critical()), after, derive(after));
   ASSERT_EQ(moves.size(), 1u);
   EXPECT_EQ(moves[0].id, "paid_initial_notice");
   EXPECT_EQ(moves[0].from, at("2026-12-03T10:00:00Z"));
@@ -85,7 +86,8 @@ TEST(deadline_moves, a_different_impact_time_needs_confirmation) {
 TEST(deadline_moves, clearing_the_impact_time_clears_the_running_deadline) {
   facts after = critical();
   after.impact_confirmed_at.reset();
-  const auto moves = deadline_moves_requiring_confirmation(critical(), derive(critical()), after, derive(after));
+  const auto moves =
+      deadline_moves_requiring_confirmation(critical(), derive(critical()), after, derive(after));
   ASSERT_EQ(moves.size(), 1u);
   EXPECT_FALSE(moves[0].to);
   EXPECT_NE(moves[0].because.find("cleared"), std::string::npos);
@@ -94,7 +96,8 @@ TEST(deadline_moves, clearing_the_impact_time_clears_the_running_deadline) {
 TEST(deadline_moves, reclassifying_to_low_drops_an_overdue_obligation_and_says_so) {
   facts after = critical();
   after.severity = severity::low;
-  const auto moves = deadline_moves_requiring_confirmation(critical(), derive(critical()), after, derive(after));
+  const auto moves =
+      deadline_moves_requiring_confirmation(critical(), derive(critical()), after, derive(after));
   ASSERT_EQ(moves.size(), 1u);
   EXPECT_FALSE(moves[0].to);
   EXPECT_NE(moves[0].because.find("severity lowered from critical to low"), std::string::npos);
@@ -103,7 +106,8 @@ TEST(deadline_moves, reclassifying_to_low_drops_an_overdue_obligation_and_says_s
 TEST(deadline_moves, raising_severity_also_moves_a_deadline) {
   facts before = critical();
   before.severity = severity::high;
-  const auto moves = deadline_moves_requiring_confirmation(before, derive(before), critical(), derive(critical()));
+  const auto moves =
+      deadline_moves_requiring_confirmation(before, derive(before), critical(), derive(critical()));
   ASSERT_EQ(moves.size(), 1u);
   EXPECT_NE(moves[0].because.find("severity raised"), std::string::npos);
 }
@@ -113,14 +117,15 @@ TEST(deadline_moves, recording_a_notification_or_resolution_is_not_a_clock_edit)
   after.notifications_sent = {at("2026-12-01T11:00:00Z")};
   after.resolved_at = at("2026-12-01T12:00:00Z");
   after.fix_available = true;
-  EXPECT_TRUE(deadline_moves_requiring_confirmation(critical(), derive(critical()), after, derive(after)).empty());
+  EXPECT_TRUE(
+      deadline_moves_requiring_confirmation(critical(), derive(critical()), after, derive(after)).empty());
 }
 
 TEST(deadline_moves, changing_the_kind_to_people_and_safety_clears_customer_deadlines) {
   checklist_input ps;
   ps.kind = incident_kind::people_and_safety;
-  const auto moves =
-      deadline_moves_requiring_confirmation(critical(), derive(critical()), critical(), derive(critical(), ps));
+  const auto moves = deadline_moves_requiring_confirmation(critical(), derive(critical()), critical(),
+                                                           derive(critical(), ps));
   ASSERT_EQ(moves.size(), 1u);
   EXPECT_NE(moves[0].because.find("kind changed"), std::string::npos);
 }

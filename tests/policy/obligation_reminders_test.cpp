@@ -37,12 +37,14 @@ TEST(obligation_reminders, resolution_message_due_now_is_not_reminded_at_once) {
 
 // The list stops at the first step after the horizon (here 3 d 12 h late, after 5 Dec 00:00).
 TEST(obligation_reminders, step_names_are_readable) {
-  const auto steps = ladder_steps("x", at("2026-12-02T10:00:00Z"), reminder_settings{}, at("2026-12-05T00:00:00Z"));
+  const auto steps =
+      ladder_steps("x", at("2026-12-02T10:00:00Z"), reminder_settings{}, at("2026-12-05T00:00:00Z"));
   std::vector<std::string> names;
   for (const auto& s : steps) names.push_back(s.step);
-  EXPECT_EQ(names, (std::vector<std::string>{"24 hours before", "4 hours before", "1 hour before", "at the deadline",
-                                             "overdue by 4 h", "overdue by 12 h", "overdue by 1 d 12 h",
-                                             "overdue by 2 d 12 h", "overdue by 3 d 12 h"}));
+  EXPECT_EQ(names,
+            (std::vector<std::string>{"24 hours before", "4 hours before", "1 hour before", "at the deadline",
+                                      "overdue by 4 h", "overdue by 12 h", "overdue by 1 d 12 h",
+                                      "overdue by 2 d 12 h", "overdue by 3 d 12 h"}));
 }
 
 TEST(obligation_reminders, overdue_repeats_back_off_4h_8h_then_daily) {
@@ -55,8 +57,8 @@ TEST(obligation_reminders, overdue_repeats_back_off_4h_8h_then_daily) {
     fired.push_back(r->fire_at);
     now = r->fire_at;
   }
-  EXPECT_EQ(fired, (std::vector{at("2026-12-01T14:00:00Z"), at("2026-12-01T22:00:00Z"), at("2026-12-02T22:00:00Z"),
-                                at("2026-12-03T22:00:00Z")}));
+  EXPECT_EQ(fired, (std::vector{at("2026-12-01T14:00:00Z"), at("2026-12-01T22:00:00Z"),
+                                at("2026-12-02T22:00:00Z"), at("2026-12-03T22:00:00Z")}));
 }
 
 TEST(obligation_reminders, done_and_not_needed_obligations_get_no_reminders) {

@@ -51,7 +51,7 @@ TEST(obligations, critical_paid_incident_owes_bulletin_admin_email_initial_notic
   EXPECT_EQ(item(c, "resolution_message").state, obligation_state::pending);
   EXPECT_FALSE(item(c, "resolution_message").ready);
   EXPECT_EQ(c.find("free_tier_email"), nullptr);  // no free-tier users
-  EXPECT_EQ(c.find("update:1"), nullptr);        // no notice sent yet
+  EXPECT_EQ(c.find("update:1"), nullptr);         // no notice sent yet
 }
 
 TEST(obligations, severity_rows_give_the_initial_notice_due_time) {
@@ -179,7 +179,8 @@ TEST(obligations, routine_patch_with_impact_confirmed_is_a_conflict_that_keeps_t
   EXPECT_EQ(c.conflicts[0].first.clause, clauses::no_routine_patching);
   EXPECT_EQ(c.conflicts[0].second.clause, clauses::paid_from_impact_confirmation);
   EXPECT_EQ(item(c, "paid_initial_notice").state, obligation_state::pending);
-  x.in.calls.push_back({"exception_vs_customer_clock", "apply_exception", "U9", at("2026-12-01T11:00:00Z"), "patch only"});
+  x.in.calls.push_back(
+      {"exception_vs_customer_clock", "apply_exception", "U9", at("2026-12-01T11:00:00Z"), "patch only"});
   c = x.derive();
   EXPECT_EQ(item(c, "paid_initial_notice").state, obligation_state::not_needed);
   ASSERT_TRUE(c.conflicts[0].call);
@@ -198,7 +199,8 @@ TEST(obligations, not_exploited_exception_with_free_tier_directly_impacted_is_a_
   ASSERT_EQ(c.conflicts.size(), 1u);
   EXPECT_EQ(c.conflicts[0].id, "exception_vs_free_tier_impact");
   EXPECT_EQ(item(c, "free_tier_email").state, obligation_state::pending);
-  x.in.calls.push_back({"exception_vs_free_tier_impact", "apply_exception", "U9", at("2026-12-01T11:00:00Z"), ""});
+  x.in.calls.push_back(
+      {"exception_vs_free_tier_impact", "apply_exception", "U9", at("2026-12-01T11:00:00Z"), ""});
   EXPECT_EQ(item(x.derive(), "free_tier_email").state, obligation_state::not_needed);
 }
 
@@ -218,7 +220,7 @@ TEST(obligations, gdpr_art33_is_due_72_hours_after_awareness_and_takes_precedenc
   EXPECT_TRUE(c.legal_precedence);
   const auto& g = item(c, "legal:gdpr-art33");
   EXPECT_TRUE(g.legal);
-  EXPECT_EQ(g.due, at("2026-12-04T09:00:00Z"));  // 72 h from opening (earlier than impact confirmation)
+  EXPECT_EQ(g.due, at("2026-12-04T09:00:00Z"));       // 72 h from opening (earlier than impact confirmation)
   EXPECT_EQ(c.items.front().id, "legal:gdpr-art33");  // legal first
   EXPECT_FALSE(item(c, "legal:ca-1798.82").due);      // without unreasonable delay: no fixed time
   EXPECT_FALSE(item(c, "legal:some-local-law").due);
