@@ -7,15 +7,15 @@
 #include "bot/runtime/console_adapter.hpp"
 #include "bot/runtime/dispatcher.hpp"
 #include "bot/slack/socket_mode_client.hpp"
-#include "bot/store/sqlite_store.hpp"
 #include "bot/slack/web_api_client.hpp"
+#include "bot/store/sqlite_store.hpp"
 #include "tests/fake_slack/fake_slack.hpp"
 #include "tests/support/child_process.hpp"
 
 #include <benchmark/benchmark.h>
-#include <boost/asio/io_context.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 
 #include <algorithm>
@@ -43,7 +43,8 @@ class durable_events final : public flare::event_log {
  public:
   explicit durable_events(flare::store::store& s) : store_(s) {}
   bool first_time(const std::string& id) override {
-    return store_.mark_event_processed(id, std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now()));
+    return store_.mark_event_processed(
+        id, std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now()));
   }
 
  private:
@@ -78,8 +79,11 @@ void run_acks(benchmark::State& state, bool durable) {
   const std::string app_token = fake.options().app_token;
   flare::slack::socket_mode_client socket(
       io.get_executor(), socket_options, [&] { return web.apps_connections_open(app_token); },
-      [&](flare::slack::envelope e, flare::slack::ack_fn ack) { dispatch.dispatch(std::move(e), std::move(ack)); });
-  asio::co_spawn(io, [&]() -> asio::awaitable<void> { co_await socket.run(); }, asio::detached);
+      [&](flare::slack::envelope e, flare::slack::ack_fn ack) {
+        dispatch.dispatch(std::move(e), std::move(ack));
+      });
+  asio::co_spawn(
+      io, [&]() -> asio::awaitable<void> { co_await socket.run(); }, asio::detached);
   std::thread bot([&] { io.run(); });
 
   if (!fake.wait_for_open_connections(1, 10s)) {
@@ -92,9 +96,10 @@ void run_acks(benchmark::State& state, bool durable) {
       int sent = 0;
       int event_number = 0;
       auto send_one = [&] {
-        const json payload = {{"type", "event_callback"},
-                              {"event_id", "EvBench" + std::to_string(durable) + "-" + std::to_string(event_number++)},
-                              {"event", {{"type", "reaction_added"}, {"user", "U1"}}}};
+        const json payload = {
+            {"type", "event_callback"},
+            {"event_id", "EvBench" + std::to_string(durable) + "-" + std::to_string(event_number++)},
+            {"event", {{"type", "reaction_added"}, {"user", "U1"}}}};
         window.push_back(fake.send_envelope("events_api", payload));
         ++sent;
       };
@@ -111,13 +116,16 @@ void run_acks(benchmark::State& state, bool durable) {
         latencies_us.push_back(std::chrono::duration<double, std::micro>(ack->latency).count());
         if (sent < total) send_one();
       }
-      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      const double seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
       if (failed) {
         state.SkipWithError("an ack did not arrive within 5 s");
         break;
       }
       std::sort(latencies_us.begin(), latencies_us.end());
-      auto percentile = [&](double p) { return latencies_us[static_cast<std::size_t>(p * (latencies_us.size() - 1))]; };
+      auto percentile = [&](double p) {
+        return latencies_us[static_cast<std::size_t>(p * (latencies_us.size() - 1))];
+      };
       state.counters["p50_us"] = percentile(0.50);
       state.counters["p99_us"] = percentile(0.99);
       state.counters["max_us"] = latencies_us.back();
@@ -170,27 +178,35 @@ long child_peak_rss_kib(int pid) {
 void BM_acks_flare_process(benchmark::State& state) {
   const bool full = state.range(1) == 1;
   flare::testing::fake_slack fake;
-  const auto dir = std::filesystem::temp_directory_path() / ("flare-ack-bench-proc-" + std::to_string(::getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("flare-ack-bench-proc-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
-  flare::testing::child_process bot(
-      FLARE_BINARY, {"run"},
-      {{"SLACK_APP_TOKEN", fake.options().app_token}, {"SLACK_BOT_TOKEN", fake.options().bot_token},
-       {"SLACK_API_URL", fake.api_url()}, {"SLACK_CA_FILE", fake.ca_file()},
-       {"FLARE_SLACK_INCIDENTS_CHANNEL", "C0INC"}, {"FLARE_SLACK_SECURITY_CHANNEL", "G0SEC"},
-       {"FLARE_SLACK_SECURITY_TEAM_GROUP", "S0SEC"}, {"FLARE_STORE_PATH", (dir / "flare.db").string()},
-       {"FLARE_STORE_SYNCHRONOUS", full ? "full" : "normal"}, {"FLARE_HEALTH_PORT", "0"},
-       {"FLARE_LOG_LEVEL", "warn"}});
+  flare::testing::child_process bot(FLARE_BINARY, {"run"},
+                                    {{"SLACK_APP_TOKEN", fake.options().app_token},
+                                     {"SLACK_BOT_TOKEN", fake.options().bot_token},
+                                     {"SLACK_API_URL", fake.api_url()},
+                                     {"SLACK_CA_FILE", fake.ca_file()},
+                                     {"FLARE_SLACK_INCIDENTS_CHANNEL", "C0INC"},
+                                     {"FLARE_SLACK_SECURITY_CHANNEL", "G0SEC"},
+                                     {"FLARE_SLACK_SECURITY_TEAM_GROUP", "S0SEC"},
+                                     {"FLARE_STORE_PATH", (dir / "flare.db").string()},
+                                     {"FLARE_STORE_SYNCHRONOUS", full ? "full" : "normal"},
+                                     {"FLARE_HEALTH_PORT", "0"},
+                                     {"FLARE_LOG_LEVEL", "warn"}});
   if (!fake.wait_for_open_connections(1, 15s)) {
     state.SkipWithError("the bot did not connect");
   } else {
     for (auto _ : state) {
       double seconds = 0;
-      const auto latencies = drive(fake, static_cast<int>(state.range(0)), 50, full ? "full" : "normal", seconds);
+      const auto latencies =
+          drive(fake, static_cast<int>(state.range(0)), 50, full ? "full" : "normal", seconds);
       if (latencies.empty()) {
         state.SkipWithError("an ack did not arrive within 5 s");
         break;
       }
-      auto percentile = [&](double p) { return latencies[static_cast<std::size_t>(p * (latencies.size() - 1))]; };
+      auto percentile = [&](double p) {
+        return latencies[static_cast<std::size_t>(p * (latencies.size() - 1))];
+      };
       state.counters["p50_us"] = percentile(0.50);
       state.counters["p99_us"] = percentile(0.99);
       state.counters["acks_per_s"] = latencies.size() / seconds;
@@ -201,7 +217,12 @@ void BM_acks_flare_process(benchmark::State& state) {
   bot.wait(15s);
   std::filesystem::remove_all(dir);
 }
-BENCHMARK(BM_acks_flare_process)->Args({5000, 0})->Args({2000, 1})->Iterations(1)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_acks_flare_process)
+    ->Args({5000, 0})
+    ->Args({2000, 1})
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 void BM_acks_in_memory_dedup(benchmark::State& state) { run_acks(state, false); }
 void BM_acks_durable_dedup(benchmark::State& state) { run_acks(state, true); }

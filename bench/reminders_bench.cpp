@@ -59,13 +59,14 @@ struct world {
     std::string pattern = (fs::temp_directory_path() / "flare-reminders-bench-XXXXXX").string();
     if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
     dir = pattern;
-    store = flare::store::sqlite_store::open((dir / "flare.db").string(),
-                                             flare::store::sqlite_options{flare::store::synchronous_mode::normal, 5000ms});
+    store = flare::store::sqlite_store::open(
+        (dir / "flare.db").string(),
+        flare::store::sqlite_options{flare::store::synchronous_mode::normal, 5000ms});
     rss_before = rss_mib();
-    scheduler = std::make_unique<flare::reminder_scheduler>(io.get_executor(), *store, clock, tables, calendar,
-                                                            flare::reminder_settings{}, [] {});
-    const flare::policy::severity severities[] = {flare::policy::severity::critical, flare::policy::severity::high,
-                                                  flare::policy::severity::medium};
+    scheduler = std::make_unique<flare::reminder_scheduler>(io.get_executor(), *store, clock, tables,
+                                                            calendar, flare::reminder_settings{}, [] {});
+    const flare::policy::severity severities[] = {
+        flare::policy::severity::critical, flare::policy::severity::high, flare::policy::severity::medium};
     store->transaction([&] {
       for (int i = 0; i < open_incidents; ++i) {
         flare::policy::facts f;

@@ -66,8 +66,7 @@ std::string shown(std::string_view s) { return "\"" + decode_slack_text(s) + "\"
 std::string decode_markup(std::string_view inner) {
   const auto bar = inner.find('|');
   const std::string_view target = inner.substr(0, bar);
-  const std::string_view label =
-      bar == std::string_view::npos ? std::string_view{} : inner.substr(bar + 1);
+  const std::string_view label = bar == std::string_view::npos ? std::string_view{} : inner.substr(bar + 1);
   if (target.starts_with("@")) {
     return label.empty() ? std::string{target} : "@" + std::string{label};
   }
@@ -170,8 +169,8 @@ bool take_confirm_flag(std::string_view& rest, std::string& storage) {
 
 // key=value options (values may be "double quoted"), each key at most once and only from
 // `allowed`. Returns the decoded values or the problem.
-std::variant<std::vector<fact_assignment>, std::string> read_options(std::string_view rest,
-                                                                     std::initializer_list<std::string_view> allowed) {
+std::variant<std::vector<fact_assignment>, std::string> read_options(
+    std::string_view rest, std::initializer_list<std::string_view> allowed) {
   std::vector<fact_assignment> out;
   rest = trim(rest);
   std::string allowed_text;
@@ -197,7 +196,8 @@ std::variant<std::vector<fact_assignment>, std::string> read_options(std::string
     } else {
       std::size_t stop = 0;
       // Slack sends a pasted link as <https://…|label>, and the label may hold spaces.
-      if (!rest.empty() && rest.front() == '<' && rest.find('>') != std::string_view::npos) stop = rest.find('>') + 1;
+      if (!rest.empty() && rest.front() == '<' && rest.find('>') != std::string_view::npos)
+        stop = rest.find('>') + 1;
       while (stop < rest.size() && !is_space(rest[stop])) ++stop;
       raw = std::string{rest.substr(0, stop)};
       rest.remove_prefix(stop);
@@ -216,7 +216,8 @@ std::optional<std::string> read_completion(std::string_view rest, completion_opt
     if (key == "at") {
       auto t = policy::parse_rfc3339(value);
       if (!t)
-        return "at: expected an RFC 3339 time with Z or an offset, such as 2026-11-30T14:00:00Z, got " + shown(value);
+        return "at: expected an RFC 3339 time with Z or an offset, such as 2026-11-30T14:00:00Z, got " +
+               shown(value);
       into.at = *t;
     } else if (key == "link") {
       if (!value.starts_with("https://") && !value.starts_with("http://"))
@@ -233,7 +234,8 @@ std::optional<std::string> read_completion(std::string_view rest, completion_opt
 // An obligation or conflict name as typed: lower case; letters, digits, _ - : only.
 std::variant<std::string, std::string> read_name(std::string_view& rest, std::string_view what) {
   const std::string_view word = next_word(rest);
-  if (word.empty()) return std::variant<std::string, std::string>{std::in_place_index<1>, "missing the " + std::string{what}};
+  if (word.empty())
+    return std::variant<std::string, std::string>{std::in_place_index<1>, "missing the " + std::string{what}};
   std::string name = lower(word);
   for (char c : name) {
     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' && c != ':')
@@ -269,7 +271,8 @@ parse_result parse_classify(std::string_view rest, std::string_view name) {
   if (sev.empty()) return error_for("classify", "missing the severity", name);
   auto severity = policy::parse_severity(lower(sev));
   if (!severity) {
-    return error_for("classify", shown(sev) + " is not a severity (expected critical, high, medium or low)", name);
+    return error_for("classify", shown(sev) + " is not a severity (expected critical, high, medium or low)",
+                     name);
   }
   c.severity = *severity;
 
@@ -277,8 +280,8 @@ parse_result parse_classify(std::string_view rest, std::string_view name) {
   if (cls.empty()) return error_for("classify", "missing the classification", name);
   auto classification = policy::parse_classification(lower(cls));
   if (!classification) {
-    return error_for("classify",
-                     shown(cls) + " is not a classification (expected confirmed or potential)", name);
+    return error_for("classify", shown(cls) + " is not a classification (expected confirmed or potential)",
+                     name);
   }
   c.classification = *classification;
 
@@ -286,14 +289,17 @@ parse_result parse_classify(std::string_view rest, std::string_view name) {
   if (!option.empty()) {
     constexpr std::string_view prefix = "confirmed-at=";
     if (!lower(option).starts_with(prefix)) {
-      return error_for("classify", "unexpected " + shown(option) + " (the options are confirmed-at=<time> and --confirm)", name);
+      return error_for("classify",
+                       "unexpected " + shown(option) + " (the options are confirmed-at=<time> and --confirm)",
+                       name);
     }
     const std::string_view value = option.substr(prefix.size());
     auto at = policy::parse_rfc3339(value);
     if (!at) {
       return error_for("classify",
                        "confirmed-at: expected an RFC 3339 time with Z or an offset, such as "
-                       "2026-11-20T10:00:00Z, got " + shown(value),
+                       "2026-11-20T10:00:00Z, got " +
+                           shown(value),
                        name);
     }
     c.confirmed_at = *at;
@@ -392,7 +398,8 @@ parse_result parse_incident_command(std::string_view raw_text, std::string_view 
   // Command text from a terminal (the console) can hold bytes that are not UTF-8; Slack's has been
   // repaired already. Repaired here too, so no error message or stored fact can carry them (a
   // JSON dump of one would throw).
-  const std::string repaired = input::is_valid_utf8(raw_text) ? std::string{} : input::sanitize_utf8(raw_text);
+  const std::string repaired =
+      input::is_valid_utf8(raw_text) ? std::string{} : input::sanitize_utf8(raw_text);
   const std::string_view text = repaired.empty() ? raw_text : std::string_view{repaired};
   std::string_view rest = text;
   const std::string_view typed = next_word(rest);
@@ -508,8 +515,9 @@ parse_result parse_incident_command(std::string_view raw_text, std::string_view 
       }
       auto of = store::parse_incident_reference(target);
       if (!of) {
-        return error_for(sub, target.empty() ? "duplicate-of: missing the surviving incident's ID"
-                                             : "duplicate-of: " + shown(target) + " is not an incident ID",
+        return error_for(sub,
+                         target.empty() ? "duplicate-of: missing the surviving incident's ID"
+                                        : "duplicate-of: " + shown(target) + " is not an incident ID",
                          name);
       }
       if (*of == r.incident_id) return error_for(sub, "an incident cannot be a duplicate of itself", name);

@@ -9,13 +9,13 @@
 #include "commands/incident_checklist.hpp"
 #include "messages/blocks.hpp"
 #include "messages/checklist_view.hpp"
-#include "messages/time_text.hpp"
-#include "policy/checklist_diff.hpp"
 #include "messages/decision_post.hpp"
 #include "messages/incident_card.hpp"
 #include "messages/incident_view.hpp"
 #include "messages/replies.hpp"
 #include "messages/slack_message.hpp"
+#include "messages/time_text.hpp"
+#include "policy/checklist_diff.hpp"
 #include "policy/classification.hpp"
 #include "policy/decision_json.hpp"
 #include "policy/facts_json.hpp"
@@ -93,9 +93,8 @@ std::pair<std::string, std::string> due_summary(const policy::decision& d) {
 }
 
 command_reply unverified_membership(const std::string& why) {
-  const std::string text =
-      "Your membership of the incident responders could not be verified with Slack (" + why +
-      "), so nothing was changed. Please try again in a minute.";
+  const std::string text = "Your membership of the incident responders could not be verified with Slack (" +
+                           why + "), so nothing was changed. Please try again in a minute.";
   messages::slack_message m;
   m.text = messages::escape(text);
   m.blocks.push_back(messages::blocks::section("unverified", "⚠️ " + messages::escape(text)));
@@ -180,8 +179,8 @@ struct incident_commands::change_outcome {
   policy::checklist checklist;
   std::vector<policy::deadline_move> moves;  // made (when stored) or awaiting confirmation
   bool needs_confirmation = false;
-  bool missing = false;                 // no such incident
-  std::optional<std::string> problem;   // why nothing was changed
+  bool missing = false;                // no such incident
+  std::optional<std::string> problem;  // why nothing was changed
 };
 
 incident_commands::incident_commands(command_context ctx) : ctx_(std::move(ctx)) {}
@@ -214,8 +213,7 @@ json moves_json(const std::vector<policy::deadline_move>& moves) {
 }  // namespace
 
 incident_commands::change_outcome incident_commands::apply_change(std::int64_t incident_id,
-                                                                  const std::string& actor,
-                                                                  const change& c) {
+                                                                  const std::string& actor, const change& c) {
   change_outcome out;
   const sys_seconds now = ctx_.clock.now();
   ctx_.store.transaction([&] {
@@ -241,7 +239,8 @@ incident_commands::change_outcome incident_commands::apply_change(std::int64_t i
       out.checklist = checklist_of(changed, f, d, ledger, ctx_.tables, ctx_.calendar, now);
       out.moves.clear();
       if (c.clock_edit) {
-        out.moves = policy::deadline_moves_requiring_confirmation(out.before_facts, out.before, f, out.checklist);
+        out.moves =
+            policy::deadline_moves_requiring_confirmation(out.before_facts, out.before, f, out.checklist);
         if (!out.moves.empty() && !c.confirmed) {
           // A typo must not move a legal or customer deadline: nothing is written until the
           // responder confirms the move (issue 9, "Clocks are edited on purpose only").
@@ -262,9 +261,8 @@ incident_commands::change_outcome incident_commands::apply_change(std::int64_t i
       entry.actor = actor;
       entry.action = c.action;
       entry.at = now;
-      entry.details = {{"inputs", c.inputs},
-                       {"decision", *changed.last_decision},
-                       {"policy_version", d.policy_version}};
+      entry.details = {
+          {"inputs", c.inputs}, {"decision", *changed.last_decision}, {"policy_version", d.policy_version}};
       if (!out.moves.empty()) {
         entry.details["deadline_moves"] = moves_json(out.moves);
         entry.details["confirmed_by"] = actor;
@@ -276,7 +274,8 @@ incident_commands::change_outcome incident_commands::apply_change(std::int64_t i
       // transaction is retried after a crash, and a new change never collides with an old post.
       const std::string key_prefix =
           stored->reference() + "/" + c.action + "/v" + std::to_string(stored->version);
-      const change_view view{*stored, f, d, out.before, out.checklist, out.moves, first_decision, key_prefix, now};
+      const change_view view{*stored,        f,          d,  out.before, out.checklist, out.moves,
+                             first_decision, key_prefix, now};
       for (const auto& item : c.posts(view)) ctx_.store.enqueue(item, now);
       out.incident = std::move(*stored);
       out.facts = f;
@@ -301,8 +300,9 @@ asio::awaitable<std::optional<bool>> incident_commands::in_group(const std::stri
                                                                  const std::string& user) {
   if (group.empty()) co_return false;
   const sys_seconds now = ctx_.clock.now();
-  if (auto it = membership_cache_.find(group);
-      it != membership_cache_.end() && now - it->second.fetched_at < membership_ttl && now >= it->second.fetched_at) {
+  if (auto it = membership_cache_.find(group); it != membership_cache_.end() &&
+                                               now - it->second.fetched_at < membership_ttl &&
+                                               now >= it->second.fetched_at) {
     co_return it->second.users.contains(user);
   }
   auto members = co_await ctx_.slack.usergroup_members(group);
@@ -358,7 +358,8 @@ asio::awaitable<command_reply> incident_commands::run(const parsed_command& comm
   // The change and "this delivery is handled" commit in one transaction (store::delivery_in_hand),
   // so a command redelivered or replayed after a crash changes nothing twice. Only around the
   // synchronous part: another handler may write at every co_await.
-  const std::string delivery = cmd.trigger_id.empty() ? std::string{} : store::inbox_key_for_trigger(cmd.trigger_id);
+  const std::string delivery =
+      cmd.trigger_id.empty() ? std::string{} : store::inbox_key_for_trigger(cmd.trigger_id);
   if (auto* c = std::get_if<open_command>(&command)) {
     store::delivery_in_hand in_hand(ctx_.store, delivery, ctx_.clock.now());
     co_return open(*c, user);
@@ -389,7 +390,8 @@ asio::awaitable<command_reply> incident_commands::run(const parsed_command& comm
   if (auto* c = std::get_if<update_command>(&command)) co_return update(*c, user);
   if (auto* c = std::get_if<resolve_command>(&command)) co_return resolve(*c, user);
   if (auto* c = std::get_if<decide_command>(&command)) co_return decide(*c, user);
-  if (auto* c = std::get_if<done_command>(&command)) co_return done(c->incident_id, c->obligation, c->options, user, "done");
+  if (auto* c = std::get_if<done_command>(&command))
+    co_return done(c->incident_id, c->obligation, c->options, user, "done");
   if (auto* c = std::get_if<not_needed_command>(&command)) co_return not_needed(*c, user);
   if (auto* c = std::get_if<kind_command>(&command)) co_return kind(*c, user);
   if (auto* c = std::get_if<call_command>(&command)) co_return call(*c, user);
@@ -403,7 +405,6 @@ command_reply outcome_problem(bool missing, const std::optional<std::string>& pr
   const std::string text = missing ? store::incident_reference(id) + " does not exist" : problem.value_or("");
   return reply(messages::error_message(text, usage_line(subcommand, command_name)));
 }
-
 
 }  // namespace
 
@@ -430,7 +431,8 @@ command_reply incident_commands::open(const open_command& c, const std::string& 
     created = ctx_.store.create_incident(
         fields, user, now,
         {{"inputs", {{"title", c.title}, {"sensitive", c.sensitive}, {"channel", channel}}}});
-    ctx_.store.enqueue(card_post(created, messages::incident_card(view_of(created, {}), nullptr), std::nullopt), now);
+    ctx_.store.enqueue(
+        card_post(created, messages::incident_card(view_of(created, {}), nullptr), std::nullopt), now);
   });
   after_change(created.id);
   spdlog::info("commands: {} opened by {}{}", created.reference(), user, c.sensitive ? " (sensitive)" : "");
@@ -441,11 +443,13 @@ command_reply incident_commands::open(const open_command& c, const std::string& 
                             ">, with the Security Team. Nothing was posted here.",
                         "Opened " + ref + " as a sensitive incident.");
   }
-  return confirmation("Opened *" + ref + "*: " + messages::escape(c.title) + ". Its card is in <#" + channel + ">.",
-                      "Opened " + ref + ": " + messages::escape(c.title));
+  return confirmation(
+      "Opened *" + ref + "*: " + messages::escape(c.title) + ". Its card is in <#" + channel + ">.",
+      "Opened " + ref + ": " + messages::escape(c.title));
 }
 
-asio::awaitable<command_reply> incident_commands::open_from_report(std::string user, std::string report_channel,
+asio::awaitable<command_reply> incident_commands::open_from_report(std::string user,
+                                                                   std::string report_channel,
                                                                    std::string report_ts, std::string title,
                                                                    bool sensitive, std::string reporter) {
   if (title.empty()) title = "Untitled report";
@@ -453,10 +457,12 @@ asio::awaitable<command_reply> incident_commands::open_from_report(std::string u
   if (reporter.empty()) reporter = user;
   const std::string channel = sensitive ? ctx_.settings.security_channel : report_channel;
   if (channel.empty()) {
-    spdlog::error("commands: cannot open a sensitive incident from a report: no security channel is configured");
-    co_return reply(messages::error_message(
-        "No security channel is configured, so a sensitive incident cannot be opened. Please tell the flare operators.",
-        usage_line("open", ctx_.settings.command_name)));
+    spdlog::error(
+        "commands: cannot open a sensitive incident from a report: no security channel is configured");
+    co_return reply(
+        messages::error_message("No security channel is configured, so a sensitive incident cannot be "
+                                "opened. Please tell the flare operators.",
+                                usage_line("open", ctx_.settings.command_name)));
   }
   const sys_seconds now = ctx_.clock.now();
   std::optional<store::incident> existing;
@@ -473,12 +479,15 @@ asio::awaitable<command_reply> incident_commands::open_from_report(std::string u
     fields.report_ts = report_ts;
     if (!sensitive) fields.thread_ts = report_ts;  // the report's thread is the incident's thread
     fields.facts = policy::to_json(policy::facts{});
-    created = ctx_.store.create_incident(
-        fields, user, now,
-        {{"inputs",
-          {{"title", title}, {"sensitive", sensitive}, {"channel", channel},
-           {"report_channel", report_channel}, {"report_ts", report_ts}, {"reporter", reporter},
-           {"opener", user}}}});
+    created = ctx_.store.create_incident(fields, user, now,
+                                         {{"inputs",
+                                           {{"title", title},
+                                            {"sensitive", sensitive},
+                                            {"channel", channel},
+                                            {"report_channel", report_channel},
+                                            {"report_ts", report_ts},
+                                            {"reporter", reporter},
+                                            {"opener", user}}}});
     const auto card = messages::incident_card(view_of(created, {}), nullptr);
     if (sensitive) {
       ctx_.store.enqueue(card_post(created, card, std::nullopt), now);
@@ -486,7 +495,8 @@ asio::awaitable<command_reply> incident_commands::open_from_report(std::string u
       json placeholder = messages::as_post_body(messages::sensitive_placeholder(created.reference()));
       placeholder["channel"] = report_channel;
       placeholder["thread_ts"] = report_ts;
-      ctx_.store.enqueue({created.reference() + "/report-placeholder", created.id, "post", std::move(placeholder)}, now);
+      ctx_.store.enqueue(
+          {created.reference() + "/report-placeholder", created.id, "post", std::move(placeholder)}, now);
     } else {
       ctx_.store.enqueue(card_post(created, card, report_ts), now);
     }
@@ -504,8 +514,7 @@ asio::awaitable<command_reply> incident_commands::open_from_report(std::string u
                                ">, with the Security Team.",
                            "Opened " + ref + " as a sensitive incident.");
   }
-  co_return confirmation("Opened *" + ref + "*: its card is in the report's thread.",
-                         "Opened " + ref + ".");
+  co_return confirmation("Opened *" + ref + "*: its card is in the report's thread.", "Opened " + ref + ".");
 }
 
 // The card edited to the full current state; in the thread the first decision in full, later
@@ -514,10 +523,13 @@ std::vector<store::new_outbox_item> incident_commands::standard_posts(const chan
                                                                       const std::string& user) const {
   const auto view = view_of(v.incident, v.facts);
   std::vector<store::new_outbox_item> posts{card_update(
-      v.incident, messages::incident_card(view, &v.decision, v.after, v.incident.id, zone(), v.now), v.key_prefix)};
+      v.incident, messages::incident_card(view, &v.decision, v.after, v.incident.id, zone(), v.now),
+      v.key_prefix)};
   if (v.first_decision) {
-    posts.push_back(thread_post(v.incident, messages::decision_post(view, v.decision), v.key_prefix + "/decision"));
-  } else if (auto diff_post = messages::decision_diff_post(view, policy::diff(v.before, v.after), zone(), v.now)) {
+    posts.push_back(
+        thread_post(v.incident, messages::decision_post(view, v.decision), v.key_prefix + "/decision"));
+  } else if (auto diff_post =
+                 messages::decision_diff_post(view, policy::diff(v.before, v.after), zone(), v.now)) {
     posts.push_back(thread_post(v.incident, *diff_post, v.key_prefix + "/changes"));
   }
   if (!v.moves.empty()) {
@@ -538,11 +550,13 @@ command_reply incident_commands::confirmation_needed(const change_outcome& out, 
 // "Next: Paid-customer initial notice, due Tue 1 Dec, 14:00 UTC, in 3 h." for replies.
 std::pair<std::string, std::string> incident_commands::next_due_summary(const policy::checklist& c) const {
   const auto open = c.open_deadlines();
-  if (open.empty()) return {"No obligation with a due time is open.", "No obligation with a due time is open."};
+  if (open.empty())
+    return {"No obligation with a due time is open.", "No obligation with a due time is open."};
   const auto* o = open.front();
   const std::string when = messages::due_text(*o->due, zone(), ctx_.clock.now());
   return {"Next: *" + messages::escape(o->title) + "*, due " + when + ".",
-          "Next: " + messages::escape(o->title) + ", due " + messages::local_time_text(*o->due, zone(), ctx_.clock.now()) + "."};
+          "Next: " + messages::escape(o->title) + ", due " +
+              messages::local_time_text(*o->due, zone(), ctx_.clock.now()) + "."};
 }
 
 command_reply incident_commands::classify(const classify_command& c, const std::string& user) {
@@ -555,28 +569,33 @@ command_reply incident_commands::classify(const classify_command& c, const std::
                  {"classification", policy::to_string(c.classification)}};
   if (c.confirmed_at) inputs["confirmed_at"] = policy::format_rfc3339(*c.confirmed_at);
   if (c.confirm) inputs["confirm"] = true;
-  change ch{"classify", inputs,
-            [&](store::incident&, policy::facts& f, store::obligation_ledger&, const policy::checklist&) -> std::optional<std::string> {
+  change ch{"classify",
+            inputs,
+            [&](store::incident&, policy::facts& f, store::obligation_ledger&,
+                const policy::checklist&) -> std::optional<std::string> {
               f.severity = c.severity;
               // SaaS process, "Security Incident Classification": the pure step decides when the
               // impact clock starts (confirmed: now unless given; potential: only when given).
               f = policy::classify(std::move(f), c.classification, now, c.confirmed_at);
               return std::nullopt;
             },
-            [&](const change_view& v) { return standard_posts(v, user); }, true, c.confirm};
+            [&](const change_view& v) { return standard_posts(v, user); },
+            true,
+            c.confirm};
   auto out = apply_change(c.incident_id, user, ch);
   if (out.needs_confirmation) return confirmation_needed(out, c.incident_id);
-  if (!out.incident) return outcome_problem(out.missing, out.problem, c.incident_id, "classify", ctx_.settings.command_name);
-  spdlog::info("commands: {} classified {} {} by {}", out.incident->reference(), policy::to_string(c.severity),
-               policy::to_string(c.classification), user);
+  if (!out.incident)
+    return outcome_problem(out.missing, out.problem, c.incident_id, "classify", ctx_.settings.command_name);
+  spdlog::info("commands: {} classified {} {} by {}", out.incident->reference(),
+               policy::to_string(c.severity), policy::to_string(c.classification), user);
 
   const std::string ref = messages::escape(out.incident->reference());
   std::string clock_md = "The impact clock has not started (potential compromise).";
   std::string clock_text = clock_md;
   if (out.facts.impact_confirmed_at) {
     const std::string local = messages::local_time_text(*out.facts.impact_confirmed_at, zone(), now);
-    const bool assumed_now = !c.confirmed_at && !out.before_facts.impact_confirmed_at &&
-                             *out.facts.impact_confirmed_at == now;
+    const bool assumed_now =
+        !c.confirmed_at && !out.before_facts.impact_confirmed_at && *out.facts.impact_confirmed_at == now;
     if (assumed_now) {
       // Say which time was assumed, so an earlier confirmation is corrected, not silently lost.
       clock_md = "Impact confirmed now, " + local + "; use `confirmed-at=` if it was earlier.";
@@ -587,8 +606,8 @@ command_reply incident_commands::classify(const classify_command& c, const std::
     }
   }
   const auto [due_md, due_text] = next_due_summary(out.checklist);
-  const std::string what = std::string{policy::to_string(c.severity)} + ", " +
-                           std::string{policy::to_string(c.classification)};
+  const std::string what =
+      std::string{policy::to_string(c.severity)} + ", " + std::string{policy::to_string(c.classification)};
   return confirmation("Classified *" + ref + "* as " + what + ". " + clock_md + " " + due_md +
                           " The checklist is on the card; changes are posted in the thread.",
                       "Classified " + ref + " as " + what + ". " + clock_text + " " + due_text);
@@ -599,7 +618,8 @@ command_reply incident_commands::set_facts(const facts_command& c, const std::st
   json inputs = json::object();
   for (const auto& a : c.assignments) inputs[a.key] = a.value;
   if (c.confirm) inputs["confirm"] = true;
-  change ch{"facts", inputs,
+  change ch{"facts",
+            inputs,
             [&](store::incident& incident, policy::facts& f, store::obligation_ledger&,
                 const policy::checklist&) -> std::optional<std::string> {
               bool classification_set = false;
@@ -613,7 +633,8 @@ command_reply incident_commands::set_facts(const facts_command& c, const std::st
                            ctx_.settings.command_name + " resolve to resolve it";
                   }
                   if (a.value.empty()) {
-                    return "resolved_at: a resolved incident needs a resolution time (it can be corrected, not cleared)";
+                    return "resolved_at: a resolved incident needs a resolution time (it can be corrected, "
+                           "not cleared)";
                   }
                 }
                 if (auto error = policy::set_fact(f, a.key, a.value)) return error->text();
@@ -640,11 +661,15 @@ command_reply incident_commands::set_facts(const facts_command& c, const std::st
               if (incident.state == store::incident_state::resolved) incident.resolved_at = f.resolved_at;
               return std::nullopt;
             },
-            [&](const change_view& v) { return standard_posts(v, user); }, true, c.confirm};
+            [&](const change_view& v) { return standard_posts(v, user); },
+            true,
+            c.confirm};
   auto out = apply_change(c.incident_id, user, ch);
   if (out.needs_confirmation) return confirmation_needed(out, c.incident_id);
-  if (!out.incident) return outcome_problem(out.missing, out.problem, c.incident_id, "facts", ctx_.settings.command_name);
-  spdlog::info("commands: {} facts set by {} ({} facts)", out.incident->reference(), user, c.assignments.size());
+  if (!out.incident)
+    return outcome_problem(out.missing, out.problem, c.incident_id, "facts", ctx_.settings.command_name);
+  spdlog::info("commands: {} facts set by {} ({} facts)", out.incident->reference(), user,
+               c.assignments.size());
 
   std::string keys;
   for (const auto& a : c.assignments) keys += (keys.empty() ? "" : ", ") + a.key;
@@ -658,21 +683,26 @@ command_reply incident_commands::set_facts(const facts_command& c, const std::st
 command_reply incident_commands::kind(const kind_command& c, const std::string& user) {
   json inputs = {{"kind", c.kind}};
   if (c.confirm) inputs["confirm"] = true;
-  change ch{"kind", inputs,
+  change ch{"kind",
+            inputs,
             [&](store::incident&, policy::facts&, store::obligation_ledger& ledger,
                 const policy::checklist&) -> std::optional<std::string> {
               ledger.kind = c.kind;
               return std::nullopt;
             },
-            [&](const change_view& v) { return standard_posts(v, user); }, true, c.confirm};
+            [&](const change_view& v) { return standard_posts(v, user); },
+            true,
+            c.confirm};
   auto out = apply_change(c.incident_id, user, ch);
   if (out.needs_confirmation) return confirmation_needed(out, c.incident_id);
-  if (!out.incident) return outcome_problem(out.missing, out.problem, c.incident_id, "kind", ctx_.settings.command_name);
+  if (!out.incident)
+    return outcome_problem(out.missing, out.problem, c.incident_id, "kind", ctx_.settings.command_name);
   spdlog::info("commands: {} kind set to {} by {}", out.incident->reference(), c.kind, user);
   const std::string ref = messages::escape(out.incident->reference());
   const std::string words = c.kind == "security" ? "a security incident" : "a people and safety incident";
   const auto [due_md, due_text] = next_due_summary(out.checklist);
-  return confirmation("*" + ref + "* is now " + words + ". " + due_md, ref + " is now " + words + ". " + due_text);
+  return confirmation("*" + ref + "* is now " + words + ". " + due_md,
+                      ref + " is now " + words + ". " + due_text);
 }
 
 namespace {
@@ -694,7 +724,8 @@ command_reply incident_commands::done(std::int64_t incident_id, const std::strin
   const sys_seconds at = options.at.value_or(now);
   const std::string usage = usage_line(subcommand, ctx_.settings.command_name);
   // "at=" may be in the past (the e-mail went out an hour ago), never in the future.
-  if (auto problem = future_time_problem("at", at, now, zone())) return reply(messages::error_message(*problem, usage));
+  if (auto problem = future_time_problem("at", at, now, zone()))
+    return reply(messages::error_message(*problem, usage));
   std::string marked_id;
   std::string marked_title;
   json inputs = {{"obligation", typed}, {"at", policy::format_rfc3339(at)}};
@@ -709,8 +740,8 @@ command_reply incident_commands::done(std::int64_t incident_id, const std::strin
                 // next update, else the resolution message.
                 const auto next = policy::next_notification_id(before);
                 if (!next) {
-                  return "no customer notice is open on " + incident.reference() +
-                         "'s checklist; use " + ctx_.settings.command_name + " done " + incident.reference() +
+                  return "no customer notice is open on " + incident.reference() + "'s checklist; use " +
+                         ctx_.settings.command_name + " done " + incident.reference() +
                          " <obligation> for other items";
                 }
                 o = before.find(*next);
@@ -718,8 +749,8 @@ command_reply incident_commands::done(std::int64_t incident_id, const std::strin
                 o = policy::find_obligation(before, typed);
               }
               if (!o) {
-                return "\"" + typed + "\" is not on " + incident.reference() + "'s checklist (it has: " +
-                       policy::known_ids(before) + ")";
+                return "\"" + typed + "\" is not on " + incident.reference() +
+                       "'s checklist (it has: " + policy::known_ids(before) + ")";
               }
               if (o->state != policy::obligation_state::pending) return o->title + " is " + state_words(*o);
               if (!o->ready) {
@@ -744,14 +775,16 @@ command_reply incident_commands::done(std::int64_t incident_id, const std::strin
             [&](const change_view& v) { return standard_posts(v, user); }};
   auto out = apply_change(incident_id, user, ch);
   if (!out.incident) {
-    return outcome_problem(out.missing, out.problem, incident_id, std::string{subcommand}, ctx_.settings.command_name);
+    return outcome_problem(out.missing, out.problem, incident_id, std::string{subcommand},
+                           ctx_.settings.command_name);
   }
   spdlog::info("commands: {} {} marked done by {}", out.incident->reference(), marked_id, user);
   const std::string ref = messages::escape(out.incident->reference());
   const std::string when = messages::local_time_text(at, zone(), now);
   const auto [due_md, due_text] = next_due_summary(out.checklist);
-  return confirmation("Marked *" + messages::escape(marked_title) + "* done for *" + ref + "* at " + when + ". " + due_md,
-                      "Marked " + messages::escape(marked_title) + " done for " + ref + " at " + when + ". " + due_text);
+  return confirmation(
+      "Marked *" + messages::escape(marked_title) + "* done for *" + ref + "* at " + when + ". " + due_md,
+      "Marked " + messages::escape(marked_title) + " done for " + ref + " at " + when + ". " + due_text);
 }
 
 command_reply incident_commands::notified(const notified_command& c, const std::string& user) {
@@ -761,73 +794,83 @@ command_reply incident_commands::notified(const notified_command& c, const std::
 command_reply incident_commands::not_needed(const not_needed_command& c, const std::string& user) {
   const sys_seconds now = ctx_.clock.now();
   std::string title;
-  change ch{"not-needed", {{"obligation", c.obligation}, {"reason", c.reason}},
-            [&](store::incident& incident, policy::facts&, store::obligation_ledger& ledger,
-                const policy::checklist& before) -> std::optional<std::string> {
-              const policy::obligation* o = policy::find_obligation(before, c.obligation);
-              if (!o) {
-                return "\"" + c.obligation + "\" is not on " + incident.reference() + "'s checklist (it has: " +
-                       policy::known_ids(before) + ")";
-              }
-              if (o->state != policy::obligation_state::pending) return o->title + " is " + state_words(*o);
-              title = o->title;
-              ledger.not_needed.push_back(
-                  {{"obligation", o->id}, {"by", user}, {"at", policy::format_rfc3339(now)}, {"reason", c.reason}});
-              return std::nullopt;
-            },
-            [&](const change_view& v) { return standard_posts(v, user); }};
+  change ch{
+      "not-needed",
+      {{"obligation", c.obligation}, {"reason", c.reason}},
+      [&](store::incident& incident, policy::facts&, store::obligation_ledger& ledger,
+          const policy::checklist& before) -> std::optional<std::string> {
+        const policy::obligation* o = policy::find_obligation(before, c.obligation);
+        if (!o) {
+          return "\"" + c.obligation + "\" is not on " + incident.reference() +
+                 "'s checklist (it has: " + policy::known_ids(before) + ")";
+        }
+        if (o->state != policy::obligation_state::pending) return o->title + " is " + state_words(*o);
+        title = o->title;
+        ledger.not_needed.push_back(
+            {{"obligation", o->id}, {"by", user}, {"at", policy::format_rfc3339(now)}, {"reason", c.reason}});
+        return std::nullopt;
+      },
+      [&](const change_view& v) { return standard_posts(v, user); }};
   auto out = apply_change(c.incident_id, user, ch);
-  if (!out.incident) return outcome_problem(out.missing, out.problem, c.incident_id, "not-needed", ctx_.settings.command_name);
+  if (!out.incident)
+    return outcome_problem(out.missing, out.problem, c.incident_id, "not-needed", ctx_.settings.command_name);
   spdlog::info("commands: {} obligation marked not needed by {}", out.incident->reference(), user);
   const std::string ref = messages::escape(out.incident->reference());
-  return confirmation("Marked *" + messages::escape(title) + "* not needed for *" + ref + "*: " + messages::escape(c.reason),
-                      "Marked " + messages::escape(title) + " not needed for " + ref + ".");
+  return confirmation(
+      "Marked *" + messages::escape(title) + "* not needed for *" + ref + "*: " + messages::escape(c.reason),
+      "Marked " + messages::escape(title) + " not needed for " + ref + ".");
 }
 
 command_reply incident_commands::call(const call_command& c, const std::string& user) {
   const sys_seconds now = ctx_.clock.now();
   std::string summary;
-  change ch{"call", {{"conflict", c.conflict}, {"choice", c.option}, {"note", c.note}},
-            [&](store::incident& incident, policy::facts&, store::obligation_ledger& ledger,
-                const policy::checklist& before) -> std::optional<std::string> {
-              const auto it = std::find_if(before.conflicts.begin(), before.conflicts.end(),
-                                           [&](const policy::policy_conflict& x) { return x.id == c.conflict; });
-              if (it == before.conflicts.end()) {
-                std::string ids;
-                for (const auto& x : before.conflicts) ids += (ids.empty() ? "" : ", ") + x.id;
-                return "there is no policy conflict \"" + c.conflict + "\" on " + incident.reference() +
-                       (ids.empty() ? " (it has none)" : " (it has: " + ids + ")");
-              }
-              const auto option = std::find_if(it->options.begin(), it->options.end(),
-                                               [&](const policy::conflict_option& o) { return o.id == c.option; });
-              if (option == it->options.end()) {
-                std::string ids;
-                for (const auto& o : it->options) ids += (ids.empty() ? "" : ", ") + o.id;
-                return "\"" + c.option + "\" is not a choice for " + c.conflict + " (expected " + ids + ")";
-              }
-              summary = option->label + ": " + option->effect;
-              ledger.calls.push_back({{"conflict", c.conflict},
-                                      {"choice", c.option},
-                                      {"by", user},
-                                      {"at", policy::format_rfc3339(now)},
-                                      {"note", c.note}});
-              return std::nullopt;
-            },
-            [&](const change_view& v) { return standard_posts(v, user); }};
+  change ch{
+      "call",
+      {{"conflict", c.conflict}, {"choice", c.option}, {"note", c.note}},
+      [&](store::incident& incident, policy::facts&, store::obligation_ledger& ledger,
+          const policy::checklist& before) -> std::optional<std::string> {
+        const auto it = std::find_if(before.conflicts.begin(), before.conflicts.end(),
+                                     [&](const policy::policy_conflict& x) { return x.id == c.conflict; });
+        if (it == before.conflicts.end()) {
+          std::string ids;
+          for (const auto& x : before.conflicts) ids += (ids.empty() ? "" : ", ") + x.id;
+          return "there is no policy conflict \"" + c.conflict + "\" on " + incident.reference() +
+                 (ids.empty() ? " (it has none)" : " (it has: " + ids + ")");
+        }
+        const auto option = std::find_if(it->options.begin(), it->options.end(),
+                                         [&](const policy::conflict_option& o) { return o.id == c.option; });
+        if (option == it->options.end()) {
+          std::string ids;
+          for (const auto& o : it->options) ids += (ids.empty() ? "" : ", ") + o.id;
+          return "\"" + c.option + "\" is not a choice for " + c.conflict + " (expected " + ids + ")";
+        }
+        summary = option->label + ": " + option->effect;
+        ledger.calls.push_back({{"conflict", c.conflict},
+                                {"choice", c.option},
+                                {"by", user},
+                                {"at", policy::format_rfc3339(now)},
+                                {"note", c.note}});
+        return std::nullopt;
+      },
+      [&](const change_view& v) { return standard_posts(v, user); }};
   auto out = apply_change(c.incident_id, user, ch);
-  if (!out.incident) return outcome_problem(out.missing, out.problem, c.incident_id, "call", ctx_.settings.command_name);
+  if (!out.incident)
+    return outcome_problem(out.missing, out.problem, c.incident_id, "call", ctx_.settings.command_name);
   spdlog::info("commands: {} call recorded on {} by {}", out.incident->reference(), c.conflict, user);
   const std::string ref = messages::escape(out.incident->reference());
-  return confirmation("Recorded your call on *" + ref + "*: " + messages::escape(summary) + " The checklist follows it.",
-                      "Recorded your call on " + ref + ".");
+  return confirmation(
+      "Recorded your call on *" + ref + "*: " + messages::escape(summary) + " The checklist follows it.",
+      "Recorded your call on " + ref + ".");
 }
 
 command_reply incident_commands::update(const update_command& c, const std::string& user) {
-  change ch{"update", {{"text", c.text}},
+  change ch{"update",
+            {{"text", c.text}},
             [&](store::incident& incident, policy::facts&, store::obligation_ledger&,
                 const policy::checklist&) -> std::optional<std::string> {
               if (incident.state == store::incident_state::resolved) {
-                return incident.reference() + " is resolved, so updates are no longer posted (facts can still be corrected with " +
+                return incident.reference() +
+                       " is resolved, so updates are no longer posted (facts can still be corrected with " +
                        ctx_.settings.command_name + " facts)";
               }
               return std::nullopt;
@@ -838,10 +881,12 @@ command_reply incident_commands::update(const update_command& c, const std::stri
                               v.key_prefix + "/post")};
             }};
   auto out = apply_change(c.incident_id, user, ch);
-  if (!out.incident) return outcome_problem(out.missing, out.problem, c.incident_id, "update", ctx_.settings.command_name);
+  if (!out.incident)
+    return outcome_problem(out.missing, out.problem, c.incident_id, "update", ctx_.settings.command_name);
   spdlog::info("commands: {} update posted by {}", out.incident->reference(), user);
   const std::string ref = messages::escape(out.incident->reference());
-  return confirmation("Posted your update in *" + ref + "*'s thread.", "Posted your update in " + ref + "'s thread.");
+  return confirmation("Posted your update in *" + ref + "*'s thread.",
+                      "Posted your update in " + ref + "'s thread.");
 }
 
 command_reply incident_commands::resolve(const resolve_command& c, const std::string& user) {
@@ -858,10 +903,10 @@ command_reply incident_commands::resolve(const resolve_command& c, const std::st
     }
     const auto its = ctx_.store.ledger_for(c.duplicate_of);
     if (its.duplicate_of) {
-      return reply(messages::error_message(
-          surviving->reference() + " is itself a duplicate of " + store::incident_reference(*its.duplicate_of) +
-              "; name that one instead",
-          usage_line("resolve", ctx_.settings.command_name)));
+      return reply(messages::error_message(surviving->reference() + " is itself a duplicate of " +
+                                               store::incident_reference(*its.duplicate_of) +
+                                               "; name that one instead",
+                                           usage_line("resolve", ctx_.settings.command_name)));
     }
   }
   change ch{"resolve", inputs,
@@ -886,46 +931,55 @@ command_reply incident_commands::resolve(const resolve_command& c, const std::st
                 // travel to the other's thread.
                 messages::slack_message here;
                 here.text = "Closed as a duplicate of " + surviving->reference() + " by <@" + user +
-                            ">. Its reports, obligations and reminders continue in " + surviving->reference() + "'s thread.";
+                            ">. Its reports, obligations and reminders continue in " +
+                            surviving->reference() + "'s thread.";
                 here.blocks.push_back(messages::blocks::section("duplicate", "🔁 " + here.text));
-                posts.push_back(thread_post(v.incident, messages::enforce_limits(here), v.key_prefix + "/resolution"));
+                posts.push_back(
+                    thread_post(v.incident, messages::enforce_limits(here), v.key_prefix + "/resolution"));
                 messages::slack_message there;
-                there.text = v.incident.reference() + " was closed as a duplicate of this incident by <@" + user +
-                             ">; its report belongs here now.";
+                there.text = v.incident.reference() + " was closed as a duplicate of this incident by <@" +
+                             user + ">; its report belongs here now.";
                 there.blocks.push_back(messages::blocks::section("duplicate", "🔁 " + there.text));
-                posts.push_back(thread_post(*surviving, messages::enforce_limits(there), v.key_prefix + "/merged-into"));
+                posts.push_back(
+                    thread_post(*surviving, messages::enforce_limits(there), v.key_prefix + "/merged-into"));
               } else {
-                posts.push_back(thread_post(v.incident, messages::resolution_post(view, user), v.key_prefix + "/resolution"));
+                posts.push_back(thread_post(v.incident, messages::resolution_post(view, user),
+                                            v.key_prefix + "/resolution"));
               }
               return posts;
             }};
   auto out = apply_change(c.incident_id, user, ch);
-  if (!out.incident) return outcome_problem(out.missing, out.problem, c.incident_id, "resolve", ctx_.settings.command_name);
+  if (!out.incident)
+    return outcome_problem(out.missing, out.problem, c.incident_id, "resolve", ctx_.settings.command_name);
   if (surviving) after_change(surviving->id);
   spdlog::info("commands: {} closed ({}) by {}", out.incident->reference(), to_string(c.reason), user);
 
   const std::string ref = messages::escape(out.incident->reference());
-  std::string how = c.reason == close_reason::resolved ? "Resolved" : "Closed as " + std::string{to_string(c.reason)};
-  if (c.reason == close_reason::duplicate) how = "Closed as a duplicate of " + store::incident_reference(c.duplicate_of);
+  std::string how =
+      c.reason == close_reason::resolved ? "Resolved" : "Closed as " + std::string{to_string(c.reason)};
+  if (c.reason == close_reason::duplicate)
+    how = "Closed as a duplicate of " + store::incident_reference(c.duplicate_of);
   const auto [due_md, due_text] = next_due_summary(out.checklist);
   return confirmation(how + " *" + ref + "*. " + due_md, how + " " + ref + ". " + due_text);
 }
 
 command_reply incident_commands::decide(const decide_command& c, const std::string& user) {
-  change ch{"decide", json::object(),
-            [](store::incident&, policy::facts&, store::obligation_ledger&, const policy::checklist&) -> std::optional<std::string> {
-              return std::nullopt;
-            },
-            [&](const change_view& v) {
-              // Asked for explicitly: the full decision, whatever was posted before.
-              const auto view = view_of(v.incident, v.facts);
-              return std::vector<store::new_outbox_item>{
-                  card_update(v.incident, messages::incident_card(view, &v.decision, v.after, v.incident.id, zone(), v.now),
-                              v.key_prefix),
-                  thread_post(v.incident, messages::decision_post(view, v.decision), v.key_prefix + "/decision")};
-            }};
+  change ch{
+      "decide", json::object(),
+      [](store::incident&, policy::facts&, store::obligation_ledger&,
+         const policy::checklist&) -> std::optional<std::string> { return std::nullopt; },
+      [&](const change_view& v) {
+        // Asked for explicitly: the full decision, whatever was posted before.
+        const auto view = view_of(v.incident, v.facts);
+        return std::vector<store::new_outbox_item>{
+            card_update(v.incident,
+                        messages::incident_card(view, &v.decision, v.after, v.incident.id, zone(), v.now),
+                        v.key_prefix),
+            thread_post(v.incident, messages::decision_post(view, v.decision), v.key_prefix + "/decision")};
+      }};
   auto out = apply_change(c.incident_id, user, ch);
-  if (!out.incident) return outcome_problem(out.missing, out.problem, c.incident_id, "decide", ctx_.settings.command_name);
+  if (!out.incident)
+    return outcome_problem(out.missing, out.problem, c.incident_id, "decide", ctx_.settings.command_name);
   const std::string ref = messages::escape(out.incident->reference());
   const auto [due_md, due_text] = next_due_summary(out.checklist);
   return confirmation("Posted the decision for *" + ref + "* in its thread. " + due_md,
@@ -935,9 +989,9 @@ command_reply incident_commands::decide(const decide_command& c, const std::stri
 asio::awaitable<command_reply> incident_commands::deadlines(const std::string& user) {
   const sys_seconds now = ctx_.clock.now();
   auto incidents = ctx_.store.list_incidents(true, SIZE_MAX);
-  const bool others_sensitive = std::any_of(incidents.begin(), incidents.end(), [&](const store::incident& i) {
-    return i.sensitive && i.reporter != user;
-  });
+  const bool others_sensitive =
+      std::any_of(incidents.begin(), incidents.end(),
+                  [&](const store::incident& i) { return i.sensitive && i.reporter != user; });
   bool security_team = false;
   if (others_sensitive) security_team = co_await security_team_member(user);
   std::vector<messages::deadline_row> rows;
@@ -946,7 +1000,8 @@ asio::awaitable<command_reply> incident_commands::deadlines(const std::string& u
     const auto d = policy::decide(f, ctx_.tables, ctx_.calendar);
     const auto c = checklist_of(i, f, d, ctx_.store.ledger_for(i.id), ctx_.tables, ctx_.calendar, now);
     for (const auto* o : c.open_deadlines()) {
-      rows.push_back({i.reference(), i.title, i.sensitive, security_team || i.reporter == user, o->id, o->title, *o->due});
+      rows.push_back({i.reference(), i.title, i.sensitive, security_team || i.reporter == user, o->id,
+                      o->title, *o->due});
     }
   }
   // Resolved incidents can still owe a resolution message.
@@ -956,8 +1011,10 @@ asio::awaitable<command_reply> incident_commands::deadlines(const std::string& u
     const auto d = policy::decide(f, ctx_.tables, ctx_.calendar);
     const auto c = checklist_of(i, f, d, ctx_.store.ledger_for(i.id), ctx_.tables, ctx_.calendar, now);
     for (const auto* o : c.open_deadlines()) {
-      if (i.sensitive && i.reporter != user && !security_team) security_team = co_await security_team_member(user);
-      rows.push_back({i.reference(), i.title, i.sensitive, security_team || i.reporter == user, o->id, o->title, *o->due});
+      if (i.sensitive && i.reporter != user && !security_team)
+        security_team = co_await security_team_member(user);
+      rows.push_back({i.reference(), i.title, i.sensitive, security_team || i.reporter == user, o->id,
+                      o->title, *o->due});
     }
   }
   co_return reply(messages::deadlines_reply(std::move(rows), zone(), now));
@@ -980,9 +1037,9 @@ asio::awaitable<command_reply> incident_commands::show(const show_command& c, co
 asio::awaitable<command_reply> incident_commands::list(const list_command& c, const std::string& user) {
   constexpr std::size_t kLimit = 100;
   auto incidents = ctx_.store.list_incidents(c.filter == list_filter::open, kLimit);
-  const bool others_sensitive = std::any_of(incidents.begin(), incidents.end(), [&](const store::incident& i) {
-    return i.sensitive && i.reporter != user;
-  });
+  const bool others_sensitive =
+      std::any_of(incidents.begin(), incidents.end(),
+                  [&](const store::incident& i) { return i.sensitive && i.reporter != user; });
   bool security_team = false;
   if (others_sensitive) security_team = co_await security_team_member(user);
   std::vector<messages::incident_view> views;
@@ -993,15 +1050,18 @@ asio::awaitable<command_reply> incident_commands::list(const list_command& c, co
     if (i.reporter == user) view.sensitive = false;
     views.push_back(std::move(view));
   }
-  co_return reply(messages::incident_list(views, security_team, c.filter == list_filter::all ? "all" : "open"));
+  co_return reply(
+      messages::incident_list(views, security_team, c.filter == list_filter::all ? "all" : "open"));
 }
 
 // ---- card buttons and the Mark done modal -----------------------------------------------------
 
-void incident_commands::reply_ephemeral(const std::string& key, const std::string& channel, const std::string& user,
-                                        const command_reply& r) {
+void incident_commands::reply_ephemeral(const std::string& key, const std::string& channel,
+                                        const std::string& user, const command_reply& r) {
   if (channel.empty() || user.empty()) return;
-  json p{{"channel", channel}, {"user", user}, {"text", r.value("text", "")},
+  json p{{"channel", channel},
+         {"user", user},
+         {"text", r.value("text", "")},
          {"blocks", r.value("blocks", json::array())}};
   ctx_.store.enqueue({key, std::nullopt, "ephemeral", std::move(p)}, ctx_.clock.now());
   if (ctx_.wake_outbox) ctx_.wake_outbox();
@@ -1014,7 +1074,8 @@ asio::awaitable<void> incident_commands::on_mark_done(block_action a) {
     co_return;
   }
   const auto incident = ctx_.store.find_incident(target->incident_id);
-  const auto checklist = stored_checklist(ctx_.store, target->incident_id, ctx_.tables, ctx_.calendar, ctx_.clock.now());
+  const auto checklist =
+      stored_checklist(ctx_.store, target->incident_id, ctx_.tables, ctx_.calendar, ctx_.clock.now());
   const policy::obligation* o = checklist ? checklist->find(target->obligation_id) : nullptr;
   if (!incident || !o) {
     reply_ephemeral("action-reply:" + a.trigger_id, a.channel_id, a.user_id,
@@ -1024,7 +1085,8 @@ asio::awaitable<void> incident_commands::on_mark_done(block_action a) {
   }
   // slack-protocol §4.3: the trigger_id expires 3 s after Slack sent it, so views.open comes
   // first; who may mark it done is checked when the form is submitted.
-  const auto opened = co_await ctx_.slack.open_view(a.trigger_id, messages::mark_done_modal(target->incident_id, *o));
+  const auto opened =
+      co_await ctx_.slack.open_view(a.trigger_id, messages::mark_done_modal(target->incident_id, *o));
   if (opened) co_return;
   spdlog::warn("commands: Mark done form for {} not opened: {}", incident->reference(), opened.error().code);
   reply_ephemeral("action-reply:" + a.trigger_id, a.channel_id, a.user_id,
@@ -1039,12 +1101,15 @@ asio::awaitable<std::optional<json>> incident_commands::on_mark_done_submission(
     return json{{"response_action", "errors"}, {"errors", {{std::string{block}, text}}}};
   };
   const auto target = messages::parse_mark_done_value(v.private_metadata);
-  if (!target) co_return errors(messages::mark_done_evidence_block, "This form no longer matches an incident.");
+  if (!target)
+    co_return errors(messages::mark_done_evidence_block, "This form no longer matches an incident.");
   const auto form = messages::parse_mark_done_submission(v.values);
   completion_options options;
   if (!form.at_text.empty()) {
     auto at = policy::parse_rfc3339(form.at_text);
-    if (!at) co_return errors(messages::mark_done_at_block, "Expected a time such as 2026-11-30T14:00:00Z, or leave it empty for now.");
+    if (!at)
+      co_return errors(messages::mark_done_at_block,
+                       "Expected a time such as 2026-11-30T14:00:00Z, or leave it empty for now.");
     if (auto p = future_time_problem("This time", *at, ctx_.clock.now(), zone()))
       co_return errors(messages::mark_done_at_block, *p);
     options.at = *at;
@@ -1055,7 +1120,9 @@ asio::awaitable<std::optional<json>> incident_commands::on_mark_done_submission(
     options.note = form.evidence;
   }
   const auto auth = co_await responder(v.user_id);
-  if (!auth.allowed) co_return errors(messages::mark_done_evidence_block, "Only incident responders and the Security Team may mark items done.");
+  if (!auth.allowed)
+    co_return errors(messages::mark_done_evidence_block,
+                     "Only incident responders and the Security Team may mark items done.");
   const auto result = done(target->incident_id, target->obligation_id, options, v.user_id, "done");
   // A refusal (not ready, already done) is shown in the form, where the person is looking.
   const std::string text = result.value("text", "");
@@ -1070,9 +1137,12 @@ asio::awaitable<void> incident_commands::on_record_call(block_action a) {
   if (!target) co_return;
   // Exactly `/incident call INC-n <conflict> <option>`: the same authorisation and audit.
   slash_command command{ctx_.settings.command_name,
-                        "call " + store::incident_reference(target->incident_id) + " " + target->conflict_id + " " +
-                            target->option_id,
-                        a.user_id, a.channel_id, a.trigger_id, ""};
+                        "call " + store::incident_reference(target->incident_id) + " " + target->conflict_id +
+                            " " + target->option_id,
+                        a.user_id,
+                        a.channel_id,
+                        a.trigger_id,
+                        ""};
   const auto r = co_await handle(std::move(command));
   reply_ephemeral("action-reply:" + a.trigger_id, a.channel_id, a.user_id, r);
 }

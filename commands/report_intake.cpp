@@ -65,7 +65,8 @@ report_reading report_intake::read(const std::string& text) const {
   // The recogniser says chatter from report; a sensitive reading is a report whatever else.
   r.is_report = r.sensitive || match.is_report;
   r.recognised = match.signals;
-  r.recognised.insert(r.recognised.end(), match.sensitive_categories.begin(), match.sensitive_categories.end());
+  r.recognised.insert(r.recognised.end(), match.sensitive_categories.begin(),
+                      match.sensitive_categories.end());
   r.sensitive_categories = match.sensitive_categories;
   return r;
 }
@@ -97,10 +98,8 @@ asio::awaitable<void> report_intake::on_message(message_event e) {
       const bool incident_thread =
           e.is_thread_reply() && (store_.find_incident_by_thread(e.channel, e.thread_ts) ||
                                   store_.find_incident_by_report(e.channel, e.thread_ts));
-      if (e.is_thread_reply() && (incidents || security || incident_thread))
-        status_reply(e);
-      else if (!security)
-        pointer_reply(e);  // elsewhere: point to #incidents and DMs, repeat nothing
+      if (e.is_thread_reply() && (incidents || security || incident_thread)) status_reply(e);
+      else if (!security) pointer_reply(e);  // elsewhere: point to #incidents and DMs, repeat nothing
     });
     co_return;
   }
@@ -111,23 +110,22 @@ asio::awaitable<void> report_intake::on_message(message_event e) {
   store_.transaction([&] {
     first = store_.mark_event_processed("report:" + e.channel + ":" + e.ts, clock_.now());
     if (!first) return;
-    if (reading.sensitive)
-      sensitive_report(e, reading);
-    else
-      public_report(e, reading);
+    if (reading.sensitive) sensitive_report(e, reading);
+    else public_report(e, reading);
   });
   if (first && wake_outbox_) wake_outbox_();
 }
 
 void report_intake::public_report(const message_event& e, const report_reading& reading) {
-  const std::string page =
-      settings_.page_responders && !settings_.responders_group.empty() ? settings_.responders_group : std::string{};
+  const std::string page = settings_.page_responders && !settings_.responders_group.empty()
+                               ? settings_.responders_group
+                               : std::string{};
   const auto m = messages::report_acknowledgement(e.user, reading.recognised, e.channel, e.ts,
                                                   messages::report_title(e.text), page, e.text);
   store_.enqueue({"report-reply:" + e.channel + ":" + e.ts, std::nullopt, "post", post(m, e.channel, e.ts)},
                  clock_.now());
-  spdlog::info("intake: report {}:{} from {} ({} recognised{})", e.channel, e.ts, e.user, reading.recognised.size(),
-               page.empty() ? "" : ", responders pinged");
+  spdlog::info("intake: report {}:{} from {} ({} recognised{})", e.channel, e.ts, e.user,
+               reading.recognised.size(), page.empty() ? "" : ", responders pinged");
 }
 
 void report_intake::sensitive_report(const message_event& e, const report_reading& reading) {
@@ -140,7 +138,8 @@ void report_intake::sensitive_report(const message_event& e, const report_readin
     json hint = messages::as_post_body(messages::sensitive_report_dm_suggestion());
     hint["channel"] = e.channel;
     hint["user"] = e.user;
-    store_.enqueue({"report-hint:" + e.channel + ":" + e.ts, std::nullopt, "ephemeral", std::move(hint)}, now);
+    store_.enqueue({"report-hint:" + e.channel + ":" + e.ts, std::nullopt, "ephemeral", std::move(hint)},
+                   now);
     const auto ping = security_ping_for(e, reading);
     dm_head_of_finance_ops("report-hofo:" + e.channel + ":" + e.ts, ping, std::nullopt);
     if (settings_.security_channel.empty()) return;
@@ -151,8 +150,7 @@ void report_intake::sensitive_report(const message_event& e, const report_readin
   if (settings_.security_channel.empty())
     spdlog::error("intake: sensitive report {}:{} could not be forwarded: no security channel is configured",
                   e.channel, e.ts);
-  else
-    spdlog::info("intake: sensitive report {}:{} forwarded to the Security Team", e.channel, e.ts);
+  else spdlog::info("intake: sensitive report {}:{} forwarded to the Security Team", e.channel, e.ts);
 }
 
 // The Security Team's view of a sensitive report, for the private security channel (and the
@@ -161,13 +159,14 @@ messages::security_ping report_intake::security_ping_for(const message_event& e,
                                                          const report_reading& reading) const {
   messages::security_ping ping;
   ping.security_team_group = settings_.security_team_group;
-  const bool people_matter =
-      std::any_of(reading.sensitive_categories.begin(), reading.sensitive_categories.end(), [&](const std::string& c) {
+  const bool people_matter = std::any_of(
+      reading.sensitive_categories.begin(), reading.sensitive_categories.end(), [&](const std::string& c) {
         return std::find(settings_.head_of_finance_ops_categories.begin(),
                          settings_.head_of_finance_ops_categories.end(),
                          c) != settings_.head_of_finance_ops_categories.end();
       });
-  if (people_matter && !settings_.head_of_finance_ops.empty()) ping.head_of_finance_ops = settings_.head_of_finance_ops;
+  if (people_matter && !settings_.head_of_finance_ops.empty())
+    ping.head_of_finance_ops = settings_.head_of_finance_ops;
   ping.reporter = e.user;
   ping.channel = e.channel;
   ping.ts = e.ts;
@@ -245,7 +244,7 @@ void report_intake::dm_follow_up(const message_event& e, const store::incident& 
 }
 
 asio::awaitable<void> report_intake::dm_report(const message_event& e, const report_reading& reading,
-                                              bool acknowledge, const std::string& handled_key) {
+                                               bool acknowledge, const std::string& handled_key) {
   if (acknowledge)
     store_.enqueue({"report-reply:" + e.channel + ":" + e.ts, std::nullopt, "post",
                     post(messages::dm_report_acknowledgement(), e.channel, {})},
@@ -269,7 +268,8 @@ asio::awaitable<void> report_intake::dm_report(const message_event& e, const rep
   });
   if (settings_.security_channel.empty()) {
     store_.mark_event_processed(handled_key, clock_.now());
-    spdlog::error("intake: DM report {}:{} could not be forwarded: no security channel is configured", e.channel, e.ts);
+    spdlog::error("intake: DM report {}:{} could not be forwarded: no security channel is configured",
+                  e.channel, e.ts);
     co_return;
   }
   spdlog::info("intake: DM report from {} forwarded to the Security Team{}", e.user,
@@ -302,16 +302,19 @@ void report_intake::status_reply(const message_event& e) {
   std::optional<messages::incident_view> view;
   if (incident) view = view_of(*incident, facts_of(*incident));
   const auto m = messages::thread_status(view ? &*view : nullptr, reveal);
-  store_.enqueue({"status-reply:" + e.channel + ":" + e.ts, incident ? std::optional{incident->id} : std::nullopt,
-                  "post", post(m, e.channel, e.thread_ts)},
-                 clock_.now());
+  store_.enqueue(
+      {"status-reply:" + e.channel + ":" + e.ts, incident ? std::optional{incident->id} : std::nullopt,
+       "post", post(m, e.channel, e.thread_ts)},
+      clock_.now());
   if (wake_outbox_) wake_outbox_();
 }
 
-void report_intake::reply_ephemeral(const std::string& key, const std::string& channel, const std::string& user,
-                                    const json& reply) {
+void report_intake::reply_ephemeral(const std::string& key, const std::string& channel,
+                                    const std::string& user, const json& reply) {
   if (channel.empty() || user.empty()) return;
-  json p{{"channel", channel}, {"user", user}, {"text", reply.value("text", "")},
+  json p{{"channel", channel},
+         {"user", user},
+         {"text", reply.value("text", "")},
          {"blocks", reply.value("blocks", json::array())}};
   store_.enqueue({key, std::nullopt, "ephemeral", std::move(p)}, clock_.now());
   if (wake_outbox_) wake_outbox_();
@@ -330,8 +333,8 @@ asio::awaitable<void> report_intake::on_open_incident(block_action a) {
     co_return;
   }
   // Buttons posted before the author was carried name nobody: the clicker is then the reporter.
-  const auto reply = co_await commands_.open_from_report(a.user_id, request->channel, request->ts, request->title,
-                                                         request->sensitive, request->author);
+  const auto reply = co_await commands_.open_from_report(a.user_id, request->channel, request->ts,
+                                                         request->title, request->sensitive, request->author);
   reply_ephemeral("action-reply:" + a.trigger_id, a.channel_id, a.user_id, reply);
 }
 
@@ -361,10 +364,13 @@ asio::awaitable<void> report_intake::on_mark_sensitive(block_action a) {
     first = store_.mark_event_processed("sensitive:" + key, now);
     if (!first) return;
     // The reply (with the recognised categories and both buttons) becomes a neutral "Received".
-    edit_message("report-private-edit:" + key, a.channel_id, a.message_ts, messages::sensitive_report_received());
+    edit_message("report-private-edit:" + key, a.channel_id, a.message_ts,
+                 messages::sensitive_report_received());
     auto ping = security_ping_for(e, reading);
     if (incident) ping.incident_reference = incident->reference();
-    if (reading.sensitive_categories.empty()) ping.categories = {"marked sensitive by " + (a.user_id == e.user ? std::string{"the reporter"} : std::string{"the Security Team"})};
+    if (reading.sensitive_categories.empty())
+      ping.categories = {"marked sensitive by " + (a.user_id == e.user ? std::string{"the reporter"}
+                                                                       : std::string{"the Security Team"})};
     if (!settings_.security_channel.empty())
       store_.enqueue({"report-security:" + key, incident ? std::optional{incident->id} : std::nullopt, "post",
                       post(messages::security_channel_ping(ping), settings_.security_channel, {})},
@@ -390,7 +396,8 @@ asio::awaitable<void> report_intake::on_dm_report(block_action a) {
     spdlog::warn("intake: dm_report_privately with an unreadable value from {}", a.user_id);
     co_return;
   }
-  if (!store_.mark_event_processed("dm-choice:" + choice->channel + ":" + choice->ts, clock_.now())) co_return;
+  if (!store_.mark_event_processed("dm-choice:" + choice->channel + ":" + choice->ts, clock_.now()))
+    co_return;
   edit_message("dm-choice-edit:" + choice->channel + ":" + choice->ts, a.channel_id, a.message_ts,
                messages::dm_choice_reported());
   message_event e;
@@ -406,7 +413,8 @@ asio::awaitable<void> report_intake::on_dm_report(block_action a) {
 asio::awaitable<void> report_intake::on_dm_question(block_action a) {
   const auto choice = messages::parse_dm_choice_value(a.value);
   if (!choice || choice->channel != a.channel_id) co_return;
-  if (!store_.mark_event_processed("dm-choice:" + choice->channel + ":" + choice->ts, clock_.now())) co_return;
+  if (!store_.mark_event_processed("dm-choice:" + choice->channel + ":" + choice->ts, clock_.now()))
+    co_return;
   edit_message("dm-choice-edit:" + choice->channel + ":" + choice->ts, a.channel_id, a.message_ts,
                messages::dm_choice_question(settings_.incidents_channel, settings_.command_name));
   if (wake_outbox_) wake_outbox_();
@@ -419,8 +427,12 @@ asio::awaitable<void> report_intake::on_mark_notified(block_action a) {
   // Exactly `/incident notified INC-n`: the same authorisation, audit and rescheduling.
   // A named command, not a braced temporary inside co_await: GCC 12 destroys such temporaries
   // twice when they are coroutine arguments.
-  slash_command command{settings_.command_name, "notified " + store::incident_reference(*id), a.user_id,
-                        a.channel_id, a.trigger_id, ""};
+  slash_command command{settings_.command_name,
+                        "notified " + store::incident_reference(*id),
+                        a.user_id,
+                        a.channel_id,
+                        a.trigger_id,
+                        ""};
   const auto reply = co_await commands_.handle(std::move(command));
   reply_ephemeral("action-reply:" + a.trigger_id, a.channel_id, a.user_id, reply);
 }
@@ -430,19 +442,23 @@ asio::awaitable<void> report_intake::on_post_update(block_action a) {
   if (!id) co_return;
   // docs/slack.md §4.3: the trigger_id expires 3 s after Slack sent it, so views.open comes
   // before anything else; who may post is checked when the form is submitted.
-  const auto opened = co_await slack_.open_view(a.trigger_id, messages::post_update_modal(*id, store::incident_reference(*id)));
+  const auto opened = co_await slack_.open_view(
+      a.trigger_id, messages::post_update_modal(*id, store::incident_reference(*id)));
   if (opened) co_return;
-  spdlog::warn("intake: Post update form for {} not opened: {}", store::incident_reference(*id), opened.error().code);
+  spdlog::warn("intake: Post update form for {} not opened: {}", store::incident_reference(*id),
+               opened.error().code);
   messages::slack_message m;
   m.text = "The update form could not be opened (" + messages::escape(opened.error().code) + "). Use " +
-           messages::escape(settings_.command_name) + " update " + store::incident_reference(*id) + " <text> instead.";
+           messages::escape(settings_.command_name) + " update " + store::incident_reference(*id) +
+           " <text> instead.";
   m.text = messages::enforce_limits(m).text;
   reply_ephemeral("action-reply:" + a.trigger_id, a.channel_id, a.user_id, messages::as_command_reply(m));
 }
 
 asio::awaitable<std::optional<json>> report_intake::on_post_update_submission(view_submission v) {
   auto errors = [](const std::string& text) -> std::optional<json> {
-    return json{{"response_action", "errors"}, {"errors", {{std::string{messages::post_update_block}, text}}}};
+    return json{{"response_action", "errors"},
+                {"errors", {{std::string{messages::post_update_block}, text}}}};
   };
   const auto id = incident_id_of(v.private_metadata);
   if (!id) co_return errors("This form no longer matches an incident. Close it and use the command instead.");
@@ -456,8 +472,12 @@ asio::awaitable<std::optional<json>> report_intake::on_post_update_submission(vi
     co_return errors("Only incident responders and the Security Team may post updates.");
   // Exactly `/incident update INC-n <text>`: the update lands in the incident's thread.
   // The view's trigger_id ties the update to its inbox delivery (store::delivery_in_hand).
-  slash_command command{settings_.command_name, "update " + incident->reference() + " " + text, v.user_id, "",
-                        v.trigger_id, ""};
+  slash_command command{settings_.command_name,
+                        "update " + incident->reference() + " " + text,
+                        v.user_id,
+                        "",
+                        v.trigger_id,
+                        ""};
   co_await commands_.handle(std::move(command));
   co_return std::nullopt;
 }

@@ -36,8 +36,8 @@
 
 #include <functional>
 #include <optional>
-#include <vector>
 #include <string>
+#include <vector>
 
 #include <boost/asio/awaitable.hpp>
 #include <nlohmann/json.hpp>
@@ -45,24 +45,24 @@
 #include "bot/runtime/clock.hpp"
 #include "bot/runtime/dispatcher.hpp"
 #include "bot/slack/slack_api.hpp"
-#include "messages/report_reply.hpp"
 #include "bot/store/store.hpp"
 #include "commands/incident_commands.hpp"
+#include "messages/report_reply.hpp"
 #include "policy/report_signals.hpp"
 
 namespace flare::commands {
 
 struct intake_settings {
-  std::string incidents_channel;     // config: incidents_channel
-  std::string security_channel;      // config: security_channel (private)
-  std::string security_team_group;   // config: security_team_group (S…)
-  std::string head_of_finance_ops;   // config: head_of_finance_ops (U…), may be empty
+  std::string incidents_channel;    // config: incidents_channel
+  std::string security_channel;     // config: security_channel (private)
+  std::string security_team_group;  // config: security_team_group (S…)
+  std::string head_of_finance_ops;  // config: head_of_finance_ops (U…), may be empty
   std::string command_name = "/incident";
-  policy::phrase_table signals;               // config: signals
-  policy::phrase_table sensitive_categories;  // config: sensitive_categories
+  policy::phrase_table signals;                                  // config: signals
+  policy::phrase_table sensitive_categories;                     // config: sensitive_categories
   double report_threshold = policy::report_lexicon{}.threshold;  // config: intake.threshold
-  std::string responders_group;               // config: responders_group (S…), may be empty
-  bool page_responders = true;                // config: intake.page_responders
+  std::string responders_group;  // config: responders_group (S…), may be empty
+  bool page_responders = true;   // config: intake.page_responders
   // config: intake.head_of_finance_ops_categories: sensitive categories that also go to the Head
   // of Finance & Operations by DM (response policy, "Incident Detection", paragraph 2).
   std::vector<std::string> head_of_finance_ops_categories = {"physical injury", "harassment", "threat"};

@@ -12,9 +12,7 @@ std::string reason_text(const policy::reason& r) {
   return "• " + escape(r.text) + "\n      _↳ " + escape(r.clause) + "_";
 }
 
-std::string yes_no(bool b, std::string_view yes, std::string_view no) {
-  return std::string{b ? yes : no};
-}
+std::string yes_no(bool b, std::string_view yes, std::string_view no) { return std::string{b ? yes : no}; }
 
 struct part {
   std::string id;
@@ -26,22 +24,20 @@ std::vector<part> parts(const policy::decision& d) {
   const auto& s = d.customer_notifications.schedule;
   return {
       {"bulletin",
-       "*Public security bulletin:* " +
-           yes_no(d.public_disclosure.required,
-                  d.public_disclosure.ready ? "required, ready to publish" : "required once a fix is available",
-                  "not required"),
+       "*Public security bulletin:* " + yes_no(d.public_disclosure.required,
+                                               d.public_disclosure.ready ? "required, ready to publish"
+                                                                         : "required once a fix is available",
+                                               "not required"),
        &d.public_disclosure.reasons},
       {"direct",
        "*E-mail to Organization administrators:* " +
            yes_no(d.direct_notification.required, "required", "not required"),
        &d.direct_notification.reasons},
-      {"customers",
-       "*Customer notifications:* " + yes_no(s.scheduled, "scheduled", "none scheduled"),
+      {"customers", "*Customer notifications:* " + yes_no(s.scheduled, "scheduled", "none scheduled"),
        &d.customer_notifications.reasons},
       {"free_tier",
        "*Free tier:* e-mail " + yes_no(d.free_tier.notify_by_email, "required", "not required") +
-           ", public announcement " +
-           yes_no(d.free_tier.public_announcement, "required", "not required"),
+           ", public announcement " + yes_no(d.free_tier.public_announcement, "required", "not required"),
        &d.free_tier.reasons},
   };
 }
@@ -70,12 +66,10 @@ slack_message decision_post(const incident_view& incident, const policy::decisio
   m.text = fallback(incident, decision);
   m.blocks.push_back(blocks::header("header", incident.reference + " · disclosure decision"));
   // The version goes near the top so it survives the 50-block cut.
-  m.blocks.push_back(blocks::context(
-      "policy", {"Policy version `" + escape(decision.policy_version) + "`"}));
+  m.blocks.push_back(blocks::context("policy", {"Policy version `" + escape(decision.policy_version) + "`"}));
   // Disclosure policy, introduction, paragraph 3: legal requirements take precedence, so they
   // are the first thing a responder reads.
-  if (decision.legal_precedence)
-    m.blocks.push_back(blocks::section("legal", legal_text(decision)));
+  if (decision.legal_precedence) m.blocks.push_back(blocks::section("legal", legal_text(decision)));
   std::string required = "*Required*";
   for (const auto& line : policy_actions(decision, incident.notifications_sent)) required += "\n• " + line;
   m.blocks.push_back(blocks::section("required", required));
@@ -83,8 +77,8 @@ slack_message decision_post(const incident_view& incident, const policy::decisio
     m.blocks.push_back(blocks::divider(p.id + "_divider"));
     m.blocks.push_back(blocks::section(p.id, p.heading));
     for (std::size_t i = 0; i < p.reasons->size(); ++i)
-      m.blocks.push_back(blocks::section(p.id + "_reason_" + std::to_string(i),
-                                         reason_text((*p.reasons)[i])));
+      m.blocks.push_back(
+          blocks::section(p.id + "_reason_" + std::to_string(i), reason_text((*p.reasons)[i])));
   }
   return enforce_limits(std::move(m));
 }

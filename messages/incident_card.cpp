@@ -13,8 +13,7 @@ std::string bullets(const std::vector<std::string>& lines) {
 }
 
 std::string actions_text(const incident_view& incident, const policy::decision* decision) {
-  if (!decision)
-    return "*Required actions*\n_No decision yet: classify the incident and record its facts._";
+  if (!decision) return "*Required actions*\n_No decision yet: classify the incident and record its facts._";
   return "*Required actions*" + bullets(required_actions(*decision, incident.notifications_sent));
 }
 
@@ -29,10 +28,10 @@ slack_message incident_card(const incident_view& incident, const policy::decisio
   m.blocks.push_back(blocks::section("actions", actions_text(incident, decision)));
   if (incident.summary)
     m.blocks.push_back(blocks::section("summary", "*Summary*\n" + escape(*incident.summary)));
-  m.blocks.push_back(blocks::context(
-      "policy", {decision ? "Policy version `" + escape(decision->policy_version) + "`"
-                          : std::string{"Policy version: no decision yet"},
-                 "Details and reasons in the thread"}));
+  m.blocks.push_back(
+      blocks::context("policy", {decision ? "Policy version `" + escape(decision->policy_version) + "`"
+                                          : std::string{"Policy version: no decision yet"},
+                                 "Details and reasons in the thread"}));
   return enforce_limits(std::move(m));
 }
 

@@ -8,9 +8,9 @@
 
 namespace flare::messages {
 
-// Header "INC-7 · critical", the title (escaped) right below; fields severity, classification, state, reporter, opened, impact
-// confirmed (and resolved when it is); when `decision` is given, one line per required action
-// (security bulletin / admin e-mails / next customer notification due / free tier / legal
+// Header "INC-7 · critical", the title (escaped) right below; fields severity, classification, state,
+// reporter, opened, impact confirmed (and resolved when it is); when `decision` is given, one line per
+// required action (security bulletin / admin e-mails / next customer notification due / free tier / legal
 // precedence); a context line with the policy version. A null decision shows "no decision yet".
 // Renders the title as given: for a sensitive incident in a public place use
 // sensitive_placeholder (replies.hpp) instead.

@@ -16,8 +16,8 @@ std::string field(std::string_view label, std::string_view value) {
 }  // namespace
 
 std::string one_line(const incident_view& incident) {
-  return escape(incident.reference) + " · " + severity_text(incident) + " · " +
-         escape(incident.state) + ": " + escape(incident.title);
+  return escape(incident.reference) + " · " + severity_text(incident) + " · " + escape(incident.state) +
+         ": " + escape(incident.title);
 }
 
 std::string classification_text(const std::optional<std::string>& classification) {
@@ -43,8 +43,8 @@ std::vector<std::string> incident_fields(const incident_view& incident) {
 }
 
 std::string header_text(const incident_view& incident) {
-  std::string text = incident.reference + " · " +
-                     (incident.severity ? *incident.severity : std::string{"untriaged"});
+  std::string text =
+      incident.reference + " · " + (incident.severity ? *incident.severity : std::string{"untriaged"});
   if (incident.state != "open") text += " · " + incident.state;
   return text;
 }

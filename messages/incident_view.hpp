@@ -9,17 +9,17 @@
 namespace flare::messages {
 
 struct incident_view {
-  std::string reference;                        // "INC-7"
-  std::string title;                            // raw user text; the builders escape it
-  std::string reporter;                         // Slack user id
-  std::optional<std::string> severity;          // critical|high|medium|low
-  std::optional<std::string> classification;    // confirmed|potential
-  std::string state = "open";                   // open|resolved
+  std::string reference;                      // "INC-7"
+  std::string title;                          // raw user text; the builders escape it
+  std::string reporter;                       // Slack user id
+  std::optional<std::string> severity;        // critical|high|medium|low
+  std::optional<std::string> classification;  // confirmed|potential
+  std::string state = "open";                 // open|resolved
   bool sensitive = false;
   std::chrono::sys_seconds created_at{};
   std::optional<std::chrono::sys_seconds> impact_confirmed_at;
   std::optional<std::chrono::sys_seconds> resolved_at;
-  std::optional<std::string> summary;           // resolution summary, raw user text
+  std::optional<std::string> summary;  // resolution summary, raw user text
   // Customer notifications recorded (facts.notifications_sent). The decision's schedule keeps
   // the resolution message "due" after it was sent; these times let the messages say "sent".
   std::vector<std::chrono::sys_seconds> notifications_sent;

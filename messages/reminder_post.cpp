@@ -55,17 +55,19 @@ slack_message reminder_post(const reminder_view& r, std::chrono::sys_seconds now
            duration_text(now - r.deadline) + " (was due " + slack_date(r.deadline) + ").";
     if (!r.security_team_group.empty()) line = group_mention(r.security_team_group) + " " + line;
   } else if (now == r.deadline) {
-    line = ":alarm_clock: *" + escape(r.reference) + ": the " + what + " is due now* (" + slack_date(r.deadline) + ").";
+    line = ":alarm_clock: *" + escape(r.reference) + ": the " + what + " is due now* (" +
+           slack_date(r.deadline) + ").";
   } else {
-    line = ":hourglass: *" + escape(r.reference) + ": the " + what + " is due in " + duration_text(r.deadline - now) +
-           "* (" + slack_date(r.deadline) + ").";
+    line = ":hourglass: *" + escape(r.reference) + ": the " + what + " is due in " +
+           duration_text(r.deadline - now) + "* (" + slack_date(r.deadline) + ").";
   }
   slack_message m;
-  m.text = escape(r.reference) + ": the " + what + (passed ? " is overdue" : " is due") + " (" + utc_text(r.deadline) + ")";
+  m.text = escape(r.reference) + ": the " + what + (passed ? " is overdue" : " is due") + " (" +
+           utc_text(r.deadline) + ")";
   if (passed && !r.security_team_group.empty()) m.text = group_mention(r.security_team_group) + " " + m.text;
   m.blocks.push_back(blocks::section("reminder", line));
-  std::vector<std::string> notes{"SaaS notification process, \"Paid Customer Notification Process\". Step: " +
-                                 escape(r.step) + "."};
+  std::vector<std::string> notes{
+      "SaaS notification process, \"Paid Customer Notification Process\". Step: " + escape(r.step) + "."};
   if (r.late_by >= seconds{60})
     notes.push_back(":warning: posted " + duration_text(r.late_by) + " late (the bot was down)");
   m.blocks.push_back(blocks::context("reminder_note", notes));
@@ -81,8 +83,8 @@ slack_message obligation_reminder_post(const obligation_reminder_view& r, const 
                                        std::chrono::sys_seconds now) {
   const bool passed = now >= r.due;
   const std::string title = escape(r.obligation_title);
-  std::string line = (passed ? ":rotating_light: *" : ":hourglass: *") + escape(r.reference) + ": " + title + "* — due " +
-                     due_text(r.due, zone, now) + ".";
+  std::string line = (passed ? ":rotating_light: *" : ":hourglass: *") + escape(r.reference) + ": " + title +
+                     "* — due " + due_text(r.due, zone, now) + ".";
   if (passed && !r.security_team_group.empty()) line = group_mention(r.security_team_group) + " " + line;
   slack_message m;
   m.text = escape(r.reference) + ": " + title + (passed ? " is overdue" : " is due") + " (" +
@@ -93,10 +95,11 @@ slack_message obligation_reminder_post(const obligation_reminder_view& r, const 
   if (r.late_by >= seconds{60})
     notes.push_back(":warning: posted " + duration_text(r.late_by) + " late (the bot was down)");
   m.blocks.push_back(blocks::context("reminder_note", notes));
-  m.blocks.push_back({{"type", "actions"},
-                      {"block_id", "reminder_actions"},
-                      {"elements", nlohmann::json::array({button(mark_done_action, "Mark done",
-                                                                 mark_done_value(r.incident_id, r.obligation_id))})}});
+  m.blocks.push_back(
+      {{"type", "actions"},
+       {"block_id", "reminder_actions"},
+       {"elements", nlohmann::json::array({button(mark_done_action, "Mark done",
+                                                  mark_done_value(r.incident_id, r.obligation_id))})}});
   return enforce_limits(std::move(m));
 }
 
@@ -110,16 +113,15 @@ nlohmann::json post_update_modal(std::int64_t incident_id, std::string_view refe
           {"title", {{"type", "plain_text"}, {"text", title}}},
           {"submit", {{"type", "plain_text"}, {"text", "Post"}}},
           {"close", {{"type", "plain_text"}, {"text", "Cancel"}}},
-          {"blocks",
-           nlohmann::json::array(
-               {{{"type", "input"},
-                 {"block_id", std::string{post_update_block}},
-                 {"label", {{"type", "plain_text"}, {"text", "Update for the incident's thread"}}},
-                 {"element",
-                  {{"type", "plain_text_input"},
-                   {"action_id", std::string{post_update_input}},
-                   {"multiline", true},
-                   {"max_length", 2900}}}}})}};
+          {"blocks", nlohmann::json::array(
+                         {{{"type", "input"},
+                           {"block_id", std::string{post_update_block}},
+                           {"label", {{"type", "plain_text"}, {"text", "Update for the incident's thread"}}},
+                           {"element",
+                            {{"type", "plain_text_input"},
+                             {"action_id", std::string{post_update_input}},
+                             {"multiline", true},
+                             {"max_length", 2900}}}}})}};
 }
 
 std::string post_update_text(const nlohmann::json& values) {

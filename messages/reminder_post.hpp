@@ -29,9 +29,9 @@ struct reminder_view {
   std::string reference;  // "INC-7"
   policy::reminder_kind kind = policy::reminder_kind::initial;
   std::chrono::sys_seconds deadline{};
-  std::string step;                   // "4h-before", "at-deadline", "overdue+8h"
-  std::chrono::seconds late_by{0};    // > 0: the bot was down when it was due
-  std::string security_team_group;    // pinged when the deadline has passed
+  std::string step;                 // "4h-before", "at-deadline", "overdue+8h"
+  std::chrono::seconds late_by{0};  // > 0: the bot was down when it was due
+  std::string security_team_group;  // pinged when the deadline has passed
 };
 
 // "2 h 15 min", "3 d 4 h", "45 min", "less than a minute".

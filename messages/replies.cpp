@@ -83,16 +83,15 @@ std::string next_notification_text(const incident_view& incident, std::chrono::s
   if (resolution_message_sent(schedule, {at}))
     return "✅ This was the resolution message: no further customer notifications are due.";
   if (schedule.next_due && schedule.next_due == schedule.initial_due) {
-    std::string text = "⏰ The initial customer notification is still due " +
-                       due_text(*schedule.next_due, schedule) + ".";
+    std::string text =
+        "⏰ The initial customer notification is still due " + due_text(*schedule.next_due, schedule) + ".";
     // SaaS process, "Paid Customer Notification Process": the table runs "from the point of
     // impact confirmation", so an earlier notice does not stand in for the initial one.
     if (incident.impact_confirmed_at && at < *incident.impact_confirmed_at)
       text += " A notification sent before impact confirmation does not count.";
     return text;
   }
-  if (schedule.next_due)
-    return "⏰ Next customer update due " + due_text(*schedule.next_due, schedule) + ".";
+  if (schedule.next_due) return "⏰ Next customer update due " + due_text(*schedule.next_due, schedule) + ".";
   if (schedule.resolution_due)
     return "⏰ Resolution message to customers due " + due_text(*schedule.resolution_due, schedule) + ".";
   if (schedule.scheduled) return "No further customer notifications are due.";
@@ -106,8 +105,8 @@ std::string next_notification_text(const incident_view& incident, std::chrono::s
 const std::vector<subcommand_help>& incident_subcommands() {
   // Usages as commands/grammar.cpp parses them.
   static const std::vector<subcommand_help> table{
-      {"open", "<title> [sensitive]", "Open an incident; `sensitive` keeps its details with the Security Team.",
-       std::string{anyone}},
+      {"open", "<title> [sensitive]",
+       "Open an incident; `sensitive` keeps its details with the Security Team.", std::string{anyone}},
       {"classify", "<ID> <critical|high|medium|low> <confirmed|potential> [confirmed-at=<time>] [--confirm]",
        "Set severity and classification; `confirmed-at` records when impact was confirmed (never in the "
        "future). A change that moves or clears a running deadline needs `--confirm`.",
@@ -121,7 +120,8 @@ const std::vector<subcommand_help>& incident_subcommands() {
        "`people` (injury, harassment, threats: no disclosure decision).",
        std::string{responders}},
       {"done", "<ID> <obligation> [at=<time>] [link=<url>] [note=<text>]",
-       "Mark a checklist item done (e.g. `bulletin`, `update`, `resolution_message`); `at` may be in the past, "
+       "Mark a checklist item done (e.g. `bulletin`, `update`, `resolution_message`); `at` may be in the "
+       "past, "
        "never in the future.",
        std::string{responders}},
       {"not-needed", "<ID> <obligation> reason=<text>", "Mark a checklist item not needed, with the reason.",
@@ -158,8 +158,8 @@ slack_message help_message(std::string_view command) {
   for (const auto& sub : incident_subcommands()) {
     names += (names.empty() ? "" : ", ") + sub.name;
     const std::string usage = name + " " + sub.name + (sub.usage.empty() ? "" : " " + escape(sub.usage));
-    m.blocks.push_back(blocks::section(
-        "sub_" + sub.name, "`" + usage + "`\n" + sub.what + " _Who: " + escape(sub.who) + "._"));
+    m.blocks.push_back(blocks::section("sub_" + sub.name,
+                                       "`" + usage + "`\n" + sub.what + " _Who: " + escape(sub.who) + "._"));
   }
   m.text = name + " commands: " + names;
   m.blocks.push_back(blocks::context(
@@ -207,8 +207,8 @@ slack_message incident_details(const incident_view& incident, const policy::fact
                                const policy::decision* decision, bool reveal_sensitive) {
   if (incident.sensitive && !reveal_sensitive) {
     slack_message m;
-    m.text = escape(incident.reference) +
-             " is a sensitive incident: only the Security Team can see its details.";
+    m.text =
+        escape(incident.reference) + " is a sensitive incident: only the Security Team can see its details.";
     m.blocks.push_back(blocks::section("sensitive", "🔒 " + m.text));
     return enforce_limits(std::move(m));
   }
@@ -219,7 +219,8 @@ slack_message incident_details(const incident_view& incident, const policy::fact
   m.blocks.push_back(blocks::fields("fields", incident_fields(incident)));
   std::vector<std::string> actions{"*Required actions*"};
   if (decision) {
-    for (const auto& line : required_actions(*decision, incident.notifications_sent)) actions.push_back("• " + line);
+    for (const auto& line : required_actions(*decision, incident.notifications_sent))
+      actions.push_back("• " + line);
   } else {
     actions.push_back("_No decision yet._");
   }
@@ -228,13 +229,12 @@ slack_message incident_details(const incident_view& incident, const policy::fact
   if (incident.summary)
     m.blocks.push_back(blocks::section("summary", "*Summary*\n" + escape(*incident.summary)));
   if (decision)
-    m.blocks.push_back(blocks::context(
-        "policy", {"Policy version `" + escape(decision->policy_version) + "`"}));
+    m.blocks.push_back(
+        blocks::context("policy", {"Policy version `" + escape(decision->policy_version) + "`"}));
   return enforce_limits(std::move(m));
 }
 
-slack_message update_post(const incident_view& incident, std::string_view author,
-                          std::string_view text) {
+slack_message update_post(const incident_view& incident, std::string_view author, std::string_view text) {
   slack_message m;
   const std::string body = escape(text);
   m.text = escape(incident.reference) + " update: " + body;
@@ -267,17 +267,16 @@ slack_message notified_post(const incident_view& incident, std::string_view auth
   const std::string next = next_due_summary(schedule, sent);
   m.text = escape(incident.reference) + ": customer notification recorded at " + utc_text(at) +
            (next.empty() ? "" : "; " + next);
-  m.blocks.push_back(blocks::section(
-      "recorded", "📨 " + user_mention(author) + " recorded a customer notification for *" +
-                      escape(incident.reference) + "* at " + slack_date(at) + "."));
+  m.blocks.push_back(
+      blocks::section("recorded", "📨 " + user_mention(author) + " recorded a customer notification for *" +
+                                      escape(incident.reference) + "* at " + slack_date(at) + "."));
   m.blocks.push_back(blocks::section("next", next_notification_text(incident, at, schedule)));
   return enforce_limits(std::move(m));
 }
 
 slack_message sensitive_placeholder(std::string_view reference) {
   slack_message m;
-  m.text = escape(reference) +
-           " was opened as a sensitive incident; details are with the Security Team.";
+  m.text = escape(reference) + " was opened as a sensitive incident; details are with the Security Team.";
   m.blocks.push_back(blocks::section("sensitive", "🔒 " + m.text));
   return enforce_limits(std::move(m));
 }

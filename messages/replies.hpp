@@ -14,10 +14,10 @@
 namespace flare::messages {
 
 struct subcommand_help {
-  std::string name;    // "open"
-  std::string usage;   // "open <title> [--sensitive]"
-  std::string what;    // one sentence
-  std::string who;     // who may use it, in words
+  std::string name;   // "open"
+  std::string usage;  // "open <title> [--sensitive]"
+  std::string what;   // one sentence
+  std::string who;    // who may use it, in words
 };
 
 // Every /incident subcommand: open, classify, facts, notified, update, resolve, show, list,
@@ -44,8 +44,7 @@ slack_message incident_details(const incident_view& incident, const policy::fact
                                const policy::decision* decision, bool reveal_sensitive);
 
 // A responder's update, posted in the incident's thread: "<@author> update: <text>".
-slack_message update_post(const incident_view& incident, std::string_view author,
-                          std::string_view text);
+slack_message update_post(const incident_view& incident, std::string_view author, std::string_view text);
 
 // "<reference> resolved by <@author>", with the summary when there is one.
 slack_message resolution_post(const incident_view& incident, std::string_view author);

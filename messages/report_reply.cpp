@@ -24,9 +24,9 @@ nlohmann::json open_incident_button(std::string_view channel, std::string_view t
                                     std::string_view title, std::string_view author) {
   return {{"type", "actions"},
           {"block_id", "report_actions"},
-          {"elements", nlohmann::json::array({button(open_incident_action, "Open incident",
-                                                     open_incident_value(channel, ts, sensitive, title, author),
-                                                     true)})}};
+          {"elements", nlohmann::json::array(
+                           {button(open_incident_action, "Open incident",
+                                   open_incident_value(channel, ts, sensitive, title, author), true)})}};
 }
 
 // Slack caps a button value at 2000 characters (docs/slack.md §5.4); the report text rides in
@@ -87,10 +87,16 @@ std::string cut(std::string_view s, std::size_t max) {
 std::string decode_entities(std::string_view text) {
   std::string raw;
   for (std::size_t i = 0; i < text.size();) {
-    if (text.substr(i, 5) == "&amp;") { raw += '&'; i += 5; }
-    else if (text.substr(i, 4) == "&lt;") { raw += '<'; i += 4; }
-    else if (text.substr(i, 4) == "&gt;") { raw += '>'; i += 4; }
-    else raw += text[i++];
+    if (text.substr(i, 5) == "&amp;") {
+      raw += '&';
+      i += 5;
+    } else if (text.substr(i, 4) == "&lt;") {
+      raw += '<';
+      i += 4;
+    } else if (text.substr(i, 4) == "&gt;") {
+      raw += '>';
+      i += 4;
+    } else raw += text[i++];
   }
   return raw;
 }
@@ -135,8 +141,10 @@ std::string report_title(std::string_view text, std::size_t max) {
     const auto nl = text.find('\n');
     auto candidate = text.substr(0, nl);
     text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
-    while (!candidate.empty() && (candidate.front() == ' ' || candidate.front() == '\t')) candidate.remove_prefix(1);
-    while (!candidate.empty() && (candidate.back() == ' ' || candidate.back() == '\t' || candidate.back() == '\r'))
+    while (!candidate.empty() && (candidate.front() == ' ' || candidate.front() == '\t'))
+      candidate.remove_prefix(1);
+    while (!candidate.empty() &&
+           (candidate.back() == ' ' || candidate.back() == '\t' || candidate.back() == '\r'))
       candidate.remove_suffix(1);
     if (!candidate.empty()) {
       line = candidate;
@@ -160,14 +168,17 @@ slack_message report_acknowledgement(std::string_view reporter, const std::vecto
                                      std::string_view channel, std::string_view ts, std::string_view title,
                                      std::string_view page_group, std::string_view report_text) {
   slack_message m;
-  const std::string what = recognised.empty() ? std::string{"a possible incident"} : escape(join(recognised, ", "));
-  const std::string head = "Thanks " + user_mention(reporter) + ", your report is received. It reads as *" + what + "*.";
+  const std::string what =
+      recognised.empty() ? std::string{"a possible incident"} : escape(join(recognised, ", "));
+  const std::string head =
+      "Thanks " + user_mention(reporter) + ", your report is received. It reads as *" + what + "*.";
   m.text = "Thanks " + user_mention(reporter) + ", your report is received. It reads as " + what + "." +
            (page_group.empty() ? std::string{} : " " + group_mention(page_group) + " please review.");
   m.blocks.push_back(blocks::section("ack", head));
   // Response policy, "Incident Response": reports are reviewed and responded to promptly.
-  std::string next = "Next: a responder reviews it and, if it is an incident, opens one here; the incident card "
-                     "and its deadlines then live in this thread.";
+  std::string next =
+      "Next: a responder reviews it and, if it is an incident, opens one here; the incident card "
+      "and its deadlines then live in this thread.";
   if (!page_group.empty()) next = group_mention(page_group) + " please review. " + next;
   m.blocks.push_back(blocks::section("next", next));
   m.blocks.push_back(blocks::context(
@@ -205,25 +216,28 @@ std::optional<sensitive_request> parse_sensitive_value(std::string_view value) {
 
 slack_message mark_sensitive_refused() {
   slack_message m;
-  m.text = "Only the person who reported this, or the Security Team, can mark it sensitive. If you think it "
-           "should be private, tell the Security Team by direct message.";
+  m.text =
+      "Only the person who reported this, or the Security Team, can mark it sensitive. If you think it "
+      "should be private, tell the Security Team by direct message.";
   m.blocks.push_back(blocks::section("refused", m.text));
   return enforce_limits(std::move(m));
 }
 
 slack_message mark_sensitive_done() {
   slack_message m;
-  m.text = "Done: the Security Team has the report privately, and the reply in the channel now only says "
-           "\"Received\".";
+  m.text =
+      "Done: the Security Team has the report privately, and the reply in the channel now only says "
+      "\"Received\".";
   m.blocks.push_back(blocks::section("done", m.text));
   return enforce_limits(std::move(m));
 }
 
 slack_message delete_original_suggestion(std::string_view channel, std::string_view ts) {
   slack_message m;
-  m.text = "Your report is now with the Security Team privately, and my reply in the channel only says "
-           "\"Received\". I cannot delete your message for you: please delete it yourself (hover over it, "
-           "More actions, Delete message). Anything more you want to add, send it to me here.";
+  m.text =
+      "Your report is now with the Security Team privately, and my reply in the channel only says "
+      "\"Received\". I cannot delete your message for you: please delete it yourself (hover over it, "
+      "More actions, Delete message). Anything more you want to add, send it to me here.";
   m.blocks.push_back(blocks::section("private", m.text));
   m.blocks.push_back(blocks::context("link", {"<" + message_link(channel, ts) + "|Your original message>"}));
   return enforce_limits(std::move(m));
@@ -231,8 +245,8 @@ slack_message delete_original_suggestion(std::string_view channel, std::string_v
 
 slack_message report_elsewhere_pointer(std::string_view incidents_channel) {
   slack_message m;
-  const std::string where = incidents_channel.empty() ? std::string{"#incidents"}
-                                                      : "<#" + std::string{incidents_channel} + ">";
+  const std::string where =
+      incidents_channel.empty() ? std::string{"#incidents"} : "<#" + std::string{incidents_channel} + ">";
   m.text = "If you want to report something, post it in " + where +
            ", or, if it is sensitive, send it to me by direct message: only the Security Team will see it. "
            "I have not repeated your message anywhere.";
@@ -242,17 +256,17 @@ slack_message report_elsewhere_pointer(std::string_view incidents_channel) {
 
 slack_message dm_report_or_question(std::string_view channel, std::string_view ts, std::string_view text) {
   slack_message m;
-  m.text = "Thanks for your message. Do you want to report this privately to the Security Team, or is it just "
-           "a question?";
+  m.text =
+      "Thanks for your message. Do you want to report this privately to the Security Team, or is it just "
+      "a question?";
   m.blocks.push_back(blocks::section("ask", m.text));
   const std::string value = dm_choice_value({std::string{channel}, std::string{ts}, std::string{text}});
-  m.blocks.push_back({{"type", "actions"},
-                      {"block_id", "dm_choice"},
-                      {"elements", nlohmann::json::array({button(dm_report_action,
-                                                                 "Report this privately to the Security Team",
-                                                                 value, true),
-                                                          button(dm_question_action, "Just a question", value,
-                                                                 false)})}});
+  m.blocks.push_back(
+      {{"type", "actions"},
+       {"block_id", "dm_choice"},
+       {"elements", nlohmann::json::array(
+                        {button(dm_report_action, "Report this privately to the Security Team", value, true),
+                         button(dm_question_action, "Just a question", value, false)})}});
   return enforce_limits(std::move(m));
 }
 
@@ -276,18 +290,21 @@ std::optional<dm_choice> parse_dm_choice_value(std::string_view value) {
 
 slack_message dm_choice_reported() {
   slack_message m;
-  m.text = "Sent to the Security Team privately. They will follow up with you here or in person; anything you "
-           "add here goes to them too.";
+  m.text =
+      "Sent to the Security Team privately. They will follow up with you here or in person; anything you "
+      "add here goes to them too.";
   m.blocks.push_back(blocks::section("reported", m.text));
   return enforce_limits(std::move(m));
 }
 
 slack_message dm_choice_question(std::string_view incidents_channel, std::string_view command_name) {
   slack_message m;
-  m.text = "OK, nothing was forwarded. Questions about the incident process are welcome in " +
-           (incidents_channel.empty() ? std::string{"#incidents"} : "<#" + std::string{incidents_channel} + ">") +
-           "; `" + escape(command_name) + " help` lists what I can do. If it turns out to be a report, just send "
-           "it to me again.";
+  m.text =
+      "OK, nothing was forwarded. Questions about the incident process are welcome in " +
+      (incidents_channel.empty() ? std::string{"#incidents"} : "<#" + std::string{incidents_channel} + ">") +
+      "; `" + escape(command_name) +
+      " help` lists what I can do. If it turns out to be a report, just send "
+      "it to me again.";
   m.blocks.push_back(blocks::section("question", m.text));
   return enforce_limits(std::move(m));
 }
@@ -311,7 +328,8 @@ slack_message untriaged_nudge(std::string_view reference, std::chrono::seconds w
                               bool escalation, std::string_view command_name) {
   slack_message m;
   const auto minutes = std::chrono::duration_cast<std::chrono::minutes>(waited).count();
-  const std::string when = minutes >= 1 ? std::to_string(minutes) + " min" : std::to_string(waited.count()) + " s";
+  const std::string when =
+      minutes >= 1 ? std::to_string(minutes) + " min" : std::to_string(waited.count()) + " s";
   const std::string who = group.empty() ? std::string{} : group_mention(group) + " ";
   const std::string ref = escape(reference);
   m.text = who + ref + " has not been classified " + when + " after it was opened" +
@@ -319,8 +337,9 @@ slack_message untriaged_nudge(std::string_view reference, std::chrono::seconds w
   m.blocks.push_back(blocks::section("untriaged", m.text));
   // SaaS process, "Security Incident Classification": the severity sets the notification clock.
   m.blocks.push_back(blocks::context(
-      "how", {"`" + escape(command_name) + " classify " + ref +
-              " <critical|high|medium|low> <confirmed|potential>` sets its severity and starts its deadlines."}));
+      "how",
+      {"`" + escape(command_name) + " classify " + ref +
+       " <critical|high|medium|low> <confirmed|potential>` sets its severity and starts its deadlines."}));
   return enforce_limits(std::move(m));
 }
 
@@ -333,8 +352,9 @@ slack_message sensitive_report_received() {
 
 slack_message sensitive_report_dm_suggestion() {
   slack_message m;
-  m.text = "Your report looks sensitive, so it went to the Security Team privately. Next time you can send "
-           "reports like this to me by direct message; only the Security Team will see them.";
+  m.text =
+      "Your report looks sensitive, so it went to the Security Team privately. Next time you can send "
+      "reports like this to me by direct message; only the Security Team will see them.";
   m.blocks.push_back(blocks::section("dm", m.text));
   return enforce_limits(std::move(m));
 }
@@ -356,10 +376,11 @@ slack_message security_channel_ping(const security_ping& p) {
     if (!who.empty()) who += " ";
     who += user_mention(*p.head_of_finance_ops);
   }
-  const std::string where = p.via_dm ? std::string{"by direct message to me"}
-                                     : "in <#" + p.channel + "> (<" + message_link(p.channel, p.ts) + "|report>)";
-  std::string head = (who.empty() ? std::string{} : who + " ") + "Sensitive report from " + user_mention(p.reporter) +
-                     " " + where + ".";
+  const std::string where = p.via_dm
+                                ? std::string{"by direct message to me"}
+                                : "in <#" + p.channel + "> (<" + message_link(p.channel, p.ts) + "|report>)";
+  std::string head = (who.empty() ? std::string{} : who + " ") + "Sensitive report from " +
+                     user_mention(p.reporter) + " " + where + ".";
   if (p.incident_reference) head += " Opened as " + escape(*p.incident_reference) + ".";
   m.text = head;
   m.blocks.push_back(blocks::section("ping", head));
@@ -377,8 +398,9 @@ slack_message security_channel_ping(const security_ping& p) {
 
 slack_message head_of_finance_ops_dm(const security_ping& p) {
   slack_message m;
-  const std::string where = p.via_dm ? std::string{"by direct message to me"}
-                                     : "in <#" + p.channel + "> (<" + message_link(p.channel, p.ts) + "|report>)";
+  const std::string where = p.via_dm
+                                ? std::string{"by direct message to me"}
+                                : "in <#" + p.channel + "> (<" + message_link(p.channel, p.ts) + "|report>)";
   // Response policy, "Incident Detection", paragraph 2: sensitive reports go to the Security
   // Team or the Head of Finance & Operations; this one concerns a person, so it comes to you.
   std::string head = "Sensitive report for you from " + user_mention(p.reporter) + " " + where + ".";
@@ -394,8 +416,9 @@ slack_message head_of_finance_ops_dm(const security_ping& p) {
 
 slack_message dm_report_acknowledgement() {
   slack_message m;
-  m.text = "Thanks, your report is received. Only the Security Team sees it; they will follow up with you here "
-           "or in person.";
+  m.text =
+      "Thanks, your report is received. Only the Security Team sees it; they will follow up with you here "
+      "or in person.";
   m.blocks.push_back(blocks::section("ack", m.text));
   return enforce_limits(std::move(m));
 }
@@ -403,7 +426,8 @@ slack_message dm_report_acknowledgement() {
 slack_message thread_status(const incident_view* incident, bool reveal_sensitive) {
   if (!incident) {
     slack_message m;
-    m.text = "No incident is linked to this report yet. A responder can open one with the Open incident button.";
+    m.text =
+        "No incident is linked to this report yet. A responder can open one with the Open incident button.";
     m.blocks.push_back(blocks::section("status", m.text));
     return enforce_limits(std::move(m));
   }

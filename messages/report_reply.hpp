@@ -51,9 +51,8 @@ std::string message_link(std::string_view channel, std::string_view ts);
 // reporter's This is sensitive button (`report_text` rides in the latter's value, cut, so the
 // Security Team gets the report even after its author deletes it).
 slack_message report_acknowledgement(std::string_view reporter, const std::vector<std::string>& recognised,
-                                     std::string_view channel, std::string_view ts,
-                                     std::string_view title, std::string_view page_group = {},
-                                     std::string_view report_text = {});
+                                     std::string_view channel, std::string_view ts, std::string_view title,
+                                     std::string_view page_group = {}, std::string_view report_text = {});
 
 // action_id of the reporter's "This is sensitive" button on a public report's reply.
 inline constexpr std::string_view mark_sensitive_action = "report_sensitive";
@@ -101,7 +100,6 @@ slack_message dm_choice_question(std::string_view incidents_channel, std::string
 slack_message dm_follow_up(std::string_view reporter, std::string_view text);
 slack_message dm_follow_up_received(std::string_view reference);
 
-
 // In an incident's thread when nobody has classified it after `waited`: first the responders
 // (`escalation` false), then the Security Team (`escalation` true). `group` may be empty.
 slack_message untriaged_nudge(std::string_view reference, std::chrono::seconds waited, std::string_view group,
@@ -125,7 +123,7 @@ struct security_ping {
   bool via_dm = false;
   std::vector<std::string> categories;
   std::vector<std::string> signals;
-  std::string text;               // the report, raw; escaped here
+  std::string text;                               // the report, raw; escaped here
   std::optional<std::string> incident_reference;  // when an incident was opened for it
 };
 slack_message security_channel_ping(const security_ping& ping);

@@ -8,8 +8,7 @@ namespace flare::messages {
 namespace {
 
 bool counts_business_days(const policy::notification_schedule& schedule) {
-  return schedule.update_interval &&
-         schedule.update_interval->find("business day") != std::string::npos;
+  return schedule.update_interval && schedule.update_interval->find("business day") != std::string::npos;
 }
 
 std::string joined(const std::vector<std::string>& items) {
@@ -71,16 +70,16 @@ std::string due_text(std::chrono::sys_seconds due, const policy::notification_sc
 
 bool resolution_message_sent(const policy::notification_schedule& schedule,
                              const std::vector<std::chrono::sys_seconds>& notifications_sent) {
-  return schedule.resolution_due &&
-         std::any_of(notifications_sent.begin(), notifications_sent.end(),
-                     [&](auto t) { return t >= *schedule.resolution_due; });
+  return schedule.resolution_due && std::any_of(notifications_sent.begin(), notifications_sent.end(),
+                                                [&](auto t) { return t >= *schedule.resolution_due; });
 }
 
 std::vector<std::string> policy_actions(const policy::decision& decision,
                                         const std::vector<std::chrono::sys_seconds>& notifications_sent) {
   std::vector<std::string> lines{bulletin_line(decision.public_disclosure),
                                  direct_line(decision.direct_notification)};
-  for (auto& l : customer_lines(decision.customer_notifications.schedule, notifications_sent)) lines.push_back(std::move(l));
+  for (auto& l : customer_lines(decision.customer_notifications.schedule, notifications_sent))
+    lines.push_back(std::move(l));
   for (auto& l : free_tier_lines(decision.free_tier)) lines.push_back(std::move(l));
   return lines;
 }
@@ -99,7 +98,8 @@ std::string next_due_summary(const policy::notification_schedule& s,
                              const std::vector<std::chrono::sys_seconds>& notifications_sent) {
   if (s.next_due)
     return (s.next_due == s.initial_due ? "initial customer notification due "
-                                        : "next customer update due ") + utc_text(*s.next_due);
+                                        : "next customer update due ") +
+           utc_text(*s.next_due);
   if (resolution_message_sent(s, notifications_sent)) return "resolution message sent";
   if (s.resolution_due) return "resolution message due " + utc_text(*s.resolution_due);
   return {};

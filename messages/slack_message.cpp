@@ -18,7 +18,7 @@ constexpr std::size_t max_field_text = 2000;
 constexpr std::size_t max_context_elements = 10;
 constexpr std::size_t max_button_text = 75;
 constexpr std::size_t max_fallback_text = 4000;
-constexpr std::size_t max_block_id_name = 200;   // leaves room for the content hash (limit 255)
+constexpr std::size_t max_block_id_name = 200;  // leaves room for the content hash (limit 255)
 
 bool continuation_byte(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; }
 
@@ -46,8 +46,7 @@ std::size_t back_off_tokens(std::string_view s) {
   const auto lt = s.rfind('<');
   if (lt != std::string_view::npos && s.find('>', lt) == std::string_view::npos) s = s.substr(0, lt);
   const auto amp = s.rfind('&');
-  if (amp != std::string_view::npos && s.size() - amp < 8 &&
-      s.find(';', amp) == std::string_view::npos)
+  if (amp != std::string_view::npos && s.size() - amp < 8 && s.find(';', amp) == std::string_view::npos)
     s = s.substr(0, amp);
   return s.size();
 }
@@ -106,8 +105,8 @@ bool is_hex8(std::string_view s) {
 std::string base_name(std::string id) {
   auto dot = id.rfind('.');
   if (dot != std::string::npos && dot + 1 < id.size() &&
-      id.find_first_not_of("0123456789", dot + 1) == std::string::npos && dot >= 9 &&
-      id[dot - 9] == '.' && is_hex8(std::string_view{id}.substr(dot - 8, 8)))
+      id.find_first_not_of("0123456789", dot + 1) == std::string::npos && dot >= 9 && id[dot - 9] == '.' &&
+      is_hex8(std::string_view{id}.substr(dot - 8, 8)))
     id.erase(dot);
   dot = id.rfind('.');
   if (dot != std::string::npos && is_hex8(std::string_view{id}.substr(dot + 1))) id.erase(dot);
@@ -135,8 +134,7 @@ void assign_block_ids(nlohmann::json& blocks) {
 
 std::string first_text(const nlohmann::json& blocks) {
   for (const auto& block : blocks)
-    if (block.contains("text") && block["text"].is_object())
-      return block["text"].value("text", "");
+    if (block.contains("text") && block["text"].is_object()) return block["text"].value("text", "");
   return {};
 }
 
@@ -158,9 +156,7 @@ std::string escape(std::string_view user_text) {
 
 std::string user_mention(std::string_view user_id) { return "<@" + std::string{user_id} + ">"; }
 
-std::string group_mention(std::string_view group_id) {
-  return "<!subteam^" + std::string{group_id} + ">";
-}
+std::string group_mention(std::string_view group_id) { return "<!subteam^" + std::string{group_id} + ">"; }
 
 std::string utc_text(std::chrono::sys_seconds t) {
   const auto day = std::chrono::floor<std::chrono::days>(t);
@@ -174,8 +170,8 @@ std::string utc_text(std::chrono::sys_seconds t) {
 }
 
 std::string slack_date(std::chrono::sys_seconds t) {
-  return "<!date^" + std::to_string(t.time_since_epoch().count()) +
-         "^{date_short_pretty} {time}|" + utc_text(t) + ">";
+  return "<!date^" + std::to_string(t.time_since_epoch().count()) + "^{date_short_pretty} {time}|" +
+         utc_text(t) + ">";
 }
 
 slack_message enforce_limits(slack_message m) {
@@ -183,9 +179,9 @@ slack_message enforce_limits(slack_message m) {
   if (m.blocks.size() > max_blocks) {
     const std::size_t omitted = m.blocks.size() - (max_blocks - 1);
     m.blocks.erase(m.blocks.begin() + (max_blocks - 1), m.blocks.end());
-    m.blocks.push_back(blocks::context(
-        "omitted", {"… " + std::to_string(omitted) + " more block" + (omitted == 1 ? "" : "s") +
-                        " omitted (Slack shows at most 50)."}));
+    m.blocks.push_back(
+        blocks::context("omitted", {"… " + std::to_string(omitted) + " more block" +
+                                    (omitted == 1 ? "" : "s") + " omitted (Slack shows at most 50)."}));
   }
   for (auto& block : m.blocks) limit_block(block);
   assign_block_ids(m.blocks);
@@ -197,13 +193,9 @@ slack_message enforce_limits(slack_message m) {
 }
 
 nlohmann::json as_command_reply(const slack_message& m, bool in_channel) {
-  return {{"response_type", in_channel ? "in_channel" : "ephemeral"},
-          {"text", m.text},
-          {"blocks", m.blocks}};
+  return {{"response_type", in_channel ? "in_channel" : "ephemeral"}, {"text", m.text}, {"blocks", m.blocks}};
 }
 
-nlohmann::json as_post_body(const slack_message& m) {
-  return {{"text", m.text}, {"blocks", m.blocks}};
-}
+nlohmann::json as_post_body(const slack_message& m) { return {{"text", m.text}, {"blocks", m.blocks}}; }
 
 }  // namespace flare::messages

@@ -30,8 +30,7 @@ std::optional<date::local_days> parse_date(std::string_view s) {
 business_calendar::business_calendar(const calendar_settings& settings)
     : business_calendar(settings.zone, settings.holidays) {}
 
-business_calendar::business_calendar(std::string_view zone,
-                                     const std::vector<std::string>& holidays) {
+business_calendar::business_calendar(std::string_view zone, const std::vector<std::string>& holidays) {
   const std::string zone_name = zone.empty() ? std::string{"UTC"} : std::string{zone};
   try {
     zone_ = date::locate_zone(zone_name);
@@ -63,7 +62,7 @@ date::local_days business_calendar::local_day(std::chrono::sys_seconds t) const 
 }
 
 std::chrono::sys_seconds business_calendar::end_of_business_days_after(std::chrono::sys_seconds t,
-                                                                      int n) const {
+                                                                       int n) const {
   using namespace std::chrono;
   date::local_days day = local_day(t);
   for (int counted = 0; counted < n;) {

@@ -38,8 +38,7 @@ notification_schedule schedule_notifications(std::chrono::sys_seconds impact_con
 }
 
 bool overdue(const notification_schedule& schedule,
-             const std::vector<std::chrono::sys_seconds>& notifications_sent,
-             std::chrono::sys_seconds now) {
+             const std::vector<std::chrono::sys_seconds>& notifications_sent, std::chrono::sys_seconds now) {
   if (schedule.next_due && now > *schedule.next_due) return true;
   if (schedule.resolution_due && now > *schedule.resolution_due) {
     const bool sent = std::any_of(notifications_sent.begin(), notifications_sent.end(),

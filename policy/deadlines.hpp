@@ -17,7 +17,7 @@ struct notification_schedule {
   std::optional<std::chrono::sys_seconds> initial_due;
   // The next notification (initial or update) not yet sent; none once the incident is resolved.
   std::optional<std::chrono::sys_seconds> next_due;
-  std::optional<std::string> update_interval;   // "24h", "48h", "7 business days"
+  std::optional<std::string> update_interval;  // "24h", "48h", "7 business days"
   std::optional<std::chrono::sys_seconds> resolution_due;
 
   friend bool operator==(const notification_schedule&, const notification_schedule&) = default;
@@ -41,7 +41,6 @@ notification_schedule schedule_notifications(std::chrono::sys_seconds impact_con
 // True when, at `now`, the next notification is late, or the resolution message is late because
 // no notification has been sent since resolved_at.
 bool overdue(const notification_schedule& schedule,
-             const std::vector<std::chrono::sys_seconds>& notifications_sent,
-             std::chrono::sys_seconds now);
+             const std::vector<std::chrono::sys_seconds>& notifications_sent, std::chrono::sys_seconds now);
 
 }  // namespace flare::policy

@@ -54,21 +54,21 @@ disclosure_decision decide_public_disclosure(const facts& f, const exceptions& e
     return d;
   }
   if (e.not_exploited) {
-    d.reasons.push_back(because(
-        "Confirmed not exploited, no users affected and no user action needed: no security bulletin.",
-        clauses::not_exploited_no_users));
+    d.reasons.push_back(
+        because("Confirmed not exploited, no users affected and no user action needed: no security bulletin.",
+                clauses::not_exploited_no_users));
     return d;
   }
   if (e.routine_voided) {
-    d.reasons.push_back(because(
-        "Flagged as routine dependency patching, but users or data are confirmed affected, so the "
-        "routine-patching exception does not apply.",
-        clauses::no_routine_patching));
+    d.reasons.push_back(
+        because("Flagged as routine dependency patching, but users or data are confirmed affected, so the "
+                "routine-patching exception does not apply.",
+                clauses::no_routine_patching));
   }
   if (f.user_action_required) {
     d.required = true;
-    d.reasons.push_back(because("User action is needed to fix the vulnerability.",
-                                clauses::disclose_user_action));
+    d.reasons.push_back(
+        because("User action is needed to fix the vulnerability.", clauses::disclose_user_action));
   }
   if (f.data_exposed == tristate::confirmed) {
     d.required = true;
@@ -89,9 +89,8 @@ disclosure_decision decide_public_disclosure(const facts& f, const exceptions& e
     return d;
   }
   d.ready = f.fix_available;
-  d.reasons.push_back(because(f.fix_available
-                                  ? "A fix is available: publish the security bulletin."
-                                  : "No fix is available yet: publish the bulletin once it is.",
+  d.reasons.push_back(because(f.fix_available ? "A fix is available: publish the security bulletin."
+                                              : "No fix is available yet: publish the bulletin once it is.",
                               clauses::disclose_when_fix));
   d.reasons.push_back(because("Publish as a public security bulletin.", clauses::how_bulletin));
   return d;
@@ -110,52 +109,51 @@ direct_notification_decision decide_direct_notification(const facts& f, const ex
   const bool data_visible =
       f.data_exposed == tristate::confirmed || f.metadata_exposed == tristate::confirmed;
   if (f.users_affected != tristate::confirmed && !data_visible) {
-    d.reasons.push_back(because(
-        std::string{"The Organization is not confirmed affected (users_affected="} +
-            std::string{to_string(f.users_affected)} + "): no direct notification yet.",
-        clauses::direct_org_affected));
+    d.reasons.push_back(because(std::string{"The Organization is not confirmed affected (users_affected="} +
+                                    std::string{to_string(f.users_affected)} +
+                                    "): no direct notification yet.",
+                                clauses::direct_org_affected));
     return d;
   }
   if (f.user_action_required) {
     // An untriaged incident is treated as critical/high (protective reading): the policy gives
     // no rule for a missing severity, and waiting for triage could delay a required e-mail.
-    const bool critical_or_high = !f.severity || *f.severity == severity::critical ||
-                                  *f.severity == severity::high;
+    const bool critical_or_high =
+        !f.severity || *f.severity == severity::critical || *f.severity == severity::high;
     if (critical_or_high) {
       d.required = true;
       d.reasons.push_back(because(
-          f.severity ? "User action is needed and the severity is " +
-                           std::string{to_string(*f.severity)} + "."
-                     : std::string{"User action is needed and the severity is not yet set "
-                                   "(treated as critical until triaged)."},
+          f.severity
+              ? "User action is needed and the severity is " + std::string{to_string(*f.severity)} + "."
+              : std::string{"User action is needed and the severity is not yet set "
+                            "(treated as critical until triaged)."},
           clauses::direct_user_action_critical_high));
     } else {
       d.reasons.push_back(because("User action is needed, but the severity is " +
-                                      std::string{to_string(*f.severity)} +
-                                      ", not critical or high.",
+                                      std::string{to_string(*f.severity)} + ", not critical or high.",
                                   clauses::direct_user_action_critical_high));
     }
   }
   if (data_visible) {
     d.required = true;
-    d.reasons.push_back(because(
-        "Organization data or metadata is confirmed visible to an unauthorized party.",
-        clauses::direct_data_visible));
+    d.reasons.push_back(
+        because("Organization data or metadata is confirmed visible to an unauthorized party.",
+                clauses::direct_data_visible));
   }
   if (d.required) {
     d.reasons.push_back(because("E-mail the affected Organizations' default owners.", clauses::how_email));
   } else if (!f.user_action_required) {
-    d.reasons.push_back(because(
-        "The Organization is affected, but no user action is needed and no data or metadata "
-        "exposure is confirmed: no direct notification.",
-        clauses::direct_org_affected));
+    d.reasons.push_back(
+        because("The Organization is affected, but no user action is needed and no data or metadata "
+                "exposure is confirmed: no direct notification.",
+                clauses::direct_org_affected));
   }
   return d;
 }
 
 customer_notification_decision decide_customer_notifications(const facts& f, const tables& t,
-                                                              const business_calendar& calendar,
-                                                              const exceptions& e) {
+                                                             const business_calendar& calendar,
+                                                             const exceptions& e) {
   customer_notification_decision d;
   const bool paid = has_tier(f, customer_tier::paid) || f.customers.empty();
   if (!paid) {
@@ -169,9 +167,9 @@ customer_notification_decision decide_customer_notifications(const facts& f, con
           clauses::free_only_when_impacted));
       return d;
     }
-    d.reasons.push_back(because(
-        "Only free-tier users, directly impacted: their e-mails follow the severity table's timing.",
-        clauses::free_only_when_impacted));
+    d.reasons.push_back(
+        because("Only free-tier users, directly impacted: their e-mails follow the severity table's timing.",
+                clauses::free_only_when_impacted));
   } else if (f.customers.empty()) {
     d.reasons.push_back(because("No customer tier recorded: treated as paid customers.",
                                 clauses::paid_from_impact_confirmation));
@@ -190,14 +188,13 @@ customer_notification_decision decide_customer_notifications(const facts& f, con
   const severity s = f.severity.value_or(severity::critical);
   if (!f.severity) {
     // Protective reading: until triage sets a severity, keep the tightest deadlines.
-    d.reasons.push_back(because("Severity not set: Critical timings apply until it is triaged.",
-                                clauses::table_critical));
+    d.reasons.push_back(
+        because("Severity not set: Critical timings apply until it is triaged.", clauses::table_critical));
   }
   const severity_timing& timing = t.timing(s);
   if (!timing.initial) {
-    d.reasons.push_back(because("Severity " + std::string{to_string(s)} +
-                                    ": no scheduled notifications.",
-                                table_clause(s)));
+    d.reasons.push_back(
+        because("Severity " + std::string{to_string(s)} + ": no scheduled notifications.", table_clause(s)));
     return d;
   }
   if (e.routine_patch || e.not_exploited) {
@@ -208,20 +205,20 @@ customer_notification_decision decide_customer_notifications(const facts& f, con
         "A disclosure-policy exception applies, but impact was confirmed: the customer schedule stands.",
         clauses::paid_from_impact_confirmation));
   }
-  d.schedule = schedule_notifications(*f.impact_confirmed_at, timing, f.notifications_sent,
-                                      f.resolved_at, calendar);
+  d.schedule =
+      schedule_notifications(*f.impact_confirmed_at, timing, f.notifications_sent, f.resolved_at, calendar);
   std::string row = "Severity " + std::string{to_string(s)} + ": initial notification " +
                     describe(*timing.initial) + " after impact confirmation (" +
                     format_rfc3339(*f.impact_confirmed_at) + ")";
   if (timing.update) row += ", then an update every " + describe(*timing.update);
   d.reasons.push_back(because(row + ".", table_clause(s)));
   if (f.resolved_at) {
-    d.reasons.push_back(because("Resolved at " + format_rfc3339(*f.resolved_at) +
-                                    ": the resolution message is due then.",
-                                clauses::paid_from_impact_confirmation));
+    d.reasons.push_back(
+        because("Resolved at " + format_rfc3339(*f.resolved_at) + ": the resolution message is due then.",
+                clauses::paid_from_impact_confirmation));
   } else if (d.schedule.next_due && d.schedule.next_due != d.schedule.initial_due) {
-    d.reasons.push_back(because("The next update is due one interval after the last notification sent.",
-                                table_clause(s)));
+    d.reasons.push_back(
+        because("The next update is due one interval after the last notification sent.", table_clause(s)));
   }
   return d;
 }
@@ -238,9 +235,8 @@ free_tier_decision decide_free_tier(const facts& f, const exceptions& e, bool bu
     return d;
   }
   if (e.not_exploited) {
-    d.reasons.push_back(because(
-        "Confirmed not exploited and no users affected: no free-tier notification.",
-        clauses::not_exploited_no_users));
+    d.reasons.push_back(because("Confirmed not exploited and no users affected: no free-tier notification.",
+                                clauses::not_exploited_no_users));
     return d;
   }
   if (f.free_tier_directly_impacted) {
@@ -250,9 +246,8 @@ free_tier_decision decide_free_tier(const facts& f, const exceptions& e, bool bu
     // The e-mail goes out before any public bulletin, whether or not one is required yet: the
     // order is what gives paid customers their buffer (protective reading).
     d.before_public_disclosure = true;
-    d.reasons.push_back(because(bulletin_required
-                                    ? "Send the e-mail before the public security bulletin."
-                                    : "Send the e-mail before any public disclosure.",
+    d.reasons.push_back(because(bulletin_required ? "Send the e-mail before the public security bulletin."
+                                                  : "Send the e-mail before any public disclosure.",
                                 clauses::free_email_before_disclosure));
   } else {
     d.reasons.push_back(because("Free-tier applications are not directly impacted: no e-mail.",

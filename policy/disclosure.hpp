@@ -15,9 +15,9 @@ namespace flare::policy {
 // The disclosure policy's two "we don't notify" exceptions ("When We Notify Users", paragraph
 // 1, sentences 2 and 3), as they apply to the facts.
 struct policy_exceptions {
-  bool routine_patch = false;     // applies
-  bool routine_voided = false;    // flagged, but contradicted by confirmed evidence
-  bool not_exploited = false;     // applies
+  bool routine_patch = false;   // applies
+  bool routine_voided = false;  // flagged, but contradicted by confirmed evidence
+  bool not_exploited = false;   // applies
 };
 policy_exceptions find_exceptions(const facts& f);
 
@@ -31,7 +31,7 @@ struct reason {
 // Public security bulletin (disclosure policy, first list).
 struct disclosure_decision {
   bool required = false;
-  bool ready = false;   // required and a fix is available
+  bool ready = false;  // required and a fix is available
   std::vector<reason> reasons;
 };
 
@@ -51,7 +51,7 @@ struct free_tier_decision {
   bool notify_by_email = false;
   bool before_public_disclosure = false;
   bool public_announcement = false;
-  bool announcement_ready = false;   // announcement required and the fix is applied
+  bool announcement_ready = false;  // announcement required and the fix is applied
   std::vector<reason> reasons;
 };
 

@@ -8,8 +8,7 @@ namespace flare::policy {
 namespace {
 
 template <class E, std::size_t N>
-std::optional<E> find_name(const std::array<std::pair<E, std::string_view>, N>& names,
-                           std::string_view s) {
+std::optional<E> find_name(const std::array<std::pair<E, std::string_view>, N>& names, std::string_view s) {
   for (const auto& [value, name] : names) {
     if (name == s) return value;
   }
@@ -56,9 +55,7 @@ std::optional<classification> parse_classification(std::string_view s) {
   return find_name(classification_names, s);
 }
 std::optional<tristate> parse_tristate(std::string_view s) { return find_name(tristate_names, s); }
-std::optional<customer_tier> parse_customer_tier(std::string_view s) {
-  return find_name(tier_names, s);
-}
+std::optional<customer_tier> parse_customer_tier(std::string_view s) { return find_name(tier_names, s); }
 
 bool has_tier(const facts& f, customer_tier tier) {
   return std::find(f.customers.begin(), f.customers.end(), tier) != f.customers.end();

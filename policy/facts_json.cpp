@@ -12,7 +12,7 @@ namespace flare::policy {
 namespace {
 
 using json = nlohmann::json;
-using field_error = std::optional<std::string>;   // the message; the caller adds the field
+using field_error = std::optional<std::string>;  // the message; the caller adds the field
 
 enum class kind { boolean, word, optional_word, optional_time, word_list, time_list };
 
@@ -26,9 +26,9 @@ struct field {
 std::string quoted(const json& v) { return v.dump(-1, ' ', false, json::error_handler_t::replace); }
 
 template <class E>
-std::function<field_error(facts&, const json&)> word_field(
-    std::optional<E> (*parse)(std::string_view), std::string_view allowed,
-    std::function<void(facts&, E)> set) {
+std::function<field_error(facts&, const json&)> word_field(std::optional<E> (*parse)(std::string_view),
+                                                           std::string_view allowed,
+                                                           std::function<void(facts&, E)> set) {
   return [=](facts& f, const json& v) -> field_error {
     if (!v.is_string()) return "expected one of " + std::string{allowed} + ", got " + quoted(v);
     auto e = parse(v.get_ref<const std::string&>());
@@ -111,8 +111,8 @@ const std::array<field, 16>& fields() {
          if (!v.is_array() || v.empty()) return expected + quoted(v);
          std::vector<customer_tier> tiers;
          for (const auto& item : v) {
-           auto tier = item.is_string() ? parse_customer_tier(item.get_ref<const std::string&>())
-                                        : std::nullopt;
+           auto tier =
+               item.is_string() ? parse_customer_tier(item.get_ref<const std::string&>()) : std::nullopt;
            if (!tier) return "expected paid or free, got " + quoted(item);
            if (std::find(tiers.begin(), tiers.end(), *tier) == tiers.end()) tiers.push_back(*tier);
          }
@@ -230,8 +230,7 @@ json to_json(const facts& f) {
   for (auto t : f.notifications_sent) sent.push_back(format_rfc3339(t));
   return {
       {"severity", f.severity ? json(std::string{to_string(*f.severity)}) : json(nullptr)},
-      {"classification",
-       f.classification ? json(std::string{to_string(*f.classification)}) : json(nullptr)},
+      {"classification", f.classification ? json(std::string{to_string(*f.classification)}) : json(nullptr)},
       {"impact_confirmed_at", time_or_null(f.impact_confirmed_at)},
       {"user_action_required", f.user_action_required},
       {"fix_available", f.fix_available},
@@ -260,7 +259,7 @@ std::optional<facts_error> set_fact(facts& f, std::string_view key, std::string_
     case kind::boolean:
       if (text == "true") v = true;
       else if (text == "false") v = false;
-      else v = std::string{text};   // rejected by the field with the usual message
+      else v = std::string{text};  // rejected by the field with the usual message
       break;
     case kind::word: v = std::string{text}; break;
     case kind::optional_word:

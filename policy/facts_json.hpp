@@ -13,15 +13,15 @@
 namespace flare::policy {
 
 struct facts_error {
-  std::string field;     // the JSON key / command key at fault ("" for the document itself)
-  std::string message;   // what is wrong and what is expected
+  std::string field;    // the JSON key / command key at fault ("" for the document itself)
+  std::string message;  // what is wrong and what is expected
 
-  std::string text() const;   // "users_affected: expected one of confirmed|unknown|none, got \"yes\""
+  std::string text() const;  // "users_affected: expected one of confirmed|unknown|none, got \"yes\""
   friend bool operator==(const facts_error&, const facts_error&) = default;
 };
 
 struct facts_result {
-  facts value;                       // meaningful only without error
+  facts value;  // meaningful only without error
   std::optional<facts_error> error;
 
   explicit operator bool() const { return !error; }

@@ -14,7 +14,9 @@ using std::chrono::sys_seconds;
 constexpr std::string_view at_deadline_label = "at-deadline";
 constexpr std::string_view overdue_prefix = "overdue+";
 
-std::string overdue_label(long long k, int every) { return std::string(overdue_prefix) + std::to_string(k * every) + "h"; }
+std::string overdue_label(long long k, int every) {
+  return std::string(overdue_prefix) + std::to_string(k * every) + "h";
+}
 
 }  // namespace
 
@@ -67,7 +69,9 @@ std::vector<ladder_step> reminder_ladder(const notification_schedule& schedule,
   if (now > deadline && settings.overdue_every_hours > 0) {
     const auto every = hours{settings.overdue_every_hours};
     const long long k = (now - deadline) / every;  // overdue steps already passed
-    if (k >= 1) nominal.push_back({current->kind, deadline, deadline + k * every, overdue_label(k, settings.overdue_every_hours)});
+    if (k >= 1)
+      nominal.push_back(
+          {current->kind, deadline, deadline + k * every, overdue_label(k, settings.overdue_every_hours)});
   }
 
   auto sent_for_deadline = [&](auto pred) {
@@ -82,7 +86,8 @@ std::vector<ladder_step> reminder_ladder(const notification_schedule& schedule,
     if (s.fire_at <= now) latest_past = &s;
   }
   if (latest_past) {
-    const bool covered = sent_for_deadline([&](const sent_step& s) { return s.fire_at >= latest_past->fire_at; });
+    const bool covered =
+        sent_for_deadline([&](const sent_step& s) { return s.fire_at >= latest_past->fire_at; });
     if (!covered) out.push_back({latest_past->kind, deadline, now, latest_past->step});
   }
   for (const auto& s : nominal) {
@@ -93,12 +98,14 @@ std::vector<ladder_step> reminder_ladder(const notification_schedule& schedule,
   return out;
 }
 
-std::optional<ladder_step> next_overdue_step(const ladder_step& fired, const ladder_settings& settings, sys_seconds now) {
+std::optional<ladder_step> next_overdue_step(const ladder_step& fired, const ladder_settings& settings,
+                                             sys_seconds now) {
   if (settings.overdue_every_hours < 1 || !at_or_past_deadline(fired.step)) return std::nullopt;
   const auto every = hours{settings.overdue_every_hours};
   const auto base = std::max(now, fired.fire_at);
   const long long k = base < fired.deadline ? 1 : (base - fired.deadline) / every + 1;
-  return ladder_step{fired.kind, fired.deadline, fired.deadline + k * every, overdue_label(k, settings.overdue_every_hours)};
+  return ladder_step{fired.kind, fired.deadline, fired.deadline + k * every,
+                     overdue_label(k, settings.overdue_every_hours)};
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -150,8 +157,8 @@ sys_seconds after_quiet(sys_seconds t, const quiet_hours& q, const date::time_zo
   auto end_day = day;
   if (q.start_minute > q.end_minute && minute >= q.start_minute) end_day += date::days{1};
   const date::local_seconds end_local = end_day + std::chrono::minutes{q.end_minute};
-  const sys_seconds end = zone ? zone->to_sys(end_local, date::choose::earliest)
-                               : sys_seconds{end_local.time_since_epoch()};
+  const sys_seconds end =
+      zone ? zone->to_sys(end_local, date::choose::earliest) : sys_seconds{end_local.time_since_epoch()};
   return std::max(end, t);
 }
 
@@ -217,7 +224,8 @@ std::vector<obligation_reminder> ladder_steps(std::string_view obligation_id, sy
 }
 
 std::optional<obligation_reminder> next_reminder(const obligation& o, const reminder_settings& settings,
-                                                 bool critical, const date::time_zone* zone, sys_seconds now) {
+                                                 bool critical, const date::time_zone* zone,
+                                                 sys_seconds now) {
   if (o.state != obligation_state::pending || !o.due) return std::nullopt;
   auto step = step_after(o.id, *o.due, settings, now);
   if (!step || critical || !settings.quiet) return step;
@@ -242,7 +250,8 @@ std::vector<obligation_reminder> next_reminders(const checklist& c, const remind
   for (const auto& o : c.items) {
     if (auto r = next_reminder(o, settings, critical, zone, now)) out.push_back(std::move(*r));
   }
-  std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.fire_at < b.fire_at; });
+  std::stable_sort(out.begin(), out.end(),
+                   [](const auto& a, const auto& b) { return a.fire_at < b.fire_at; });
   return out;
 }
 

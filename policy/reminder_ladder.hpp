@@ -62,8 +62,8 @@ struct current_deadline {
 // SaaS process, "Paid Customer Notification Process": the next notification while open (initial
 // until one has been sent, then updates), and the resolution message once resolved — owed until
 // a notification is recorded at or after resolved_at (the same reading as policy::overdue()).
-std::optional<current_deadline> deadline_to_remind(const notification_schedule& schedule,
-                                                   const std::vector<std::chrono::sys_seconds>& notifications_sent);
+std::optional<current_deadline> deadline_to_remind(
+    const notification_schedule& schedule, const std::vector<std::chrono::sys_seconds>& notifications_sent);
 
 // The pending steps to store at `now`, in fire_at order.
 std::vector<ladder_step> reminder_ladder(const notification_schedule& schedule,
@@ -103,12 +103,12 @@ std::optional<quiet_hours> parse_quiet_hours(std::string_view text);
 std::string describe(const quiet_hours& q);  // "22:00–07:00"
 
 struct reminder_settings {
-  std::vector<int> hours_before{24, 4, 1};     // config: reminder_hours_before
+  std::vector<int> hours_before{24, 4, 1};  // config: reminder_hours_before
   // Gaps between overdue reminders: at the deadline, then +4 h, then +8 h more, then every
   // `overdue_then_every_hours` (daily).
   std::vector<int> overdue_backoff_hours{4, 8};
   int overdue_then_every_hours = 24;
-  std::optional<quiet_hours> quiet;            // config: reminders.quiet_hours, default off
+  std::optional<quiet_hours> quiet;  // config: reminders.quiet_hours, default off
 
   friend bool operator==(const reminder_settings&, const reminder_settings&) = default;
 };
@@ -116,9 +116,9 @@ struct reminder_settings {
 struct obligation_reminder {
   std::string obligation_id;
   std::chrono::sys_seconds due{};
-  std::chrono::sys_seconds fire_at{};          // after the quiet-hours shift
-  std::string step;                            // "24 hours before", "at the deadline", "overdue by 12 h"
-  bool overdue = false;                        // at or past the deadline: ping the Security Team
+  std::chrono::sys_seconds fire_at{};  // after the quiet-hours shift
+  std::string step;                    // "24 hours before", "at the deadline", "overdue by 12 h"
+  bool overdue = false;                // at or past the deadline: ping the Security Team
 
   friend bool operator==(const obligation_reminder&, const obligation_reminder&) = default;
 };

@@ -61,8 +61,7 @@ std::optional<std::chrono::sys_seconds> parse_rfc3339(std::string_view s) {
   }
   if (pos != s.size()) return std::nullopt;
 
-  const sys_seconds local_reading =
-      date::sys_days{ymd} + hours{*h} + minutes{*mi} + seconds{*se};
+  const sys_seconds local_reading = date::sys_days{ymd} + hours{*h} + minutes{*mi} + seconds{*se};
   return local_reading - offset;
 }
 

@@ -79,8 +79,7 @@ nlohmann::json to_json(const tables& t) {
   std::vector<std::string> holidays = t.calendar.holidays;
   std::sort(holidays.begin(), holidays.end());
   holidays.erase(std::unique(holidays.begin(), holidays.end()), holidays.end());
-  return {{"severities", severities},
-          {"calendar", {{"zone", t.calendar.zone}, {"holidays", holidays}}}};
+  return {{"severities", severities}, {"calendar", {{"zone", t.calendar.zone}, {"holidays", holidays}}}};
 }
 
 std::string policy_version(const tables& t) {

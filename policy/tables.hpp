@@ -35,8 +35,8 @@ struct severity_timing {
 };
 
 struct calendar_settings {
-  std::string zone = "UTC";            // IANA name
-  std::vector<std::string> holidays;   // "YYYY-MM-DD", local dates in `zone`
+  std::string zone = "UTC";           // IANA name
+  std::vector<std::string> holidays;  // "YYYY-MM-DD", local dates in `zone`
 
   friend bool operator==(const calendar_settings&, const calendar_settings&) = default;
 };

@@ -10,11 +10,11 @@
 #include <cctype>
 #include <cstdlib>
 #include <filesystem>
-#include <optional>
-#include <system_error>
 #include <functional>
+#include <optional>
 #include <set>
 #include <sstream>
+#include <system_error>
 
 extern char** environ;
 
@@ -73,7 +73,8 @@ std::optional<int> parse_hours(const std::string& text) {
 std::optional<std::optional<policy::notification_interval>> parse_table_interval(const std::string& raw) {
   std::string text = lowercase(trim(raw));
   if (text == "none") return std::optional<policy::notification_interval>{};
-  if (text.size() > 2 && text.ends_with("bd") && std::isdigit(static_cast<unsigned char>(text[text.size() - 3])))
+  if (text.size() > 2 && text.ends_with("bd") &&
+      std::isdigit(static_cast<unsigned char>(text[text.size() - 3])))
     text = text.substr(0, text.size() - 2) + " business days";
   auto interval = policy::parse_interval(text);
   if (!interval) return std::nullopt;
@@ -92,8 +93,7 @@ struct key_spec {
 };
 
 bool valid_level(const std::string& level) {
-  static const std::set<std::string> levels = {"trace", "debug", "info", "warn", "error",
-                                               "critical", "off"};
+  static const std::set<std::string> levels = {"trace", "debug", "info", "warn", "error", "critical", "off"};
   return levels.contains(level);
 }
 
@@ -155,11 +155,11 @@ std::vector<key_spec> scalar_keys() {
                      [](const s& v) { return check_prefixed_id(v, 'S', "user group"); }));
   keys.push_back(str("slack.responders_group", &config::responders_group,
                      [](const s& v) { return check_prefixed_id(v, 'S', "user group"); }));
-  keys.push_back(str("slack.head_of_finance_ops", &config::head_of_finance_ops,
-                     [](const s& v) -> std::optional<s> {
-                       if (v.empty() || v[0] == 'U' || v[0] == 'W') return std::nullopt;
-                       return "must be a Slack user id starting with U or W";
-                     }));
+  keys.push_back(
+      str("slack.head_of_finance_ops", &config::head_of_finance_ops, [](const s& v) -> std::optional<s> {
+        if (v.empty() || v[0] == 'U' || v[0] == 'W') return std::nullopt;
+        return "must be a Slack user id starting with U or W";
+      }));
   keys.push_back(str("slack.command", &config::command, [](const s& v) -> std::optional<s> {
     if (v.size() < 2 || v[0] != '/' || v.size() > 32) return "must start with '/' (at most 32 characters)";
     return std::nullopt;
@@ -188,9 +188,8 @@ std::vector<key_spec> scalar_keys() {
   keys.push_back(str("console.user", &config::console_user));
   keys.push_back(str("console.channel", &config::console_channel));
   keys.push_back(str("console.security_channel", &config::console_security_channel));
-  keys.push_back(str("store.path", &config::store_path, [](const s& v) -> std::optional<s> {
-    return store::plain_store_path_problem(v);
-  }));
+  keys.push_back(str("store.path", &config::store_path,
+                     [](const s& v) -> std::optional<s> { return store::plain_store_path_problem(v); }));
   keys.push_back(str("store.processed_retention", &config::store_processed_retention,
                      [](const s& v) -> std::optional<s> {
                        const auto retention = parse_retention(v);
@@ -291,7 +290,8 @@ std::vector<key_spec> scalar_keys() {
     spec.set_integer = [](config& c, long long v) { c.page_responders = v != 0; };
     keys.push_back(spec);
   }
-  keys.push_back(integer("intake.untriaged_after_seconds", &config::untriaged_after_seconds, 0, 7 * 24 * 3600));
+  keys.push_back(
+      integer("intake.untriaged_after_seconds", &config::untriaged_after_seconds, 0, 7 * 24 * 3600));
   {
     key_spec spec{"intake.head_of_finance_ops_categories", kind::string_list, {}, {}, {}, {}, {}};
     spec.set_list = [](config& c, const std::vector<s>& v) {
@@ -359,7 +359,9 @@ class loader {
     for (auto&& [k, node] : table) {
       const std::string key = prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
       if (key == "slack.app_token" || key == "slack.bot_token" || key == "slack.signing_secret") {
-        problem(key, "secrets are read only from the environment (SLACK_APP_TOKEN, SLACK_BOT_TOKEN); remove it from the file");
+        problem(key,
+                "secrets are read only from the environment (SLACK_APP_TOKEN, SLACK_BOT_TOKEN); remove it "
+                "from the file");
         continue;
       }
       if (key == "policy.severity") {
@@ -419,8 +421,7 @@ class loader {
     try {
       switch (spec.type) {
         case kind::string:
-        case kind::hours:
-          return spec.set_string(cfg_, text);
+        case kind::hours: return spec.set_string(cfg_, text);
         case kind::integer: {
           std::size_t used = 0;
           long long v = std::stoll(text, &used);
@@ -526,7 +527,8 @@ class loader {
         touched = true;
         auto parsed = parse_table_interval(it->second);
         if (!parsed) {
-          problem(field_path + " (from " + name + ")", "must be like \"48h\", \"7 business days\" or \"none\"");
+          problem(field_path + " (from " + name + ")",
+                  "must be like \"48h\", \"7 business days\" or \"none\"");
           continue;
         }
         (std::string_view(field) == "initial" ? timing.initial : timing.update) = *parsed;
@@ -627,7 +629,8 @@ std::optional<std::string> not_a_config_file(const std::string& path) {
   const auto st = std::filesystem::status(path, ec);
   if (ec || st.type() == std::filesystem::file_type::not_found)
     return "cannot be read: " + (ec ? ec.message() : std::string("no such file"));
-  if (st.type() == std::filesystem::file_type::directory) return std::string("is a directory, not a configuration file");
+  if (st.type() == std::filesystem::file_type::directory)
+    return std::string("is a directory, not a configuration file");
   if (st.type() != std::filesystem::file_type::regular)
     return std::string("is not a regular file (a device, FIFO or socket); give the path of a TOML file");
   const auto size = std::filesystem::file_size(path, ec);
@@ -740,7 +743,8 @@ std::vector<config_problem> unknown_environment(const std::map<std::string, std:
     if (name.rfind("FLARE_", 0) != 0) continue;
     if (std::find(known.begin(), known.end(), name) != known.end()) continue;
     // Table entries carry their own name after the prefix.
-    if (name.rfind("FLARE_INTAKE_SIGNALS_", 0) == 0 || name.rfind("FLARE_INTAKE_SENSITIVE_", 0) == 0) continue;
+    if (name.rfind("FLARE_INTAKE_SIGNALS_", 0) == 0 || name.rfind("FLARE_INTAKE_SENSITIVE_", 0) == 0)
+      continue;
     std::string reason = "is not a flare setting, so it changes nothing";
     const std::string* nearest = nullptr;
     std::size_t best = 4;  // only suggest a name a typo or two away
@@ -760,19 +764,22 @@ std::vector<config_problem> unknown_environment(const std::map<std::string, std:
 std::vector<config_problem> slack_mode_problems(const config& cfg) {
   std::vector<config_problem> problems;
   if (cfg.app_token.empty())
-    problems.push_back({"SLACK_APP_TOKEN", "is not set (an app-level token xapp-... with connections:write)"});
+    problems.push_back(
+        {"SLACK_APP_TOKEN", "is not set (an app-level token xapp-... with connections:write)"});
   else if (cfg.app_token.rfind("xapp-", 0) != 0)
     problems.push_back({"SLACK_APP_TOKEN", "must be an app-level token starting with xapp-"});
-  if (cfg.bot_token.empty())
-    problems.push_back({"SLACK_BOT_TOKEN", "is not set (a bot token xoxb-...)"});
+  if (cfg.bot_token.empty()) problems.push_back({"SLACK_BOT_TOKEN", "is not set (a bot token xoxb-...)"});
   else if (cfg.bot_token.rfind("xoxb-", 0) != 0)
     problems.push_back({"SLACK_BOT_TOKEN", "must be a bot token starting with xoxb-"});
   if (cfg.incidents_channel.empty())
-    problems.push_back({"slack.incidents_channel", "must be set to the #incidents channel id when connecting to Slack"});
+    problems.push_back(
+        {"slack.incidents_channel", "must be set to the #incidents channel id when connecting to Slack"});
   if (cfg.security_channel.empty())
-    problems.push_back({"slack.security_channel", "must be set to the private security channel id when connecting to Slack"});
+    problems.push_back({"slack.security_channel",
+                        "must be set to the private security channel id when connecting to Slack"});
   if (cfg.security_team_group.empty())
-    problems.push_back({"slack.security_team_group", "must be set to the Security Team user group id (S...)"});
+    problems.push_back(
+        {"slack.security_team_group", "must be set to the Security Team user group id (S...)"});
   return problems;
 }
 

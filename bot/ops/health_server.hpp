@@ -28,7 +28,7 @@ namespace flare {
 // longest for its request header is closed to make room for the new one.
 struct health_options {
   std::string address = "127.0.0.1";  // health.address
-  std::uint16_t port = 9464;           // health.port; 0 picks a free port (tests)
+  std::uint16_t port = 9464;          // health.port; 0 picks a free port (tests)
   // The whole request header, from accept (or from the previous response on a kept-alive
   // connection). A kubelet or Prometheus sends it at once; only a slow or hostile client needs more.
   std::chrono::milliseconds header_timeout{1000};

@@ -22,8 +22,8 @@ using prometheus::Gauge;
 using prometheus::Histogram;
 
 // Slack's ack budget is 3 s; the buckets are dense below it so a creeping latency shows early.
-const Histogram::BucketBoundaries ack_latency_buckets = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
-                                                         0.5,   1.0,  1.5,   2.0,  2.5, 3.0, 5.0};
+const Histogram::BucketBoundaries ack_latency_buckets = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
+                                                         1.0,   1.5,  2.0,   2.5,  3.0, 5.0};
 
 // Known severities always exported, so "open incidents of severity X" reads 0, not "no data".
 const char* const known_severities[] = {"critical", "high", "medium", "low", "unclassified"};
@@ -34,40 +34,39 @@ const char* const known_severities[] = {"critical", "high", "medium", "low", "un
 // Slack's error codes (docs/slack.md; Slack's method pages) and flare's own transport codes.
 const std::set<std::string, std::less<>> known_error_codes = {
     // flare's transport codes (slack_api.hpp)
-    "timeout", "connection_failed", "tls_handshake_failed", "invalid_response", "cancelled",
-    "http_4xx", "http_5xx",
+    "timeout", "connection_failed", "tls_handshake_failed", "invalid_response", "cancelled", "http_4xx",
+    "http_5xx",
     // retryable
-    "ratelimited", "rate_limited", "internal_error", "fatal_error", "service_unavailable",
-    "request_timeout",
+    "ratelimited", "rate_limited", "internal_error", "fatal_error", "service_unavailable", "request_timeout",
     // token and app
-    "invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired",
-    "no_permission", "missing_scope", "not_allowed_token_type", "team_access_not_granted",
-    "org_login_required", "ekm_access_denied", "access_denied", "accesslimited", "link_disabled",
-    "team_disabled", "user_removed_from_team", "forbidden_team", "missing_args",
-    "two_factor_setup_required", "enterprise_is_restricted", "deprecated_endpoint",
+    "invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired", "no_permission",
+    "missing_scope", "not_allowed_token_type", "team_access_not_granted", "org_login_required",
+    "ekm_access_denied", "access_denied", "accesslimited", "link_disabled", "team_disabled",
+    "user_removed_from_team", "forbidden_team", "missing_args", "two_factor_setup_required",
+    "enterprise_is_restricted", "deprecated_endpoint",
     // request shape
-    "invalid_arguments", "invalid_arg_name", "invalid_array_arg", "invalid_charset",
-    "invalid_form_data", "invalid_post_type", "missing_post_type", "invalid_json",
-    "json_not_object", "request_too_large", "superfluous_charset", "method_deprecated",
+    "invalid_arguments", "invalid_arg_name", "invalid_array_arg", "invalid_charset", "invalid_form_data",
+    "invalid_post_type", "missing_post_type", "invalid_json", "json_not_object", "request_too_large",
+    "superfluous_charset", "method_deprecated",
     // posting
-    "channel_not_found", "not_in_channel", "is_archived", "msg_too_long", "no_text",
-    "invalid_blocks", "invalid_blocks_format", "too_many_attachments", "msg_blocks_too_long",
-    "restricted_action", "restricted_action_read_only_channel",
-    "restricted_action_thread_only_channel", "restricted_action_non_threadable_channel",
-    "cannot_reply_to_message", "message_limit_exceeded", "markdown_text_conflict",
-    "message_not_found", "cant_update_message", "edit_window_closed", "user_not_in_channel",
-    "duplicate_channel_not_found", "duplicate_message_not_found", "as_user_not_supported",
+    "channel_not_found", "not_in_channel", "is_archived", "msg_too_long", "no_text", "invalid_blocks",
+    "invalid_blocks_format", "too_many_attachments", "msg_blocks_too_long", "restricted_action",
+    "restricted_action_read_only_channel", "restricted_action_thread_only_channel",
+    "restricted_action_non_threadable_channel", "cannot_reply_to_message", "message_limit_exceeded",
+    "markdown_text_conflict", "message_not_found", "cant_update_message", "edit_window_closed",
+    "user_not_in_channel", "duplicate_channel_not_found", "duplicate_message_not_found",
+    "as_user_not_supported",
     // people, groups, views
-    "user_not_found", "users_not_found", "user_not_visible", "no_such_subteam",
-    "subteam_not_found", "expired_trigger_id", "invalid_trigger_id", "exchanged_trigger_id",
-    "view_too_large", "duplicate_external_id", "not_found", "hash_conflict",
-    "push_limit_reached", "cannot_dm_bot", "user_disabled"};
+    "user_not_found", "users_not_found", "user_not_visible", "no_such_subteam", "subteam_not_found",
+    "expired_trigger_id", "invalid_trigger_id", "exchanged_trigger_id", "view_too_large",
+    "duplicate_external_id", "not_found", "hash_conflict", "push_limit_reached", "cannot_dm_bot",
+    "user_disabled"};
 
 // The Web API methods flare calls (bot/slack/web_api_client.cpp).
 const std::set<std::string, std::less<>> known_methods = {
-    "apps.connections.open", "auth.test",          "chat.postEphemeral",    "chat.postMessage",
-    "chat.update",           "conversations.info", "conversations.open",    "usergroups.users.list",
-    "users.info",            "views.open",         "views.update"};
+    "apps.connections.open", "auth.test",          "chat.postEphemeral",    "chat.postMessage", "chat.update",
+    "conversations.info",    "conversations.open", "usergroups.users.list", "users.info",       "views.open",
+    "views.update"};
 
 // Socket Mode envelope types (bot/slack/envelope.hpp).
 const std::set<std::string, std::less<>> known_envelope_types = {"events_api", "slash_commands",
@@ -75,10 +74,20 @@ const std::set<std::string, std::less<>> known_envelope_types = {"events_api", "
 
 // Why a Socket Mode link was replaced: Slack's disconnect reasons and the transport's own
 // (bot/slack/socket_mode_client.cpp), first word only.
-const std::set<std::string, std::less<>> known_reconnect_reasons = {
-    "warning",      "refresh_requested", "too_many_websockets", "disconnect",      "closed_by_slack",
-    "idle_timeout", "eof",               "connection_reset",    "aborted",         "read_error",
-    "write_timeout", "write_error",      "internal_error",      "link_disabled"};
+const std::set<std::string, std::less<>> known_reconnect_reasons = {"warning",
+                                                                    "refresh_requested",
+                                                                    "too_many_websockets",
+                                                                    "disconnect",
+                                                                    "closed_by_slack",
+                                                                    "idle_timeout",
+                                                                    "eof",
+                                                                    "connection_reset",
+                                                                    "aborted",
+                                                                    "read_error",
+                                                                    "write_timeout",
+                                                                    "write_error",
+                                                                    "internal_error",
+                                                                    "link_disabled"};
 
 std::string from_closed_set(const std::set<std::string, std::less<>>& known, std::string_view value) {
   if (auto it = known.find(value); it != known.end()) return *it;
@@ -165,11 +174,12 @@ struct metrics::impl {
                                .Help("Slack posts given up for good after their retries")
                                .Register(registry)
                                .Add({});
-  Counter& store_write_failures = prometheus::BuildCounter()
-                                      .Name("flare_store_write_failures_total")
-                                      .Help("Store writes that failed (inbox, heartbeat): envelopes stay unacked")
-                                      .Register(registry)
-                                      .Add({});
+  Counter& store_write_failures =
+      prometheus::BuildCounter()
+          .Name("flare_store_write_failures_total")
+          .Help("Store writes that failed (inbox, heartbeat): envelopes stay unacked")
+          .Register(registry)
+          .Add({});
   scrape_sources sources;
 };
 
@@ -186,7 +196,9 @@ std::string metric_label_for_error(std::string_view code) {
   return from_closed_set(known_error_codes, code);
 }
 
-std::string metric_label_for_method(std::string_view method) { return from_closed_set(known_methods, method); }
+std::string metric_label_for_method(std::string_view method) {
+  return from_closed_set(known_methods, method);
+}
 
 std::string metric_label_for_envelope_type(std::string_view type) {
   return from_closed_set(known_envelope_types, type);
@@ -210,7 +222,8 @@ void metrics::envelope_acked(const std::string& type, std::chrono::steady_clock:
 void metrics::web_api_call(const std::string& method, const std::string& error) {
   const auto m = metric_label_for_method(method);
   impl_->api_calls.Add({{"method", m}}).Increment();
-  if (!error.empty()) impl_->api_errors.Add({{"method", m}, {"error", metric_label_for_error(error)}}).Increment();
+  if (!error.empty())
+    impl_->api_errors.Add({{"method", m}, {"error", metric_label_for_error(error)}}).Increment();
 }
 
 void metrics::web_api_rate_limited(const std::string& method, std::chrono::seconds wait) {

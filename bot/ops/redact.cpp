@@ -15,8 +15,7 @@ constexpr std::array<std::string_view, 7> token_prefixes = {"xoxb-", "xoxp-", "x
 
 bool is_token_char(char c) {
   // Slack tokens are letters, digits and dashes; a '.' or ',' after one ends the sentence.
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-         c == '_';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
 }
 
 class redacting_sink final : public spdlog::sinks::base_sink<std::mutex> {
@@ -34,9 +33,7 @@ class redacting_sink final : public spdlog::sinks::base_sink<std::mutex> {
   }
   void flush_() override { inner_->flush(); }
   void set_pattern_(const std::string& pattern) override { inner_->set_pattern(pattern); }
-  void set_formatter_(std::unique_ptr<spdlog::formatter> f) override {
-    inner_->set_formatter(std::move(f));
-  }
+  void set_formatter_(std::unique_ptr<spdlog::formatter> f) override { inner_->set_formatter(std::move(f)); }
 
  private:
   std::shared_ptr<spdlog::sinks::sink> inner_;
@@ -78,8 +75,8 @@ std::shared_ptr<spdlog::sinks::sink> make_redacting_sink(std::shared_ptr<spdlog:
 }
 
 void install_logger(const std::string& level, std::vector<std::string> extra_secrets) {
-  auto sink = make_redacting_sink(std::make_shared<spdlog::sinks::stderr_color_sink_mt>(),
-                                  std::move(extra_secrets));
+  auto sink =
+      make_redacting_sink(std::make_shared<spdlog::sinks::stderr_color_sink_mt>(), std::move(extra_secrets));
   auto logger = std::make_shared<spdlog::logger>("flare", sink);
   logger->set_level(spdlog::level::from_str(level));
   logger->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%-5l%$ %v", spdlog::pattern_time_type::utc);

@@ -2,24 +2,24 @@
 
 #include "messages/checklist_view.hpp"
 
+#include "bot/ops/health_server.hpp"
+#include "bot/ops/metrics.hpp"
+#include "bot/ops/redact.hpp"
 #include "bot/runtime/clock.hpp"
 #include "bot/runtime/console_adapter.hpp"
 #include "bot/runtime/dispatcher.hpp"
 #include "bot/runtime/inbox.hpp"
 #include "bot/runtime/inbox_pruner.hpp"
-#include "bot/store/store_lock.hpp"
-#include "bot/ops/health_server.hpp"
-#include "bot/ops/metrics.hpp"
 #include "bot/runtime/outbox.hpp"
-#include "bot/ops/redact.hpp"
 #include "bot/runtime/reminder_scheduler.hpp"
+#include "bot/runtime/startup_checks.hpp"
 #include "bot/slack/backoff.hpp"
 #include "bot/slack/errors.hpp"
-#include "bot/runtime/startup_checks.hpp"
 #include "bot/slack/socket_mode_client.hpp"
 #include "bot/slack/timeout.hpp"
-#include "bot/store/sqlite_store.hpp"
 #include "bot/slack/web_api_client.hpp"
+#include "bot/store/sqlite_store.hpp"
+#include "bot/store/store_lock.hpp"
 #include "commands/incident_commands.hpp"
 #include "commands/report_intake.hpp"
 #include "policy/business_calendar.hpp"
@@ -73,11 +73,14 @@ std::optional<std::string> store_mode_refusal(store::sqlite_store& s, std::strin
   if (pending.empty()) return std::nullopt;
   if (mode == "console")
     return "the store " + s.path() +
-           " belongs to the Slack bot and has Slack posts still to send; the console would print them here and "
-           "they would never reach Slack. Run the console on its own store (the default data/console.db: leave "
+           " belongs to the Slack bot and has Slack posts still to send; the console would print them here "
+           "and "
+           "they would never reach Slack. Run the console on its own store (the default data/console.db: "
+           "leave "
            "store.path unset) or run the Slack bot to send them.";
   return "the store " + s.path() +
-         " was last used by the console and has console posts still pending; the Slack bot would send them to "
+         " was last used by the console and has console posts still pending; the Slack bot would send them "
+         "to "
          "Slack. Use another store.path for the Slack bot.";
 }
 
@@ -99,7 +102,8 @@ outbox_options outbox_options_for(const config& c) {
 }
 
 struct runtime {
-  runtime(const config& c, asio::io_context& io, store::store& s, slack::slack_api& api, metrics& m, bool console)
+  runtime(const config& c, asio::io_context& io, store::store& s, slack::slack_api& api, metrics& m,
+          bool console)
       : cfg(c),
         ioc(io),
         store(s),
@@ -111,7 +115,8 @@ struct runtime {
         dispatch(io.get_executor(), api, events, observed_by(m, console ? nullptr : &deliveries)),
         outbox(io.get_executor(), s, api, wall_clock, outbox_options_for(c)),
         pruner(io.get_executor(), s, wall_clock,
-               prune_options{parse_retention(c.store_processed_retention).value_or(std::chrono::hours(24 * 7))}) {}
+               prune_options{
+                   parse_retention(c.store_processed_retention).value_or(std::chrono::hours(24 * 7))}) {}
 
   inbox_options inbox_settings(metrics& m) {
     inbox_options o;
@@ -142,9 +147,9 @@ struct runtime {
       dispatch.replay(std::move(envelope), id);
       ++replayed;
     }
-    if (replayed > 0) spdlog::info("inbox: handling {} delivery(ies) left unfinished by the last run", replayed);
+    if (replayed > 0)
+      spdlog::info("inbox: handling {} delivery(ies) left unfinished by the last run", replayed);
   }
-
 
   const config& cfg;
   asio::io_context& ioc;
@@ -168,7 +173,8 @@ struct runtime {
   std::function<void()> cancel_slack_calls;
 
   void register_handlers(const commands::command_settings& settings) {
-    reminder_settings ladder{{cfg.reminder_hours_before, cfg.overdue_every_hours}, {}, settings.security_team_group};
+    reminder_settings ladder{
+        {cfg.reminder_hours_before, cfg.overdue_every_hours}, {}, settings.security_team_group};
     ladder.obligations.hours_before = cfg.reminder_hours_before;
     ladder.obligations.overdue_backoff_hours = {cfg.overdue_every_hours, 2 * cfg.overdue_every_hours};
     ladder.obligations.overdue_then_every_hours = cfg.overdue_then_every_hours;
@@ -179,17 +185,22 @@ struct runtime {
     ladder.on_sent = [this](bool late, bool overdue) { counters.reminder_sent(late, overdue); };
     reminders = std::make_unique<reminder_scheduler>(ioc.get_executor(), store, wall_clock, cfg.policy_tables,
                                                      calendar, ladder, [this] { outbox.wake(); });
-    commands::command_context ctx{store,    slack, wall_clock, cfg.policy_tables, calendar, settings,
+    commands::command_context ctx{store,
+                                  slack,
+                                  wall_clock,
+                                  cfg.policy_tables,
+                                  calendar,
+                                  settings,
                                   [this] { outbox.wake(); },
                                   [this](std::int64_t id) { reminders->incident_changed(id); }};
     incident_commands = std::make_unique<commands::incident_commands>(std::move(ctx));
-    dispatch.on_command(settings.command_name, [this](slash_command cmd) {
-      return incident_commands->handle(std::move(cmd));
-    });
+    dispatch.on_command(settings.command_name,
+                        [this](slash_command cmd) { return incident_commands->handle(std::move(cmd)); });
 
-    commands::intake_settings intake_settings{settings.incidents_channel, settings.security_channel,
+    commands::intake_settings intake_settings{settings.incidents_channel,   settings.security_channel,
                                               settings.security_team_group, cfg.head_of_finance_ops,
-                                              settings.command_name, cfg.signals, cfg.sensitive_categories};
+                                              settings.command_name,        cfg.signals,
+                                              cfg.sensitive_categories};
     intake_settings.report_threshold = cfg.intake_threshold;
     intake_settings.responders_group = settings.responders_group;
     intake_settings.page_responders = cfg.page_responders;
@@ -197,15 +208,20 @@ struct runtime {
     intake = std::make_unique<commands::report_intake>(store, slack, wall_clock, *incident_commands,
                                                        std::move(intake_settings), [this] { outbox.wake(); });
     dispatch.on_message([this](message_event e) { return intake->on_message(std::move(e)); });
-    dispatch.on_action("open_incident", [this](block_action a) { return intake->on_open_incident(std::move(a)); });
-    dispatch.on_action("report_sensitive", [this](block_action a) { return intake->on_mark_sensitive(std::move(a)); });
-    dispatch.on_action("dm_report_privately", [this](block_action a) { return intake->on_dm_report(std::move(a)); });
-    dispatch.on_action("dm_just_a_question", [this](block_action a) { return intake->on_dm_question(std::move(a)); });
-    dispatch.on_action("mark_notified", [this](block_action a) { return intake->on_mark_notified(std::move(a)); });
-    dispatch.on_action("post_update", [this](block_action a) { return intake->on_post_update(std::move(a)); });
-    dispatch.on_view_submission("post_update", [this](view_submission v) {
-      return intake->on_post_update_submission(std::move(v));
-    });
+    dispatch.on_action("open_incident",
+                       [this](block_action a) { return intake->on_open_incident(std::move(a)); });
+    dispatch.on_action("report_sensitive",
+                       [this](block_action a) { return intake->on_mark_sensitive(std::move(a)); });
+    dispatch.on_action("dm_report_privately",
+                       [this](block_action a) { return intake->on_dm_report(std::move(a)); });
+    dispatch.on_action("dm_just_a_question",
+                       [this](block_action a) { return intake->on_dm_question(std::move(a)); });
+    dispatch.on_action("mark_notified",
+                       [this](block_action a) { return intake->on_mark_notified(std::move(a)); });
+    dispatch.on_action("post_update",
+                       [this](block_action a) { return intake->on_post_update(std::move(a)); });
+    dispatch.on_view_submission(
+        "post_update", [this](view_submission v) { return intake->on_post_update_submission(std::move(v)); });
     // The checklist on the card (issue 9): Mark done (a modal), record a call, confirm a move.
     dispatch.on_action(std::string{messages::mark_done_action},
                        [this](block_action a) { return incident_commands->on_mark_done(std::move(a)); });
@@ -243,9 +259,11 @@ struct runtime {
       outbox.stop();
       // A last pass over the outbox, bounded: a Slack call still running when time is up is
       // cancelled and its post stays pending for the next start.
-      if (!co_await slack::finished_within(drain_outbox_once(), limit) && cancel_slack_calls) cancel_slack_calls();
+      if (!co_await slack::finished_within(drain_outbox_once(), limit) && cancel_slack_calls)
+        cancel_slack_calls();
       const auto left = outbox.pending();
-      if (left > 0) spdlog::warn("shutdown: {} Slack post(s) still pending; they will be sent after restart", left);
+      if (left > 0)
+        spdlog::warn("shutdown: {} Slack post(s) still pending; they will be sent after restart", left);
     }
     if (cancel_slack_calls) cancel_slack_calls();
   }
@@ -275,7 +293,8 @@ class console_receiver {
   explicit console_receiver(runtime& rt)
       : rt_(rt),
         slack_(dynamic_cast<console_slack&>(rt.slack)),
-        adapter_(rt.dispatch, slack_, std::cout, console_options{rt.cfg.console_user, rt.cfg.console_channel}) {}
+        adapter_(rt.dispatch, slack_, std::cout,
+                 console_options{rt.cfg.console_user, rt.cfg.console_channel}) {}
 
   asio::awaitable<int> run() {
     const auto identity = co_await slack_.auth_test();
@@ -301,7 +320,8 @@ class console_receiver {
 // a refusal.
 class slack_receiver {
  public:
-  slack_receiver(runtime& rt, slack::web_api_client& web) : rt_(rt), web_(web), stop_wake_(rt.ioc.get_executor()) {
+  slack_receiver(runtime& rt, slack::web_api_client& web)
+      : rt_(rt), web_(web), stop_wake_(rt.ioc.get_executor()) {
     rt_.cancel_slack_calls = [&web] { web.cancel(); };
   }
 
@@ -319,7 +339,8 @@ class slack_receiver {
       co_return exit_failure;
     }
     if (!checked.problems.empty()) {
-      spdlog::critical("{}", config_error(rt_.cfg.source + ", checked against Slack", checked.problems).what());
+      spdlog::critical("{}",
+                       config_error(rt_.cfg.source + ", checked against Slack", checked.problems).what());
       co_return exit_bad_config;
     }
     const int result = co_await serve_socket();
@@ -351,7 +372,8 @@ class slack_receiver {
   // limit or an unreachable Slack is waited out with capped backoff. /readyz stays down
   // meanwhile: there is no link yet.
   asio::awaitable<std::optional<slack::auth_identity>> authenticate() {
-    slack::backoff pause(slack::backoff_policy{std::chrono::seconds(1), std::chrono::seconds(60), slack::jitter::equal});
+    slack::backoff pause(
+        slack::backoff_policy{std::chrono::seconds(1), std::chrono::seconds(60), slack::jitter::equal});
     while (!stopping_) {
       auto identity = co_await web_.auth_test();
       if (identity) co_return identity.value();
@@ -363,20 +385,20 @@ class slack_receiver {
           start_up_failure_ = exit_slack_refused;
           co_return std::nullopt;
         case slack::error_kind::untrusted:
-          spdlog::critical("could not reach Slack at {} (auth.test: {}{}). Check SLACK_API_URL and SLACK_CA_FILE.",
-                           rt_.cfg.api_url, e.code, e.detail.empty() ? "" : ", " + e.detail);
+          spdlog::critical(
+              "could not reach Slack at {} (auth.test: {}{}). Check SLACK_API_URL and SLACK_CA_FILE.",
+              rt_.cfg.api_url, e.code, e.detail.empty() ? "" : ", " + e.detail);
           start_up_failure_ = exit_failure;
           co_return std::nullopt;
-        case slack::error_kind::cancelled:
-          co_return std::nullopt;
-        default:
-          break;
+        case slack::error_kind::cancelled: co_return std::nullopt;
+        default: break;
       }
       const auto delay = pause.next();
       if (e.transport)
-        spdlog::error("could not reach Slack at {} (auth.test: {}{}); trying again in {} ms. Check the network, "
-                      "SLACK_API_URL and SLACK_CA_FILE.",
-                      rt_.cfg.api_url, e.code, e.detail.empty() ? "" : ", " + e.detail, delay.count());
+        spdlog::error(
+            "could not reach Slack at {} (auth.test: {}{}); trying again in {} ms. Check the network, "
+            "SLACK_API_URL and SLACK_CA_FILE.",
+            rt_.cfg.api_url, e.code, e.detail.empty() ? "" : ", " + e.detail, delay.count());
       else
         spdlog::error("Slack is not answering auth.test yet ({}{}); trying again in {} ms", e.code,
                       e.detail.empty() ? "" : ", " + e.detail, delay.count());
@@ -392,7 +414,8 @@ class slack_receiver {
     runtime& rt = rt_;
     slack::web_api_client& web = web_;
     slack::socket_mode_client socket(
-        rt.ioc.get_executor(), socket_options, [&web, app_token]() { return web.apps_connections_open(app_token); },
+        rt.ioc.get_executor(), socket_options,
+        [&web, app_token]() { return web.apps_connections_open(app_token); },
         [&rt](slack::envelope env, slack::ack_fn ack) {
           rt.counters.envelope_received(env.type);
           rt.dispatch.dispatch(std::move(env), std::move(ack));
@@ -409,8 +432,9 @@ class slack_receiver {
     socket_ = nullptr;
     if (fatal && !stopping_) {
       spdlog::critical("Slack closed the Socket Mode link for good: {} ({}). {}", fatal->code, fatal->detail,
-                       fatal->code == "link_disabled" ? "Socket Mode was switched off in the app settings."
-                                                      : "Check SLACK_APP_TOKEN (xapp-..., connections:write).");
+                       fatal->code == "link_disabled"
+                           ? "Socket Mode was switched off in the app settings."
+                           : "Check SLACK_APP_TOKEN (xapp-..., connections:write).");
       co_return exit_slack_refused;
     }
     co_return exit_ok;
@@ -445,8 +469,9 @@ int check_slack_online(const config& cfg, std::ostream& out, std::ostream& err) 
         auto identity = co_await web.auth_test();
         if (!identity) {
           const auto& e = identity.error();
-          err << (e.transport ? "could not reach Slack at " + cfg.api_url + " (auth.test: " + e.code + ")"
-                              : "Slack rejected the bot token (auth.test: " + e.code + "). Check SLACK_BOT_TOKEN.")
+          err << (e.transport
+                      ? "could not reach Slack at " + cfg.api_url + " (auth.test: " + e.code + ")"
+                      : "Slack rejected the bot token (auth.test: " + e.code + "). Check SLACK_BOT_TOKEN.")
               << "\n";
           result = e.transport ? exit_failure : exit_slack_refused;
           co_return;
@@ -460,7 +485,8 @@ int check_slack_online(const config& cfg, std::ostream& out, std::ostream& err) 
           result = exit_bad_config;
         } else {
           out << "Slack setup OK: team " << identity->team_id << ", bot user " << identity->user_id
-              << "; security channel private with the bot in it, #incidents with the bot in it, groups found\n";
+              << "; security channel private with the bot in it, #incidents with the bot in it, groups "
+                 "found\n";
           result = exit_ok;
         }
       },
@@ -488,7 +514,8 @@ int run_bot(const config& cfg, run_mode mode) {
 
   // The console keeps its own store unless one is configured: trying commands out must never
   // touch (or drain) the Slack bot's store.
-  const std::string store_path = console && cfg.store_path == config{}.store_path ? console_store_path : cfg.store_path;
+  const std::string store_path =
+      console && cfg.store_path == config{}.store_path ? console_store_path : cfg.store_path;
   std::unique_ptr<store::store_lock> lock;
   try {
     lock = store::store_lock::acquire(store_path);
@@ -558,7 +585,9 @@ int run_bot(const config& cfg, run_mode mode) {
   rt.register_handlers(settings);
 
   counters.set_sources(scrape_sources{
-      [&rt] { return rt.socket ? rt.socket->stats().reconnects_by_reason : std::map<std::string, std::uint64_t>{}; },
+      [&rt] {
+        return rt.socket ? rt.socket->stats().reconnects_by_reason : std::map<std::string, std::uint64_t>{};
+      },
       [&rt] { return rt.socket_up; },
       [&rt] { return open_incidents_by_severity(rt.store); },
       [&rt] { return rt.outbox.pending(); },

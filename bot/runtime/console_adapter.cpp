@@ -46,14 +46,17 @@ std::string plain_markup(std::string text) {
     const auto bar = inner.find('|');
     if (inner.rfind("!date^", 0) == 0 && bar != std::string::npos) out += inner.substr(bar + 1);
     else if (inner.rfind("@", 0) == 0) out += inner.substr(0, bar);
-    else if (inner.rfind("!subteam^", 0) == 0) out += "@" + inner.substr(9, bar == std::string::npos ? std::string::npos : bar - 9);
+    else if (inner.rfind("!subteam^", 0) == 0)
+      out += "@" + inner.substr(9, bar == std::string::npos ? std::string::npos : bar - 9);
     else if (inner.rfind("#", 0) == 0) out += inner.substr(0, bar);
-    else if (inner.rfind("!", 0) == 0) out += "@" + inner.substr(1, bar == std::string::npos ? std::string::npos : bar - 1);
+    else if (inner.rfind("!", 0) == 0)
+      out += "@" + inner.substr(1, bar == std::string::npos ? std::string::npos : bar - 1);
     else out += bar == std::string::npos ? inner : inner.substr(bar + 1);
     i = close + 1;
   }
   // The three entities Slack decodes for display (docs/slack.md §5.6), "&amp;" last.
-  for (const auto& [entity, plain] : {std::pair{"&lt;", "<"}, std::pair{"&gt;", ">"}, std::pair{"&amp;", "&"}}) {
+  for (const auto& [entity, plain] :
+       {std::pair{"&lt;", "<"}, std::pair{"&gt;", ">"}, std::pair{"&amp;", "&"}}) {
     const std::string from(entity);
     for (auto pos = out.find(from); pos != std::string::npos; pos = out.find(from, pos + 1))
       out.replace(pos, from.size(), plain);
@@ -77,11 +80,12 @@ std::string render_blocks_as_text(const json& blocks, const std::string& fallbac
       out += "== " + text_of(block.value("text", json{})) + " ==\n";
     } else if (type == "section") {
       if (block.contains("text")) out += text_of(block["text"]) + "\n";
-      for (const auto& field : block.value("fields", json::array())) out += "  " + one_line(text_of(field)) + "\n";
+      for (const auto& field : block.value("fields", json::array()))
+        out += "  " + one_line(text_of(field)) + "\n";
       if (block.contains("accessory") && block["accessory"].value("type", "") == "button") {
         const auto& b = block["accessory"];
-        out += "  [" + text_of(b.value("text", json{})) + "]  (!click " + b.value("action_id", "") +
-               " " + b.value("value", "") + ")\n";
+        out += "  [" + text_of(b.value("text", json{})) + "]  (!click " + b.value("action_id", "") + " " +
+               b.value("value", "") + ")\n";
       }
     } else if (type == "context") {
       std::string line;
@@ -127,7 +131,8 @@ std::string console_slack::channel_label(const std::string& id) const {
 }
 
 void console_slack::print(const std::string& heading, const slack::message& msg) {
-  out_ << heading << "\n" << indent(plain_markup(render_blocks_as_text(msg.blocks, msg.text)), "  ") << std::flush;
+  out_ << heading << "\n"
+       << indent(plain_markup(render_blocks_as_text(msg.blocks, msg.text)), "  ") << std::flush;
 }
 
 asio::awaitable<slack::api_result<slack::auth_identity>> console_slack::auth_test() {
@@ -138,14 +143,16 @@ asio::awaitable<slack::api_result<slack::posted_message>> console_slack::post_me
   if (msg.channel.empty()) co_return slack::api_error{"channel_not_found", "no channel given", false};
   const std::string ts = next_ts();
   std::string heading = "[" + channel_label(msg.channel) + "] flare";
-  heading += msg.thread_ts.empty() ? " (ts " + ts + "):" : " in thread " + msg.thread_ts + " (ts " + ts + "):";
+  heading +=
+      msg.thread_ts.empty() ? " (ts " + ts + "):" : " in thread " + msg.thread_ts + " (ts " + ts + "):";
   print(heading, msg);
   history_.push_back({"post", msg, ts, {}});
   co_return slack::posted_message{msg.channel, ts};
 }
 
-asio::awaitable<slack::api_result<slack::posted_message>> console_slack::update_message(
-    std::string channel, std::string ts, slack::message msg) {
+asio::awaitable<slack::api_result<slack::posted_message>> console_slack::update_message(std::string channel,
+                                                                                        std::string ts,
+                                                                                        slack::message msg) {
   print("[" + channel_label(channel) + "] flare edited " + ts + ":", msg);
   msg.channel = channel;
   history_.push_back({"update", msg, ts, {}});
@@ -153,7 +160,7 @@ asio::awaitable<slack::api_result<slack::posted_message>> console_slack::update_
 }
 
 asio::awaitable<slack::api_result<std::string>> console_slack::post_ephemeral(std::string user,
-                                                                            slack::message msg) {
+                                                                              slack::message msg) {
   print("[" + channel_label(msg.channel) + "] flare (only visible to " + user + "):", msg);
   const std::string ts = next_ts();
   history_.push_back({"ephemeral", msg, ts, user});
@@ -195,7 +202,7 @@ asio::awaitable<slack::api_result<std::vector<std::string>>> console_slack::user
 }
 
 asio::awaitable<slack::api_result<slack::view_ref>> console_slack::open_view(std::string trigger_id,
-                                                                            json view) {
+                                                                             json view) {
   const std::string id = "V" + std::to_string(++views_);
   out_ << "[modal " << id << "] " << text_of(view.value("title", json{})) << " (trigger " << trigger_id
        << "): the console cannot show forms; use the equivalent /incident command.\n"
@@ -204,8 +211,8 @@ asio::awaitable<slack::api_result<slack::view_ref>> console_slack::open_view(std
   co_return slack::view_ref{id, "h" + id};
 }
 
-asio::awaitable<slack::api_result<slack::view_ref>> console_slack::update_view(std::string view_id,
-                                                                              json view, std::string) {
+asio::awaitable<slack::api_result<slack::view_ref>> console_slack::update_view(std::string view_id, json view,
+                                                                               std::string) {
   history_.push_back({"view", slack::message{{}, view.dump(), json::array(), {}, {}}, view_id, {}});
   co_return slack::view_ref{view_id, "h" + view_id};
 }
@@ -264,25 +271,28 @@ slack::envelope console_adapter::envelope_of(std::string type, json payload) {
 json console_adapter::message_event_payload(const std::string& channel, const std::string& channel_type,
                                             const std::string& text, const std::string& ts,
                                             const std::string& thread_ts) {
-  json event = {{"type", "message"},       {"channel", channel}, {"channel_type", channel_type},
-                {"user", options_.user},   {"text", as_slack_text(text)}, {"ts", ts}};
+  json event = {{"type", "message"},     {"channel", channel},          {"channel_type", channel_type},
+                {"user", options_.user}, {"text", as_slack_text(text)}, {"ts", ts}};
   if (!thread_ts.empty()) event["thread_ts"] = thread_ts;
-  return {{"type", "event_callback"}, {"event_id", "EvConsole" + std::to_string(++events_)}, {"event", event}};
+  return {
+      {"type", "event_callback"}, {"event_id", "EvConsole" + std::to_string(++events_)}, {"event", event}};
 }
 
 std::string console_adapter::next_trigger_id() { return "console-trigger-" + std::to_string(++triggers_); }
 
-asio::awaitable<void> console_adapter::post_message(const std::string& channel, const std::string& channel_type,
-                                                    const std::string& text, const std::string& ts,
-                                                    const std::string& thread_ts) {
+asio::awaitable<void> console_adapter::post_message(const std::string& channel,
+                                                    const std::string& channel_type, const std::string& text,
+                                                    const std::string& ts, const std::string& thread_ts) {
   json payload = message_event_payload(channel, channel_type, text, ts, thread_ts);
   co_await dispatcher_.process(envelope_of("events_api", std::move(payload)), [](std::optional<json>) {});
 }
 
 asio::awaitable<void> console_adapter::run_slash_command(const std::string& line) {
   auto [command, text] = split_first(line);
-  json payload = {{"command", command},         {"text", text},
-                  {"user_id", options_.user},   {"channel_id", options_.channel},
+  json payload = {{"command", command},
+                  {"text", text},
+                  {"user_id", options_.user},
+                  {"channel_id", options_.channel},
                   {"trigger_id", next_trigger_id()}};
   // The reply rides on the ack, as in Slack; a late one arrives as an ephemeral post.
   auto print_reply = [this](std::optional<json> reply) {

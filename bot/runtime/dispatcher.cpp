@@ -27,7 +27,8 @@ std::string string_at(const json& j, const char* outer, const char* inner) {
 
 // Slack sends `&`, `<` and `>` as entities in message text (docs/slack.md §5.6).
 std::string decode_entities(std::string text) {
-  static const std::pair<const char*, const char*> entities[] = {{"&lt;", "<"}, {"&gt;", ">"}, {"&amp;", "&"}};
+  static const std::pair<const char*, const char*> entities[] = {
+      {"&lt;", "<"}, {"&gt;", ">"}, {"&amp;", "&"}};
   for (const auto& [from, to] : entities) {
     const std::string f(from);
     for (auto pos = text.find(f); pos != std::string::npos; pos = text.find(f, pos + 1))
@@ -58,8 +59,9 @@ bool remember_recent_events::first_time(const std::string& event_id) {
 
 command_reply internal_error_reply() {
   return {{"response_type", "ephemeral"},
-          {"text", "Sorry, that failed on our side and nothing was changed by the failed step. "
-                   "The error is logged; please try again or tell the Security Team."}};
+          {"text",
+           "Sorry, that failed on our side and nothing was changed by the failed step. "
+           "The error is logged; please try again or tell the Security Team."}};
 }
 
 std::optional<slash_command> parse_slash_command(const json& payload) {
@@ -125,8 +127,7 @@ std::optional<view_submission> parse_view_submission(const json& payload) {
   v.trigger_id = string_at(payload, "trigger_id");
   if (auto state = view->find("state"); state != view->end() && state->is_object())
     v.values = state->value("values", json::object());
-  else
-    v.values = json::object();
+  else v.values = json::object();
   if (v.callback_id.empty() || v.user_id.empty()) return std::nullopt;
   return v;
 }
@@ -209,11 +210,13 @@ struct dispatcher::impl : std::enable_shared_from_this<impl> {
     }
   }
 
-  void spawn(std::string what, asio::awaitable<void> task, const completion_ptr& done, done_mark handled = {}) {
+  void spawn(std::string what, asio::awaitable<void> task, const completion_ptr& done,
+             done_mark handled = {}) {
     running_token token(shared_from_this(), done);
-    asio::co_spawn(executor,
-                   guarded(shared_from_this(), std::move(what), std::move(task), std::move(token), std::move(handled)),
-                   asio::detached);
+    asio::co_spawn(
+        executor,
+        guarded(shared_from_this(), std::move(what), std::move(task), std::move(token), std::move(handled)),
+        asio::detached);
   }
 
   // Shared between a handler and its deadline: whoever comes first acks.
@@ -258,8 +261,8 @@ struct dispatcher::impl : std::enable_shared_from_this<impl> {
     msg.reference = cmd.command;
     auto result = co_await slack.post_ephemeral(cmd.user_id, msg);
     if (!result)
-      spdlog::error("could not deliver the reply to {} for user {}: {} ({})", cmd.command,
-                    cmd.user_id, result.error().code, result.error().detail);
+      spdlog::error("could not deliver the reply to {} for user {}: {} ({})", cmd.command, cmd.user_id,
+                    result.error().code, result.error().detail);
   }
 
   // ---- slash commands ----
@@ -289,7 +292,8 @@ struct dispatcher::impl : std::enable_shared_from_this<impl> {
                             const done_mark& handled) {
     auto cmd = parse_slash_command(env.payload);
     if (!cmd) {
-      spdlog::warn("slash_commands envelope {} without command or user_id; acked and ignored", env.envelope_id);
+      spdlog::warn("slash_commands envelope {} without command or user_id; acked and ignored",
+                   env.envelope_id);
       ack(std::nullopt);
       return call(handled);
     }
@@ -302,12 +306,14 @@ struct dispatcher::impl : std::enable_shared_from_this<impl> {
     }
     auto race = start_deadline(ack, "slash command");
     const auto payload = env.accepts_response_payload ? payload_on_ack::accepted : payload_on_ack::refused;
-    spawn(cmd->command, run_slash_command(shared_from_this(), it->second, *cmd, race, ack, payload, handled), done);
+    spawn(cmd->command, run_slash_command(shared_from_this(), it->second, *cmd, race, ack, payload, handled),
+          done);
   }
 
   // ---- events ----
 
-  static asio::awaitable<void> run_event(std::shared_ptr<impl> self, json payload, int retry, done_mark handled) {
+  static asio::awaitable<void> run_event(std::shared_ptr<impl> self, json payload, int retry,
+                                         done_mark handled) {
     const std::string event_id = string_at(payload, "event_id");
     // With an inbox, redeliveries were recognised before the ack; without one, the event log does it.
     const bool recorded = static_cast<bool>(handled);
@@ -362,8 +368,8 @@ struct dispatcher::impl : std::enable_shared_from_this<impl> {
   }
 
   static asio::awaitable<void> run_view_submission(std::shared_ptr<impl> self, view_handler handler,
-                                                   view_submission view, reply_race_ptr race, slack::ack_fn ack,
-                                                   done_mark handled) {
+                                                   view_submission view, reply_race_ptr race,
+                                                   slack::ack_fn ack, done_mark handled) {
     std::optional<json> response;
     try {
       response = co_await handler(view);
@@ -374,8 +380,8 @@ struct dispatcher::impl : std::enable_shared_from_this<impl> {
     if (self->won(race)) ack(response);
   }
 
-  void handle_view_submission(const slack::envelope& env, const slack::ack_fn& ack, const completion_ptr& done,
-                              const done_mark& handled) {
+  void handle_view_submission(const slack::envelope& env, const slack::ack_fn& ack,
+                              const completion_ptr& done, const done_mark& handled) {
     auto view = parse_view_submission(env.payload);
     auto it = view ? views.find(view->callback_id) : views.end();
     if (it == views.end()) {
@@ -425,8 +431,8 @@ struct dispatcher::impl : std::enable_shared_from_this<impl> {
       id = co_await self->options.inbox->record(envelope);
     } catch (const std::exception& e) {
       ++self->stats.unrecorded;
-      spdlog::error("envelope {} ({}) not recorded, so not acked; Slack will redeliver it: {}", envelope.envelope_id,
-                    envelope.type, e.what());
+      spdlog::error("envelope {} ({}) not recorded, so not acked; Slack will redeliver it: {}",
+                    envelope.envelope_id, envelope.type, e.what());
       co_return;
     }
     if (!id) {
@@ -448,12 +454,13 @@ struct dispatcher::impl : std::enable_shared_from_this<impl> {
   // Copies of an ack_fn share one "done" flag, so each envelope is observed once.
   slack::ack_fn observed(slack::ack_fn ack, const std::string& type) const {
     if (!options.on_ack) return ack;
-    return [inner = std::move(ack), observe = options.on_ack, type, received = std::chrono::steady_clock::now(),
-            acked = std::make_shared<bool>(false)](std::optional<json> payload) {
-      if (!*acked) observe(type, std::chrono::steady_clock::now() - received);
-      *acked = true;
-      inner(std::move(payload));
-    };
+    return
+        [inner = std::move(ack), observe = options.on_ack, type, received = std::chrono::steady_clock::now(),
+         acked = std::make_shared<bool>(false)](std::optional<json> payload) {
+          if (!*acked) observe(type, std::chrono::steady_clock::now() - received);
+          *acked = true;
+          inner(std::move(payload));
+        };
   }
 
   void route(const slack::envelope& envelope, slack::ack_fn raw_ack, const completion_ptr& done) {
@@ -517,7 +524,8 @@ void dispatcher::replay(slack::envelope envelope, std::int64_t inbox_id) {
   impl::done_mark handled;
   if (impl_->options.inbox) handled = impl_->mark_for(inbox_id);
   try {
-    impl_->route_kind(envelope, [](const std::optional<json>&) {}, nullptr, handled);
+    impl_->route_kind(
+        envelope, [](const std::optional<json>&) {}, nullptr, handled);
   } catch (const std::exception& e) {
     impl_->handler_failed("replayed envelope " + envelope.envelope_id, e);
   }

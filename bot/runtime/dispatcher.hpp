@@ -1,9 +1,9 @@
 // Bolt-style routing: handlers are registered per slash command, message event, block action and
 // view submission; envelopes are routed to them. Every receiver feeds the same entry, as every
 // bolt-js receiver feeds App.processEvent: the Socket Mode client calls dispatch(), the console
-// builds the envelopes Slack would send and awaits process(). The dispatcher owns Slack's 3-second rule: it acks first, and a slash command's
-// reply rides on the ack only when the handler finishes in time; otherwise it is posted later as
-// an ephemeral message. Redelivered events (same event_id) are handled once.
+// builds the envelopes Slack would send and awaits process(). The dispatcher owns Slack's 3-second rule: it
+// acks first, and a slash command's reply rides on the ack only when the handler finishes in time; otherwise
+// it is posted later as an ephemeral message. Redelivered events (same event_id) are handled once.
 #pragma once
 
 #include "bot/slack/envelope.hpp"
@@ -66,7 +66,7 @@ struct view_submission {
   std::string user_id;
   std::string view_id;
   std::string private_metadata;
-  nlohmann::json values;  // view.state.values
+  nlohmann::json values;   // view.state.values
   std::string trigger_id;  // ties the submission to its inbox delivery
 };
 
@@ -77,8 +77,7 @@ using command_handler = std::function<boost::asio::awaitable<command_reply>(slas
 using message_handler = std::function<boost::asio::awaitable<void>(message_event)>;
 using action_handler = std::function<boost::asio::awaitable<void>(block_action)>;
 // Returns a response_action payload ({"response_action":"errors",...}) or nothing to close.
-using view_handler =
-    std::function<boost::asio::awaitable<std::optional<nlohmann::json>>(view_submission)>;
+using view_handler = std::function<boost::asio::awaitable<std::optional<nlohmann::json>>(view_submission)>;
 
 // Remembers which events were handled. The store implements it durably, so a redelivery after a
 // restart is still recognised; `remember_recent_events` is the in-memory fallback.

@@ -1,9 +1,9 @@
 // flare's command line. `flare` runs the bot (Slack when tokens are set, else the console);
 // the other subcommands are tools an operator or responder runs by hand.
-#include "bot/runtime/app.hpp"
 #include "bot/ops/config.hpp"
-#include "bot/runtime/decide_cli.hpp"
 #include "bot/ops/redact.hpp"
+#include "bot/runtime/app.hpp"
+#include "bot/runtime/decide_cli.hpp"
 #include "bot/store/sqlite_store.hpp"
 #include "bot/store/store_lock.hpp"
 #include "policy/business_calendar.hpp"
@@ -124,15 +124,17 @@ int main(int argc, char** argv) {
       }
       if (online) {
         if (!cfg.has_slack_tokens()) {
-          std::cerr << "check-config --online needs SLACK_BOT_TOKEN (and SLACK_APP_TOKEN) in the environment\n";
+          std::cerr
+              << "check-config --online needs SLACK_BOT_TOKEN (and SLACK_APP_TOKEN) in the environment\n";
           return flare::exit_bad_config;
         }
-        if (const int rc = flare::check_slack_online(cfg, std::cout, std::cerr); rc != flare::exit_ok) return rc;
+        if (const int rc = flare::check_slack_online(cfg, std::cout, std::cerr); rc != flare::exit_ok)
+          return rc;
       }
-      std::cout << "configuration OK (" << cfg.source << "): "
-                << (cfg.has_slack_tokens() ? "Slack mode" : "console mode (no Slack tokens)") << ", store "
-                << cfg.store_path << ", time zone " << cfg.policy_tables.calendar.zone << ", policy version "
-                << flare::policy::policy_version(cfg.policy_tables) << "\n";
+      std::cout << "configuration OK (" << cfg.source
+                << "): " << (cfg.has_slack_tokens() ? "Slack mode" : "console mode (no Slack tokens)")
+                << ", store " << cfg.store_path << ", time zone " << cfg.policy_tables.calendar.zone
+                << ", policy version " << flare::policy::policy_version(cfg.policy_tables) << "\n";
       return flare::exit_ok;
     }
     if (command == "decide") {
@@ -187,7 +189,8 @@ int main(int argc, char** argv) {
     }
     if (command == "run" || command == "console") {
       flare::policy::validate(cfg.policy_tables);
-      return flare::run_bot(cfg, command == "console" ? flare::run_mode::console : flare::run_mode::automatic);
+      return flare::run_bot(cfg,
+                            command == "console" ? flare::run_mode::console : flare::run_mode::automatic);
     }
   } catch (const std::exception& e) {
     spdlog::critical("{}", e.what());

@@ -67,8 +67,16 @@ struct lane {
 };
 
 struct outbox_sender::impl : std::enable_shared_from_this<impl> {
-  impl(asio::any_io_executor ex, store::store& s, slack::slack_api& api, const flare::clock& c, outbox_options o)
-      : executor(ex), store(s), slack(api), wall(c), options(std::move(o)), wakeup(ex), slot_free(ex), lanes_done(ex) {
+  impl(asio::any_io_executor ex, store::store& s, slack::slack_api& api, const flare::clock& c,
+       outbox_options o)
+      : executor(ex),
+        store(s),
+        slack(api),
+        wall(c),
+        options(std::move(o)),
+        wakeup(ex),
+        slot_free(ex),
+        lanes_done(ex) {
     options.max_concurrent_public_sends = std::max<std::size_t>(1, options.max_concurrent_public_sends);
     options.max_loaded = std::max<std::size_t>(1, options.max_loaded);
   }
@@ -190,7 +198,8 @@ struct outbox_sender::impl : std::enable_shared_from_this<impl> {
   }
 
   asio::awaitable<outcome> send_ephemeral(const store::outbox_item& item, json& result) {
-    auto sent = co_await slack.post_ephemeral(str(item.payload, "user"), message_from(item.payload, reference_of(item)));
+    auto sent = co_await slack.post_ephemeral(str(item.payload, "user"),
+                                              message_from(item.payload, reference_of(item)));
     if (!sent) co_return fail(item, sent.error());
     result = {{"message_ts", sent.value()}};
     co_return outcome::sent;
@@ -198,7 +207,8 @@ struct outbox_sender::impl : std::enable_shared_from_this<impl> {
 
   outcome fail(const store::outbox_item& item, const slack::api_error& error) {
     const bool give_up = !transient(error) || item.attempts + 1 >= options.max_attempts;
-    store.mark_failed(item.id, error.code + (error.detail.empty() ? "" : ": " + error.detail), wall.now(), give_up);
+    store.mark_failed(item.id, error.code + (error.detail.empty() ? "" : ": " + error.detail), wall.now(),
+                      give_up);
     if (give_up) {
       ++stats.failed;
       // Never silent: the post is named by its incident and kind (not its text, which may be
@@ -225,8 +235,11 @@ struct outbox_sender::impl : std::enable_shared_from_this<impl> {
       if (item.payload.contains("blocks") && item.payload["blocks"].is_array() && item.kind != "update")
         item.payload["blocks"].push_back(
             {{"type", "context"},
-             {"elements", json::array({{{"type", "mrkdwn"},
-                                        {"text", "_Re-sent after a restart: if you see this twice, the first one got through._"}}})}});
+             {"elements",
+              json::array(
+                  {{{"type", "mrkdwn"},
+                    {"text",
+                     "_Re-sent after a restart: if you see this twice, the first one got through._"}}})}});
     }
     if (!store.begin_attempt(item.id, wall.now())) {
       // Sent, failed or abandoned since it was read (the lane holds items in memory): not again.
@@ -238,7 +251,8 @@ struct outbox_sender::impl : std::enable_shared_from_this<impl> {
     else if (item.kind == "update") done = co_await send_update(item, result);
     else if (item.kind == "ephemeral") done = co_await send_ephemeral(item, result);
     else {
-      spdlog::error("{}: outbox item {} has unknown kind '{}'; abandoned", reference_of(item), item.id, item.kind);
+      spdlog::error("{}: outbox item {} has unknown kind '{}'; abandoned", reference_of(item), item.id,
+                    item.kind);
       store.abandon(item.id, "unknown kind " + item.kind, wall.now());
       co_return outcome::failed;
     }
@@ -274,7 +288,8 @@ struct outbox_sender::impl : std::enable_shared_from_this<impl> {
   void load() {
     more_in_store = false;
     while (loaded < options.max_loaded) {
-      const auto page = store.pending_outbox_after(cursor, std::min<std::size_t>(500, options.max_loaded - loaded));
+      const auto page =
+          store.pending_outbox_after(cursor, std::min<std::size_t>(500, options.max_loaded - loaded));
       for (const auto& item : page) {
         cursor = std::max(cursor, item.id);
         const auto key = destination_of(item);
@@ -311,7 +326,8 @@ struct outbox_sender::impl : std::enable_shared_from_this<impl> {
   }
 
   // The first item of the lane that may go now, or the time to look again.
-  std::pair<std::optional<store::outbox_item>, std::chrono::steady_clock::time_point> next_sendable(const lane& l) {
+  std::pair<std::optional<store::outbox_item>, std::chrono::steady_clock::time_point> next_sendable(
+      const lane& l) {
     const auto now = std::chrono::steady_clock::now();
     auto wake_at = std::chrono::steady_clock::time_point::max();
     std::set<std::int64_t> held;
@@ -319,7 +335,8 @@ struct outbox_sender::impl : std::enable_shared_from_this<impl> {
       if (item.incident_id) {
         if (held.contains(*item.incident_id)) continue;
         const auto ids = incident_items.find(*item.incident_id);
-        if (ids != incident_items.end() && !ids->second.empty() && *ids->second.begin() < item.id) {  // an earlier item of its incident is unsent
+        if (ids != incident_items.end() && !ids->second.empty() &&
+            *ids->second.begin() < item.id) {  // an earlier item of its incident is unsent
           held.insert(*item.incident_id);
           continue;
         }
@@ -354,7 +371,8 @@ struct outbox_sender::impl : std::enable_shared_from_this<impl> {
   bool halted() const { return stopped && !draining; }
 
   void refresh(lane& l, std::int64_t id) {
-    auto it = std::find_if(l.items.begin(), l.items.end(), [&](const store::outbox_item& i) { return i.id == id; });
+    auto it =
+        std::find_if(l.items.begin(), l.items.end(), [&](const store::outbox_item& i) { return i.id == id; });
     if (it == l.items.end()) return;
     auto fresh = store.find_outbox_item(id);
     if (fresh && fresh->state == store::outbox_state::pending) *it = std::move(*fresh);

@@ -50,7 +50,13 @@ bool untriaged(const store::incident& inc) {
 struct reminder_scheduler::impl {
   impl(asio::any_io_executor ex, store::store& s, const clock& c, const policy::tables& t,
        const policy::business_calendar& cal, reminder_settings rs, std::function<void()> wake)
-      : timer(ex), store(s), clk(c), tables(t), calendar(cal), settings(std::move(rs)), wake_outbox(std::move(wake)) {}
+      : timer(ex),
+        store(s),
+        clk(c),
+        tables(t),
+        calendar(cal),
+        settings(std::move(rs)),
+        wake_outbox(std::move(wake)) {}
 
   asio::steady_timer timer;
   store::store& store;
@@ -129,11 +135,14 @@ struct reminder_scheduler::impl {
     if (!untriaged(inc)) return false;
     const bool escalation = r.step == untriaged_security_step;
     // A sensitive incident's thread is in the private channel: the Security Team is nudged there.
-    std::string group = escalation || inc.sensitive ? settings.security_team_group : settings.responders_group;
+    std::string group =
+        escalation || inc.sensitive ? settings.security_team_group : settings.responders_group;
     if (group.empty()) group = settings.security_team_group;
     const auto waited = std::chrono::duration_cast<std::chrono::seconds>(now - inc.created_at);
-    const auto m = messages::untriaged_nudge(inc.reference(), waited, group, escalation, settings.command_name);
-    store::json payload{{"channel", inc.channel}, {"text", m.text}, {"blocks", m.blocks}, {"thread_of_incident", inc.id}};
+    const auto m =
+        messages::untriaged_nudge(inc.reference(), waited, group, escalation, settings.command_name);
+    store::json payload{
+        {"channel", inc.channel}, {"text", m.text}, {"blocks", m.blocks}, {"thread_of_incident", inc.id}};
     if (inc.thread_ts) payload["thread_ts"] = *inc.thread_ts;
     store.enqueue({"reminder:" + std::to_string(r.id), inc.id, "post", std::move(payload)}, now);
     spdlog::info("{}: untriaged after {}s; {} nudged", inc.reference(), waited.count(),
@@ -164,18 +173,22 @@ struct reminder_scheduler::impl {
       messages::slack_message m;
       if (r.obligation.empty()) {
         // Stored before checklists: the old reminder text.
-        messages::reminder_view view{inc->id, inc->reference(), to_policy(r.kind), r.deadline, r.step, late,
+        messages::reminder_view view{inc->id,
+                                     inc->reference(),
+                                     to_policy(r.kind),
+                                     r.deadline,
+                                     r.step,
+                                     late,
                                      settings.security_team_group};
         m = messages::reminder_post(view, now);
       } else {
-        messages::obligation_reminder_view view{inc->id, inc->reference(), r.obligation, title, r.deadline,
-                                                r.step, late, settings.security_team_group};
+        messages::obligation_reminder_view view{
+            inc->id,    inc->reference(), r.obligation, title,
+            r.deadline, r.step,           late,         settings.security_team_group};
         m = messages::obligation_reminder_post(view, calendar.zone(), now);
       }
-      store::json payload{{"channel", inc->channel},
-                          {"text", m.text},
-                          {"blocks", m.blocks},
-                          {"thread_of_incident", inc->id}};
+      store::json payload{
+          {"channel", inc->channel}, {"text", m.text}, {"blocks", m.blocks}, {"thread_of_incident", inc->id}};
       if (inc->thread_ts) payload["thread_ts"] = *inc->thread_ts;
       store.enqueue({"reminder:" + std::to_string(r.id), inc->id, "post", std::move(payload)}, now);
       posted = true;
@@ -201,9 +214,10 @@ struct reminder_scheduler::impl {
   }
 };
 
-reminder_scheduler::reminder_scheduler(asio::any_io_executor executor, store::store& store, const clock& clock,
-                                       const policy::tables& tables, const policy::business_calendar& calendar,
-                                       reminder_settings settings, std::function<void()> wake_outbox)
+reminder_scheduler::reminder_scheduler(asio::any_io_executor executor, store::store& store,
+                                       const clock& clock, const policy::tables& tables,
+                                       const policy::business_calendar& calendar, reminder_settings settings,
+                                       std::function<void()> wake_outbox)
     : impl_(std::make_unique<impl>(std::move(executor), store, clock, tables, calendar, std::move(settings),
                                    std::move(wake_outbox))) {}
 

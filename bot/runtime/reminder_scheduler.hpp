@@ -31,10 +31,10 @@
 namespace flare {
 
 struct reminder_settings {
-  policy::ladder_settings ladder;       // config: reminder_hours_before, overdue_every_hours
+  policy::ladder_settings ladder;  // config: reminder_hours_before, overdue_every_hours
   // The checklist's ladder (issue 9): steps before each due time, overdue back-off, quiet hours.
   policy::reminder_settings obligations;
-  std::string security_team_group;      // config: security_team_group, pinged when overdue
+  std::string security_team_group;  // config: security_team_group, pinged when overdue
   // A reminder posted more than this after its time says it is late (the bot was down).
   std::chrono::seconds late_grace{60};
   // The timer re-reads the store at least this often, so a wall-clock jump (suspend, NTP) is

@@ -27,8 +27,8 @@ int int_field(const json& object, const char* name) {
   auto it = object.find(name);
   if (it == object.end() || !it->is_number_integer()) return 0;
   auto value = it->get<std::int64_t>();
-  return static_cast<int>(std::clamp<std::int64_t>(value, std::numeric_limits<int>::min(),
-                                                   std::numeric_limits<int>::max()));
+  return static_cast<int>(
+      std::clamp<std::int64_t>(value, std::numeric_limits<int>::min(), std::numeric_limits<int>::max()));
 }
 
 std::optional<std::string> envelope_id_of(const json& object) {
@@ -38,8 +38,8 @@ std::optional<std::string> envelope_id_of(const json& object) {
 }
 
 bool is_id_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-         c == '_' || c == '.';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+         c == '.';
 }
 
 // The string value after the first `"<key>" : "` at or after `from`, when it is made only of the
@@ -53,8 +53,7 @@ std::optional<std::string> scan_field(std::string_view text, std::string_view ke
   auto i = at + key.size();
   next = i;
   auto skip_space = [&] {
-    while (i < text.size() && (text[i] == ' ' || text[i] == '\t' || text[i] == '\n' ||
-                               text[i] == '\r')) {
+    while (i < text.size() && (text[i] == ' ' || text[i] == '\t' || text[i] == '\n' || text[i] == '\r')) {
       ++i;
     }
   };

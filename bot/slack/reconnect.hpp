@@ -17,8 +17,8 @@ enum class link_event {
 enum class link_role { current, retiring };
 
 enum class reconnect_action {
-  give_up,                // link_disabled: Socket Mode was switched off; a person must act
-  ignore,                 // a retiring connection going away: expected
+  give_up,                  // link_disabled: Socket Mode was switched off; a person must act
+  ignore,                   // a retiring connection going away: expected
   reconnect_after_backoff,  // the link dropped: open a new one after the backoff delay
   close_then_reconnect,     // over Slack's connection cap: close this one first, then back off
   replace_first,            // refresh: open the replacement now, close this one once it is ready

@@ -28,8 +28,8 @@ struct api_error {
 template <class T>
 class api_result {
  public:
-  api_result(T value) : state_(std::move(value)) {}                // NOLINT: implicit by design
-  api_result(api_error error) : state_(std::move(error)) {}        // NOLINT: implicit by design
+  api_result(T value) : state_(std::move(value)) {}          // NOLINT: implicit by design
+  api_result(api_error error) : state_(std::move(error)) {}  // NOLINT: implicit by design
   bool ok() const { return state_.index() == 0; }
   explicit operator bool() const { return ok(); }
   T& value() { return std::get<0>(state_); }
@@ -50,8 +50,8 @@ struct message {
   std::string channel;
   std::string text;
   nlohmann::json blocks = nlohmann::json::array();
-  std::string thread_ts;   // empty: top-level post
-  std::string reference;   // what the post is about, for logs only ("INC-12"); never sent
+  std::string thread_ts;  // empty: top-level post
+  std::string reference;  // what the post is about, for logs only ("INC-12"); never sent
 };
 
 struct posted_message {
@@ -95,23 +95,19 @@ class slack_api {
   virtual boost::asio::awaitable<api_result<posted_message>> post_message(message msg) = 0;
   // chat.update of an earlier post of ours; msg.channel and msg.thread_ts are ignored.
   virtual boost::asio::awaitable<api_result<posted_message>> update_message(std::string channel,
-                                                                             std::string ts,
-                                                                             message msg) = 0;
+                                                                            std::string ts, message msg) = 0;
   // chat.postEphemeral; returns the message_ts (which cannot be updated later).
-  virtual boost::asio::awaitable<api_result<std::string>> post_ephemeral(std::string user,
-                                                                         message msg) = 0;
+  virtual boost::asio::awaitable<api_result<std::string>> post_ephemeral(std::string user, message msg) = 0;
   // conversations.open with one user; returns the DM channel id.
   virtual boost::asio::awaitable<api_result<std::string>> open_dm(std::string user) = 0;
   // Named after the Slack methods (conversations.info, users.info).
-  virtual boost::asio::awaitable<api_result<conversation_info>> conversations_info(
-      std::string channel) = 0;
+  virtual boost::asio::awaitable<api_result<conversation_info>> conversations_info(std::string channel) = 0;
   virtual boost::asio::awaitable<api_result<user_info>> users_info(std::string user) = 0;
   virtual boost::asio::awaitable<api_result<std::vector<std::string>>> usergroup_members(
       std::string usergroup) = 0;
   virtual boost::asio::awaitable<api_result<view_ref>> open_view(std::string trigger_id,
                                                                  nlohmann::json view) = 0;
-  virtual boost::asio::awaitable<api_result<view_ref>> update_view(std::string view_id,
-                                                                   nlohmann::json view,
+  virtual boost::asio::awaitable<api_result<view_ref>> update_view(std::string view_id, nlohmann::json view,
                                                                    std::string hash) = 0;
 };
 

@@ -93,8 +93,7 @@ enum class connection_state {
 };
 
 struct connection : std::enable_shared_from_this<connection> {
-  connection(std::shared_ptr<state> owner, asio::any_io_executor ex, asio::ssl::context& tls,
-             int id)
+  connection(std::shared_ptr<state> owner, asio::any_io_executor ex, asio::ssl::context& tls, int id)
       : owner(std::move(owner)),
         id(id),
         resolver(ex),
@@ -136,8 +135,7 @@ struct connection : std::enable_shared_from_this<connection> {
 };
 
 struct state {
-  state(asio::any_io_executor ex, socket_mode_options options, url_opener open_url,
-        envelope_sink sink)
+  state(asio::any_io_executor ex, socket_mode_options options, url_opener open_url, envelope_sink sink)
       : ex(ex),
         options(std::move(options)),
         open_url(std::move(open_url)),
@@ -147,7 +145,8 @@ struct state {
         events_wake(ex),
         drained_wake(ex),
         // Full jitter: after an outage every client reconnects at once; spread them widely.
-        reconnect_backoff(backoff_policy{this->options.backoff_initial, this->options.backoff_max, jitter::full}) {}
+        reconnect_backoff(
+            backoff_policy{this->options.backoff_initial, this->options.backoff_max, jitter::full}) {}
 
   asio::any_io_executor ex;
   socket_mode_options options;
@@ -162,7 +161,7 @@ struct state {
   bool is_connected = false;
   int next_connection_id = 1;
 
-  std::shared_ptr<connection> connecting;               // between URL fetch and hello
+  std::shared_ptr<connection> connecting;                // between URL fetch and hello
   std::vector<std::shared_ptr<connection>> connections;  // coroutines running
   std::deque<connection_event> events;
 
@@ -193,7 +192,6 @@ struct state {
     events.push_back(std::move(ev));
     events_wake.notify();
   }
-
 };
 
 void connection::request_close() {
@@ -208,9 +206,10 @@ void send_ack(const std::shared_ptr<ack_state>& a, std::optional<nlohmann::json>
   auto conn = a->conn.lock();
   if (!conn || conn->is_closed()) {
     if (auto s = a->owner.lock()) ++s->stats.acks_lost;
-    spdlog::warn("socket mode: ack for envelope {} dropped: its connection is gone (Slack will "
-                 "redeliver events)",
-                 a->envelope_id);
+    spdlog::warn(
+        "socket mode: ack for envelope {} dropped: its connection is gone (Slack will "
+        "redeliver events)",
+        a->envelope_id);
     return;
   }
   nlohmann::json frame = {{"envelope_id", a->envelope_id}};
@@ -223,9 +222,7 @@ void send_ack(const std::shared_ptr<ack_state>& a, std::optional<nlohmann::json>
 ack_fn make_ack_fn(std::shared_ptr<ack_state> a) {
   return [a = std::move(a)](std::optional<nlohmann::json> payload) {
     if (a->acked.exchange(true)) return;  // first call wins
-    asio::dispatch(a->ex, [a, payload = std::move(payload)]() mutable {
-      send_ack(a, std::move(payload));
-    });
+    asio::dispatch(a->ex, [a, payload = std::move(payload)]() mutable { send_ack(a, std::move(payload)); });
   };
 }
 
@@ -242,8 +239,8 @@ void deliver(const std::shared_ptr<connection>& conn, envelope e) {
   conn->awaiting_ack.emplace_back(steady::now() + s.options.safety_ack_after, a);
   if (was_empty) conn->safety_wake.notify();
 
-  spdlog::debug("socket mode: envelope {} ({}) on connection {}{}", e.envelope_id, e.type,
-                conn->id, e.retry_attempt > 0 ? fmt::format(", retry {}", e.retry_attempt) : "");
+  spdlog::debug("socket mode: envelope {} ({}) on connection {}{}", e.envelope_id, e.type, conn->id,
+                e.retry_attempt > 0 ? fmt::format(", retry {}", e.retry_attempt) : "");
   auto ack = make_ack_fn(a);
   if (!s.sink) {
     ack(std::nullopt);
@@ -255,8 +252,7 @@ void deliver(const std::shared_ptr<connection>& conn, envelope e) {
     s.sink(std::move(e), ack);
   } catch (const std::exception& ex) {
     ++s.stats.sink_failures;
-    spdlog::error("socket mode: handler failed on envelope {} ({}): {}; acked anyway", id, type,
-                  ex.what());
+    spdlog::error("socket mode: handler failed on envelope {} ({}): {}; acked anyway", id, type, ex.what());
     ack(std::nullopt);
   } catch (...) {
     ++s.stats.sink_failures;
@@ -274,8 +270,8 @@ void handle_frame(const std::shared_ptr<connection>& conn, std::string_view text
       return;
     }
     conn->status = connection_state::ready;
-    spdlog::info("socket mode: connection {} to {} ready ({} open, recycled in about {} s)",
-                 conn->id, conn->host, h->num_connections, h->approximate_connection_time);
+    spdlog::info("socket mode: connection {} to {} ready ({} open, recycled in about {} s)", conn->id,
+                 conn->host, h->num_connections, h->approximate_connection_time);
     conn->hello_wake.notify();
     s.update_connected();
   } else if (auto* d = std::get_if<disconnect>(&f)) {
@@ -287,8 +283,8 @@ void handle_frame(const std::shared_ptr<connection>& conn, std::string_view text
   } else if (auto* m = std::get_if<malformed_frame>(&f)) {
     ++s.stats.malformed_frames;
     if (m->envelope_id) {
-      spdlog::warn("socket mode: malformed {} frame on connection {} ({}); acking envelope {}",
-                   m->type, conn->id, m->reason, *m->envelope_id);
+      spdlog::warn("socket mode: malformed {} frame on connection {} ({}); acking envelope {}", m->type,
+                   conn->id, m->reason, *m->envelope_id);
       auto a = std::make_shared<ack_state>();
       a->envelope_id = *m->envelope_id;
       a->conn = conn;
@@ -296,8 +292,10 @@ void handle_frame(const std::shared_ptr<connection>& conn, std::string_view text
       a->ex = s.ex;
       make_ack_fn(a)(std::nullopt);
     } else {
-      spdlog::warn("socket mode: malformed {} frame on connection {} ({}); no readable envelope id, "
-                   "so not acked", m->type, conn->id, m->reason);
+      spdlog::warn(
+          "socket mode: malformed {} frame on connection {} ({}); no readable envelope id, "
+          "so not acked",
+          m->type, conn->id, m->reason);
     }
   }
 }
@@ -323,9 +321,8 @@ asio::awaitable<void> write_frames(std::shared_ptr<connection> conn) {
       conn->ws.text(true);
       // A write that cannot finish within the idle timeout means the link is dead; Beast's own
       // timeouts only watch reads.
-      auto written =
-          co_await with_timeout(conn->ws.async_write(asio::buffer(conn->outbox.front()), use_tuple),
-                                s.options.idle_timeout);
+      auto written = co_await with_timeout(
+          conn->ws.async_write(asio::buffer(conn->outbox.front()), use_tuple), s.options.idle_timeout);
       if (!written) {
         conn->end_reason = "write_timeout";
         co_return;
@@ -343,8 +340,8 @@ asio::awaitable<void> write_frames(std::shared_ptr<connection> conn) {
     bool acks_pending = std::any_of(conn->awaiting_ack.begin(), conn->awaiting_ack.end(),
                                     [](const auto& entry) { return !entry.second->sent; });
     if (conn->status == connection_state::closing && !acks_pending) {
-      conn->ws.set_option(websocket::stream_base::timeout{s.options.close_timeout,
-                                                          s.options.idle_timeout, true});
+      conn->ws.set_option(
+          websocket::stream_base::timeout{s.options.close_timeout, s.options.idle_timeout, true});
       auto closed = co_await with_timeout(conn->ws.async_close(websocket::close_code::normal, use_tuple),
                                           s.options.close_timeout);
       if (!closed) {
@@ -376,9 +373,10 @@ asio::awaitable<void> safety_acks(std::shared_ptr<connection> conn) {
     if (steady::now() >= deadline) {
       if (!a->acked.exchange(true)) {
         ++s.stats.safety_acks;
-        spdlog::warn("socket mode: envelope {} not acked by its handler within {} ms; acked "
-                     "without a response",
-                     a->envelope_id, s.options.safety_ack_after.count());
+        spdlog::warn(
+            "socket mode: envelope {} not acked by its handler within {} ms; acked "
+            "without a response",
+            a->envelope_id, s.options.safety_ack_after.count());
         send_ack(a, std::nullopt);
       } else {
         // Acked on another thread, its send is on the way here; send_ack wakes us.
@@ -409,8 +407,8 @@ asio::awaitable<void> run_connection(std::shared_ptr<connection> conn) {
   spdlog::info("socket mode: connection {} to {} closed ({})", conn->id, conn->host,
                closed_by_flare ? "by flare" : conn->end_reason);
   if (!closed_by_flare) {
-    s->push_event({conn, link_event::dropped,
-                   conn->end_reason.empty() ? std::string("closed") : conn->end_reason});
+    s->push_event(
+        {conn, link_event::dropped, conn->end_reason.empty() ? std::string("closed") : conn->end_reason});
   }
   conn->hello_wake.notify();
   s->update_connected();
@@ -472,9 +470,8 @@ asio::awaitable<establish_result> establish(std::shared_ptr<state> s) {
   conn->host = parsed->host_address();
   std::string port = parsed->has_port() ? std::to_string(parsed->port_number()) : "443";
   auto encoded_target = parsed->encoded_target();
-  std::string target = encoded_target.empty()
-                           ? std::string("/")
-                           : std::string(encoded_target.data(), encoded_target.size());
+  std::string target =
+      encoded_target.empty() ? std::string("/") : std::string(encoded_target.data(), encoded_target.size());
   auto encoded_authority = parsed->encoded_host_and_port();
   std::string host_header(encoded_authority.data(), encoded_authority.size());
   s->connecting = conn;
@@ -503,15 +500,17 @@ asio::awaitable<establish_result> establish(std::shared_ptr<state> s) {
   if (connect_end == step_end::stopped) co_return stopped();
   if (connect_end == step_end::timed_out) co_return give_up("connect_timeout");
   if (auto [ec, endpoint] = *connected; ec) {
-    co_return give_up(ec == beast::error::timeout ? "connect_timeout" : "connect_failed (" + ec.message() + ")");
+    co_return give_up(ec == beast::error::timeout ? "connect_timeout"
+                                                  : "connect_failed (" + ec.message() + ")");
   }
 
   if (auto ec = prepare_tls_stream(conn->ws.next_layer(), conn->host); ec) {
     co_return give_up("tls_setup_failed (" + ec.message() + ")");
   }
   tcp_layer.expires_after(o.connect_timeout);
-  auto [tls_end, tls_done] = co_await bounded(
-      *s, conn->ws.next_layer().async_handshake(asio::ssl::stream_base::client, use_tuple), o.connect_timeout);
+  auto [tls_end, tls_done] =
+      co_await bounded(*s, conn->ws.next_layer().async_handshake(asio::ssl::stream_base::client, use_tuple),
+                       o.connect_timeout);
   if (tls_end == step_end::stopped) co_return stopped();
   if (tls_end == step_end::timed_out) co_return give_up("tls_timeout");
   if (auto [ec] = *tls_done; ec) {
@@ -521,16 +520,16 @@ asio::awaitable<establish_result> establish(std::shared_ptr<state> s) {
                     tls_verification_failure_reason(conn->ws.next_layer().native_handle()));
       co_return give_up("tls_verification_failed");
     }
-    co_return give_up(ec == beast::error::timeout ? "tls_timeout" : "tls_handshake_failed (" + ec.message() + ")");
+    co_return give_up(ec == beast::error::timeout ? "tls_timeout"
+                                                  : "tls_handshake_failed (" + ec.message() + ")");
   }
 
   // From here on the WebSocket's own timeouts apply: handshake, and the idle timeout with
   // keep-alive pings that detects a dead link (a ping after idle/2, closed after idle).
   tcp_layer.expires_never();
   conn->ws.set_option(websocket::stream_base::timeout{o.connect_timeout, o.idle_timeout, true});
-  conn->ws.set_option(websocket::stream_base::decorator([](websocket::request_type& req) {
-    req.set(beast::http::field::user_agent, "flare-socket-mode");
-  }));
+  conn->ws.set_option(websocket::stream_base::decorator(
+      [](websocket::request_type& req) { req.set(beast::http::field::user_agent, "flare-socket-mode"); }));
   auto [ws_end, ws_done] =
       co_await bounded(*s, conn->ws.async_handshake(host_header, target, use_tuple), o.connect_timeout);
   if (ws_end == step_end::stopped) co_return stopped();
@@ -610,8 +609,7 @@ asio::awaitable<std::optional<api_error>> supervise(std::shared_ptr<state> s) {
       case reconnect_action::give_up:
         spdlog::error("socket mode: Slack disabled Socket Mode for this app (link_disabled)");
         co_return api_error{"link_disabled", "Socket Mode was turned off in the app settings", false};
-      case reconnect_action::ignore:
-        break;
+      case reconnect_action::ignore: break;
       case reconnect_action::reconnect_after_backoff:
         current.reset();
         wait_first = true;
@@ -643,8 +641,8 @@ asio::awaitable<void> close_all(std::shared_ptr<state> s) {
     co_await s->drained_wake.wait_until(deadline);
   }
   if (!s->connections.empty()) {
-    spdlog::warn("socket mode: {} connection(s) did not close in {} ms; dropping them",
-                 s->connections.size(), s->options.close_timeout.count());
+    spdlog::warn("socket mode: {} connection(s) did not close in {} ms; dropping them", s->connections.size(),
+                 s->options.close_timeout.count());
     for (auto& c : s->connections) c->abort();
   }
   // Aborted sockets complete their operations at once; the bound only guards against a bug.
@@ -663,8 +661,8 @@ using socket_mode_detail::state;
 
 socket_mode_client::socket_mode_client(boost::asio::any_io_executor ex, socket_mode_options options,
                                        url_opener open_url, envelope_sink sink)
-    : state_(std::make_shared<state>(std::move(ex), std::move(options), std::move(open_url),
-                                     std::move(sink))) {
+    : state_(
+          std::make_shared<state>(std::move(ex), std::move(options), std::move(open_url), std::move(sink))) {
   state_->owner = this;
 }
 

@@ -25,15 +25,15 @@ struct state;
 }
 
 struct socket_mode_options {
-  std::string extra_ca_file;                           // SLACK_CA_FILE; empty: system store only
-  std::chrono::milliseconds connect_timeout{10000};    // each of resolve, TCP, TLS, WebSocket
-  std::chrono::milliseconds hello_timeout{10000};      // from WebSocket handshake to `hello`
-  std::chrono::milliseconds idle_timeout{30000};       // silence after which the link is dead
-                                                       // (a ping is sent half-way through)
-  std::chrono::milliseconds safety_ack_after{2500};    // ack anyway if the sink hasn't
+  std::string extra_ca_file;                         // SLACK_CA_FILE; empty: system store only
+  std::chrono::milliseconds connect_timeout{10000};  // each of resolve, TCP, TLS, WebSocket
+  std::chrono::milliseconds hello_timeout{10000};    // from WebSocket handshake to `hello`
+  std::chrono::milliseconds idle_timeout{30000};     // silence after which the link is dead
+                                                     // (a ping is sent half-way through)
+  std::chrono::milliseconds safety_ack_after{2500};  // ack anyway if the sink hasn't
   std::chrono::milliseconds backoff_initial{1000};
   std::chrono::milliseconds backoff_max{60000};
-  std::chrono::milliseconds close_timeout{3000};       // close handshake, on refresh and stop
+  std::chrono::milliseconds close_timeout{3000};  // close handshake, on refresh and stop
 };
 
 // Calls apps.connections.open and returns the wss:// URL. Called afresh for every connection:
@@ -41,8 +41,8 @@ struct socket_mode_options {
 using url_opener = std::function<boost::asio::awaitable<api_result<std::string>>()>;
 
 struct socket_mode_stats {
-  std::uint64_t connection_attempts = 0;   // URL fetches started
-  std::uint64_t connections_opened = 0;    // connections that received hello
+  std::uint64_t connection_attempts = 0;  // URL fetches started
+  std::uint64_t connections_opened = 0;   // connections that received hello
   // Attempts that never reached hello, by cause: "connect_failed", "tls_verification_failed",
   // "hello_timeout", "apps.connections.open:" + Slack's error, ...
   std::map<std::string, std::uint64_t> failed_attempts_by_reason;
@@ -50,11 +50,11 @@ struct socket_mode_stats {
   // "too_many_websockets", "eof", "idle_timeout", "hello_timeout", "connect_failed", ...
   std::map<std::string, std::uint64_t> reconnects_by_reason;
   std::uint64_t envelopes_received = 0;
-  std::uint64_t acks_sent = 0;             // ack frames written (any cause)
-  std::uint64_t safety_acks = 0;           // acks the client sent because the sink hadn't
-  std::uint64_t sink_failures = 0;         // sink threw
+  std::uint64_t acks_sent = 0;      // ack frames written (any cause)
+  std::uint64_t safety_acks = 0;    // acks the client sent because the sink hadn't
+  std::uint64_t sink_failures = 0;  // sink threw
   std::uint64_t malformed_frames = 0;
-  std::uint64_t acks_lost = 0;             // acked after the connection had gone (Slack redelivers)
+  std::uint64_t acks_lost = 0;  // acked after the connection had gone (Slack redelivers)
 };
 
 // The Socket Mode link.
@@ -74,8 +74,8 @@ class socket_mode_client {
   // `ex` must be the executor of the (single-threaded) io_context the client runs on; the sink
   // is called on it, and ack_fn may be called from anywhere.
   // Throws std::runtime_error when options.extra_ca_file can't be loaded.
-  socket_mode_client(boost::asio::any_io_executor ex, socket_mode_options options,
-                     url_opener open_url, envelope_sink sink);
+  socket_mode_client(boost::asio::any_io_executor ex, socket_mode_options options, url_opener open_url,
+                     envelope_sink sink);
   ~socket_mode_client();
   socket_mode_client(const socket_mode_client&) = delete;
   socket_mode_client& operator=(const socket_mode_client&) = delete;

@@ -20,8 +20,8 @@ namespace ssl = boost::asio::ssl;
 std::shared_ptr<ssl::context> make_client_tls_context(const std::string& extra_ca_file) {
   auto ctx = std::make_shared<ssl::context>(ssl::context::tls_client);
   // Slack requires TLS 1.2+; older versions are switched off outright, not just unpreferred.
-  ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
-                   ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+  ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                   ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
   if (SSL_CTX_set_min_proto_version(ctx->native_handle(), TLS1_2_VERSION) != 1) {
     throw std::runtime_error("TLS: cannot require TLS 1.2 or newer");
   }
@@ -34,7 +34,8 @@ std::shared_ptr<ssl::context> make_client_tls_context(const std::string& extra_c
   boost::system::error_code ec;
   for (const char* ignored : {"SSL_CERT_FILE", "SSL_CERT_DIR"}) {
     if (const char* v = std::getenv(ignored); v && *v) {
-      spdlog::warn("TLS: {} is set and ignored; flare trusts the system store plus SLACK_CA_FILE only", ignored);
+      spdlog::warn("TLS: {} is set and ignored; flare trusts the system store plus SLACK_CA_FILE only",
+                   ignored);
     }
   }
   const char* file = X509_get_default_cert_file();
@@ -46,7 +47,8 @@ std::shared_ptr<ssl::context> make_client_tls_context(const std::string& extra_c
     throw std::runtime_error(std::string("TLS: no system trust store at ") + (file ? file : "?") + " or " +
                              (dir ? dir : "?") + " (install ca-certificates)");
   }
-  if (SSL_CTX_load_verify_locations(ctx->native_handle(), have_file ? file : nullptr, have_dir ? dir : nullptr) != 1) {
+  if (SSL_CTX_load_verify_locations(ctx->native_handle(), have_file ? file : nullptr,
+                                    have_dir ? dir : nullptr) != 1) {
     throw std::runtime_error("TLS: cannot load the system trust store: " + last_tls_error().message());
   }
 

@@ -46,5 +46,4 @@ bool is_tls_verification_failure(const boost::system::error_code& ec, SSL* ssl);
 // Why verification failed, for logs ("unable to get local issuer certificate", ...).
 std::string tls_verification_failure_reason(SSL* ssl);
 
-
 }  // namespace flare

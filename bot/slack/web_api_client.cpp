@@ -108,8 +108,7 @@ const json& object_field(const json& j, const char* key) {
 std::string slack_error_detail(const std::string& method, const std::string& code, const json& j) {
   std::string detail = method + " answered " + code;
   if (code == "missing_scope") {
-    detail += " (needed: " + string_field(j, "needed") + "; provided: " +
-              string_field(j, "provided") + ")";
+    detail += " (needed: " + string_field(j, "needed") + "; provided: " + string_field(j, "provided") + ")";
   }
   const json& meta = object_field(j, "response_metadata");
   if (auto it = meta.find("messages"); it != meta.end() && it->is_array()) {
@@ -188,8 +187,8 @@ struct web_api_client::impl : std::enable_shared_from_this<impl> {
         retry_backoff(backoff_policy{options.backoff_initial, options.backoff_max, jitter::equal}) {
     auto parsed = boost::urls::parse_uri(options.api_url);
     if (!parsed) {
-      throw std::runtime_error("SLACK_API_URL '" + options.api_url + "' is not a URL: " +
-                               parsed.error().message());
+      throw std::runtime_error("SLACK_API_URL '" + options.api_url +
+                               "' is not a URL: " + parsed.error().message());
     }
     const auto& url = *parsed;
     if (url.scheme() != "https") {
@@ -209,7 +208,7 @@ struct web_api_client::impl : std::enable_shared_from_this<impl> {
   asio::any_io_executor ex;
   web_api_options options;
   std::shared_ptr<asio::ssl::context> tls;
-  std::string host;         // what we connect to, send as SNI and verify the certificate for
+  std::string host;  // what we connect to, send as SNI and verify the certificate for
   std::string port;
   std::string host_header;  // host[:port] as in the URL
   std::string base_path;    // "/api/"
@@ -297,8 +296,8 @@ struct web_api_client::impl : std::enable_shared_from_this<impl> {
     refill(b);
     b.tokens -= 1;
     if (b.tokens >= 0) co_return std::nullopt;
-    const auto wait = std::chrono::duration_cast<steady::duration>(
-        std::chrono::duration<double>(-b.tokens / rate));
+    const auto wait =
+        std::chrono::duration_cast<steady::duration>(std::chrono::duration<double>(-b.tokens / rate));
     spdlog::debug("slack: pacing {} to {}: waiting {} ms", spec.method, spec.pace_channel,
                   std::chrono::duration_cast<std::chrono::milliseconds>(wait).count());
     co_return co_await sleep(s, now + wait, spec.method);
@@ -341,7 +340,8 @@ struct web_api_client::impl : std::enable_shared_from_this<impl> {
   };
 
   // Resolver ops ignore per-operation cancellation, so the deadline cancels the resolver.
-  asio::awaitable<std::optional<tcp::resolver::results_type>> resolve(call_state& s, const std::string& method,
+  asio::awaitable<std::optional<tcp::resolver::results_type>> resolve(call_state& s,
+                                                                      const std::string& method,
                                                                       exchange_result& failure) {
     struct resolve_state {
       explicit resolve_state(const asio::any_io_executor& ex) : resolver(ex), deadline(ex) {}
@@ -366,8 +366,8 @@ struct web_api_client::impl : std::enable_shared_from_this<impl> {
     } else if (rs->timed_out) {
       failure = transport_failure(error::timeout, method + ": resolving " + host + " timed out", true);
     } else if (ec) {
-      failure = transport_failure(error::connection_failed, method + ": cannot resolve " + host + ": " + describe(ec),
-                                  true);
+      failure = transport_failure(error::connection_failed,
+                                  method + ": cannot resolve " + host + ": " + describe(ec), true);
     } else {
       co_return endpoints;
     }
@@ -387,9 +387,11 @@ struct web_api_client::impl : std::enable_shared_from_this<impl> {
       co_return r;
     }
     if (ec == beast::error::timeout)
-      co_return transport_failure(error::timeout, method + ": connecting to " + host + ":" + port + " timed out", true);
+      co_return transport_failure(error::timeout,
+                                  method + ": connecting to " + host + ":" + port + " timed out", true);
     co_return transport_failure(error::connection_failed,
-                                method + ": cannot connect to " + host + ":" + port + ": " + describe(ec), true);
+                                method + ": cannot connect to " + host + ":" + port + ": " + describe(ec),
+                                true);
   }
 
   asio::awaitable<std::optional<exchange_result>> handshake_tls(connection& conn, const std::string& method) {
@@ -419,11 +421,11 @@ struct web_api_client::impl : std::enable_shared_from_this<impl> {
                                   false);
     }
     if (ec == beast::error::timeout)
-      co_return transport_failure(error::timeout, method + ": TLS handshake with " + host + ":" + port + " timed out",
-                                  true);
-    co_return transport_failure(error::tls_handshake_failed,
-                                method + ": TLS handshake with " + host + ":" + port + " failed: " + describe(ec),
-                                true);
+      co_return transport_failure(error::timeout,
+                                  method + ": TLS handshake with " + host + ":" + port + " timed out", true);
+    co_return transport_failure(
+        error::tls_handshake_failed,
+        method + ": TLS handshake with " + host + ":" + port + " failed: " + describe(ec), true);
   }
 
   // Resolve, connect, TLS: each step with its deadline, each failure named.
@@ -480,7 +482,8 @@ struct web_api_client::impl : std::enable_shared_from_this<impl> {
         co_return r;
       }
       if (wec == beast::error::timeout) {
-        co_return transport_failure(error::timeout, spec.method + ": sending the request timed out", true, true);
+        co_return transport_failure(error::timeout, spec.method + ": sending the request timed out", true,
+                                    true);
       }
       co_return transport_failure(error::connection_failed,
                                   spec.method + ": sending the request failed: " + describe(wec), true, true);
@@ -499,9 +502,10 @@ struct web_api_client::impl : std::enable_shared_from_this<impl> {
     if (rec) {
       const bool nothing_received = !parser.got_some() && conn.buffer.size() == 0;
       if (rec == beast::error::timeout) {
-        co_return transport_failure(error::timeout, spec.method + ": no answer within " +
-                                                   std::to_string(options.request_timeout.count()) + " ms",
-                                    true, nothing_received);
+        co_return transport_failure(
+            error::timeout,
+            spec.method + ": no answer within " + std::to_string(options.request_timeout.count()) + " ms",
+            true, nothing_received);
       }
       co_return transport_failure(error::connection_failed,
                                   spec.method + ": reading the answer failed: " + describe(rec), true,
@@ -548,7 +552,8 @@ struct web_api_client::impl : std::enable_shared_from_this<impl> {
     call_state state(ex);
     call_registration registration(*this, state);
     auto result = co_await request_with_retries(state, spec);
-    if (options.on_call_done) options.on_call_done(spec.method, result.ok() ? std::string() : result.error().code);
+    if (options.on_call_done)
+      options.on_call_done(spec.method, result.ok() ? std::string() : result.error().code);
     if (result.ok()) co_return result;
     api_error e = result.error();
     e.detail = scrub(std::move(e.detail), spec.token);
@@ -568,14 +573,18 @@ struct web_api_client::impl : std::enable_shared_from_this<impl> {
   answer read_answer(const request_spec& spec, const exchange_result& r) const {
     const std::string http = "http_" + std::to_string(r.status);
     if (r.status >= 500)
-      return {std::nullopt, api_error{http, spec.method + ": Slack answered HTTP " + std::to_string(r.status), true}, true};
+      return {std::nullopt,
+              api_error{http, spec.method + ": Slack answered HTTP " + std::to_string(r.status), true}, true};
     if (r.status != 200)
-      return {std::nullopt, api_error{http, spec.method + ": Slack answered HTTP " + std::to_string(r.status), true}};
+      return {std::nullopt,
+              api_error{http, spec.method + ": Slack answered HTTP " + std::to_string(r.status), true}};
     json j = json::parse(r.body, nullptr, false);
     if (j.is_discarded() || !j.is_object() || !j.contains("ok") || !j["ok"].is_boolean())
-      return {std::nullopt, make_api_error(error::invalid_response, spec.method + ": the answer is not a Slack JSON envelope")};
+      return {std::nullopt, make_api_error(error::invalid_response,
+                                           spec.method + ": the answer is not a Slack JSON envelope")};
     if (j["ok"].get<bool>()) {
-      if (auto w = string_field(j, "warning"); !w.empty()) spdlog::warn("slack: {} warned: {}", spec.method, w);
+      if (auto w = string_field(j, "warning"); !w.empty())
+        spdlog::warn("slack: {} warned: {}", spec.method, w);
       return {std::move(j), std::nullopt};
     }
     std::string code = string_field(j, "error");
@@ -590,15 +599,16 @@ struct web_api_client::impl : std::enable_shared_from_this<impl> {
   std::optional<api_error> note_rate_limit(const request_spec& spec, const exchange_result& r, int times) {
     if (times > options.max_rate_limited_retries) {
       return api_error{"ratelimited",
-                       spec.method + ": still rate limited after " + std::to_string(options.max_rate_limited_retries) +
-                           " waits",
+                       spec.method + ": still rate limited after " +
+                           std::to_string(options.max_rate_limited_retries) + " waits",
                        false};
     }
     const auto wait = retry_after(r.retry_after);
     auto& until = method_blocked_until[spec.method];
     until = std::max(until, steady::now() + wait);
     if (options.on_rate_limited) options.on_rate_limited(spec.method, wait);
-    spdlog::warn("slack: {} rate limited (429); waiting {} s before calling it again", spec.method, wait.count());
+    spdlog::warn("slack: {} rate limited (429); waiting {} s before calling it again", spec.method,
+                 wait.count());
     return std::nullopt;
   }
 
@@ -658,8 +668,7 @@ namespace {
 
 // A post that fails for good is an incident update nobody will see: say so loudly, with what
 // it was about, so it is never lost silently.
-void log_failed_post(const char* method, const message& msg, const std::string& channel,
-                     const api_error& e) {
+void log_failed_post(const char* method, const message& msg, const std::string& channel, const api_error& e) {
   spdlog::error("slack: {} to {} for {} failed: {} ({})", method, channel,
                 msg.reference.empty() ? std::string("(no reference)") : msg.reference, e.code, e.detail);
 }
@@ -688,7 +697,8 @@ asio::awaitable<api_result<std::string>> web_api_client::apps_connections_open(s
   auto r = co_await impl_->request(std::move(spec));
   if (!r) co_return r.error();
   std::string url = string_field(r.value(), "url");
-  if (url.rfind("wss://", 0) != 0) co_return invalid_response("apps.connections.open", "without a wss:// url");
+  if (url.rfind("wss://", 0) != 0)
+    co_return invalid_response("apps.connections.open", "without a wss:// url");
   co_return url;
 }
 
@@ -754,7 +764,8 @@ asio::awaitable<api_result<std::string>> web_api_client::open_dm(std::string use
 
 // Read methods take form arguments: Slack documents them as GET methods, and not all of them
 // read a JSON body.
-asio::awaitable<api_result<slack::conversation_info>> web_api_client::conversations_info(std::string channel) {
+asio::awaitable<api_result<slack::conversation_info>> web_api_client::conversations_info(
+    std::string channel) {
   std::string form = form_encode({{"channel", channel}});
   auto r = co_await impl_->call_form("conversations.info", std::move(form));
   if (!r) co_return r.error();
@@ -777,7 +788,8 @@ asio::awaitable<api_result<slack::user_info>> web_api_client::users_info(std::st
   co_return info;
 }
 
-asio::awaitable<api_result<std::vector<std::string>>> web_api_client::usergroup_members(std::string usergroup) {
+asio::awaitable<api_result<std::vector<std::string>>> web_api_client::usergroup_members(
+    std::string usergroup) {
   std::string form = form_encode({{"usergroup", usergroup}});
   auto r = co_await impl_->call_form("usergroups.users.list", std::move(form));
   if (!r) co_return r.error();

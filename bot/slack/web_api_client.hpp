@@ -16,7 +16,7 @@
 namespace flare::slack {
 
 struct web_api_options {
-  std::string api_url = "https://slack.com/api/";  // SLACK_API_URL; must be https
+  std::string api_url = "https://slack.com/api/";    // SLACK_API_URL; must be https
   std::string bot_token;                             // secret, never logged
   std::string extra_ca_file;                         // SLACK_CA_FILE; empty: system trust only
   std::chrono::milliseconds connect_timeout{5000};   // resolve, connect, TLS handshake (each)
@@ -24,11 +24,11 @@ struct web_api_options {
   int max_attempts = 5;                              // 5xx / connection failures / timeouts
   std::chrono::milliseconds backoff_initial{500};
   std::chrono::milliseconds backoff_max{30000};
-  std::chrono::seconds max_retry_after{300};         // cap on a single Retry-After wait
+  std::chrono::seconds max_retry_after{300};  // cap on a single Retry-After wait
   int max_rate_limited_retries = 10;
-  double channel_posts_per_second = 1.0;             // per-channel pacing (token bucket); <= 0: off
+  double channel_posts_per_second = 1.0;  // per-channel pacing (token bucket); <= 0: off
   int channel_burst = 3;
-  std::size_t max_idle_connections = 4;              // keep-alive pool
+  std::size_t max_idle_connections = 4;  // keep-alive pool
 
   // Optional observers (metrics). on_call_done: once per call, after its retries, with Slack's
   // error code or "" on success. on_rate_limited: once per 429, with the wait it imposes.
@@ -73,11 +73,9 @@ class web_api_client final : public slack_api {
 
   boost::asio::awaitable<api_result<auth_identity>> auth_test() override;
   boost::asio::awaitable<api_result<posted_message>> post_message(message msg) override;
-  boost::asio::awaitable<api_result<posted_message>> update_message(std::string channel,
-                                                                     std::string ts,
-                                                                     message msg) override;
-  boost::asio::awaitable<api_result<std::string>> post_ephemeral(std::string user,
-                                                                 message msg) override;
+  boost::asio::awaitable<api_result<posted_message>> update_message(std::string channel, std::string ts,
+                                                                    message msg) override;
+  boost::asio::awaitable<api_result<std::string>> post_ephemeral(std::string user, message msg) override;
   boost::asio::awaitable<api_result<std::string>> open_dm(std::string user) override;
   boost::asio::awaitable<api_result<slack::conversation_info>> conversations_info(
       std::string channel) override;
@@ -86,8 +84,7 @@ class web_api_client final : public slack_api {
       std::string usergroup) override;
   boost::asio::awaitable<api_result<view_ref>> open_view(std::string trigger_id,
                                                          nlohmann::json view) override;
-  boost::asio::awaitable<api_result<view_ref>> update_view(std::string view_id,
-                                                           nlohmann::json view,
+  boost::asio::awaitable<api_result<view_ref>> update_view(std::string view_id, nlohmann::json view,
                                                            std::string hash) override;
 
  private:

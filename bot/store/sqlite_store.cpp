@@ -22,18 +22,15 @@ sqlite_store::~sqlite_store() {
 
 const std::string& sqlite_store::path() const { return impl_->path; }
 
-
 std::unique_ptr<sqlite_store> sqlite_store::open(const std::string& path) {
   return open(path, sqlite_options{});
 }
 
-std::unique_ptr<sqlite_store> sqlite_store::open(const std::string& path,
-                                                 const sqlite_options& options) {
+std::unique_ptr<sqlite_store> sqlite_store::open(const std::string& path, const sqlite_options& options) {
   return open(path, options, schema_migrations());
 }
 
-std::unique_ptr<sqlite_store> sqlite_store::open(const std::string& path,
-                                                 const sqlite_options& options,
+std::unique_ptr<sqlite_store> sqlite_store::open(const std::string& path, const sqlite_options& options,
                                                  std::span<const schema_migration> migrations) {
   for (std::size_t i = 0; i < migrations.size(); ++i) {
     if (migrations[i].version != static_cast<int>(i) + 1) {
@@ -46,15 +43,15 @@ std::unique_ptr<sqlite_store> sqlite_store::open(const std::string& path,
       std::error_code ec;
       fs::create_directories(parent, ec);
       if (ec) {
-        throw store_error("cannot create the directory " + parent.string() + " for the store " +
-                          path + ": " + ec.message());
+        throw store_error("cannot create the directory " + parent.string() + " for the store " + path + ": " +
+                          ec.message());
       }
     }
   }
 
   sqlite3* raw = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &raw,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI, nullptr);
+  int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI,
+                           nullptr);
   connection db(raw);
   if (rc != SQLITE_OK) {
     throw store_error("cannot open the store " + path + ": " +
@@ -120,8 +117,8 @@ void sqlite_store::transaction(const std::function<void()>& body) { impl_->trans
 
 // ---- incidents --------------------------------------------------------------------------------
 
-incident sqlite_store::create_incident(const new_incident& f, std::string_view actor,
-                                       sys_seconds at, const json& details) {
+incident sqlite_store::create_incident(const new_incident& f, std::string_view actor, sys_seconds at,
+                                       const json& details) {
   std::int64_t id = 0;
   impl_->transaction([&] {
     impl_
@@ -130,8 +127,8 @@ incident sqlite_store::create_incident(const new_incident& f, std::string_view a
             "updated_at, resolved_at, state, sensitive, summary, channel, thread_ts, card_ts, "
             "report_channel, report_ts, last_decision, version) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, NULL, 'open', ?, NULL, ?, ?, ?, ?, ?, ?, 1)")
-        .bind(f.title, f.reporter, f.severity, f.classification, f.facts, at, at, f.sensitive,
-              f.channel, f.thread_ts, f.card_ts, f.report_channel, f.report_ts, f.last_decision)
+        .bind(f.title, f.reporter, f.severity, f.classification, f.facts, at, at, f.sensitive, f.channel,
+              f.thread_ts, f.card_ts, f.report_channel, f.report_ts, f.last_decision)
         .run();
     id = sqlite3_last_insert_rowid(impl_->db.get());
     append_audit(audit_entry{id, std::string(actor), "open", at, details});
@@ -148,8 +145,7 @@ std::optional<incident> sqlite_store::find_incident(std::int64_t id) {
   return read_incident(q);
 }
 
-std::optional<incident> sqlite_store::find_incident_by_report(std::string_view channel,
-                                                              std::string_view ts) {
+std::optional<incident> sqlite_store::find_incident_by_report(std::string_view channel, std::string_view ts) {
   auto q = impl_->prepare("SELECT " + std::string(incident_columns) +
                           " FROM incidents WHERE report_channel = ? AND report_ts = ?");
   q.bind(channel, ts);
@@ -185,9 +181,9 @@ std::optional<incident> sqlite_store::update_incident(const incident& c, const a
         "updated_at = ?, resolved_at = ?, state = ?, sensitive = ?, summary = ?, channel = ?, "
         "thread_ts = ?, card_ts = ?, report_channel = ?, report_ts = ?, last_decision = ?, "
         "version = version + 1 WHERE id = ? AND version = ?");
-    q.bind(c.title, c.severity, c.classification, c.facts, entry.at, c.resolved_at,
-           to_string(c.state), c.sensitive, c.summary, c.channel, c.thread_ts, c.card_ts,
-           c.report_channel, c.report_ts, c.last_decision, c.id, c.version)
+    q.bind(c.title, c.severity, c.classification, c.facts, entry.at, c.resolved_at, to_string(c.state),
+           c.sensitive, c.summary, c.channel, c.thread_ts, c.card_ts, c.report_channel, c.report_ts,
+           c.last_decision, c.id, c.version)
         .run();
     if (q.changes() == 0) {
       auto exists = impl_->prepare("SELECT count(*) FROM incidents WHERE id = ?");
@@ -209,12 +205,11 @@ std::optional<incident> sqlite_store::update_incident(const incident& c, const a
 audit_record sqlite_store::append_audit(const audit_entry& e) {
   // `{}` written as an argument is JSON null; readers should always find an object.
   const json details = e.details.is_null() ? json::object() : e.details;
-  impl_
-      ->prepare("INSERT INTO audit_log (incident_id, actor, action, at, details) VALUES (?, ?, ?, ?, ?)")
+  impl_->prepare("INSERT INTO audit_log (incident_id, actor, action, at, details) VALUES (?, ?, ?, ?, ?)")
       .bind(e.incident_id, e.actor, e.action, e.at, details)
       .run();
-  return audit_record{sqlite3_last_insert_rowid(impl_->db.get()), e.incident_id, e.actor, e.action,
-                      e.at, details};
+  return audit_record{
+      sqlite3_last_insert_rowid(impl_->db.get()), e.incident_id, e.actor, e.action, e.at, details};
 }
 
 std::vector<audit_record> sqlite_store::audit_for(std::int64_t incident_id) {

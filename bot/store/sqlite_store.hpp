@@ -41,8 +41,6 @@ class store_corrupt : public store_error {
   using store_error::store_error;
 };
 
-
-
 // One step of the schema. The list is append-only and numbered 1, 2, 3...: version 2 is a new
 // entry at the end of the list in sqlite_store.cpp, never an edit of version 1.
 struct schema_migration {
@@ -78,8 +76,7 @@ class sqlite_store final : public store {
   incident create_incident(const new_incident& fields, std::string_view actor, sys_seconds at,
                            const json& details) override;
   std::optional<incident> find_incident(std::int64_t id) override;
-  std::optional<incident> find_incident_by_report(std::string_view channel,
-                                                  std::string_view ts) override;
+  std::optional<incident> find_incident_by_report(std::string_view channel, std::string_view ts) override;
   std::optional<incident> find_incident_by_thread(std::string_view channel,
                                                   std::string_view thread_ts) override;
   std::vector<incident> list_incidents(bool open_only, std::size_t limit) override;

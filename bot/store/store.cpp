@@ -1,8 +1,8 @@
 #include "bot/store/store.hpp"
 
 #include <array>
-#include <cstdint>
 #include <charconv>
+#include <cstdint>
 #include <utility>
 
 namespace flare::store {
@@ -58,9 +58,7 @@ std::optional<incident_state> parse_incident_state(std::string_view s) {
 }
 
 std::string_view to_string(outbox_state s) { return name_of(outbox_state_names, s); }
-std::optional<outbox_state> parse_outbox_state(std::string_view s) {
-  return value_of(outbox_state_names, s);
-}
+std::optional<outbox_state> parse_outbox_state(std::string_view s) { return value_of(outbox_state_names, s); }
 
 std::string_view to_string(deadline_kind k) { return name_of(deadline_kind_names, k); }
 std::optional<deadline_kind> parse_deadline_kind(std::string_view s) {
@@ -73,7 +71,9 @@ std::optional<reminder_state> parse_reminder_state(std::string_view s) {
 }
 
 std::string inbox_key_for_event(std::string_view event_id) { return "event:" + std::string(event_id); }
-std::string inbox_key_for_trigger(std::string_view trigger_id) { return "trigger:" + std::string(trigger_id); }
+std::string inbox_key_for_trigger(std::string_view trigger_id) {
+  return "trigger:" + std::string(trigger_id);
+}
 std::string inbox_key_for_envelope(std::string_view envelope_id) {
   return "envelope:" + std::string(envelope_id);
 }

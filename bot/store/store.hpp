@@ -53,9 +53,9 @@ struct new_incident {
   std::optional<std::string> classification;  // confirmed|potential
   json facts = json::object();                // the policy facts
   bool sensitive = false;
-  std::string channel;                    // where the incident card and thread live
-  std::optional<std::string> thread_ts;   // known once the card (or the report) starts a thread
-  std::optional<std::string> card_ts;     // the card message, edited in place
+  std::string channel;                        // where the incident card and thread live
+  std::optional<std::string> thread_ts;       // known once the card (or the report) starts a thread
+  std::optional<std::string> card_ts;         // the card message, edited in place
   std::optional<std::string> report_channel;  // the report message it came from, if any
   std::optional<std::string> report_ts;
   std::optional<json> last_decision;
@@ -182,12 +182,12 @@ struct reminder {
 // transaction of the incident update whose audit entry records who, when and the evidence.
 struct obligation_ledger {
   std::int64_t incident_id = 0;
-  std::string kind = "security";            // security | people_and_safety
-  std::optional<std::string> close_reason;  // resolved, not an incident, false positive, duplicate
-  std::optional<std::int64_t> duplicate_of; // the surviving incident, when a duplicate
-  json completions = json::array();         // [{obligation, by, at, recorded_at, link, note}]
-  json not_needed = json::array();          // [{obligation, by, at, reason}]
-  json calls = json::array();               // [{conflict, choice, by, at, note}]
+  std::string kind = "security";             // security | people_and_safety
+  std::optional<std::string> close_reason;   // resolved, not an incident, false positive, duplicate
+  std::optional<std::int64_t> duplicate_of;  // the surviving incident, when a duplicate
+  json completions = json::array();          // [{obligation, by, at, recorded_at, link, note}]
+  json not_needed = json::array();           // [{obligation, by, at, reason}]
+  json calls = json::array();                // [{conflict, choice, by, at, note}]
 };
 
 // ---- the inbox of Slack deliveries -------------------------------------------------------------
@@ -233,11 +233,10 @@ class store {
   virtual void transaction(const std::function<void()>& body) = 0;
 
   // Incidents. Every change writes its audit entry in the same transaction.
-  virtual incident create_incident(const new_incident& fields, std::string_view actor,
-                                   sys_seconds at, const json& details) = 0;
+  virtual incident create_incident(const new_incident& fields, std::string_view actor, sys_seconds at,
+                                   const json& details) = 0;
   virtual std::optional<incident> find_incident(std::int64_t id) = 0;
-  virtual std::optional<incident> find_incident_by_report(std::string_view channel,
-                                                          std::string_view ts) = 0;
+  virtual std::optional<incident> find_incident_by_report(std::string_view channel, std::string_view ts) = 0;
   virtual std::optional<incident> find_incident_by_thread(std::string_view channel,
                                                           std::string_view thread_ts) = 0;
   // Newest first, at most `limit` (SIZE_MAX: all).
@@ -296,8 +295,7 @@ class store {
   virtual bool mark_sent(std::int64_t id, const json& result, sys_seconds at) = 0;
   // Counts an attempt. `final`: give up (state failed); otherwise it stays pending for a retry.
   // False if the item was not pending.
-  virtual bool mark_failed(std::int64_t id, std::string_view error, sys_seconds at,
-                           bool final) = 0;
+  virtual bool mark_failed(std::int64_t id, std::string_view error, sys_seconds at, bool final) = 0;
   virtual bool abandon(std::int64_t id, std::string_view reason, sys_seconds at) = 0;
 
   // Reminders. Replacing cancels the incident's pending reminders and inserts `fresh`, in one
@@ -309,8 +307,7 @@ class store {
   // Pending reminders with fire_at <= now, earliest first.
   virtual std::vector<reminder> due_reminders(sys_seconds now, std::size_t limit) = 0;
   // True only for the call that moves it from pending to sent: a reminder is sent at most once.
-  virtual bool mark_reminder_sent(std::int64_t id, sys_seconds at,
-                                  std::chrono::seconds late_by) = 0;
+  virtual bool mark_reminder_sent(std::int64_t id, sys_seconds at, std::chrono::seconds late_by) = 0;
   // Cancels the incident's pending reminders (e.g. on resolve); returns how many.
   virtual std::size_t cancel_reminders(std::int64_t incident_id) = 0;
   // All of an incident's reminders, in fire_at order.

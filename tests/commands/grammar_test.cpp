@@ -52,52 +52,63 @@ INSTANTIATE_TEST_SUITE_P(
         bad_input{"open", "missing the title", "/incident open <title> [sensitive]"},
         bad_input{"open sensitive", "missing the title", "/incident open <title> [sensitive]"},
         bad_input{"classify", "missing the incident ID", "/incident classify <ID>"},
-        bad_input{"classify INC-x high confirmed", "\"INC-x\" is not an incident ID", "/incident classify <ID>"},
+        bad_input{"classify INC-x high confirmed", "\"INC-x\" is not an incident ID",
+                  "/incident classify <ID>"},
         bad_input{"classify 0 high confirmed", "\"0\" is not an incident ID", "/incident classify"},
         bad_input{"classify INC-1", "missing the severity", "critical|high|medium|low"},
-        bad_input{"classify INC-1 severe confirmed", "\"severe\" is not a severity", "critical|high|medium|low"},
+        bad_input{"classify INC-1 severe confirmed", "\"severe\" is not a severity",
+                  "critical|high|medium|low"},
         bad_input{"classify INC-1 high", "missing the classification", "confirmed|potential"},
         bad_input{"classify INC-1 high maybe", "\"maybe\" is not a classification", "confirmed|potential"},
-        bad_input{"classify INC-1 high confirmed confirmed-at=yesterday", "confirmed-at: expected an RFC 3339",
-                  "[confirmed-at=<time>]"},
-        bad_input{"classify INC-1 high confirmed confirmed-at=2026-11-20T10:00:00", "got \"2026-11-20T10:00:00\"",
-                  "[confirmed-at=<time>]"},
+        bad_input{"classify INC-1 high confirmed confirmed-at=yesterday",
+                  "confirmed-at: expected an RFC 3339", "[confirmed-at=<time>]"},
+        bad_input{"classify INC-1 high confirmed confirmed-at=2026-11-20T10:00:00",
+                  "got \"2026-11-20T10:00:00\"", "[confirmed-at=<time>]"},
         bad_input{"classify INC-1 high confirmed soon", "unexpected \"soon\"", "[confirmed-at=<time>]"},
-        bad_input{"classify INC-1 high confirmed confirmed-at=2026-11-20T10:00:00Z extra", "unexpected \"extra\"",
-                  "/incident classify"},
+        bad_input{"classify INC-1 high confirmed confirmed-at=2026-11-20T10:00:00Z extra",
+                  "unexpected \"extra\"", "/incident classify"},
         bad_input{"facts", "missing the incident ID", "/incident facts <ID> <key>=<value>"},
         bad_input{"facts INC-1", "missing the facts to set", "/incident facts <ID> <key>=<value>"},
-        bad_input{"facts INC-1 fix_available", "expected <key>=<value>, got \"fix_available\"", "/incident facts"},
+        bad_input{"facts INC-1 fix_available", "expected <key>=<value>, got \"fix_available\"",
+                  "/incident facts"},
         bad_input{"facts INC-1 fix_available=true exploited", "got \"exploited\"", "/incident facts"},
         bad_input{"facts INC-1 =true", "without a key", "/incident facts"},
         bad_input{"facts INC-1 fix_availible=true", "fix_availible: unknown fact", "/incident facts"},
-        bad_input{"facts INC-1 fix_available=yes", "fix_available: expected true or false", "/incident facts"},
+        bad_input{"facts INC-1 fix_available=yes", "fix_available: expected true or false",
+                  "/incident facts"},
         bad_input{"facts INC-1 users_affected=maybe", "users_affected: expected one of", "/incident facts"},
-        bad_input{"facts INC-1 legal_requirements=\"CCPA", "legal_requirements: the quoted value has no closing",
+        bad_input{"facts INC-1 legal_requirements=\"CCPA",
+                  "legal_requirements: the quoted value has no closing", "/incident facts"},
+        bad_input{"facts INC-1 legal_requirements=\"CCPA\"x", "expected a space after the closing",
                   "/incident facts"},
-        bad_input{"facts INC-1 legal_requirements=\"CCPA\"x", "expected a space after the closing", "/incident facts"},
         bad_input{"facts INC-1 legal_requirements=CC\"PA", "must be quoted as a whole", "/incident facts"},
-        bad_input{"facts INC-1 impact_confirmed_at=2026-13-01T00:00:00Z", "impact_confirmed_at: expected an RFC 3339",
-                  "/incident facts"},
+        bad_input{"facts INC-1 impact_confirmed_at=2026-13-01T00:00:00Z",
+                  "impact_confirmed_at: expected an RFC 3339", "/incident facts"},
         bad_input{"notified", "missing the incident ID", "/incident notified <ID>"},
         bad_input{"notified INC-1 twice", "unexpected \"twice\"", "/incident notified <ID>"},
-        bad_input{"notified INC-1 at=yesterday", "at: expected an RFC 3339 time", "/incident notified <ID> [at=<time>]"},
+        bad_input{"notified INC-1 at=yesterday", "at: expected an RFC 3339 time",
+                  "/incident notified <ID> [at=<time>]"},
         bad_input{"done", "missing the incident ID", "/incident done <ID> <obligation>"},
         bad_input{"done INC-1", "missing the obligation", "/incident done <ID> <obligation>"},
         bad_input{"done INC-1 bulletin at=2026-11-30T14:00", "at: expected an RFC 3339", "/incident done"},
-        bad_input{"done INC-1 bulletin link=blog.example", "link: expected an http(s):// address", "/incident done"},
+        bad_input{"done INC-1 bulletin link=blog.example", "link: expected an http(s):// address",
+                  "/incident done"},
         bad_input{"done INC-1 bulletin by=U1", "unknown option \"by\"", "/incident done"},
         bad_input{"done INC-1 bulletin note=a note=b", "note= is given twice", "/incident done"},
         bad_input{"done INC-1 bulletin soon", "unexpected \"soon\"", "/incident done"},
         bad_input{"done INC-1 bul*letin", "is not a obligation name", "/incident done"},
-        bad_input{"not-needed INC-1 bulletin", "missing the reason", "/incident not-needed <ID> <obligation> reason=<text>"},
+        bad_input{"not-needed INC-1 bulletin", "missing the reason",
+                  "/incident not-needed <ID> <obligation> reason=<text>"},
         bad_input{"not-needed INC-1 bulletin reason=\"\"", "missing the reason", "/incident not-needed"},
         bad_input{"kind INC-1", "missing the kind", "/incident kind <ID> <security|people>"},
         bad_input{"kind INC-1 hr", "\"hr\" is not a kind", "/incident kind <ID> <security|people>"},
-        bad_input{"call INC-1 exception_vs_customer_clock", "missing the option", "/incident call <ID> <conflict> <option>"},
+        bad_input{"call INC-1 exception_vs_customer_clock", "missing the option",
+                  "/incident call <ID> <conflict> <option>"},
         bad_input{"deadlines INC-1", "unexpected \"INC-1\"", "/incident deadlines"},
-        bad_input{"resolve INC-1 duplicate-of=", "duplicate-of: missing the surviving incident's ID", "/incident resolve"},
-        bad_input{"resolve INC-1 duplicate-of=INC-x", "duplicate-of: \"INC-x\" is not an incident ID", "/incident resolve"},
+        bad_input{"resolve INC-1 duplicate-of=", "duplicate-of: missing the surviving incident's ID",
+                  "/incident resolve"},
+        bad_input{"resolve INC-1 duplicate-of=INC-x", "duplicate-of: \"INC-x\" is not an incident ID",
+                  "/incident resolve"},
         bad_input{"resolve INC-1 duplicate-of=INC-1", "cannot be a duplicate of itself", "/incident resolve"},
         bad_input{"update INC-1", "missing the update text", "/incident update <ID> <text>"},
         bad_input{"update please", "\"please\" is not an incident ID", "/incident update <ID> <text>"},
@@ -112,7 +123,8 @@ TEST(grammar, unknown_subcommand_lists_every_usage_line) {
   auto r = parse_incident_command("close INC-1");
   ASSERT_TRUE(std::holds_alternative<usage_error>(r));
   const auto& e = std::get<usage_error>(r);
-  for (auto sub : {"open", "classify", "facts", "notified", "update", "resolve", "show", "list", "decide", "help"}) {
+  for (auto sub :
+       {"open", "classify", "facts", "notified", "update", "resolve", "show", "list", "decide", "help"}) {
     EXPECT_NE(e.usage.find(usage_line(sub)), std::string::npos) << sub;
   }
 }
@@ -141,10 +153,12 @@ TEST(grammar, open_takes_the_rest_as_title_and_a_trailing_sensitive_flag) {
 }
 
 TEST(grammar, titles_and_texts_are_decoded_from_slack_escaping) {
-  auto o = parsed<open_command>("open a &lt;b&gt; &amp;&amp; c seen by <@U123|alice> in <#C9|ops> via <!subteam^S1|@sec>");
+  auto o = parsed<open_command>(
+      "open a &lt;b&gt; &amp;&amp; c seen by <@U123|alice> in <#C9|ops> via <!subteam^S1|@sec>");
   EXPECT_EQ(o.title, "a <b> && c seen by @alice in #ops via @sec");
 
-  auto u = parsed<update_command>("update INC-3 see <https://example.com/x|the log> and <mailto:a@b.c|a@b.c>, <!here>");
+  auto u = parsed<update_command>(
+      "update INC-3 see <https://example.com/x|the log> and <mailto:a@b.c|a@b.c>, <!here>");
   EXPECT_EQ(u.incident_id, 3);
   EXPECT_EQ(u.text, "see https://example.com/x and a@b.c, @here");
 
@@ -224,7 +238,8 @@ TEST(grammar, classify_and_facts_take_a_confirm_flag_anywhere) {
   c = parsed<classify_command>("classify --confirm INC-2 high confirmed confirmed-at=2026-11-20T10:00:00Z");
   EXPECT_TRUE(c.confirm);
   EXPECT_TRUE(c.confirmed_at);
-  auto f = parsed<facts_command>("facts INC-4 --confirm impact_confirmed_at= legal_requirements=\"a --confirm b\"");
+  auto f = parsed<facts_command>(
+      "facts INC-4 --confirm impact_confirmed_at= legal_requirements=\"a --confirm b\"");
   EXPECT_TRUE(f.confirm);
   ASSERT_EQ(f.assignments.size(), 2u);
   EXPECT_EQ(f.assignments[1].value, "a --confirm b");  // inside quotes it is text
@@ -232,7 +247,8 @@ TEST(grammar, classify_and_facts_take_a_confirm_flag_anywhere) {
 
 TEST(grammar, done_reads_the_obligation_time_and_evidence) {
   auto d = parsed<done_command>(
-      "done INC-7 Bulletin at=2026-11-30T14:00:00Z link=<https://blog.example/sec-1|the post> note=\"went out late\"");
+      "done INC-7 Bulletin at=2026-11-30T14:00:00Z link=<https://blog.example/sec-1|the post> note=\"went "
+      "out late\"");
   EXPECT_EQ(d.incident_id, 7);
   EXPECT_EQ(d.obligation, "bulletin");
   ASSERT_TRUE(d.options.at);
@@ -248,12 +264,14 @@ TEST(grammar, done_reads_the_obligation_time_and_evidence) {
 }
 
 TEST(grammar, not_needed_kind_call_and_deadlines) {
-  auto nn = parsed<not_needed_command>("not-needed INC-7 free_tier_email reason=\"no free-tier apps affected\"");
+  auto nn =
+      parsed<not_needed_command>("not-needed INC-7 free_tier_email reason=\"no free-tier apps affected\"");
   EXPECT_EQ(nn.obligation, "free_tier_email");
   EXPECT_EQ(nn.reason, "no free-tier apps affected");
   EXPECT_EQ(parsed<kind_command>("kind INC-7 people").kind, "people_and_safety");
   EXPECT_EQ(parsed<kind_command>("kind 7 Security").kind, "security");
-  auto call = parsed<call_command>("call INC-7 exception_vs_customer_clock follow_saas_schedule note=\"legal agreed\"");
+  auto call = parsed<call_command>(
+      "call INC-7 exception_vs_customer_clock follow_saas_schedule note=\"legal agreed\"");
   EXPECT_EQ(call.conflict, "exception_vs_customer_clock");
   EXPECT_EQ(call.option, "follow_saas_schedule");
   EXPECT_EQ(call.note, "legal agreed");
@@ -280,7 +298,8 @@ TEST(grammar, invalid_utf8_in_a_fact_value_is_a_usage_error_not_an_exception) {
   ASSERT_TRUE(std::holds_alternative<usage_error>(r));
   const auto& e = std::get<usage_error>(r);
   EXPECT_NE(e.problem.find("\xEF\xBF\xBD"), std::string::npos) << e.problem;  // shown as U+FFFD
-  ASSERT_NO_THROW((void)parse_incident_command("facts INC-1 customers=\xC3\x28 legal_requirements=\xED\xA0\x80"));
+  ASSERT_NO_THROW(
+      (void)parse_incident_command("facts INC-1 customers=\xC3\x28 legal_requirements=\xED\xA0\x80"));
   ASSERT_NO_THROW((void)parse_incident_command("open \xFF\xFF title"));
 }
 

@@ -14,8 +14,8 @@
 
 #include "bot/store/sqlite_store.hpp"
 #include "commands/incident_checklist.hpp"
-#include "tests/support/recording_slack.hpp"
 #include "policy/rfc3339.hpp"
+#include "tests/support/recording_slack.hpp"
 
 namespace flare::commands {
 namespace {
@@ -55,9 +55,9 @@ class incident_commands_test : public ::testing::Test {
         calendar_(tables_.calendar) {
     slack_.usergroups = {{"S_RESP", {"U_RESP"}}, {"S_SEC", {"U_SEC"}}};
     command_settings settings{"C_INCIDENTS", "C_SECURITY", "S_RESP", "S_SEC", "/incident"};
-    commands_ = std::make_unique<incident_commands>(command_context{
-        *store_, slack_, clock_, tables_, calendar_, settings, [this] { ++wakes_; },
-        [this](std::int64_t id) { changed_.push_back(id); }});
+    commands_ = std::make_unique<incident_commands>(
+        command_context{*store_, slack_, clock_, tables_, calendar_, settings, [this] { ++wakes_; },
+                        [this](std::int64_t id) { changed_.push_back(id); }});
   }
 
   ~incident_commands_test() override {
@@ -238,7 +238,8 @@ TEST_F(incident_commands_test, facts_are_all_or_nothing_and_errors_name_the_key)
   EXPECT_EQ(snapshot(1), before);
   EXPECT_EQ(incident(1).facts["fix_available"], false);
 
-  reply = command("U_RESP", "facts INC-1 fix_available=true legal_requirements=\"California breach law\" exploited=none");
+  reply = command(
+      "U_RESP", "facts INC-1 fix_available=true legal_requirements=\"California breach law\" exploited=none");
   EXPECT_NE(text_of(reply).find("Updated"), std::string::npos) << text_of(reply);
   const auto i = incident(1);
   EXPECT_EQ(i.facts["fix_available"], true);
@@ -264,8 +265,10 @@ TEST_F(incident_commands_test, notified_records_now_and_moves_the_next_due_time)
   const std::size_t before = outbox().size();
   const json reply = command("U_RESP", "notified INC-1");
   // `notified` is "done" for the next customer notice, and the reply names what is due next.
-  EXPECT_NE(text_of(reply).find("Marked Paid-customer initial notice done for INC-1 at Fri 20 Nov, 20:00 UTC"),
-            std::string::npos) << text_of(reply);
+  EXPECT_NE(
+      text_of(reply).find("Marked Paid-customer initial notice done for INC-1 at Fri 20 Nov, 20:00 UTC"),
+      std::string::npos)
+      << text_of(reply);
   EXPECT_NE(text_of(reply).find("Next: Customer update 1, due Sat 21 Nov, 20:00 UTC"), std::string::npos);
 
   const auto ledger = store_->ledger_for(1);
@@ -319,7 +322,8 @@ TEST_F(incident_commands_test, update_posts_the_text_in_the_thread) {
   const auto items = outbox();
   ASSERT_EQ(items.size(), 2u);
   EXPECT_EQ(items[1].payload["thread_of_incident"], 1);
-  EXPECT_NE(items[1].payload.dump().find("host isolated &amp; imaged"), std::string::npos) << items[1].payload.dump();
+  EXPECT_NE(items[1].payload.dump().find("host isolated &amp; imaged"), std::string::npos)
+      << items[1].payload.dump();
   EXPECT_EQ(store_->audit_for(1).back().details["inputs"]["text"], "host isolated & imaged");
 }
 
@@ -408,7 +412,8 @@ TEST_F(incident_commands_test, empty_group_settings_mean_nobody_and_no_lookup) {
   command_settings settings{"C_INCIDENTS", "C_SECURITY", "", "", "/incident"};
   incident_commands strict{command_context{*store_, slack_, clock_, tables_, calendar_, settings, {}, {}}};
   command("U_ANY", "open Nobody may classify");
-  const json reply = run(strict.handle(slash_command{"/incident", "classify 1 low potential", "U_RESP", "C1", "", ""}));
+  const json reply =
+      run(strict.handle(slash_command{"/incident", "classify 1 low potential", "U_RESP", "C1", "", ""}));
   EXPECT_NE(text_of(reply).find("not authorised"), std::string::npos) << text_of(reply);
   EXPECT_TRUE(slack_.targets_of("usergroups.users.list").empty());
 }
@@ -433,7 +438,8 @@ TEST_F(incident_commands_test, usage_errors_and_help_are_ephemeral) {
 }
 
 TEST_F(incident_commands_test, open_from_report_puts_the_card_in_the_report_thread_once) {
-  json reply = run(commands_->open_from_report("U_REP", "C_REPORTS", "1700000000.000100", "Weird email", false));
+  json reply =
+      run(commands_->open_from_report("U_REP", "C_REPORTS", "1700000000.000100", "Weird email", false));
   EXPECT_NE(text_of(reply).find("INC-1"), std::string::npos) << text_of(reply);
   auto i = incident(1);
   EXPECT_EQ(i.channel, "C_REPORTS");
@@ -481,7 +487,7 @@ class faulty_store final : public st::store {
 
   void transaction(const std::function<void()>& body) override { inner_.transaction(body); }
   st::incident create_incident(const st::new_incident& f, std::string_view a, sys_seconds at,
-                                  const json& d) override {
+                               const json& d) override {
     return inner_.create_incident(f, a, at, d);
   }
   std::optional<st::incident> find_incident(std::int64_t id) override { return inner_.find_incident(id); }
@@ -494,7 +500,8 @@ class faulty_store final : public st::store {
   std::vector<st::incident> list_incidents(bool open_only, std::size_t limit) override {
     return inner_.list_incidents(open_only, limit);
   }
-  std::optional<st::incident> update_incident(const st::incident& changed, const st::audit_entry& e) override {
+  std::optional<st::incident> update_incident(const st::incident& changed,
+                                              const st::audit_entry& e) override {
     ++update_calls;
     if (conflict_once) {
       conflict_once = false;
@@ -510,7 +517,9 @@ class faulty_store final : public st::store {
   void save_ledger(const st::obligation_ledger& l) override { inner_.save_ledger(l); }
   std::vector<std::int64_t> duplicates_of(std::int64_t id) override { return inner_.duplicates_of(id); }
   std::vector<st::audit_record> audit_for(std::int64_t id) override { return inner_.audit_for(id); }
-  bool mark_event_processed(std::string_view id, sys_seconds at) override { return inner_.mark_event_processed(id, at); }
+  bool mark_event_processed(std::string_view id, sys_seconds at) override {
+    return inner_.mark_event_processed(id, at);
+  }
   std::size_t prune_processed_events(sys_seconds t) override { return inner_.prune_processed_events(t); }
   std::vector<std::optional<std::int64_t>> record_deliveries(std::span<const st::new_delivery> d,
                                                              sys_seconds at) override {
@@ -522,24 +531,38 @@ class faulty_store final : public st::store {
   std::vector<st::delivery> unfinished_deliveries(std::size_t limit) override {
     return inner_.unfinished_deliveries(limit);
   }
-  std::optional<st::delivery> find_delivery(std::string_view key) override { return inner_.find_delivery(key); }
-  void set_delivery_in_hand(std::string key, sys_seconds at) override { inner_.set_delivery_in_hand(std::move(key), at); }
-  std::size_t prune_handled(sys_seconds t, std::size_t batch) override { return inner_.prune_handled(t, batch); }
+  std::optional<st::delivery> find_delivery(std::string_view key) override {
+    return inner_.find_delivery(key);
+  }
+  void set_delivery_in_hand(std::string key, sys_seconds at) override {
+    inner_.set_delivery_in_hand(std::move(key), at);
+  }
+  std::size_t prune_handled(sys_seconds t, std::size_t batch) override {
+    return inner_.prune_handled(t, batch);
+  }
   void heartbeat(sys_seconds at) override { inner_.heartbeat(at); }
   st::outbox_item enqueue(const st::new_outbox_item& item, sys_seconds at) override {
     if (fail_enqueue) throw st::store_error("disk I/O error");
     return inner_.enqueue(item, at);
   }
-  std::optional<st::outbox_item> find_outbox_item(std::int64_t id) override { return inner_.find_outbox_item(id); }
-  std::vector<st::outbox_item> pending_outbox(std::size_t limit) override { return inner_.pending_outbox(limit); }
+  std::optional<st::outbox_item> find_outbox_item(std::int64_t id) override {
+    return inner_.find_outbox_item(id);
+  }
+  std::vector<st::outbox_item> pending_outbox(std::size_t limit) override {
+    return inner_.pending_outbox(limit);
+  }
   bool begin_attempt(std::int64_t id, sys_seconds at) override { return inner_.begin_attempt(id, at); }
-  bool mark_sent(std::int64_t id, const json& r, sys_seconds at) override { return inner_.mark_sent(id, r, at); }
+  bool mark_sent(std::int64_t id, const json& r, sys_seconds at) override {
+    return inner_.mark_sent(id, r, at);
+  }
   bool mark_failed(std::int64_t id, std::string_view e, sys_seconds at, bool final) override {
     return inner_.mark_failed(id, e, at, final);
   }
-  bool abandon(std::int64_t id, std::string_view r, sys_seconds at) override { return inner_.abandon(id, r, at); }
+  bool abandon(std::int64_t id, std::string_view r, sys_seconds at) override {
+    return inner_.abandon(id, r, at);
+  }
   std::vector<st::reminder> replace_pending_reminders(std::int64_t id,
-                                                         const std::vector<st::new_reminder>& f) override {
+                                                      const std::vector<st::new_reminder>& f) override {
     return inner_.replace_pending_reminders(id, f);
   }
   std::optional<st::reminder> next_pending_reminder() override { return inner_.next_pending_reminder(); }
@@ -563,8 +586,8 @@ class incident_commands_fault_test : public incident_commands_test {
  protected:
   incident_commands_fault_test() : faulty_(*store_) {
     command_settings settings{"C_INCIDENTS", "C_SECURITY", "S_RESP", "S_SEC", "/incident"};
-    faulty_commands_ = std::make_unique<incident_commands>(command_context{
-        faulty_, slack_, clock_, tables_, calendar_, settings, [this] { ++wakes_; }, {}});
+    faulty_commands_ = std::make_unique<incident_commands>(
+        command_context{faulty_, slack_, clock_, tables_, calendar_, settings, [this] { ++wakes_; }, {}});
   }
   json faulty_command(const std::string& user, const std::string& text) {
     return run(faulty_commands_->handle(slash_command{"/incident", text, user, "C_GENERAL", "", ""}));
@@ -664,7 +687,8 @@ TEST_F(incident_commands_test, a_time_in_the_future_is_refused_with_the_time_rea
   EXPECT_NE(text_of(reply).find("Classified"), std::string::npos) << text_of(reply);
   reply = command("U_RESP", "done INC-1 notice at=2026-11-20T11:00:00Z");
   EXPECT_NE(text_of(reply).find("at 2026-11-20T11:00:00Z is Fri 20 Nov, 11:00 UTC, which is in the future"),
-            std::string::npos) << text_of(reply);
+            std::string::npos)
+      << text_of(reply);
   EXPECT_TRUE(store_->ledger_for(1).completions.empty());
 }
 
@@ -672,8 +696,10 @@ TEST_F(incident_commands_test, classify_confirmed_without_a_time_says_which_time
   command("U_ANY", "open Leaked token");
   clock_.advance(243min);
   const json reply = command("U_RESP", "classify INC-1 high confirmed");
-  EXPECT_NE(text_of(reply).find("Impact confirmed now, Fri 20 Nov, 14:03 UTC; use `confirmed-at=` if it was earlier"),
-            std::string::npos) << text_of(reply);
+  EXPECT_NE(text_of(reply).find(
+                "Impact confirmed now, Fri 20 Nov, 14:03 UTC; use `confirmed-at=` if it was earlier"),
+            std::string::npos)
+      << text_of(reply);
 }
 
 TEST_F(incident_commands_test, moving_a_running_deadline_asks_for_confirmation_then_posts_why) {
@@ -684,7 +710,8 @@ TEST_F(incident_commands_test, moving_a_running_deadline_asks_for_confirmation_t
   // Nothing changes until confirmed; the reply offers a button that repeats it with --confirm.
   EXPECT_EQ(snapshot(1), unchanged);
   EXPECT_NE(text_of(reply).find("confirm_deadline_move"), std::string::npos) << text_of(reply);
-  EXPECT_NE(text_of(reply).find("classify INC-1 low confirmed --confirm"), std::string::npos) << text_of(reply);
+  EXPECT_NE(text_of(reply).find("classify INC-1 low confirmed --confirm"), std::string::npos)
+      << text_of(reply);
 
   reply = command("U_RESP", "facts INC-1 impact_confirmed_at=");  // clearing the clock, too
   EXPECT_EQ(snapshot(1), unchanged);
@@ -697,8 +724,8 @@ TEST_F(incident_commands_test, moving_a_running_deadline_asks_for_confirmation_t
   bool moved_notice = false;
   for (std::size_t k = before; k < outbox().size(); ++k) {
     const std::string post = outbox()[k].payload.dump();
-    moved_notice = moved_notice || (post.find("because") != std::string::npos &&
-                                    post.find("<@U_RESP>") != std::string::npos);
+    moved_notice = moved_notice ||
+                   (post.find("because") != std::string::npos && post.find("<@U_RESP>") != std::string::npos);
   }
   EXPECT_TRUE(moved_notice) << "a notice in the thread says what moved, why and who confirmed";
   const auto audit = store_->audit_for(1).back();
@@ -713,7 +740,8 @@ TEST_F(incident_commands_test, later_changes_post_only_what_changed) {
   command("U_RESP", "classify INC-1 critical confirmed");
   auto items = outbox();
   ASSERT_EQ(items.size(), before + 2);
-  EXPECT_EQ(items[before + 1].idempotency_key.find("/decision") != std::string::npos, true) << "first: in full";
+  EXPECT_EQ(items[before + 1].idempotency_key.find("/decision") != std::string::npos, true)
+      << "first: in full";
   before = items.size();
   command("U_RESP", "facts INC-1 fix_available=true");
   items = outbox();
@@ -736,7 +764,8 @@ TEST_F(incident_commands_test, the_bulletin_waits_for_its_prerequisites_with_an_
 
   clock_.advance(1h);
   reply = command("U_RESP", "done INC-1 notice at=2026-11-20T10:30:00Z note=\"sent from the CRM\"");
-  EXPECT_NE(text_of(reply).find("Marked Paid-customer initial notice done"), std::string::npos) << text_of(reply);
+  EXPECT_NE(text_of(reply).find("Marked Paid-customer initial notice done"), std::string::npos)
+      << text_of(reply);
   reply = command("U_RESP", "done INC-1 bulletin link=https://blog.example/sec");
   EXPECT_NE(text_of(reply).find("Marked Public security bulletin done"), std::string::npos) << text_of(reply);
   const auto ledger = store_->ledger_for(1);
@@ -750,19 +779,23 @@ TEST_F(incident_commands_test, the_bulletin_waits_for_its_prerequisites_with_an_
   reply = command("U_RESP", "done INC-1 bulletin");
   EXPECT_NE(text_of(reply).find("already done by"), std::string::npos) << text_of(reply);
   reply = command("U_RESP", "done INC-1 pamphlet");
-  EXPECT_NE(text_of(reply).find("is not on INC-1's checklist (it has: "), std::string::npos) << text_of(reply);
+  EXPECT_NE(text_of(reply).find("is not on INC-1's checklist (it has: "), std::string::npos)
+      << text_of(reply);
 }
 
 TEST_F(incident_commands_test, not_needed_records_who_and_why_and_shows_on_the_card) {
   command("U_ANY", "open Exposed bucket");
   command("U_RESP", "classify INC-1 critical confirmed");
   const std::size_t before = outbox().size();
-  const json reply = command("U_RESP", "not-needed INC-1 notice reason=\"contract says the MSP informs them\"");
+  const json reply =
+      command("U_RESP", "not-needed INC-1 notice reason=\"contract says the MSP informs them\"");
   EXPECT_NE(text_of(reply).find("not needed for"), std::string::npos) << text_of(reply);
   const auto ledger = store_->ledger_for(1);
   ASSERT_EQ(ledger.not_needed.size(), 1u);
   EXPECT_EQ(ledger.not_needed[0]["by"], "U_RESP");
-  EXPECT_NE(outbox()[before].payload.dump().find("Marked not needed by U_RESP on 2026-11-20T10:00:00Z: contract says"), std::string::npos)
+  EXPECT_NE(outbox()[before].payload.dump().find(
+                "Marked not needed by U_RESP on 2026-11-20T10:00:00Z: contract says"),
+            std::string::npos)
       << outbox()[before].payload.dump();
   // Nothing reminds of it any more.
   const auto c = stored_checklist(*store_, 1, tables_, calendar_, clock_.now());
@@ -770,7 +803,8 @@ TEST_F(incident_commands_test, not_needed_records_who_and_why_and_shows_on_the_c
   EXPECT_EQ(c->find("paid_initial_notice")->state, policy::obligation_state::not_needed);
 }
 
-TEST_F(incident_commands_test, false_positive_closes_pending_obligations_but_keeps_an_owed_resolution_message) {
+TEST_F(incident_commands_test,
+       false_positive_closes_pending_obligations_but_keeps_an_owed_resolution_message) {
   command("U_ANY", "open Odd login");
   command("U_RESP", "classify INC-1 critical confirmed");
   command("U_RESP", "notified INC-1");
@@ -800,8 +834,10 @@ TEST_F(incident_commands_test, a_duplicate_points_to_the_surviving_incident_and_
   bool here = false, there = false;
   for (std::size_t k = before; k < outbox().size(); ++k) {
     const json p = outbox()[k].payload;
-    if (p.value("thread_of_incident", 0) == 2 && p.dump().find("continue in INC-1") != std::string::npos) here = true;
-    if (p.value("thread_of_incident", 0) == 1 && p.dump().find("INC-2 was closed as a duplicate") != std::string::npos)
+    if (p.value("thread_of_incident", 0) == 2 && p.dump().find("continue in INC-1") != std::string::npos)
+      here = true;
+    if (p.value("thread_of_incident", 0) == 1 &&
+        p.dump().find("INC-2 was closed as a duplicate") != std::string::npos)
       there = true;
   }
   EXPECT_TRUE(here);
@@ -821,7 +857,8 @@ TEST_F(incident_commands_test, kind_people_and_safety_has_no_disclosure_obligati
   command("U_ANY", "open Harassment in the office");
   command("U_RESP", "classify INC-1 high confirmed");
   json reply = command("U_RESP", "kind INC-1 people");
-  EXPECT_NE(text_of(reply).find("confirm_deadline_move"), std::string::npos) << "dropping a running clock asks";
+  EXPECT_NE(text_of(reply).find("confirm_deadline_move"), std::string::npos)
+      << "dropping a running clock asks";
   reply = command("U_RESP", "kind INC-1 people --confirm");
   EXPECT_NE(text_of(reply).find("a people and safety incident"), std::string::npos) << text_of(reply);
   EXPECT_EQ(store_->ledger_for(1).kind, "people_and_safety");
@@ -852,7 +889,8 @@ TEST_F(incident_commands_test, only_responders_mark_items_done) {
   command("U_ANY", "open Leaked token");
   command("U_RESP", "classify INC-1 critical confirmed");
   const json reply = command("U_ANY", "done INC-1 notice");
-  EXPECT_NE(text_of(reply).find("not authorised to mark obligations done"), std::string::npos) << text_of(reply);
+  EXPECT_NE(text_of(reply).find("not authorised to mark obligations done"), std::string::npos)
+      << text_of(reply);
   EXPECT_TRUE(store_->ledger_for(1).completions.empty());
 }
 

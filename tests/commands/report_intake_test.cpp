@@ -15,8 +15,8 @@
 
 #include "bot/ops/config.hpp"
 #include "bot/store/sqlite_store.hpp"
-#include "tests/support/recording_slack.hpp"
 #include "policy/rfc3339.hpp"
+#include "tests/support/recording_slack.hpp"
 
 namespace flare::commands {
 namespace {
@@ -57,17 +57,18 @@ class report_intake_test : public ::testing::Test {
         calendar_(tables_.calendar) {
     slack_.usergroups = {{"S_RESP", {"U_RESP"}}, {"S_SEC", {"U_SEC"}}};
     command_settings cs{"C_INCIDENTS", "C_SECURITY", "S_RESP", "S_SEC", "/incident"};
-    commands_ = std::make_unique<incident_commands>(command_context{
-        *store_, slack_, clock_, tables_, calendar_, cs, [this] { ++wakes_; },
-        [this](std::int64_t id) { changed_.push_back(id); }});
+    commands_ = std::make_unique<incident_commands>(
+        command_context{*store_, slack_, clock_, tables_, calendar_, cs, [this] { ++wakes_; },
+                        [this](std::int64_t id) { changed_.push_back(id); }});
     const auto cfg = default_config();
-    settings_ = intake_settings{"C_INCIDENTS", "C_SECURITY", "S_SEC", "U_HEAD", "/incident", cfg.signals,
-                                cfg.sensitive_categories};
+    settings_ = intake_settings{
+        "C_INCIDENTS", "C_SECURITY", "S_SEC", "U_HEAD", "/incident", cfg.signals, cfg.sensitive_categories};
     settings_.responders_group = "S_RESP";
     make_intake();
   }
   void make_intake() {
-    intake_ = std::make_unique<report_intake>(*store_, slack_, clock_, *commands_, settings_, [this] { ++wakes_; });
+    intake_ =
+        std::make_unique<report_intake>(*store_, slack_, clock_, *commands_, settings_, [this] { ++wakes_; });
     intake_->set_bot_identity("U0BOT", "B0BOT");
   }
   ~report_intake_test() override {
@@ -107,8 +108,16 @@ class report_intake_test : public ::testing::Test {
       if (i.payload.value("channel", "") == channel) out.push_back(i);
     return out;
   }
-  static block_action button(std::string action_id, std::string value, std::string user, std::string channel = "C_INCIDENTS") {
-    return block_action{std::move(action_id), "b", std::move(value), std::move(user), std::move(channel), "1.2", "", "trig-" + std::to_string(++counter)};
+  static block_action button(std::string action_id, std::string value, std::string user,
+                             std::string channel = "C_INCIDENTS") {
+    return block_action{std::move(action_id),
+                        "b",
+                        std::move(value),
+                        std::move(user),
+                        std::move(channel),
+                        "1.2",
+                        "",
+                        "trig-" + std::to_string(++counter)};
   }
   static std::string button_value(const store::outbox_item& item, const std::string& action_id) {
     for (const auto& b : item.payload["blocks"])
@@ -139,7 +148,8 @@ TEST_F(report_intake_test, report_gets_one_threaded_reply_with_signals_and_butto
   EXPECT_EQ(items[0].idempotency_key, "report-reply:C_INCIDENTS:1700000000.000100");
   EXPECT_EQ(items[0].payload["channel"], "C_INCIDENTS");
   EXPECT_EQ(items[0].payload["thread_ts"], "1700000000.000100");
-  EXPECT_NE(shown(items[0]).find("phishing, unrequested password reset"), std::string::npos) << shown(items[0]);
+  EXPECT_NE(shown(items[0]).find("phishing, unrequested password reset"), std::string::npos)
+      << shown(items[0]);
   EXPECT_FALSE(button_value(items[0], "open_incident").empty());
   EXPECT_EQ(wakes_, 1);
 }
@@ -235,7 +245,8 @@ TEST_F(report_intake_test, sensitive_report_echoes_nothing_in_public_and_pings_s
   EXPECT_NE(ping.find("<@U_HEAD>"), std::string::npos) << "harassment and threats also go to the Head of F&O";
   EXPECT_NE(ping.find("harassing"), std::string::npos);
   // The button there opens a sensitive incident.
-  run(intake_->on_open_incident(button("open_incident", button_value(items[3], "open_incident"), "U_SEC", "C_SECURITY")));
+  run(intake_->on_open_incident(
+      button("open_incident", button_value(items[3], "open_incident"), "U_SEC", "C_SECURITY")));
   const auto inc = store_->find_incident_by_report("C_INCIDENTS", "1.1");
   ASSERT_TRUE(inc);
   EXPECT_TRUE(inc->sensitive);
@@ -333,7 +344,8 @@ TEST_F(report_intake_test, this_is_sensitive_moves_the_report_to_the_private_rou
   for (const auto& i : outbox())
     if (i.idempotency_key == "report-security:C_INCIDENTS:1.2") {
       pinged = true;
-      run(intake_->on_open_incident(button("open_incident", button_value(i, "open_incident"), "U_SEC", "C_SECURITY")));
+      run(intake_->on_open_incident(
+          button("open_incident", button_value(i, "open_incident"), "U_SEC", "C_SECURITY")));
     }
   ASSERT_TRUE(pinged);
   const auto inc = store_->find_incident_by_report("C_INCIDENTS", "1.2");
@@ -360,7 +372,8 @@ TEST_F(report_intake_test, mention_elsewhere_gets_a_private_pointer_and_repeats_
 
 TEST_F(report_intake_test, open_incident_from_a_public_report_records_author_as_reporter) {
   send(report("a DDoS on the API", "1.1"));
-  run(intake_->on_open_incident(button("open_incident", button_value(outbox()[0], "open_incident"), "U_RESP")));
+  run(intake_->on_open_incident(
+      button("open_incident", button_value(outbox()[0], "open_incident"), "U_RESP")));
   const auto inc = store_->find_incident_by_report("C_INCIDENTS", "1.1");
   ASSERT_TRUE(inc);
   EXPECT_EQ(inc->reporter, "U_REP");
@@ -372,7 +385,8 @@ TEST_F(report_intake_test, open_incident_from_a_public_report_records_author_as_
 TEST_F(report_intake_test, reporter_sees_their_own_sensitive_incident) {
   send(report("My colleague is harassing me at the offsite", "1.1"));
   for (const auto& i : in_channel("C_SECURITY"))
-    run(intake_->on_open_incident(button("open_incident", button_value(i, "open_incident"), "U_SEC", "C_SECURITY")));
+    run(intake_->on_open_incident(
+        button("open_incident", button_value(i, "open_incident"), "U_SEC", "C_SECURITY")));
   auto shown_to = [&](const std::string& user, const std::string& text) {
     return run(commands_->handle(slash_command{"/incident", text, user, "C_INCIDENTS", "t", ""})).dump();
   };
@@ -400,7 +414,8 @@ TEST_F(report_intake_test, dm_that_is_not_a_report_asks_with_two_buttons) {
   EXPECT_FALSE(store_->find_incident(1));
 
   send(report("hi again, a thing to tell you", "1.2", "D_REP"));
-  auto report_it = button("dm_report_privately", button_value(outbox().back(), "dm_report_privately"), "U_REP", "D_REP");
+  auto report_it =
+      button("dm_report_privately", button_value(outbox().back(), "dm_report_privately"), "U_REP", "D_REP");
   report_it.message_ts = "1.2.ask";
   run(intake_->on_dm_report(report_it));
   run(intake_->on_dm_report(report_it));  // pressed twice
@@ -466,7 +481,8 @@ TEST_F(report_intake_test, dm_report_is_acknowledged_privately_forwarded_and_ope
 
 TEST_F(report_intake_test, mark_notified_records_a_notification_like_the_command) {
   run(commands_->handle(slash_command{"/incident", "open Key leak", "U_RESP", "C_INCIDENTS", "t", ""}));
-  run(commands_->handle(slash_command{"/incident", "classify INC-1 critical confirmed", "U_RESP", "C_INCIDENTS", "t", ""}));
+  run(commands_->handle(
+      slash_command{"/incident", "classify INC-1 critical confirmed", "U_RESP", "C_INCIDENTS", "t", ""}));
   changed_.clear();
   run(intake_->on_mark_notified(button("mark_notified", "1", "U_ANY")));
   EXPECT_TRUE(changed_.empty()) << "refused for non-responders";

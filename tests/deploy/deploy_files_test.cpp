@@ -110,8 +110,9 @@ TEST(dockerfile, build_stage_builds_without_tests_and_benchmarks) {
   EXPECT_NE(runs.find("-DFLARE_BUILD_BENCH=OFF"), std::string::npos);
   // Same packages as scripts/setup-debian.sh, minus the test and developer tools.
   const auto setup = read_file(source_dir / "scripts/setup-debian.sh");
-  const std::set<std::string> not_for_images = {"ccache", "libgtest-dev", "libgmock-dev", "libbenchmark-dev",
-                                                "sqlite3", "openssl", "libyaml-cpp-dev", "yamllint"};
+  const std::set<std::string> not_for_images = {"ccache",           "libgtest-dev", "libgmock-dev",
+                                                "libbenchmark-dev", "sqlite3",      "openssl",
+                                                "libyaml-cpp-dev",  "yamllint"};
   const std::set<std::string> lint_tools = {"clang-format", "clang-tidy", "python3"};  // scripts/lint.sh
   const auto list_start = setup.find("packages=(");
   const auto list_end = setup.find(')', list_start);
@@ -119,7 +120,8 @@ TEST(dockerfile, build_stage_builds_without_tests_and_benchmarks) {
   const auto installed = words(runs);
   for (const auto& p : words(setup.substr(list_start + 10, list_end - list_start - 10))) {
     if (not_for_images.count(p) || lint_tools.count(p)) continue;
-    EXPECT_TRUE(installed.count(p)) << "the build stage does not install " << p << " (scripts/setup-debian.sh)";
+    EXPECT_TRUE(installed.count(p)) << "the build stage does not install " << p
+                                    << " (scripts/setup-debian.sh)";
   }
 }
 
@@ -178,8 +180,8 @@ TEST(dockerfile, runtime_stage_installs_every_library_the_binary_links) {
     ASSERT_EQ(owner.status, 0) << "no package owns " << path;
     auto package = owner.output.substr(0, owner.output.find(':'));
     if (in_base.count(package)) continue;
-    EXPECT_TRUE(installed.count(package)) << "flare links " << path << " from " << package
-                                          << ", which the runtime stage does not install";
+    EXPECT_TRUE(installed.count(package))
+        << "flare links " << path << " from " << package << ", which the runtime stage does not install";
   }
 }
 
@@ -280,7 +282,8 @@ TEST(kubernetes, one_replica_with_probes_resources_pvc_secret_and_config) {
 TEST(kubernetes, a_network_policy_admits_only_the_scraper_to_the_metrics_port) {
   const auto policy = k8s_documents("networkpolicy.yaml").at(0);
   EXPECT_EQ(policy["kind"].as<std::string>(), "NetworkPolicy");
-  EXPECT_EQ(policy["spec"]["podSelector"]["matchLabels"]["app.kubernetes.io/name"].as<std::string>(), "flare");
+  EXPECT_EQ(policy["spec"]["podSelector"]["matchLabels"]["app.kubernetes.io/name"].as<std::string>(),
+            "flare");
   const auto types = policy["spec"]["policyTypes"];
   ASSERT_TRUE(types && types.IsSequence());
   EXPECT_EQ(types[0].as<std::string>(), "Ingress");
@@ -290,7 +293,8 @@ TEST(kubernetes, a_network_policy_admits_only_the_scraper_to_the_metrics_port) {
   const auto from = ingress[0]["from"];
   ASSERT_TRUE(from.IsSequence());
   ASSERT_EQ(from.size(), 1u) << "a second entry would be OR'ed in";
-  EXPECT_TRUE(from[0]["namespaceSelector"]["matchLabels"].IsMap()) << "no namespaceSelector: {} (every namespace)";
+  EXPECT_TRUE(from[0]["namespaceSelector"]["matchLabels"].IsMap())
+      << "no namespaceSelector: {} (every namespace)";
   EXPECT_TRUE(from[0]["podSelector"]["matchLabels"].IsMap());
   EXPECT_FALSE(from[0]["ipBlock"]);
   const auto ports = ingress[0]["ports"];
@@ -298,13 +302,15 @@ TEST(kubernetes, a_network_policy_admits_only_the_scraper_to_the_metrics_port) {
   ASSERT_EQ(ports.size(), 1u);
   // The same port the container exposes as "health".
   const auto deployment = k8s_documents("deployment.yaml").at(0);
-  const auto container_port = deployment["spec"]["template"]["spec"]["containers"][0]["ports"][0]["containerPort"];
+  const auto container_port =
+      deployment["spec"]["template"]["spec"]["containers"][0]["ports"][0]["containerPort"];
   EXPECT_EQ(ports[0]["port"].as<int>(), container_port.as<int>());
   EXPECT_EQ(ports[0]["protocol"].as<std::string>(), "TCP");
   // Applied with the rest.
   const auto kustomization = k8s_documents("kustomization.yaml").at(0);
   bool listed = false;
-  for (const auto& r : kustomization["resources"]) listed = listed || r.as<std::string>() == "networkpolicy.yaml";
+  for (const auto& r : kustomization["resources"])
+    listed = listed || r.as<std::string>() == "networkpolicy.yaml";
   EXPECT_TRUE(listed) << "networkpolicy.yaml is not in kustomization.yaml";
 }
 

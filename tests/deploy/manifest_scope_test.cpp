@@ -39,10 +39,8 @@ const std::map<std::string, std::set<std::string>> method_scopes = {
 
 // Bot event subscription -> the scope Slack requires for it (§3.2, §3.3).
 const std::map<std::string, std::string> event_scopes = {
-    {"app_mention", "app_mentions:read"},
-    {"message.channels", "channels:history"},
-    {"message.groups", "groups:history"},
-    {"message.im", "im:history"},
+    {"app_mention", "app_mentions:read"}, {"message.channels", "channels:history"},
+    {"message.groups", "groups:history"}, {"message.im", "im:history"},
     {"message.mpim", "mpim:history"},
 };
 

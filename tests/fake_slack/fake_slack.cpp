@@ -80,8 +80,7 @@ std::string form_decode(std::string_view in) {
   for (std::size_t i = 0; i < in.size(); ++i) {
     if (in[i] == '+') {
       out += ' ';
-    } else if (in[i] == '%' && i + 2 < in.size() && hex_value(in[i + 1]) >= 0 &&
-               hex_value(in[i + 2]) >= 0) {
+    } else if (in[i] == '%' && i + 2 < in.size() && hex_value(in[i + 1]) >= 0 && hex_value(in[i + 2]) >= 0) {
       out += static_cast<char>(hex_value(in[i + 1]) * 16 + hex_value(in[i + 2]));
       i += 2;
     } else {
@@ -99,8 +98,7 @@ void add_form_fields(std::string_view text, json& into) {
     if (pair.empty()) continue;
     const auto eq = pair.find('=');
     const std::string key = form_decode(pair.substr(0, eq));
-    const std::string value =
-        eq == std::string_view::npos ? std::string{} : form_decode(pair.substr(eq + 1));
+    const std::string value = eq == std::string_view::npos ? std::string{} : form_decode(pair.substr(eq + 1));
     into[key] = value;
   }
 }
@@ -211,7 +209,7 @@ struct fake_slack::impl {
   std::chrono::milliseconds redelivery_after{3000};
   int open_links = 0;
   int links_opened = 0;
-  std::map<std::string, steady::time_point> sent_at;             // every envelope ever sent
+  std::map<std::string, steady::time_point> sent_at;            // every envelope ever sent
   std::map<std::string, std::shared_ptr<delivery>> deliveries;  // by envelope_id, all attempts
 
   // ---- server thread only ----
@@ -220,7 +218,7 @@ struct fake_slack::impl {
   std::uint16_t port = 0;
   std::set<std::shared_ptr<connection>> connections;
   std::map<int, std::shared_ptr<connection>> links;  // open WebSocket links by id
-  std::set<net::steady_timer*> delays;                // injected delays under way
+  std::set<net::steady_timer*> delays;               // injected delays under way
   net::steady_timer redelivery_timer{ioc};
   std::thread thread;
   std::promise<void> stopped;
@@ -297,8 +295,8 @@ struct fake_slack::impl {
   }
 
   // ---------------------------------------------------------------- Web API
-  static http_response make_response(const http_request& req, http::status status,
-                                     std::string body, const char* content_type) {
+  static http_response make_response(const http_request& req, http::status status, std::string body,
+                                     const char* content_type) {
     http_response res{status, req.version()};
     res.set(http::field::server, "fake-slack");
     res.set(http::field::content_type, content_type);
@@ -364,9 +362,9 @@ struct fake_slack::impl {
         delays.erase(&timer);
       }
       if (f->http_status == 429) {
-        http_response res = make_response(req, http::status::too_many_requests,
-                                          slack_error("ratelimited").dump(),
-                                          "application/json; charset=utf-8");
+        http_response res =
+            make_response(req, http::status::too_many_requests, slack_error("ratelimited").dump(),
+                          "application/json; charset=utf-8");
         if (f->retry_after_seconds) {
           res.set(http::field::retry_after, std::to_string(*f->retry_after_seconds));
         }
@@ -383,8 +381,7 @@ struct fake_slack::impl {
     co_return json_response(req, call_method(method, authorization, body));
   }
 
-  json call_method(const std::string& method, const std::string& authorization,
-                   const json& args) {
+  json call_method(const std::string& method, const std::string& authorization, const json& args) {
     using handler = json (impl::*)(const json&);
     static const std::map<std::string, handler> methods = {
         {"apps.connections.open", &impl::apps_connections_open},
@@ -410,8 +407,7 @@ struct fake_slack::impl {
     }
     if (token.empty()) return slack_error("not_authed");
     // apps.connections.open takes only the app-level token, everything else the bot token.
-    const std::string& expected =
-        method == "apps.connections.open" ? options.app_token : options.bot_token;
+    const std::string& expected = method == "apps.connections.open" ? options.app_token : options.bot_token;
     if (token != expected) return slack_error("invalid_auth");
 
     std::lock_guard lock(mu);
@@ -442,8 +438,7 @@ struct fake_slack::impl {
     // Slack's ts shape, unique and increasing: "1700000000.000100", "1700000000.000200", ...
     ts_counter += 100;
     char buf[32];
-    std::snprintf(buf, sizeof buf, "%lld.%06lld",
-                  static_cast<long long>(1700000000 + ts_counter / 1000000),
+    std::snprintf(buf, sizeof buf, "%lld.%06lld", static_cast<long long>(1700000000 + ts_counter / 1000000),
                   static_cast<long long>(ts_counter % 1000000));
     return buf;
   }
@@ -499,11 +494,7 @@ struct fake_slack::impl {
     (*it)["edited"] = {{"user", options.bot_user_id}, {"ts", next_ts()}};
     json message = *it;
     message.erase("channel");
-    return {{"ok", true},
-            {"channel", channel},
-            {"ts", ts},
-            {"text", message["text"]},
-            {"message", message}};
+    return {{"ok", true}, {"channel", channel}, {"ts", ts}, {"text", message["text"]}, {"message", message}};
   }
 
   json chat_post_ephemeral(const json& args) {
@@ -571,9 +562,7 @@ struct fake_slack::impl {
               {"is_bot", bot},
               {"is_app_user", false},
               {"profile",
-               {{"display_name", name},
-                {"real_name", real_name},
-                {"email", name + "@example.com"}}}}}};
+               {{"display_name", name}, {"real_name", real_name}, {"email", name + "@example.com"}}}}}};
   }
 
   json usergroups_users_list(const json& args) {
@@ -625,8 +614,7 @@ struct fake_slack::impl {
     }
     if (!target.starts_with("/link") || !known_ticket) {
       // Only URLs handed out by apps.connections.open open a link.
-      http_response res = make_response(req, http::status::unauthorized, "invalid ticket\n",
-                                        "text/plain");
+      http_response res = make_response(req, http::status::unauthorized, "invalid ticket\n", "text/plain");
       res.keep_alive(false);
       beast::get_lowest_layer(*c->tls).expires_after(http_idle_timeout);
       co_await http::async_write(*c->tls, res, use_tuple);
@@ -792,9 +780,8 @@ struct fake_slack::impl {
           ++d->redeliveries;
           d->last_sent = now;
           const std::string new_id = fresh_envelope_id();
-          due.emplace_back(new_id, envelope_frame(new_id, *d,
-                                                  d->options.retry_attempt + d->redeliveries,
-                                                  "timeout"));
+          due.emplace_back(new_id,
+                           envelope_frame(new_id, *d, d->options.retry_attempt + d->redeliveries, "timeout"));
           add.emplace_back(new_id, d);
         }
         for (auto& [id, d] : add) deliveries[id] = d;
@@ -821,12 +808,10 @@ struct fake_slack::impl {
 
 // -------------------------------------------------------------------------------- fake_slack
 
-fake_slack::fake_slack(fake_slack_options options)
-    : impl_(std::make_unique<impl>(std::move(options))) {
+fake_slack::fake_slack(fake_slack_options options) : impl_(std::make_unique<impl>(std::move(options))) {
   impl& s = *impl_;
-  s.tls_ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
-                        ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
-                        ssl::context::no_tlsv1_1);
+  s.tls_ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                        ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
   s.tls_ctx.use_certificate_chain(net::buffer(s.ca.server_cert_pem()));
   s.tls_ctx.use_private_key(net::buffer(s.ca.server_key_pem()), ssl::context::pem);
 
@@ -913,8 +898,7 @@ void fake_slack::send_raw(const std::string& text, int connection) {
 }
 
 void fake_slack::send_disconnect(const std::string& reason, int connection) {
-  send_raw(json{{"type", "disconnect"}, {"reason", reason}, {"debug_info", {{"host", "fake"}}}}
-               .dump(),
+  send_raw(json{{"type", "disconnect"}, {"reason", reason}, {"debug_info", {{"host", "fake"}}}}.dump(),
            connection);
 }
 
@@ -988,9 +972,9 @@ bool fake_slack::wait_for_calls(const std::string& method, std::size_t n,
                                 std::chrono::milliseconds timeout) const {
   std::unique_lock lock(impl_->mu);
   return impl_->changed.wait_for(lock, timeout, [&] {
-    return static_cast<std::size_t>(std::count_if(
-               impl_->calls.begin(), impl_->calls.end(),
-               [&](const api_call& c) { return method.empty() || c.method == method; })) >= n;
+    return static_cast<std::size_t>(
+               std::count_if(impl_->calls.begin(), impl_->calls.end(),
+                             [&](const api_call& c) { return method.empty() || c.method == method; })) >= n;
   });
 }
 
@@ -1019,8 +1003,7 @@ void fake_slack::set_conversation(const std::string& id, nlohmann::json fields) 
   impl_->conversation_overrides[id] = std::move(fields);
 }
 
-void fake_slack::set_usergroup_members(const std::string& usergroup,
-                                       std::vector<std::string> users) {
+void fake_slack::set_usergroup_members(const std::string& usergroup, std::vector<std::string> users) {
   std::lock_guard lock(impl_->mu);
   impl_->usergroups[usergroup] = std::move(users);
 }

@@ -35,7 +35,7 @@ class test_ca {
   test_ca(const test_ca&) = delete;
   test_ca& operator=(const test_ca&) = delete;
 
-  const std::string& ca_file() const;        // PEM of the CA certificate: what SLACK_CA_FILE names
+  const std::string& ca_file() const;  // PEM of the CA certificate: what SLACK_CA_FILE names
   const std::string& server_cert_pem() const;
   const std::string& server_key_pem() const;
 
@@ -59,10 +59,10 @@ struct fake_slack_options {
 
 // A Web API call as the fake received it.
 struct api_call {
-  std::string method;            // "chat.postMessage"
-  std::string authorization;     // the Authorization header as sent
+  std::string method;         // "chat.postMessage"
+  std::string authorization;  // the Authorization header as sent
   std::string content_type;
-  nlohmann::json body;           // JSON body, or form fields as an object of strings
+  nlohmann::json body;  // JSON body, or form fields as an object of strings
   std::chrono::steady_clock::time_point at;
 };
 
@@ -71,16 +71,16 @@ struct ack {
   std::string envelope_id;
   std::optional<nlohmann::json> payload;
   std::chrono::steady_clock::duration latency;  // from sending the envelope to receiving the ack
-  int connection = 0;                            // which socket (1, 2, ... in order of opening)
+  int connection = 0;                           // which socket (1, 2, ... in order of opening)
 };
 
 // One injected fault for the next call(s) of a Web API method.
 struct fault {
-  int http_status = 200;                      // 429, 500, 503 ...
-  std::optional<int> retry_after_seconds{};     // Retry-After header, with 429
-  std::string slack_error{};                  // non-empty: answer {ok:false,error:slack_error}
-  std::chrono::milliseconds delay{0};         // wait before answering
-  int times = 1;                              // how many consecutive calls get this fault
+  int http_status = 200;                     // 429, 500, 503 ...
+  std::optional<int> retry_after_seconds{};  // Retry-After header, with 429
+  std::string slack_error{};                 // non-empty: answer {ok:false,error:slack_error}
+  std::chrono::milliseconds delay{0};        // wait before answering
+  int times = 1;                             // how many consecutive calls get this fault
 };
 
 struct envelope_options {
@@ -88,7 +88,7 @@ struct envelope_options {
   int retry_attempt = 0;
   std::string retry_reason{};
   std::optional<std::string> envelope_id{};  // default: a fresh id
-  int connection = 0;                      // 0: the newest open connection
+  int connection = 0;                        // 0: the newest open connection
 };
 
 class fake_slack {
@@ -139,8 +139,7 @@ class fake_slack {
   // ---- Web API ----
   std::vector<api_call> calls(const std::string& method = "") const;
   // Waits until at least n calls of `method` (any method when empty) have been recorded.
-  bool wait_for_calls(const std::string& method, std::size_t n,
-                      std::chrono::milliseconds timeout = 5s) const;
+  bool wait_for_calls(const std::string& method, std::size_t n, std::chrono::milliseconds timeout = 5s) const;
   // Faults queue per method and are used in order. Each call is recorded first; then the delay,
   // then a non-200 status (429: body {"ok":false,"error":"ratelimited"} and Retry-After only when
   // retry_after_seconds is set; others: a short text body), then slack_error.

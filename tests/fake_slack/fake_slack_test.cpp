@@ -74,8 +74,8 @@ struct api_reply {
   json body;
 };
 
-net::awaitable<api_reply> call(tls_stream& stream, const std::string& method,
-                               const std::string& token, const std::string& body,
+net::awaitable<api_reply> call(tls_stream& stream, const std::string& method, const std::string& token,
+                               const std::string& body,
                                const std::string& content_type = "application/json") {
   http::request<http::string_body> req{http::verb::post, "/api/" + method, 11};
   req.set(http::field::host, "localhost");
@@ -98,8 +98,7 @@ net::awaitable<api_reply> call(tls_stream& stream, const std::string& method,
 
 // One Web API call on a fresh connection.
 api_reply call_once(const fake_slack& fake, const std::string& method, const std::string& token,
-                    const std::string& body,
-                    const std::string& content_type = "application/json") {
+                    const std::string& body, const std::string& content_type = "application/json") {
   api_reply reply;
   auto ctx = client_tls(fake);
   run_client([&](net::io_context& ioc) -> net::awaitable<void> {
@@ -114,8 +113,7 @@ api_reply call_once(const fake_slack& fake, const std::string& method, const std
 net::awaitable<void> open_link(ws_stream& ws, const fake_slack& fake) {
   co_await connect(ws.next_layer(), fake);
   const std::string method = "apps.connections.open", form = "application/x-www-form-urlencoded";
-  api_reply opened =
-      co_await call(ws.next_layer(), method, fake.options().app_token, std::string(), form);
+  api_reply opened = co_await call(ws.next_layer(), method, fake.options().app_token, std::string(), form);
   const std::string url = opened.body.at("url").get<std::string>();
   const std::string prefix = "wss://localhost:" + std::to_string(fake.port());
   if (!url.starts_with(prefix)) throw std::runtime_error("unexpected url " + url);
@@ -155,8 +153,8 @@ TEST(test_ca, writes_ca_file_and_removes_it_on_destruction) {
 TEST(fake_slack_web_api, post_message_is_recorded_and_answered_with_ts) {
   fake_slack fake;
   EXPECT_EQ(fake.api_url(), "https://localhost:" + std::to_string(fake.port()) + "/api/");
-  api_reply reply = call_once(fake, "chat.postMessage", fake.options().bot_token,
-                              R"({"channel":"C0001","text":"hello"})");
+  api_reply reply =
+      call_once(fake, "chat.postMessage", fake.options().bot_token, R"({"channel":"C0001","text":"hello"})");
   EXPECT_EQ(reply.status, 200u);
   ASSERT_TRUE(reply.body.value("ok", false)) << reply.body.dump();
   EXPECT_EQ(reply.body["channel"], "C0001");
@@ -214,8 +212,7 @@ TEST(fake_slack_web_api, wrong_or_missing_token_is_rejected) {
   EXPECT_EQ(call_once(fake, "auth.test", "xoxb-wrong", "{}").body["error"], "invalid_auth");
   EXPECT_EQ(call_once(fake, "auth.test", "", "{}").body["error"], "not_authed");
   // The app-level token opens connections and nothing else, and vice versa.
-  EXPECT_EQ(call_once(fake, "auth.test", fake.options().app_token, "{}").body["error"],
-            "invalid_auth");
+  EXPECT_EQ(call_once(fake, "auth.test", fake.options().app_token, "{}").body["error"], "invalid_auth");
   EXPECT_EQ(call_once(fake, "apps.connections.open", fake.options().bot_token, "").body["error"],
             "invalid_auth");
   EXPECT_EQ(fake.calls("auth.test").size(), 3u);
@@ -273,34 +270,29 @@ TEST(fake_slack_web_api, other_methods_answer_like_slack) {
   fake_slack fake;
   fake.set_usergroup_members("S0001", {"U1", "U2"});
   const std::string token = fake.options().bot_token;
-  EXPECT_EQ(call_once(fake, "usergroups.users.list", token, R"({"usergroup":"S0001"})")
-                .body["users"],
+  EXPECT_EQ(call_once(fake, "usergroups.users.list", token, R"({"usergroup":"S0001"})").body["users"],
             json::array({"U1", "U2"}));
   EXPECT_EQ(call_once(fake, "usergroups.users.list", token, R"({"usergroup":"S9"})").body["error"],
             "no_such_subteam");
   EXPECT_EQ(call_once(fake, "conversations.open", token, R"({"users":"U1"})").body["channel"]["id"],
-            "D" "U1");
-  EXPECT_TRUE(call_once(fake, "conversations.info", token, R"({"channel":"DU1"})")
-                  .body["channel"]["is_im"]);
+            "D"
+            "U1");
+  EXPECT_TRUE(call_once(fake, "conversations.info", token, R"({"channel":"DU1"})").body["channel"]["is_im"]);
   EXPECT_TRUE(call_once(fake, "users.info", token, R"({"user":"B1"})").body["user"]["is_bot"]);
   EXPECT_FALSE(call_once(fake, "users.info", token, R"({"user":"U1"})").body["user"]["is_bot"]);
-  EXPECT_EQ(call_once(fake, "chat.postMessage", token, R"({"channel":"C1"})").body["error"],
-            "no_text");
-  EXPECT_EQ(call_once(fake, "chat.postMessage", token, R"({"text":"x"})").body["error"],
-            "channel_not_found");
-  EXPECT_TRUE(call_once(fake, "chat.postEphemeral", token,
-                        R"({"channel":"C1","user":"U1","text":"x"})")
+  EXPECT_EQ(call_once(fake, "chat.postMessage", token, R"({"channel":"C1"})").body["error"], "no_text");
+  EXPECT_EQ(call_once(fake, "chat.postMessage", token, R"({"text":"x"})").body["error"], "channel_not_found");
+  EXPECT_TRUE(call_once(fake, "chat.postEphemeral", token, R"({"channel":"C1","user":"U1","text":"x"})")
                   .body.contains("message_ts"));
-  api_reply view = call_once(fake, "views.open", token,
-                             R"({"trigger_id":"1.2.3","view":{"type":"modal"}})");
+  api_reply view = call_once(fake, "views.open", token, R"({"trigger_id":"1.2.3","view":{"type":"modal"}})");
   ASSERT_TRUE(view.body.value("ok", false)) << view.body.dump();
   const std::string view_id = view.body["view"]["id"];
   EXPECT_TRUE(view_id.starts_with("V"));
   EXPECT_EQ(call_once(fake, "views.open", token, R"({"view":{"type":"modal"}})").body["error"],
             "invalid_arguments");
-  EXPECT_TRUE(call_once(fake, "views.update", token,
-                        json{{"view_id", view_id}, {"view", {{"type", "modal"}}}}.dump())
-                  .body.value("ok", false));
+  EXPECT_TRUE(
+      call_once(fake, "views.update", token, json{{"view_id", view_id}, {"view", {{"type", "modal"}}}}.dump())
+          .body.value("ok", false));
 }
 
 TEST(fake_slack_web_api, certificate_for_another_name_fails_verification) {
@@ -326,13 +318,12 @@ TEST(fake_slack_socket_mode, link_gets_hello_and_ack_is_recorded_with_latency) {
     ws_stream ws(ioc, ctx);
     co_await open_link(ws, fake);
     hello = co_await read_frame(ws);
-    envelope_id = fake.send_envelope("slash_commands", {{"command", "/incident"}},
-                                     {.accepts_response_payload = true});
+    envelope_id =
+        fake.send_envelope("slash_commands", {{"command", "/incident"}}, {.accepts_response_payload = true});
     envelope = co_await read_frame(ws);
     net::steady_timer pause(ioc, 20ms);
     co_await pause.async_wait(net::use_awaitable);
-    const std::string ack_frame =
-        json{{"envelope_id", envelope_id}, {"payload", {{"text", "ok"}}}}.dump();
+    const std::string ack_frame = json{{"envelope_id", envelope_id}, {"payload", {{"text", "ok"}}}}.dump();
     co_await ws.async_write(net::buffer(ack_frame), net::use_awaitable);
     co_await ws.async_close(websocket::close_code::normal, net::use_awaitable);
   });

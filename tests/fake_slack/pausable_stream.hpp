@@ -20,8 +20,7 @@ class pausable_stream {
   using lowest_layer_type = boost::asio::ip::tcp::socket;
   using executor_type = next_layer_type::executor_type;
 
-  explicit pausable_stream(next_layer_type next)
-      : next_(std::move(next)), resume_(next_.get_executor()) {}
+  explicit pausable_stream(next_layer_type next) : next_(std::move(next)), resume_(next_.get_executor()) {}
 
   executor_type get_executor() noexcept { return next_.get_executor(); }
   next_layer_type& next_layer() noexcept { return next_; }
@@ -95,15 +94,13 @@ class pausable_stream {
 };
 
 // Found by argument-dependent lookup from the SSL stream's websocket teardown.
-inline void teardown(boost::beast::role_type role, pausable_stream& stream,
-                     boost::system::error_code& ec) {
+inline void teardown(boost::beast::role_type role, pausable_stream& stream, boost::system::error_code& ec) {
   using boost::beast::websocket::teardown;
   teardown(role, stream.next_layer(), ec);
 }
 
 template <class TeardownHandler>
-void async_teardown(boost::beast::role_type role, pausable_stream& stream,
-                    TeardownHandler&& handler) {
+void async_teardown(boost::beast::role_type role, pausable_stream& stream, TeardownHandler&& handler) {
   using boost::beast::websocket::async_teardown;
   async_teardown(role, stream.next_layer(), std::forward<TeardownHandler>(handler));
 }

@@ -74,13 +74,12 @@ x509_ptr make_cert(EVP_PKEY* key, const std::string& common_name) {
   check(X509_set_pubkey(cert.get(), key) == 1, "X509_set_pubkey");
   X509_NAME* name = X509_get_subject_name(cert.get());
   check(X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC,
-                                   reinterpret_cast<const unsigned char*>("flare tests"), -1, -1,
-                                   0) == 1,
+                                   reinterpret_cast<const unsigned char*>("flare tests"), -1, -1, 0) == 1,
         "subject O");
-  check(X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                                   reinterpret_cast<const unsigned char*>(common_name.c_str()), -1,
-                                   -1, 0) == 1,
-        "subject CN");
+  check(
+      X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                                 reinterpret_cast<const unsigned char*>(common_name.c_str()), -1, -1, 0) == 1,
+      "subject CN");
   return cert;
 }
 

@@ -135,17 +135,25 @@ json message_event(const std::string& event_id, const std::string& channel, cons
           {"team_id", "T0001"},
           {"event_id", event_id},
           {"event_time", 1700000000},
-          {"event", {{"type", "message"}, {"channel", channel}, {"channel_type", channel_type}, {"user", "U0BOB"},
-                     {"text", text}, {"ts", ts}, {"event_ts", ts}}}};
+          {"event",
+           {{"type", "message"},
+            {"channel", channel},
+            {"channel_type", channel_type},
+            {"user", "U0BOB"},
+            {"text", text},
+            {"ts", ts},
+            {"event_ts", ts}}}};
 }
 
 TEST_F(bot_over_slack, report_gets_one_threaded_reply_even_when_slack_redelivers_it) {
   child_process bot(flare_binary, {}, slack_env(fake, dir));
   ASSERT_TRUE(fake.wait_for_open_connections(1, 15s)) << bot.output();
-  const auto report = message_event("Ev100", "C0INC", "channel",
-                                    "I got a phishing email and now I am locked out of my account", "1700000100.000100");
+  const auto report =
+      message_event("Ev100", "C0INC", "channel",
+                    "I got a phishing email and now I am locked out of my account", "1700000100.000100");
   const auto first = fake.send_envelope("events_api", report);
-  const auto again = fake.send_envelope("events_api", report, {.retry_attempt = 1, .retry_reason = "timeout"});
+  const auto again =
+      fake.send_envelope("events_api", report, {.retry_attempt = 1, .retry_reason = "timeout"});
   ASSERT_TRUE(fake.wait_for_ack(first, 5s));
   ASSERT_TRUE(fake.wait_for_ack(again, 5s));
   ASSERT_TRUE(wait_for_posts(fake, 1, 10s)) << bot.output();
@@ -172,7 +180,8 @@ TEST_F(bot_over_slack, sensitive_report_leaves_nothing_sensitive_in_incidents) {
   child_process bot(flare_binary, {}, slack_env(fake, dir));
   ASSERT_TRUE(fake.wait_for_open_connections(1, 15s)) << bot.output();
   const std::string secret_detail = "my manager Zed harassed me at the offsite";
-  fake.send_envelope("events_api", message_event("Ev200", "C0INC", "channel", secret_detail, "1700000200.000100"));
+  fake.send_envelope("events_api",
+                     message_event("Ev200", "C0INC", "channel", secret_detail, "1700000200.000100"));
   ASSERT_TRUE(wait_for_posts(fake, 2, 10s)) << bot.output();
   std::this_thread::sleep_for(300ms);
   bool pinged_security = false;
@@ -353,7 +362,8 @@ TEST(bot_restart, post_decided_before_a_crash_is_made_after_restart_exactly_once
   {
     child_process bot(flare_binary, {}, slack_env(fake, dir));
     ASSERT_TRUE(fake.wait_for_open_connections(1, 15s)) << bot.output();
-    const auto id = fake.send_envelope("slash_commands", slash("open Lost laptop"), {.accepts_response_payload = true});
+    const auto id =
+        fake.send_envelope("slash_commands", slash("open Lost laptop"), {.accepts_response_payload = true});
     ASSERT_TRUE(fake.wait_for_ack(id, 5s));
     ASSERT_TRUE(fake.wait_for_calls("chat.postMessage", 1, 10s));  // tried, and failing
     bot.signal(SIGKILL);
@@ -386,15 +396,16 @@ TEST(bot_console, runs_the_same_handlers_against_the_terminal) {
   const std::string out = bot.output();
   EXPECT_THAT(out, HasSubstr("INC-1"));
   EXPECT_THAT(out, HasSubstr("Laptop stolen at the airport"));
-  EXPECT_THAT(out, HasSubstr("[#incidents] flare"));           // the card, posted
-  EXPECT_THAT(out, HasSubstr("flare edited"));                 // and edited in place
-  EXPECT_THAT(out, HasSubstr("in thread"));                    // the decision in its thread
-  EXPECT_THAT(out, HasSubstr("frobnicate"));                   // the unknown subcommand is named
+  EXPECT_THAT(out, HasSubstr("[#incidents] flare"));  // the card, posted
+  EXPECT_THAT(out, HasSubstr("flare edited"));        // and edited in place
+  EXPECT_THAT(out, HasSubstr("in thread"));           // the decision in its thread
+  EXPECT_THAT(out, HasSubstr("frobnicate"));          // the unknown subcommand is named
 }
 
 TEST(bot_cli, check_config_names_every_bad_key) {
   temp_dir dir;
-  std::ofstream(dir.file("bad.toml")) << "[slack]\nincidents_channel = \"#incidents\"\n[policy]\ntimezone = \"Nowhere/City\"\n";
+  std::ofstream(dir.file("bad.toml"))
+      << "[slack]\nincidents_channel = \"#incidents\"\n[policy]\ntimezone = \"Nowhere/City\"\n";
   child_process bot(flare_binary, {"check-config", dir.file("bad.toml")}, {});
   EXPECT_EQ(bot.wait(10s), 3);
   EXPECT_THAT(bot.output(), HasSubstr("slack.incidents_channel"));
@@ -417,8 +428,9 @@ TEST(bot_cli, bad_config_stops_start_up_with_the_same_message) {
 }
 
 TEST(bot_cli, decide_prints_the_decision_for_facts_on_stdin) {
-  child_process bot(flare_binary, {"decide"}, {},
-                    R"({"severity":"high","classification":"confirmed","impact_confirmed_at":"2026-11-20T10:00:00Z",
+  child_process bot(
+      flare_binary, {"decide"}, {},
+      R"({"severity":"high","classification":"confirmed","impact_confirmed_at":"2026-11-20T10:00:00Z",
                         "users_affected":"confirmed","user_action_required":true,"fix_available":true})");
   EXPECT_EQ(bot.wait(10s), 0) << bot.output();
   const auto decision = json::parse(bot.output());

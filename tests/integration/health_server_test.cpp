@@ -54,7 +54,8 @@ struct exposition {
   std::vector<sample> samples;
 
   // The value of the sample with this name and exactly these labels, if any.
-  std::optional<double> value(const std::string& name, const std::map<std::string, std::string>& labels = {}) const {
+  std::optional<double> value(const std::string& name,
+                              const std::map<std::string, std::string>& labels = {}) const {
     for (const auto& s : samples)
       if (s.name == name && s.labels == labels) return s.value;
     return std::nullopt;
@@ -71,7 +72,9 @@ struct parse_failure : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-bool valid_metric_name(const std::string& n) { return std::regex_match(n, std::regex("[a-zA-Z_:][a-zA-Z0-9_:]*")); }
+bool valid_metric_name(const std::string& n) {
+  return std::regex_match(n, std::regex("[a-zA-Z_:][a-zA-Z0-9_:]*"));
+}
 
 double parse_value(const std::string& v, int line) {
   if (v == "+Inf") return INFINITY;
@@ -89,7 +92,8 @@ std::string family_of(const std::string& name, const std::map<std::string, std::
     const std::string s = suffix;
     if (name.size() > s.size() && name.compare(name.size() - s.size(), s.size(), s) == 0) {
       auto base = name.substr(0, name.size() - s.size());
-      if (auto it = types.find(base); it != types.end() && (it->second == "histogram" || it->second == "summary"))
+      if (auto it = types.find(base);
+          it != types.end() && (it->second == "histogram" || it->second == "summary"))
         return base;
     }
   }
@@ -106,7 +110,9 @@ exposition parse_prometheus_text(const std::string& text) {
   std::string current_family;
   while (std::getline(in, line)) {
     ++n;
-    auto fail = [&](const std::string& why) { throw parse_failure("line " + std::to_string(n) + ": " + why + ": " + line); };
+    auto fail = [&](const std::string& why) {
+      throw parse_failure("line " + std::to_string(n) + ": " + why + ": " + line);
+    };
     if (line.empty()) continue;
     if (line[0] == '#') {
       std::smatch m;
@@ -140,7 +146,8 @@ exposition parse_prometheus_text(const std::string& text) {
         std::size_t eq = line.find('=', i);
         if (eq == std::string::npos) fail("label without '='");
         const auto label = line.substr(i, eq - i);
-        if (!std::regex_match(label, std::regex("[a-zA-Z_][a-zA-Z0-9_]*"))) fail("bad label name '" + label + "'");
+        if (!std::regex_match(label, std::regex("[a-zA-Z_][a-zA-Z0-9_]*")))
+          fail("bad label name '" + label + "'");
         i = eq + 1;
         if (i >= line.size() || line[i] != '"') fail("label value not quoted");
         ++i;
@@ -176,7 +183,8 @@ exposition parse_prometheus_text(const std::string& text) {
 
     const auto family = family_of(s.name, out.types);
     if (family.empty()) fail("sample without a TYPE for its family");
-    if (family != current_family && families_with_samples.count(family)) fail("family's samples not together");
+    if (family != current_family && families_with_samples.count(family))
+      fail("family's samples not together");
     current_family = family;
     families_with_samples.insert(family);
     const auto& type = out.types[family];
@@ -210,7 +218,8 @@ exposition parse_prometheus_text(const std::string& text) {
         if (!(series[k].first > series[k - 1].first)) throw parse_failure(family + ": le not ascending");
         if (series[k].second < series[k - 1].second) throw parse_failure(family + ": buckets not cumulative");
       }
-      if (series.empty() || !std::isinf(series.back().first)) throw parse_failure(family + ": no +Inf bucket");
+      if (series.empty() || !std::isinf(series.back().first))
+        throw parse_failure(family + ": no +Inf bucket");
       if (!counts.count(labels)) throw parse_failure(family + ": no _count");
       if (!sums.count(labels)) throw parse_failure(family + ": no _sum");
       if (counts[labels] != series.back().second) throw parse_failure(family + ": +Inf bucket != _count");
@@ -228,14 +237,15 @@ TEST(prometheus_text_parser, rejects_what_the_format_forbids) {
   const auto e = parse_prometheus_text(ok);
   EXPECT_EQ(e.value("a_total", {{"x", "q\"uote\\"}}), 3);
   for (const std::string& bad : {
-           std::string("a_total 1\n"),                                          // no TYPE
-           std::string("# TYPE a counter\na{x=\"\\t\"} 1\n"),                   // bad escape
-           std::string("# TYPE a counter\na{x=\"1\" 1\n"),                     // unterminated labels
-           std::string("# TYPE a counter\na -1\n"),                             // negative counter
-           std::string("# TYPE a gauge\na one\n"),                              // not a number
+           std::string("a_total 1\n"),                         // no TYPE
+           std::string("# TYPE a counter\na{x=\"\\t\"} 1\n"),  // bad escape
+           std::string("# TYPE a counter\na{x=\"1\" 1\n"),     // unterminated labels
+           std::string("# TYPE a counter\na -1\n"),            // negative counter
+           std::string("# TYPE a gauge\na one\n"),             // not a number
            std::string("# TYPE h histogram\nh_bucket{le=\"+Inf\"} 2\nh_sum 1\nh_count 3\n"),  // count
-           std::string("# TYPE h histogram\nh_bucket{le=\"1\"} 2\nh_bucket{le=\"+Inf\"} 1\nh_sum 1\nh_count 1\n"),
-           std::string("# TYPE a gauge\na 1"),                                  // no final newline
+           std::string(
+               "# TYPE h histogram\nh_bucket{le=\"1\"} 2\nh_bucket{le=\"+Inf\"} 1\nh_sum 1\nh_count 1\n"),
+           std::string("# TYPE a gauge\na 1"),  // no final newline
        }) {
     EXPECT_THROW(parse_prometheus_text(bad), parse_failure) << bad;
   }
@@ -286,7 +296,8 @@ http_reply http_exchange(std::uint16_t port, const std::string& raw_request, boo
 }
 
 http_reply http_request(std::uint16_t port, const std::string& method, const std::string& target) {
-  return http_exchange(port, method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+  return http_exchange(port,
+                       method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
                        method == "HEAD");
 }
 
@@ -321,7 +332,8 @@ class health_harness {
 
     web_ = std::make_unique<slack::web_api_client>(io_.get_executor(), web);
     socket_ = std::make_unique<slack::socket_mode_client>(
-        io_.get_executor(), socket, [this]() { return web_->apps_connections_open(fake_.options().app_token); },
+        io_.get_executor(), socket,
+        [this]() { return web_->apps_connections_open(fake_.options().app_token); },
         [this](slack::envelope e, slack::ack_fn ack) {
           const auto arrived = steady::now();
           metrics_.envelope_received(e.type);
@@ -331,7 +343,9 @@ class health_harness {
     metrics_.set_sources(scrape_sources{
         [this] { return socket_->stats().reconnects_by_reason; },
         [this] { return socket_->connected(); },
-        [] { return std::map<std::string, std::size_t>{{"high", 2}, {"low", 0}}; },
+        [] {
+          return std::map<std::string, std::size_t>{{"high", 2}, {"low", 0}};
+        },
         [] { return std::size_t{1}; },
         [] { return std::uint64_t{0}; },
     });
@@ -340,9 +354,9 @@ class health_harness {
     options.port = 0;
     options.io_timeout = 1s;
     options.max_request_bytes = 2048;
-    server_ = std::make_unique<health_server>(io_.get_executor(), options,
-                                              health_handlers{[this] { return socket_->connected(); },
-                                                              [this] { return metrics_.scrape(); }});
+    server_ = std::make_unique<health_server>(
+        io_.get_executor(), options,
+        health_handlers{[this] { return socket_->connected(); }, [this] { return metrics_.scrape(); }});
     port_ = server_->port();
   }
 
@@ -362,14 +376,20 @@ class health_harness {
   void start() {
     socket_done_ = socket_promise_.get_future();
     server_done_ = server_promise_.get_future();
-    asio::co_spawn(io_, [this]() -> asio::awaitable<void> {
-      co_await socket_->run();
-      socket_promise_.set_value();
-    }, asio::detached);
-    asio::co_spawn(io_, [this]() -> asio::awaitable<void> {
-      co_await server_->run();
-      server_promise_.set_value();
-    }, asio::detached);
+    asio::co_spawn(
+        io_,
+        [this]() -> asio::awaitable<void> {
+          co_await socket_->run();
+          socket_promise_.set_value();
+        },
+        asio::detached);
+    asio::co_spawn(
+        io_,
+        [this]() -> asio::awaitable<void> {
+          co_await server_->run();
+          server_promise_.set_value();
+        },
+        asio::detached);
     thread_ = std::thread([this] { io_.run_for(60s); });  // bounded: no test may hang the suite
   }
 
@@ -431,9 +451,9 @@ TEST(health_server, metrics_parse_and_count_envelopes_acks_calls_and_reconnects)
   health_harness h;
   h.start();
   ASSERT_TRUE(h.eventually([&] { return h.status("/readyz") == 200; }));
-  const auto id = h.fake().send_envelope("events_api", nlohmann::json{{"type", "event_callback"},
-                                                                      {"event_id", "Ev1"},
-                                                                      {"event", {{"type", "message"}}}});
+  const auto id = h.fake().send_envelope(
+      "events_api",
+      nlohmann::json{{"type", "event_callback"}, {"event_id", "Ev1"}, {"event", {{"type", "message"}}}});
   ASSERT_TRUE(h.fake().wait_for_ack(id));
   h.fake().close_abruptly();  // one reconnect
   ASSERT_TRUE(h.eventually([&] { return h.fake().connections_opened() >= 2 && h.status("/readyz") == 200; }));
@@ -469,7 +489,8 @@ TEST(health_server, web_api_errors_and_429_waits_are_counted_by_method) {
   const std::map<std::string, std::string> open{{"method", "apps.connections.open"}};
   EXPECT_EQ(m.value("flare_slack_api_rate_limited_total", open), 1);
   EXPECT_EQ(m.value("flare_slack_api_rate_limited_wait_seconds_total", open), 1);
-  EXPECT_GE(m.value("flare_slack_api_errors_total", {{"method", "apps.connections.open"}, {"error", "internal_error"}})
+  EXPECT_GE(m.value("flare_slack_api_errors_total",
+                    {{"method", "apps.connections.open"}, {"error", "internal_error"}})
                 .value_or(0),
             1);
 }
@@ -494,7 +515,8 @@ TEST(health_server, answers_only_get_and_head_on_its_three_paths) {
 TEST(health_server, refuses_oversized_requests_and_bodies) {
   health_harness h;
   h.start();
-  const std::string huge = "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Pad: " + std::string(4096, 'a') + "\r\n\r\n";
+  const std::string huge =
+      "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Pad: " + std::string(4096, 'a') + "\r\n\r\n";
   auto r = http_exchange(h.port(), huge);
   EXPECT_TRUE(r.status == 400 || !r.error.empty()) << "a request over the limit is not served";
   EXPECT_NE(r.status, 200);
@@ -534,9 +556,9 @@ TEST(health_server, a_taken_port_is_a_start_up_error) {
 struct lone_health_server {
   explicit lone_health_server(health_options o) {
     o.port = 0;
-    server = std::make_unique<health_server>(io.get_executor(), o, health_handlers{[] { return true; }, [] {
-                                                                     return std::string("# TYPE a gauge\na 1\n");
-                                                                   }});
+    server = std::make_unique<health_server>(
+        io.get_executor(), o,
+        health_handlers{[] { return true; }, [] { return std::string("# TYPE a gauge\na 1\n"); }});
     port = server->port();
     asio::co_spawn(io, server->run(), asio::detached);
     thread = std::thread([this] { io.run_for(60s); });
@@ -552,7 +574,8 @@ struct lone_health_server {
 };
 
 // Opens `n` connections that send half a request header and then nothing more.
-std::vector<std::unique_ptr<asio::ip::tcp::socket>> slow_clients(asio::io_context& io, std::uint16_t port, int n) {
+std::vector<std::unique_ptr<asio::ip::tcp::socket>> slow_clients(asio::io_context& io, std::uint16_t port,
+                                                                 int n) {
   std::vector<std::unique_ptr<asio::ip::tcp::socket>> out;
   for (int i = 0; i < n; ++i) {
     auto s = std::make_unique<asio::ip::tcp::socket>(io);
@@ -610,7 +633,9 @@ TEST(health_server, a_client_that_never_finishes_its_header_is_cut_off_after_the
   char byte = 0;
   boost::system::error_code ec;
   // Bounded: the server closes it (EOF) at ~300 ms; the receive timeout guards the test itself.
-  struct timeval tv{3, 0};
+  struct timeval tv {
+    3, 0
+  };
   ::setsockopt(slow[0]->native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   slow[0]->read_some(asio::buffer(&byte, 1), ec);
   EXPECT_TRUE(ec) << "the server kept the connection";

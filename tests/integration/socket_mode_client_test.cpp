@@ -56,8 +56,7 @@ class link_harness {
 
     web_ = std::make_unique<web_api_client>(io_.get_executor(), web);
     client_ = std::make_unique<socket_mode_client>(
-        io_.get_executor(), options_,
-        [this]() { return web_->apps_connections_open(app_token_); },
+        io_.get_executor(), options_, [this]() { return web_->apps_connections_open(app_token_); },
         [this](envelope e, ack_fn ack) { on_envelope(std::move(e), std::move(ack)); });
     client_->on_connected_changed = [this](bool up) {
       std::lock_guard lock(mu_);
@@ -107,8 +106,12 @@ class link_harness {
   }
   void post(std::function<void()> f) { boost::asio::post(io_, std::move(f)); }
 
-  bool connected() { return on_io([this] { return client_->connected(); }); }
-  socket_mode_stats stats() { return on_io([this] { return client_->stats(); }); }
+  bool connected() {
+    return on_io([this] { return client_->connected(); });
+  }
+  socket_mode_stats stats() {
+    return on_io([this] { return client_->stats(); });
+  }
 
   // Polls a condition (on the test thread; it may use connected(), stats(), the fake) until it
   // holds or the time is up.
@@ -125,9 +128,7 @@ class link_harness {
     return eventually([this] { return connected(); }, timeout);
   }
 
-  bool finished() const {
-    return result_.valid() && result_.wait_for(0s) == std::future_status::ready;
-  }
+  bool finished() const { return result_.valid() && result_.wait_for(0s) == std::future_status::ready; }
   // run()'s result, waiting up to `timeout`; nullopt-of-nullopt when it has not returned.
   std::optional<std::optional<api_error>> result(std::chrono::milliseconds timeout) {
     if (result_.wait_for(timeout) != std::future_status::ready) return std::nullopt;
@@ -167,13 +168,9 @@ class link_harness {
     }
     cv_.notify_all();
     switch (mode) {
-      case sink_mode::ack_now:
-        ack(std::nullopt);
-        break;
-      case sink_mode::never_ack:
-        break;
-      case sink_mode::throw_error:
-        throw std::runtime_error("handler exploded");
+      case sink_mode::ack_now: ack(std::nullopt); break;
+      case sink_mode::never_ack: break;
+      case sink_mode::throw_error: throw std::runtime_error("handler exploded");
       case sink_mode::ack_with_payload:
         ack(nlohmann::json{{"response_type", "ephemeral"}, {"text", "Incident INC-1 opened"}});
         break;
@@ -183,8 +180,7 @@ class link_harness {
   fake_slack fake_;
   boost::asio::io_context io_;
   // Keeps the io thread serving on_io() after run() has returned; the destructor stops it.
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_{
-      io_.get_executor()};
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_{io_.get_executor()};
   socket_mode_options options_;
   std::string app_token_;
   std::unique_ptr<web_api_client> web_;
@@ -234,8 +230,7 @@ TEST(socket_mode_client, not_connected_until_hello) {
   ASSERT_TRUE(h.fake().wait_for_open_connections(1));
   EXPECT_FALSE(h.connected());
   // A connection that never says hello is given up and another one is tried.
-  ASSERT_TRUE(h.eventually(
-      [&] { return h.stats().failed_attempts_by_reason["hello_timeout"] >= 1; }, 3s));
+  ASSERT_TRUE(h.eventually([&] { return h.stats().failed_attempts_by_reason["hello_timeout"] >= 1; }, 3s));
   EXPECT_FALSE(h.connected());
   h.fake().set_send_hello(true);
   ASSERT_TRUE(h.wait_connected());
@@ -334,8 +329,8 @@ TEST(socket_mode_client, refresh_opens_the_new_link_before_closing_the_old_and_l
   EXPECT_TRUE(h.connected());
 
   h.fake().set_send_hello(true);
-  ASSERT_TRUE(h.eventually([&] { return h.fake().open_connections() == 1 &&
-                                        h.fake().connections_opened() >= 3; }, 8s));
+  ASSERT_TRUE(h.eventually(
+      [&] { return h.fake().open_connections() == 1 && h.fake().connections_opened() >= 3; }, 8s));
   ids.push_back(h.fake().send_envelope("events_api", event_payload));
   auto after = h.fake().wait_for_ack(ids.back());
   ASSERT_TRUE(after);
@@ -481,8 +476,8 @@ TEST(socket_mode_client, unknown_certificate_authority_never_connects_and_keeps_
   // test CA: its handshake must fail verification.
   link_harness h({}, [](socket_mode_options& o, web_api_options&) { o.extra_ca_file.clear(); });
   h.start();
-  ASSERT_TRUE(h.eventually(
-      [&] { return h.stats().failed_attempts_by_reason["tls_verification_failed"] >= 2; }, 5s));
+  ASSERT_TRUE(
+      h.eventually([&] { return h.stats().failed_attempts_by_reason["tls_verification_failed"] >= 2; }, 5s));
   EXPECT_FALSE(h.connected());
   EXPECT_EQ(h.fake().connections_opened(), 0);
   auto took = h.stop_and_time();
@@ -505,8 +500,8 @@ TEST(socket_mode_client, certificate_for_another_host_is_refused) {
     w.api_url = url;
   });
   h.start();
-  ASSERT_TRUE(h.eventually(
-      [&] { return h.stats().failed_attempts_by_reason["tls_verification_failed"] >= 2; }, 5s));
+  ASSERT_TRUE(
+      h.eventually([&] { return h.stats().failed_attempts_by_reason["tls_verification_failed"] >= 2; }, 5s));
   EXPECT_EQ(h.fake().connections_opened(), 0);
   EXPECT_FALSE(h.connected());
   auto took = h.stop_and_time();
@@ -520,8 +515,7 @@ TEST(socket_mode_client, dead_link_is_detected_by_pings_and_replaced) {
   ASSERT_TRUE(h.wait_connected());
   auto t0 = steady::now();
   h.fake().set_answer_pings(false);
-  ASSERT_TRUE(h.eventually(
-      [&] { return h.stats().reconnects_by_reason.count("idle_timeout") > 0; }, 5s));
+  ASSERT_TRUE(h.eventually([&] { return h.stats().reconnects_by_reason.count("idle_timeout") > 0; }, 5s));
   EXPECT_LT(steady::now() - t0, 3s);
   h.fake().set_answer_pings(true);
   ASSERT_TRUE(h.eventually([&] { return h.fake().open_connections() == 1 && h.connected(); }, 5s));

@@ -471,7 +471,8 @@ TEST(web_api_client, typed_results_for_every_method) {
   ASSERT_TRUE(members && members->ok()) << members->error().code;
   EXPECT_EQ(members->value(), (std::vector<std::string>{"U0001", "U0002"}));
 
-  json view = {{"type", "modal"}, {"title", {{"type", "plain_text"}, {"text", "Report"}}}, {"blocks", json::array()}};
+  json view = {
+      {"type", "modal"}, {"title", {{"type", "plain_text"}, {"text", "Report"}}}, {"blocks", json::array()}};
   auto opened = run(io, client.open_view("trigger-1", view));
   ASSERT_TRUE(opened && opened->ok()) << opened->error().code;
   EXPECT_FALSE(opened->value().id.empty());

@@ -33,13 +33,12 @@ inline std::string text_of(const nlohmann::json& text_object) {
 inline void expect_only_known_tokens(std::string_view mrkdwn) {
   for (auto pos = mrkdwn.find('<'); pos != std::string_view::npos; pos = mrkdwn.find('<', pos + 1)) {
     const auto rest = mrkdwn.substr(pos);
-    const bool known = rest.starts_with("<@U") || rest.starts_with("<!date^") ||
-                       rest.starts_with("<!subteam^");
+    const bool known =
+        rest.starts_with("<@U") || rest.starts_with("<!date^") || rest.starts_with("<!subteam^");
     EXPECT_TRUE(known) << "unescaped '<' in: " << mrkdwn;
     EXPECT_NE(rest.find('>'), std::string_view::npos) << "unclosed token in: " << mrkdwn;
   }
-  EXPECT_EQ(mrkdwn.find('>') == std::string_view::npos || mrkdwn.find('<') != std::string_view::npos,
-            true)
+  EXPECT_EQ(mrkdwn.find('>') == std::string_view::npos || mrkdwn.find('<') != std::string_view::npos, true)
       << "'>' without a token in: " << mrkdwn;
 }
 
@@ -100,9 +99,7 @@ inline bool contains(std::string_view haystack, std::string_view needle) {
   return haystack.find(needle) != std::string_view::npos;
 }
 
-inline std::chrono::sys_seconds at(std::string_view rfc3339) {
-  return *policy::parse_rfc3339(rfc3339);
-}
+inline std::chrono::sys_seconds at(std::string_view rfc3339) { return *policy::parse_rfc3339(rfc3339); }
 
 inline policy::decision decide(const policy::facts& f) {
   return policy::decide(f, policy::tables{}, policy::business_calendar{});

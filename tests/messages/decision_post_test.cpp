@@ -40,8 +40,8 @@ policy::facts facts(policy::severity s) {
 }
 
 std::vector<const std::vector<policy::reason>*> reason_lists(const policy::decision& d) {
-  return {&d.public_disclosure.reasons, &d.direct_notification.reasons,
-          &d.customer_notifications.reasons, &d.free_tier.reasons};
+  return {&d.public_disclosure.reasons, &d.direct_notification.reasons, &d.customer_notifications.reasons,
+          &d.free_tier.reasons};
 }
 
 TEST(decision_post, cites_a_clause_for_every_reason) {

@@ -44,7 +44,7 @@ TEST(incident_card, escapes_the_title_but_not_the_mentions_it_builds) {
   EXPECT_FALSE(contains(text, "<token>"));
   EXPECT_FALSE(contains(text, "<!channel>"));
   EXPECT_TRUE(contains(text, "<@U0REPORTER>"));
-  EXPECT_TRUE(contains(text, "<!date^1795165200^"));   // opened, rendered in the viewer's zone
+  EXPECT_TRUE(contains(text, "<!date^1795165200^"));  // opened, rendered in the viewer's zone
 }
 
 TEST(incident_card, fallback_names_reference_severity_state_and_title) {

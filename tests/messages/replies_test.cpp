@@ -38,8 +38,8 @@ TEST(replies, help_lists_every_subcommand_with_usage_and_who) {
   const auto m = help_message("/incident");
   expect_valid(m);
   const std::string text = all_text(m);
-  for (const char* sub : {"open", "classify", "facts", "notified", "update", "resolve", "show", "list",
-                          "decide", "help"}) {
+  for (const char* sub :
+       {"open", "classify", "facts", "notified", "update", "resolve", "show", "list", "decide", "help"}) {
     EXPECT_TRUE(contains(text, std::string{"`/incident "} + sub)) << sub;
     EXPECT_TRUE(contains(m.text, sub)) << sub;
   }
@@ -60,7 +60,8 @@ TEST(replies, error_message_escapes_problem_and_usage) {
 TEST(replies, refusal_says_who_may_and_that_nothing_changed) {
   const auto m = refusal_message("resolve INC-2", "incident responders");
   expect_valid(m);
-  EXPECT_EQ(m.text, "You are not authorised to resolve INC-2: only incident responders may. Nothing was changed.");
+  EXPECT_EQ(m.text,
+            "You are not authorised to resolve INC-2: only incident responders may. Nothing was changed.");
 }
 
 TEST(replies, list_hides_sensitive_titles_unless_revealed) {
@@ -130,7 +131,7 @@ TEST(replies, update_escapes_text_and_mentions_the_author) {
 
 TEST(replies, long_update_is_split_not_cut) {
   std::string body;
-  for (int i = 0; i < 2000; ++i) body += "a&b ";   // 8000 chars raw, 16000 escaped
+  for (int i = 0; i < 2000; ++i) body += "a&b ";  // 8000 chars raw, 16000 escaped
   const auto m = update_post(make(6, "t"), "U1", body);
   expect_valid(m);
   std::string joined;
@@ -160,8 +161,9 @@ TEST(replies, notified_says_when_the_next_update_is_due) {
   EXPECT_TRUE(contains(all_text(m), "Next customer update due <!date^"));
   EXPECT_TRUE(contains(all_text(m), "2026-11-23 08:00 UTC"));
   EXPECT_TRUE(contains(all_text(m), "<@U0N> recorded a customer notification"));
-  EXPECT_EQ(m.text, "INC-9: customer notification recorded at 2026-11-21 08:00 UTC; next customer update "
-                    "due 2026-11-23 08:00 UTC");
+  EXPECT_EQ(m.text,
+            "INC-9: customer notification recorded at 2026-11-21 08:00 UTC; next customer update "
+            "due 2026-11-23 08:00 UTC");
 }
 
 TEST(replies, notified_before_impact_confirmation_keeps_the_initial_notice_due) {

@@ -1,5 +1,5 @@
-#include "messages/reminder_post.hpp"
 #include "messages/report_reply.hpp"
+#include "messages/reminder_post.hpp"
 
 #include <gtest/gtest.h>
 
@@ -115,7 +115,8 @@ TEST(report_reply, neutral_echo_says_nothing_of_the_report) {
 }
 
 TEST(reminder_post, before_deadline_says_how_long_and_has_both_buttons) {
-  reminder_view r{7, "INC-7", policy::reminder_kind::initial, at("2026-11-22T10:00:00Z"), "4h-before", {}, "S9"};
+  reminder_view r{7,  "INC-7", policy::reminder_kind::initial, at("2026-11-22T10:00:00Z"), "4h-before",
+                  {}, "S9"};
   const auto m = reminder_post(r, at("2026-11-22T06:00:00Z"));
   const auto all = m.blocks.dump();
   EXPECT_NE(all.find("initial customer notification is due in 4 h"), std::string::npos);
@@ -127,8 +128,13 @@ TEST(reminder_post, before_deadline_says_how_long_and_has_both_buttons) {
 }
 
 TEST(reminder_post, overdue_pings_security_team_and_late_post_says_so) {
-  reminder_view r{7, "INC-7", policy::reminder_kind::update, at("2026-11-22T10:00:00Z"), "overdue+4h",
-                  std::chrono::minutes{95}, "S9"};
+  reminder_view r{7,
+                  "INC-7",
+                  policy::reminder_kind::update,
+                  at("2026-11-22T10:00:00Z"),
+                  "overdue+4h",
+                  std::chrono::minutes{95},
+                  "S9"};
   const auto m = reminder_post(r, at("2026-11-22T15:35:00Z"));
   const auto all = m.text + m.blocks.dump();
   EXPECT_NE(all.find("<!subteam^S9>"), std::string::npos);
@@ -141,7 +147,8 @@ TEST(reminder_post, modal_and_submitted_text) {
   EXPECT_EQ(v["callback_id"], "post_update");
   EXPECT_EQ(v["private_metadata"], "7");
   EXPECT_LE(v["title"]["text"].get<std::string>().size(), 24u);
-  nlohmann::json values = {{"update_text", {{"text", {{"type", "plain_text_input"}, {"value", "  contained \n"}}}}}};
+  nlohmann::json values = {
+      {"update_text", {{"text", {{"type", "plain_text_input"}, {"value", "  contained \n"}}}}}};
   EXPECT_EQ(post_update_text(values), "contained");
   values["update_text"]["text"]["value"] = nullptr;
   EXPECT_EQ(post_update_text(values), "");

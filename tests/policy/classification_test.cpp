@@ -16,8 +16,8 @@ TEST(classification, confirmed_starts_the_clock_now) {
 }
 
 TEST(classification, confirmed_with_given_time_uses_it) {
-  const facts f = classify(facts{}, classification::confirmed, at("2026-11-22T10:00:00Z"),
-                           at("2026-11-21T08:00:00Z"));
+  const facts f =
+      classify(facts{}, classification::confirmed, at("2026-11-22T10:00:00Z"), at("2026-11-21T08:00:00Z"));
   EXPECT_EQ(f.impact_confirmed_at, at("2026-11-21T08:00:00Z"));
 }
 
@@ -36,8 +36,8 @@ TEST(classification, potential_does_not_start_the_clock) {
 }
 
 TEST(classification, potential_starts_the_clock_when_impact_confirmation_is_recorded) {
-  const facts f = classify(facts{}, classification::potential, at("2026-11-22T10:00:00Z"),
-                           at("2026-11-22T09:00:00Z"));
+  const facts f =
+      classify(facts{}, classification::potential, at("2026-11-22T10:00:00Z"), at("2026-11-22T09:00:00Z"));
   EXPECT_EQ(f.impact_confirmed_at, at("2026-11-22T09:00:00Z"));
 }
 

@@ -25,8 +25,7 @@ facts quiet() {
 }
 
 bool cites(const std::vector<reason>& reasons, std::string_view clause) {
-  return std::any_of(reasons.begin(), reasons.end(),
-                     [&](const reason& r) { return r.clause == clause; });
+  return std::any_of(reasons.begin(), reasons.end(), [&](const reason& r) { return r.clause == clause; });
 }
 
 decision decide_default(const facts& f) { return decide(f, tables{}, business_calendar{}); }
@@ -42,25 +41,22 @@ struct case_row {
 TEST(disclosure, public_bulletin_follows_the_first_list_and_its_exceptions) {
   const case_row cases[] = {
       {"nothing_triggers_no_bulletin", [](facts&) {}, false, false, clauses::disclose_when_fix},
-      {"user_action_needed_requires_bulletin", [](facts& f) { f.user_action_required = true; }, true,
-       false, clauses::disclose_user_action},
-      {"data_visible_requires_bulletin", [](facts& f) { f.data_exposed = tristate::confirmed; }, true,
-       false, clauses::disclose_data_visible},
-      {"unknown_affected_users_require_bulletin",
-       [](facts& f) { f.users_affected = tristate::unknown; }, true, false,
-       clauses::disclose_users_not_ruled_out},
-      {"confirmed_affected_users_require_bulletin",
-       [](facts& f) { f.users_affected = tristate::confirmed; }, true, false,
-       clauses::disclose_users_not_ruled_out},
+      {"user_action_needed_requires_bulletin", [](facts& f) { f.user_action_required = true; }, true, false,
+       clauses::disclose_user_action},
+      {"data_visible_requires_bulletin", [](facts& f) { f.data_exposed = tristate::confirmed; }, true, false,
+       clauses::disclose_data_visible},
+      {"unknown_affected_users_require_bulletin", [](facts& f) { f.users_affected = tristate::unknown; },
+       true, false, clauses::disclose_users_not_ruled_out},
+      {"confirmed_affected_users_require_bulletin", [](facts& f) { f.users_affected = tristate::confirmed; },
+       true, false, clauses::disclose_users_not_ruled_out},
       {"bulletin_ready_only_with_a_fix",
        [](facts& f) {
          f.user_action_required = true;
          f.fix_available = true;
        },
        true, true, clauses::disclose_when_fix},
-      {"metadata_alone_is_not_a_public_trigger",
-       [](facts& f) { f.metadata_exposed = tristate::confirmed; }, false, false,
-       clauses::disclose_when_fix},
+      {"metadata_alone_is_not_a_public_trigger", [](facts& f) { f.metadata_exposed = tristate::confirmed; },
+       false, false, clauses::disclose_when_fix},
       {"routine_dependency_patch_is_not_disclosed",
        [](facts& f) {
          f.routine_dependency_patch = true;
@@ -75,8 +71,8 @@ TEST(disclosure, public_bulletin_follows_the_first_list_and_its_exceptions) {
          f.data_exposed = tristate::confirmed;
        },
        true, false, clauses::disclose_data_visible},
-      {"not_exploited_and_no_users_affected_is_not_disclosed",
-       [](facts& f) { f.exploited = tristate::none; }, false, false, clauses::not_exploited_no_users},
+      {"not_exploited_and_no_users_affected_is_not_disclosed", [](facts& f) { f.exploited = tristate::none; },
+       false, false, clauses::not_exploited_no_users},
       {"not_exploited_but_user_action_needed_stays_actionable",
        [](facts& f) {
          f.exploited = tristate::none;
@@ -192,21 +188,20 @@ struct free_tier_row {
 
 TEST(disclosure, free_tier_is_emailed_only_when_directly_impacted_and_announced_after_the_fix) {
   const free_tier_row cases[] = {
-      {"paid_only_no_free_tier_action", [](facts& f) { f.customers = {customer_tier::paid}; }, false,
-       false, false, clauses::free_only_when_impacted},
+      {"paid_only_no_free_tier_action", [](facts& f) { f.customers = {customer_tier::paid}; }, false, false,
+       false, clauses::free_only_when_impacted},
       {"directly_impacted_free_tier_is_emailed_before_disclosure",
        [](facts& f) {
          f.free_tier_directly_impacted = true;
          f.user_action_required = true;
        },
        true, false, false, clauses::free_email_before_disclosure},
-      {"free_tier_not_directly_impacted_is_not_emailed",
-       [](facts& f) { f.user_action_required = true; }, false, false, false,
-       clauses::free_only_when_impacted},
+      {"free_tier_not_directly_impacted_is_not_emailed", [](facts& f) { f.user_action_required = true; },
+       false, false, false, clauses::free_only_when_impacted},
       {"affected_free_tier_without_action_gets_announcement_after_fix",
        [](facts& f) { f.fix_applied = false; }, false, true, false, clauses::public_announcement},
-      {"announcement_ready_once_fix_applied", [](facts& f) { f.fix_applied = true; }, false, true,
-       true, clauses::public_announcement},
+      {"announcement_ready_once_fix_applied", [](facts& f) { f.fix_applied = true; }, false, true, true,
+       clauses::public_announcement},
       {"individual_action_means_no_public_announcement",
        [](facts& f) {
          f.user_action_required = true;
@@ -229,7 +224,7 @@ TEST(disclosure, free_tier_is_emailed_only_when_directly_impacted_and_announced_
        false, false, false, clauses::not_exploited_no_users},
   };
   for (const auto& c : cases) {
-    facts f;   // users_affected unknown: free-tier users are not ruled out
+    facts f;  // users_affected unknown: free-tier users are not ruled out
     f.customers = {customer_tier::paid, customer_tier::free};
     c.given(f);
     const decision d = decide_default(f);
@@ -342,8 +337,7 @@ TEST(disclosure, policy_version_reflects_the_calendar_used) {
   const decision plain = decide(f, t, business_calendar{});
   EXPECT_EQ(plain.policy_version, policy_version(t));
   EXPECT_EQ(decide(f, t, business_calendar{}).policy_version, plain.policy_version);
-  EXPECT_NE(decide(f, t, business_calendar{"UTC", {"2026-12-25"}}).policy_version,
-            plain.policy_version);
+  EXPECT_NE(decide(f, t, business_calendar{"UTC", {"2026-12-25"}}).policy_version, plain.policy_version);
   tables faster;
   faster.critical.initial = parse_interval("24h");
   EXPECT_NE(decide(f, faster, business_calendar{}).policy_version, plain.policy_version);

@@ -90,7 +90,7 @@ TEST(facts_json, errors_name_the_field) {
       {R"({"legal_requirements":[""]})", "legal_requirements"},
       {R"({"notifications_sent":["yesterday"]})", "notifications_sent"},
       {R"({"resolved_at":"2026-11-20T10:00:00+0100"})", "resolved_at"},
-      {R"({"user_affected":"confirmed"})", "user_affected"},   // typo: unknown key
+      {R"({"user_affected":"confirmed"})", "user_affected"},  // typo: unknown key
   };
   for (const auto& c : cases) {
     const facts_result r = facts_from_json_text(c.json);
@@ -132,9 +132,15 @@ TEST(facts_json, set_fact_accepts_command_values) {
 
 TEST(facts_json, set_fact_rejects_bad_values_naming_the_key_and_changes_nothing) {
   const std::pair<const char*, const char*> bad[] = {
-      {"users_affected", "yes"},     {"customers", ""},         {"customers", "paid,gold"},
-      {"fix_available", "1"},        {"severity", "urgent"},    {"impact_confirmed_at", "today"},
-      {"notifications_sent", "2026-11-21"}, {"exploited", ""},  {"severity_level", "high"},
+      {"users_affected", "yes"},
+      {"customers", ""},
+      {"customers", "paid,gold"},
+      {"fix_available", "1"},
+      {"severity", "urgent"},
+      {"impact_confirmed_at", "today"},
+      {"notifications_sent", "2026-11-21"},
+      {"exploited", ""},
+      {"severity_level", "high"},
   };
   for (const auto& [key, value] : bad) {
     facts f;

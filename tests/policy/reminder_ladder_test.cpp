@@ -8,8 +8,8 @@
 namespace flare::policy {
 namespace {
 
-using testing::at;
 using std::chrono::hours;
+using testing::at;
 
 struct expected_step {
   const char* step;
@@ -27,7 +27,8 @@ void expect_steps(const std::vector<ladder_step>& got, reminder_kind kind, const
   }
 }
 
-notification_schedule schedule_for(severity s, const char* confirmed, std::vector<std::chrono::sys_seconds> sent = {},
+notification_schedule schedule_for(severity s, const char* confirmed,
+                                   std::vector<std::chrono::sys_seconds> sent = {},
                                    std::optional<std::chrono::sys_seconds> resolved = {},
                                    const business_calendar& cal = business_calendar{}) {
   const tables t;
@@ -40,22 +41,29 @@ TEST(reminder_ladder, initial_notice_ladder_for_each_severity) {
   const auto now = at("2026-11-16T10:00:00Z");  // a Monday
   expect_steps(reminder_ladder(schedule_for(severity::critical, "2026-11-16T10:00:00Z"), {}, settings, now),
                reminder_kind::initial, "2026-11-18T10:00:00Z",
-               {{"24h-before", "2026-11-17T10:00:00Z"}, {"4h-before", "2026-11-18T06:00:00Z"},
-                {"1h-before", "2026-11-18T09:00:00Z"}, {"at-deadline", "2026-11-18T10:00:00Z"}},
+               {{"24h-before", "2026-11-17T10:00:00Z"},
+                {"4h-before", "2026-11-18T06:00:00Z"},
+                {"1h-before", "2026-11-18T09:00:00Z"},
+                {"at-deadline", "2026-11-18T10:00:00Z"}},
                "critical 48h");
   expect_steps(reminder_ladder(schedule_for(severity::high, "2026-11-16T10:00:00Z"), {}, settings, now),
                reminder_kind::initial, "2026-11-19T10:00:00Z",
-               {{"24h-before", "2026-11-18T10:00:00Z"}, {"4h-before", "2026-11-19T06:00:00Z"},
-                {"1h-before", "2026-11-19T09:00:00Z"}, {"at-deadline", "2026-11-19T10:00:00Z"}},
+               {{"24h-before", "2026-11-18T10:00:00Z"},
+                {"4h-before", "2026-11-19T06:00:00Z"},
+                {"1h-before", "2026-11-19T09:00:00Z"},
+                {"at-deadline", "2026-11-19T10:00:00Z"}},
                "high 72h");
   // 7 business days from Monday 16th: Tue..Fri (4), Mon 23, Tue 24, Wed 25 -> end of Wed 25th.
   expect_steps(reminder_ladder(schedule_for(severity::medium, "2026-11-16T10:00:00Z"), {}, settings, now),
                reminder_kind::initial, "2026-11-25T23:59:59Z",
-               {{"24h-before", "2026-11-24T23:59:59Z"}, {"4h-before", "2026-11-25T19:59:59Z"},
-                {"1h-before", "2026-11-25T22:59:59Z"}, {"at-deadline", "2026-11-25T23:59:59Z"}},
+               {{"24h-before", "2026-11-24T23:59:59Z"},
+                {"4h-before", "2026-11-25T19:59:59Z"},
+                {"1h-before", "2026-11-25T22:59:59Z"},
+                {"at-deadline", "2026-11-25T23:59:59Z"}},
                "medium 7 business days");
   // Low: "No scheduled notifications".
-  EXPECT_TRUE(reminder_ladder(schedule_for(severity::low, "2026-11-16T10:00:00Z"), {}, settings, now).empty());
+  EXPECT_TRUE(
+      reminder_ladder(schedule_for(severity::low, "2026-11-16T10:00:00Z"), {}, settings, now).empty());
 }
 
 TEST(reminder_ladder, business_day_deadline_skips_weekend_and_holiday) {
@@ -75,8 +83,10 @@ TEST(reminder_ladder, update_ladder_after_a_notification) {
   const auto s = schedule_for(severity::critical, "2026-11-16T10:00:00Z", {sent});
   const auto got = reminder_ladder(s, {sent}, ladder_settings{}, sent);
   expect_steps(got, reminder_kind::update, "2026-11-18T12:00:00Z",
-               {{"24h-before", "2026-11-17T12:00:00Z"}, {"4h-before", "2026-11-18T08:00:00Z"},
-                {"1h-before", "2026-11-18T11:00:00Z"}, {"at-deadline", "2026-11-18T12:00:00Z"}},
+               {{"24h-before", "2026-11-17T12:00:00Z"},
+                {"4h-before", "2026-11-18T08:00:00Z"},
+                {"1h-before", "2026-11-18T11:00:00Z"},
+                {"at-deadline", "2026-11-18T12:00:00Z"}},
                "critical update 24h");
   // The 24h-before step falls exactly on `now`: it is "past", so it fires at once, once.
 }
@@ -86,11 +96,12 @@ TEST(reminder_ladder, past_steps_collapse_into_one_immediate_reminder) {
   // 30 minutes before the deadline: 24h, 4h and 1h steps passed -> one "1h-before" now.
   const auto now = at("2026-11-18T09:30:00Z");
   expect_steps(reminder_ladder(s, {}, ladder_settings{}, now), reminder_kind::initial, "2026-11-18T10:00:00Z",
-               {{"1h-before", "2026-11-18T09:30:00Z"}, {"at-deadline", "2026-11-18T10:00:00Z"}}, "late entry");
+               {{"1h-before", "2026-11-18T09:30:00Z"}, {"at-deadline", "2026-11-18T10:00:00Z"}},
+               "late entry");
   // Entered 9 hours after the deadline: one overdue reminder now (the overdue+8h step).
   const auto later = at("2026-11-18T19:00:00Z");
-  expect_steps(reminder_ladder(s, {}, ladder_settings{}, later), reminder_kind::initial, "2026-11-18T10:00:00Z",
-               {{"overdue+8h", "2026-11-18T19:00:00Z"}}, "overdue entry");
+  expect_steps(reminder_ladder(s, {}, ladder_settings{}, later), reminder_kind::initial,
+               "2026-11-18T10:00:00Z", {{"overdue+8h", "2026-11-18T19:00:00Z"}}, "overdue entry");
 }
 
 TEST(reminder_ladder, recomputing_never_repeats_a_sent_reminder) {
@@ -100,9 +111,10 @@ TEST(reminder_ladder, recomputing_never_repeats_a_sent_reminder) {
       {reminder_kind::initial, deadline, at("2026-11-17T10:00:00Z"), "24h-before"},
   };
   // A new fact at 12:00 on the 17th: the 24h step was sent, nothing collapses, the rest stays.
-  expect_steps(reminder_ladder(s, {}, ladder_settings{}, at("2026-11-17T12:00:00Z"), sent), reminder_kind::initial,
-               "2026-11-18T10:00:00Z",
-               {{"4h-before", "2026-11-18T06:00:00Z"}, {"1h-before", "2026-11-18T09:00:00Z"},
+  expect_steps(reminder_ladder(s, {}, ladder_settings{}, at("2026-11-17T12:00:00Z"), sent),
+               reminder_kind::initial, "2026-11-18T10:00:00Z",
+               {{"4h-before", "2026-11-18T06:00:00Z"},
+                {"1h-before", "2026-11-18T09:00:00Z"},
                 {"at-deadline", "2026-11-18T10:00:00Z"}},
                "after a change");
 }
@@ -134,7 +146,8 @@ TEST(reminder_ladder, overdue_steps_are_generated_one_at_a_time) {
   EXPECT_EQ(next->step, "overdue+16h");
   EXPECT_EQ(format_rfc3339(next->fire_at), "2026-11-19T02:00:00Z");
   // A step before the deadline has no overdue follower; nor does a ladder without repeats.
-  EXPECT_FALSE(next_overdue_step({reminder_kind::initial, deadline, deadline - hours{1}, "1h-before"}, settings, deadline));
+  EXPECT_FALSE(next_overdue_step({reminder_kind::initial, deadline, deadline - hours{1}, "1h-before"},
+                                 settings, deadline));
   EXPECT_FALSE(next_overdue_step(fired, ladder_settings{{24}, 0}, deadline));
 }
 
@@ -142,7 +155,8 @@ TEST(reminder_ladder, configured_hours_are_sorted_and_deduplicated) {
   const auto s = schedule_for(severity::critical, "2026-11-16T10:00:00Z");
   const auto got = reminder_ladder(s, {}, ladder_settings{{1, 2, 2}, 4}, at("2026-11-16T10:00:00Z"));
   expect_steps(got, reminder_kind::initial, "2026-11-18T10:00:00Z",
-               {{"2h-before", "2026-11-18T08:00:00Z"}, {"1h-before", "2026-11-18T09:00:00Z"},
+               {{"2h-before", "2026-11-18T08:00:00Z"},
+                {"1h-before", "2026-11-18T09:00:00Z"},
                 {"at-deadline", "2026-11-18T10:00:00Z"}},
                "custom");
 }

@@ -32,15 +32,15 @@ TEST(rfc3339, rejects_anything_that_is_not_strict_rfc3339) {
   const char* rejected[] = {
       "",
       "2026-11-20",
-      "2026-11-20T10:00:00",         // no offset: ambiguous
-      "2026-11-20 10:00:00Z",        // space instead of T
-      "2026-11-20T10:00Z",           // no seconds
-      "2026-11-20T10:00:00+0200",    // offset without colon
+      "2026-11-20T10:00:00",       // no offset: ambiguous
+      "2026-11-20 10:00:00Z",      // space instead of T
+      "2026-11-20T10:00Z",         // no seconds
+      "2026-11-20T10:00:00+0200",  // offset without colon
       "2026-11-20T10:00:00+02",
       "2026-11-20T24:00:00Z",
       "2026-11-20T10:60:00Z",
-      "2026-11-20T10:00:60Z",        // leap second
-      "2026-02-29T10:00:00Z",        // not a leap year
+      "2026-11-20T10:00:60Z",  // leap second
+      "2026-02-29T10:00:00Z",  // not a leap year
       "2026-13-01T10:00:00Z",
       "2026-11-20T10:00:00.Z",
       "2026-11-20T10:00:00Zjunk",

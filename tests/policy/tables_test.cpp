@@ -61,10 +61,8 @@ TEST(tables, policy_version_changes_when_any_table_changes) {
 TEST(tables, parse_interval_reads_config_spellings) {
   EXPECT_EQ(parse_interval("24h"), (notification_interval{interval_unit::hours, 24}));
   EXPECT_EQ(parse_interval("48 hours"), (notification_interval{interval_unit::hours, 48}));
-  EXPECT_EQ(parse_interval("7 business days"),
-            (notification_interval{interval_unit::business_days, 7}));
-  EXPECT_EQ(parse_interval("1 business day"),
-            (notification_interval{interval_unit::business_days, 1}));
+  EXPECT_EQ(parse_interval("7 business days"), (notification_interval{interval_unit::business_days, 7}));
+  EXPECT_EQ(parse_interval("1 business day"), (notification_interval{interval_unit::business_days, 1}));
   for (const char* bad : {"", "0h", "-1h", "h", "24", "7 days", "24 h ", "2.5h"}) {
     EXPECT_FALSE(parse_interval(bad)) << bad;
   }

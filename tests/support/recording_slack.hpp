@@ -17,12 +17,12 @@ namespace flare::testing {
 class recording_slack final : public slack::slack_api {
  public:
   struct call {
-    std::string method;       // the Slack method: "chat.postMessage", "usergroups.users.list", ...
-    std::string target;       // channel, user, user group, trigger id or view id the call names
-    slack::message message;   // for posts, updates and ephemeral messages
-    nlohmann::json view;      // for views.open and views.update
-    std::string ts;           // the ts Slack gave the message (delivered posts only)
-    bool delivered = false;   // false when the call was failed on purpose
+    std::string method;      // the Slack method: "chat.postMessage", "usergroups.users.list", ...
+    std::string target;      // channel, user, user group, trigger id or view id the call names
+    slack::message message;  // for posts, updates and ephemeral messages
+    nlohmann::json view;     // for views.open and views.update
+    std::string ts;          // the ts Slack gave the message (delivered posts only)
+    bool delivered = false;  // false when the call was failed on purpose
   };
 
   static constexpr int always = std::numeric_limits<int>::max();
@@ -43,16 +43,20 @@ class recording_slack final : public slack::slack_api {
 
   boost::asio::awaitable<slack::api_result<slack::auth_identity>> auth_test() override;
   boost::asio::awaitable<slack::api_result<slack::posted_message>> post_message(slack::message msg) override;
-  boost::asio::awaitable<slack::api_result<slack::posted_message>> update_message(std::string channel, std::string ts,
-                                                                                  slack::message msg) override;
-  boost::asio::awaitable<slack::api_result<std::string>> post_ephemeral(std::string user, slack::message msg) override;
+  boost::asio::awaitable<slack::api_result<slack::posted_message>> update_message(
+      std::string channel, std::string ts, slack::message msg) override;
+  boost::asio::awaitable<slack::api_result<std::string>> post_ephemeral(std::string user,
+                                                                        slack::message msg) override;
   boost::asio::awaitable<slack::api_result<std::string>> open_dm(std::string user) override;
-  boost::asio::awaitable<slack::api_result<slack::conversation_info>> conversations_info(std::string channel) override;
+  boost::asio::awaitable<slack::api_result<slack::conversation_info>> conversations_info(
+      std::string channel) override;
   boost::asio::awaitable<slack::api_result<slack::user_info>> users_info(std::string user) override;
-  boost::asio::awaitable<slack::api_result<std::vector<std::string>>> usergroup_members(std::string usergroup) override;
+  boost::asio::awaitable<slack::api_result<std::vector<std::string>>> usergroup_members(
+      std::string usergroup) override;
   boost::asio::awaitable<slack::api_result<slack::view_ref>> open_view(std::string trigger_id,
                                                                        nlohmann::json view) override;
-  boost::asio::awaitable<slack::api_result<slack::view_ref>> update_view(std::string view_id, nlohmann::json view,
+  boost::asio::awaitable<slack::api_result<slack::view_ref>> update_view(std::string view_id,
+                                                                         nlohmann::json view,
                                                                          std::string hash) override;
 
  private:

@@ -123,7 +123,8 @@ initial = "1h"
 before = ["tomorrow"]
 )");
   auto has = [&](const std::string& text) {
-    return std::any_of(found.begin(), found.end(), [&](const std::string& p) { return p.find(text) != std::string::npos; });
+    return std::any_of(found.begin(), found.end(),
+                       [&](const std::string& p) { return p.find(text) != std::string::npos; });
   };
   EXPECT_TRUE(has("log.level: must be one of"));
   EXPECT_TRUE(has("slack.api_url: must be an https:// URL"));
@@ -201,14 +202,15 @@ TEST_F(config_file, severity_row_with_initial_but_no_update_is_refused) {
 }
 
 TEST_F(config_file, environment_overrides_the_file) {
-  const auto cfg = load_config(write("[slack]\napi_url = \"https://a.example/api/\"\nincidents_channel = \"C1\"\n"),
-                               {{"SLACK_API_URL", "https://127.0.0.1:8443/api/"},
-                                {"SLACK_CA_FILE", ""},
-                                {"FLARE_SLACK_INCIDENTS_CHANNEL", "C2"},
-                                {"FLARE_REMINDERS_BEFORE", "12h, 3h"},
-                                {"FLARE_HEALTH_PORT", "8081"},
-                                {"SLACK_BOT_TOKEN", " xoxb-1 "},
-                                {"SLACK_APP_TOKEN", "xapp-1"}});
+  const auto cfg =
+      load_config(write("[slack]\napi_url = \"https://a.example/api/\"\nincidents_channel = \"C1\"\n"),
+                  {{"SLACK_API_URL", "https://127.0.0.1:8443/api/"},
+                   {"SLACK_CA_FILE", ""},
+                   {"FLARE_SLACK_INCIDENTS_CHANNEL", "C2"},
+                   {"FLARE_REMINDERS_BEFORE", "12h, 3h"},
+                   {"FLARE_HEALTH_PORT", "8081"},
+                   {"SLACK_BOT_TOKEN", " xoxb-1 "},
+                   {"SLACK_APP_TOKEN", "xapp-1"}});
   EXPECT_EQ(cfg.api_url, "https://127.0.0.1:8443/api/");
   EXPECT_EQ(cfg.incidents_channel, "C2");
   EXPECT_EQ(cfg.reminder_hours_before, (std::vector<int>{12, 3}));
@@ -274,7 +276,8 @@ TEST(config, bad_severity_value_from_the_environment_is_named_with_its_variable)
     load_config("", {{"FLARE_POLICY_SEVERITY_HIGH_INITIAL", "soon"}});
     FAIL();
   } catch (const config_error& e) {
-    EXPECT_THAT(e.what(), HasSubstr("policy.severity.high.initial (from FLARE_POLICY_SEVERITY_HIGH_INITIAL)"));
+    EXPECT_THAT(e.what(),
+                HasSubstr("policy.severity.high.initial (from FLARE_POLICY_SEVERITY_HIGH_INITIAL)"));
   }
 }
 
@@ -305,11 +308,11 @@ TEST(config, empty_intake_phrases_from_the_environment_are_refused) {
 
 TEST(config, unknown_flare_variables_are_reported_with_a_suggestion) {
   const auto found = flare::unknown_environment({{"FLARE_SLACK_INCIDENT_CHANNEL", "C1"},
-                                                {"FLARE_STORE_PATH", "x"},
-                                                {"FLARE_CONFIG", "f.toml"},
-                                                {"FLARE_INTAKE_SIGNALS_USB", "usb"},
-                                                {"FLARE_WHATEVER", "1"},
-                                                {"SLACK_SOMETHING", "1"}});
+                                                 {"FLARE_STORE_PATH", "x"},
+                                                 {"FLARE_CONFIG", "f.toml"},
+                                                 {"FLARE_INTAKE_SIGNALS_USB", "usb"},
+                                                 {"FLARE_WHATEVER", "1"},
+                                                 {"SLACK_SOMETHING", "1"}});
   ASSERT_EQ(found.size(), 2u);
   EXPECT_EQ(found[0].key, "FLARE_SLACK_INCIDENT_CHANNEL");
   EXPECT_THAT(found[0].reason, HasSubstr("did you mean FLARE_SLACK_INCIDENTS_CHANNEL?"));
@@ -344,8 +347,8 @@ head_of_finance_ops_categories = ["Harassment", "physical injury"]
 }
 
 TEST(config, intake_routing_keys_from_the_environment) {
-  const auto cfg = load_config("", {{"FLARE_INTAKE_PAGE_RESPONDERS", "false"},
-                                    {"FLARE_INTAKE_UNTRIAGED_AFTER_SECONDS", "0"}});
+  const auto cfg = load_config(
+      "", {{"FLARE_INTAKE_PAGE_RESPONDERS", "false"}, {"FLARE_INTAKE_UNTRIAGED_AFTER_SECONDS", "0"}});
   EXPECT_FALSE(cfg.page_responders);
   EXPECT_EQ(cfg.untriaged_after_seconds, 0);
   EXPECT_TRUE(load_config("", {}).page_responders);
@@ -369,7 +372,8 @@ std::string store_problem(const std::map<std::string, std::string>& env) {
 
 TEST(config, store_path_must_be_a_plain_file_path) {
   EXPECT_THAT(store_problem({{"FLARE_STORE_PATH", ":memory:"}}), HasSubstr("store.path"));
-  EXPECT_THAT(store_problem({{"FLARE_STORE_PATH", "file:data/flare.db?mode=memory"}}), HasSubstr("SQLite URI"));
+  EXPECT_THAT(store_problem({{"FLARE_STORE_PATH", "file:data/flare.db?mode=memory"}}),
+              HasSubstr("SQLite URI"));
   EXPECT_THAT(store_problem({{"FLARE_STORE_PATH", "data/"}}), HasSubstr("store.path"));
   EXPECT_EQ(store_problem({{"FLARE_STORE_PATH", "/var/lib/flare/flare.db"}}), "");
 }
@@ -381,6 +385,7 @@ TEST(config, processed_retention_takes_a_duration_of_at_least_an_hour) {
   EXPECT_FALSE(flare::parse_retention("7 days"));
   EXPECT_FALSE(flare::parse_retention("-1d"));
   EXPECT_THAT(store_problem({{"FLARE_STORE_PROCESSED_RETENTION", "10m"}}), HasSubstr("at least 1h"));
-  EXPECT_THAT(store_problem({{"FLARE_STORE_PROCESSED_RETENTION", "soon"}}), HasSubstr("store.processed_retention"));
+  EXPECT_THAT(store_problem({{"FLARE_STORE_PROCESSED_RETENTION", "soon"}}),
+              HasSubstr("store.processed_retention"));
   EXPECT_EQ(store_problem({{"FLARE_STORE_PROCESSED_RETENTION", "48h"}}), "");
 }

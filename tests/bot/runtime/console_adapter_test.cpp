@@ -24,7 +24,8 @@ class console_test : public testing::Test {
 
   bool line(std::string text) {
     bool more = true;
-    asio::co_spawn(ioc, [&]() -> asio::awaitable<void> { more = co_await console.handle_line(text); }, asio::detached);
+    asio::co_spawn(
+        ioc, [&]() -> asio::awaitable<void> { more = co_await console.handle_line(text); }, asio::detached);
     ioc.run_for(1s);
     ioc.restart();
     return more;
@@ -33,10 +34,12 @@ class console_test : public testing::Test {
 
 TEST_F(console_test, slash_line_is_a_command_from_the_configured_user) {
   dispatch.on_command("/incident", [](flare::slash_command c) -> asio::awaitable<json> {
-    co_return json{{"response_type", "ephemeral"}, {"text", c.user_id + " in " + c.channel_id + ": " + c.text}};
+    co_return json{{"response_type", "ephemeral"},
+                   {"text", c.user_id + " in " + c.channel_id + ": " + c.text}};
   });
   EXPECT_TRUE(line("/incident list all"));
-  EXPECT_NE(out.str().find("flare (only visible to you):\n  U0ME in C0INC: list all"), std::string::npos) << out.str();
+  EXPECT_NE(out.str().find("flare (only visible to you):\n  U0ME in C0INC: list all"), std::string::npos)
+      << out.str();
 }
 
 TEST_F(console_test, other_lines_are_messages_in_incidents) {
@@ -96,12 +99,17 @@ TEST_F(console_test, posts_threads_and_buttons_print_readably) {
   msg.channel = "C0INC";
   msg.thread_ts = "1.1";
   msg.text = "fallback";
-  msg.blocks = json::array({{{"type", "section"}, {"text", {{"type", "mrkdwn"}, {"text", "*Report received*"}}}},
-                            {{"type", "actions"},
-                             {"elements", {{{"type", "button"}, {"text", {{"type", "plain_text"}, {"text", "Open incident"}}},
-                                            {"action_id", "open_incident"}, {"value", "v"}}}}}});
+  msg.blocks =
+      json::array({{{"type", "section"}, {"text", {{"type", "mrkdwn"}, {"text", "*Report received*"}}}},
+                   {{"type", "actions"},
+                    {"elements",
+                     {{{"type", "button"},
+                       {"text", {{"type", "plain_text"}, {"text", "Open incident"}}},
+                       {"action_id", "open_incident"},
+                       {"value", "v"}}}}}});
   slack.name_channel("C0INC", "incidents");
-  asio::co_spawn(ioc, [&]() -> asio::awaitable<void> { co_await slack.post_message(msg); }, asio::detached);
+  asio::co_spawn(
+      ioc, [&]() -> asio::awaitable<void> { co_await slack.post_message(msg); }, asio::detached);
   ioc.run();
   EXPECT_NE(out.str().find("[#incidents] flare in thread 1.1"), std::string::npos) << out.str();
   EXPECT_NE(out.str().find("*Report received*"), std::string::npos);

@@ -1,5 +1,5 @@
-#include "bot/runtime/console_adapter.hpp"
 #include "bot/runtime/dispatcher.hpp"
+#include "bot/runtime/console_adapter.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -41,20 +41,34 @@ class dispatcher_test : public testing::Test {
   }
 
   flare::slack::envelope command_envelope(std::string id, bool accepts = true) {
-    return {std::move(id), "slash_commands",
+    return {std::move(id),
+            "slash_commands",
             json{{"command", "/incident"}, {"text", "help"}, {"user_id", "U1"}, {"channel_id", "C1"}},
-            accepts, 0, ""};
+            accepts,
+            0,
+            ""};
   }
 
   flare::slack::envelope message_envelope(std::string envelope_id, std::string event_id, int retry = 0) {
-    return {std::move(envelope_id), "events_api",
+    return {std::move(envelope_id),
+            "events_api",
             json{{"type", "event_callback"},
                  {"event_id", event_id},
-                 {"event", {{"type", "message"}, {"channel", "C1"}, {"user", "U1"}, {"text", "a &lt;b&gt; &amp; c"}, {"ts", "1.000001"}}}},
-            false, retry, retry ? "timeout" : ""};
+                 {"event",
+                  {{"type", "message"},
+                   {"channel", "C1"},
+                   {"user", "U1"},
+                   {"text", "a &lt;b&gt; &amp; c"},
+                   {"ts", "1.000001"}}}},
+            false,
+            retry,
+            retry ? "timeout" : ""};
   }
 
-  void run_for(std::chrono::milliseconds d) { ioc.run_for(d); ioc.restart(); }
+  void run_for(std::chrono::milliseconds d) {
+    ioc.run_for(d);
+    ioc.restart();
+  }
 };
 
 asio::awaitable<void> sleep_for(std::chrono::milliseconds d) {
@@ -156,11 +170,12 @@ TEST_F(dispatcher_test, block_action_is_acked_then_routed_by_action_id) {
     clicked.push_back(a);
     co_return;
   });
-  json payload = {{"type", "block_actions"},
-                  {"user", {{"id", "U9"}}},
-                  {"trigger_id", "T.1"},
-                  {"container", {{"type", "message"}, {"message_ts", "5.5"}, {"channel_id", "C1"}, {"thread_ts", "4.4"}}},
-                  {"actions", {{{"action_id", "open_incident"}, {"block_id", "b"}, {"value", "C1|4.4"}}}}};
+  json payload = {
+      {"type", "block_actions"},
+      {"user", {{"id", "U9"}}},
+      {"trigger_id", "T.1"},
+      {"container", {{"type", "message"}, {"message_ts", "5.5"}, {"channel_id", "C1"}, {"thread_ts", "4.4"}}},
+      {"actions", {{{"action_id", "open_incident"}, {"block_id", "b"}, {"value", "C1|4.4"}}}}};
   dispatch.dispatch({"E1", "interactive", payload, false, 0, ""}, ack());
   run_for(50ms);
   ASSERT_EQ(acks.size(), 1u);
@@ -172,14 +187,18 @@ TEST_F(dispatcher_test, block_action_is_acked_then_routed_by_action_id) {
 }
 
 TEST_F(dispatcher_test, view_submission_errors_ride_on_the_ack) {
-  dispatch.on_view_submission("post_update", [](flare::view_submission v) -> asio::awaitable<std::optional<json>> {
-    EXPECT_EQ(v.private_metadata, "7");
-    co_return json{{"response_action", "errors"}, {"errors", {{"text", "Write something"}}}};
-  });
+  dispatch.on_view_submission(
+      "post_update", [](flare::view_submission v) -> asio::awaitable<std::optional<json>> {
+        EXPECT_EQ(v.private_metadata, "7");
+        co_return json{{"response_action", "errors"}, {"errors", {{"text", "Write something"}}}};
+      });
   json payload = {{"type", "view_submission"},
                   {"user", {{"id", "U1"}}},
-                  {"view", {{"id", "V1"}, {"callback_id", "post_update"}, {"private_metadata", "7"},
-                            {"state", {{"values", json::object()}}}}}};
+                  {"view",
+                   {{"id", "V1"},
+                    {"callback_id", "post_update"},
+                    {"private_metadata", "7"},
+                    {"state", {{"values", json::object()}}}}}};
   dispatch.dispatch({"E1", "interactive", payload, true, 0, ""}, ack());
   run_for(100ms);
   ASSERT_EQ(acks.size(), 1u);
@@ -195,7 +214,8 @@ TEST_F(dispatcher_test, drain_waits_for_running_handlers) {
   });
   dispatch.dispatch(message_envelope("E1", "Ev1"), ack());
   bool drained = false;
-  asio::co_spawn(ioc, [&]() -> asio::awaitable<void> { drained = co_await dispatch.drain(2s); }, asio::detached);
+  asio::co_spawn(
+      ioc, [&]() -> asio::awaitable<void> { drained = co_await dispatch.drain(2s); }, asio::detached);
   run_for(1000ms);
   EXPECT_TRUE(finished);
   EXPECT_TRUE(drained);

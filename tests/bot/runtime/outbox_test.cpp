@@ -39,7 +39,8 @@ class outbox_test : public testing::Test {
 
   std::size_t drain() {
     std::size_t sent = 0;
-    asio::co_spawn(ioc, [&]() -> asio::awaitable<void> { sent = co_await outbox.drain_once(); }, asio::detached);
+    asio::co_spawn(
+        ioc, [&]() -> asio::awaitable<void> { sent = co_await outbox.drain_once(); }, asio::detached);
     ioc.run_for(2s);
     ioc.restart();
     return sent;
@@ -144,7 +145,8 @@ TEST_F(outbox_test, idempotency_key_means_one_post) {
 // post per second into each channel.
 class paced_slack final : public flare::slack::slack_api {
  public:
-  explicit paced_slack(asio::any_io_executor ex, std::chrono::milliseconds per_post) : ex_(ex), per_post_(per_post) {}
+  explicit paced_slack(asio::any_io_executor ex, std::chrono::milliseconds per_post)
+      : ex_(ex), per_post_(per_post) {}
   struct post {
     std::string channel;
     std::string text;
@@ -172,12 +174,18 @@ class paced_slack final : public flare::slack::slack_api {
                                                                            flare::slack::message) override {
     co_return flare::slack::posted_message{c, ts};
   }
-  asio::awaitable<api_result<flare::slack::auth_identity>> auth_test() override { co_return api_error{"unused", "", false}; }
-  asio::awaitable<api_result<std::string>> open_dm(std::string) override { co_return api_error{"unused", "", false}; }
+  asio::awaitable<api_result<flare::slack::auth_identity>> auth_test() override {
+    co_return api_error{"unused", "", false};
+  }
+  asio::awaitable<api_result<std::string>> open_dm(std::string) override {
+    co_return api_error{"unused", "", false};
+  }
   asio::awaitable<api_result<flare::slack::conversation_info>> conversations_info(std::string) override {
     co_return api_error{"unused", "", false};
   }
-  asio::awaitable<api_result<flare::slack::user_info>> users_info(std::string) override { co_return api_error{"unused", "", false}; }
+  asio::awaitable<api_result<flare::slack::user_info>> users_info(std::string) override {
+    co_return api_error{"unused", "", false};
+  }
   asio::awaitable<api_result<std::vector<std::string>>> usergroup_members(std::string) override {
     co_return api_error{"unused", "", false};
   }
@@ -225,22 +233,26 @@ TEST(outbox_lanes, a_sensitive_reports_ping_arrives_within_2_s_behind_60_public_
   flare::outbox_options o;
   o.private_channels = {"CSECURITY"};
   lanes_fixture f(1000ms, o);  // Slack's pace: one post per second per channel
-  for (int i = 0; i < 60; ++i) f.enqueue("public:" + std::to_string(i), "CINCIDENTS", "report " + std::to_string(i));
+  for (int i = 0; i < 60; ++i)
+    f.enqueue("public:" + std::to_string(i), "CINCIDENTS", "report " + std::to_string(i));
   asio::co_spawn(f.ioc, f.outbox.run(), asio::detached);
   f.run_until([&] { return !f.slack.posts.empty(); }, 2000ms);  // the public lane is under way
 
   f.enqueue("report-security:1", "CSECURITY", "sensitive report");
-  f.store->enqueue({"report-hint:1", std::nullopt, "ephemeral",
+  f.store->enqueue({"report-hint:1",
+                    std::nullopt,
+                    "ephemeral",
                     {{"channel", "CINCIDENTS"}, {"user", "U1"}, {"text", "hint"}, {"blocks", json::array()}}},
                    f.clock.now());
   f.enqueue("dm:1", "D0123", "dm reply");
   const auto enqueued = std::chrono::steady_clock::now();
   f.outbox.wake();
   auto arrived = [&](const std::string& text) {
-    return std::find_if(f.slack.posts.begin(), f.slack.posts.end(), [&](auto& p) { return p.text == text; }) !=
-           f.slack.posts.end();
+    return std::find_if(f.slack.posts.begin(), f.slack.posts.end(),
+                        [&](auto& p) { return p.text == text; }) != f.slack.posts.end();
   };
-  ASSERT_TRUE(f.run_until([&] { return arrived("sensitive report") && arrived("hint") && arrived("dm reply"); }, 2000ms));
+  ASSERT_TRUE(f.run_until(
+      [&] { return arrived("sensitive report") && arrived("hint") && arrived("dm reply"); }, 2000ms));
   EXPECT_LT(std::chrono::steady_clock::now() - enqueued, 2000ms);
   std::size_t public_before = 0;
   for (const auto& p : f.slack.posts) {
@@ -308,7 +320,8 @@ TEST(outbox_lanes, drain_once_after_stop_sends_everything_once) {
   for (int i = 0; i < 30; ++i) f.enqueue("p" + std::to_string(i), "C" + std::to_string(i % 3), "x");
   f.outbox.stop();
   std::size_t sent = 0;
-  asio::co_spawn(f.ioc, [&]() -> asio::awaitable<void> { sent = co_await f.outbox.drain_once(); }, asio::detached);
+  asio::co_spawn(
+      f.ioc, [&]() -> asio::awaitable<void> { sent = co_await f.outbox.drain_once(); }, asio::detached);
   f.ioc.run_for(2s);
   EXPECT_EQ(sent, 30u);
   EXPECT_EQ(f.slack.posts.size(), 30u);

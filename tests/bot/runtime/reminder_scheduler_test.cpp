@@ -31,7 +31,8 @@ sys_seconds at(std::string_view rfc3339) {
 
 class reminder_scheduler_test : public ::testing::Test {
  protected:
-  reminder_scheduler_test() : dir_(make_dir()), clock_(at("2026-11-16T10:00:00Z")), calendar_(tables_.calendar) {
+  reminder_scheduler_test()
+      : dir_(make_dir()), clock_(at("2026-11-16T10:00:00Z")), calendar_(tables_.calendar) {
     open();
   }
   ~reminder_scheduler_test() override {
@@ -53,8 +54,8 @@ class reminder_scheduler_test : public ::testing::Test {
     reminder_settings rs;
     rs.security_team_group = "S_SEC";
     rs.responders_group = "S_RESP";  // untriaged_after: the default 30 min
-    scheduler_ = std::make_unique<reminder_scheduler>(io_.get_executor(), *store_, clock_, tables_, calendar_, rs,
-                                                      [this] { ++wakes_; });
+    scheduler_ = std::make_unique<reminder_scheduler>(io_.get_executor(), *store_, clock_, tables_, calendar_,
+                                                      rs, [this] { ++wakes_; });
   }
   void close() {
     scheduler_.reset();
@@ -101,7 +102,9 @@ class reminder_scheduler_test : public ::testing::Test {
     return out;
   }
 
-  static std::string shown(const store::outbox_item& i) { return i.payload["text"].get<std::string>() + i.payload["blocks"].dump(); }
+  static std::string shown(const store::outbox_item& i) {
+    return i.payload["text"].get<std::string>() + i.payload["blocks"].dump();
+  }
 
   std::filesystem::path dir_;
   asio::io_context io_;
@@ -116,12 +119,14 @@ class reminder_scheduler_test : public ::testing::Test {
 // Completions recorded the way the commands record them (commands/incident_commands.cpp).
 void mark_done(store::store& s, std::int64_t id, const std::string& obligation, sys_seconds when) {
   auto ledger = s.ledger_for(id);
-  ledger.completions.push_back({{"obligation", obligation}, {"by", "U_RESP"}, {"at", policy::format_rfc3339(when)}});
+  ledger.completions.push_back(
+      {{"obligation", obligation}, {"by", "U_RESP"}, {"at", policy::format_rfc3339(when)}});
   s.save_ledger(ledger);
 }
 
 // Issue 8: an incident nobody classified gets a nudge after 30 min, then the Security Team.
-TEST_F(reminder_scheduler_test, untriaged_incident_nudges_responders_then_security_team_once_each_across_a_restart) {
+TEST_F(reminder_scheduler_test,
+       untriaged_incident_nudges_responders_then_security_team_once_each_across_a_restart) {
   store::new_incident n;
   n.title = "Odd email";
   n.reporter = "U1";
@@ -137,7 +142,8 @@ TEST_F(reminder_scheduler_test, untriaged_incident_nudges_responders_then_securi
   ASSERT_EQ(scheduler_->fire_due(), 1u);
   ASSERT_EQ(posts().size(), 1u);
   EXPECT_NE(shown(posts()[0]).find("<!subteam^S_RESP>"), std::string::npos) << shown(posts()[0]);
-  EXPECT_NE(shown(posts()[0]).find("INC-1 has not been classified 30 min"), std::string::npos) << shown(posts()[0]);
+  EXPECT_NE(shown(posts()[0]).find("INC-1 has not been classified 30 min"), std::string::npos)
+      << shown(posts()[0]);
   EXPECT_EQ(posts()[0].payload["thread_ts"], "2.2");
 
   close();  // a restart in between: the second step is in the store, not in memory
@@ -282,8 +288,8 @@ TEST_F(reminder_scheduler_test, quiet_hours_hold_a_high_reminder_until_morning_b
   reminder_settings rs;
   rs.security_team_group = "S_SEC";
   rs.obligations.quiet = policy::quiet_hours{22 * 60, 7 * 60};
-  scheduler_ = std::make_unique<reminder_scheduler>(io_.get_executor(), *store_, clock_, tables_, calendar_, rs,
-                                                    [this] { ++wakes_; });
+  scheduler_ = std::make_unique<reminder_scheduler>(io_.get_executor(), *store_, clock_, tables_, calendar_,
+                                                    rs, [this] { ++wakes_; });
   // Impact at 02:00: High's 72 h deadline is 02:00; its "24 hours before" would fire at 02:00.
   const auto high = open_incident(policy::severity::high, at("2026-11-16T02:00:00Z"));
   auto left = pending(high);

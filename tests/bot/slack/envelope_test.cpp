@@ -103,8 +103,7 @@ TEST(envelope, malformed_frames_keep_a_readable_envelope_id) {
   std::vector<malformed_case> cases = {
       {"empty text", "", std::nullopt},
       {"bad JSON", "{not json", std::nullopt},
-      {"truncated JSON with an id", R"({"envelope_id": "abc-123", "type":"events_api","pay)",
-       "abc-123"},
+      {"truncated JSON with an id", R"({"envelope_id": "abc-123", "type":"events_api","pay)", "abc-123"},
       {"truncated JSON with a half-read id", R"({"envelope_id":"abc-12)", std::nullopt},
       {"array", R"([1,2,3])", std::nullopt},
       {"string", R"("hello")", std::nullopt},
@@ -112,16 +111,12 @@ TEST(envelope, malformed_frames_keep_a_readable_envelope_id) {
       {"missing type", R"({"envelope_id":"e1","payload":{}})", "e1"},
       {"type not a string", R"({"envelope_id":"e1","type":7,"payload":{}})", "e1"},
       {"missing payload", R"({"envelope_id":"e2","type":"events_api"})", "e2"},
-      {"payload not an object", R"({"envelope_id":"e3","type":"slash_commands","payload":"x"})",
-       "e3"},
+      {"payload not an object", R"({"envelope_id":"e3","type":"slash_commands","payload":"x"})", "e3"},
       {"null payload", R"({"envelope_id":"e3","type":"interactive","payload":null})", "e3"},
       {"missing envelope_id", R"({"type":"events_api","payload":{}})", std::nullopt},
-      {"empty envelope_id", R"({"envelope_id":"","type":"events_api","payload":{}})",
-       std::nullopt},
-      {"envelope_id not a string", R"({"envelope_id":12,"type":"events_api","payload":{}})",
-       std::nullopt},
-      {"unknown type with id", R"({"envelope_id":"e4","type":"brand_new_kind","payload":{}})",
-       "e4"},
+      {"empty envelope_id", R"({"envelope_id":"","type":"events_api","payload":{}})", std::nullopt},
+      {"envelope_id not a string", R"({"envelope_id":12,"type":"events_api","payload":{}})", std::nullopt},
+      {"unknown type with id", R"({"envelope_id":"e4","type":"brand_new_kind","payload":{}})", "e4"},
       {"unknown type without id", R"({"type":"brand_new_kind"})", std::nullopt},
   };
   for (const auto& c : cases) {
@@ -134,8 +129,8 @@ TEST(envelope, malformed_frames_keep_a_readable_envelope_id) {
 }
 
 TEST(envelope, malformed_reason_names_the_type_but_not_the_payload) {
-  auto f = parse_frame(
-      R"({"envelope_id":"e4","type":"brand_new_kind","payload":{"secret":"xoxb-do-not-log"}})");
+  auto f =
+      parse_frame(R"({"envelope_id":"e4","type":"brand_new_kind","payload":{"secret":"xoxb-do-not-log"}})");
   ASSERT_TRUE(std::holds_alternative<malformed_frame>(f));
   const auto& reason = std::get<malformed_frame>(f).reason;
   EXPECT_NE(reason.find("brand_new_kind"), std::string::npos);
@@ -214,8 +209,9 @@ TEST(envelope_limits, a_lone_surrogate_is_replaced_not_a_dropped_envelope) {
 }
 
 TEST(envelope_limits, invalid_utf8_is_replaced_and_the_payload_still_dumps) {
-  auto f = parse_frame("{\"envelope_id\":\"u1\",\"type\":\"events_api\","
-                       "\"payload\":{\"event\":{\"text\":\"bad \xC3\x28 byte \xFF end\"}}}");
+  auto f = parse_frame(
+      "{\"envelope_id\":\"u1\",\"type\":\"events_api\","
+      "\"payload\":{\"event\":{\"text\":\"bad \xC3\x28 byte \xFF end\"}}}");
   ASSERT_TRUE(std::holds_alternative<envelope>(f));
   const auto& payload = std::get<envelope>(f).payload;
   EXPECT_EQ(payload["event"]["text"].get<std::string>(), "bad \xEF\xBF\xBD( byte \xEF\xBF\xBD end");
@@ -230,7 +226,8 @@ TEST(envelope_limits, an_unparseable_frame_without_a_readable_id_is_not_acked) {
 }
 
 TEST(envelope_limits, the_type_is_read_from_the_envelope_not_from_inside_the_payload) {
-  auto f = parse_frame(R"({"payload":{"type":"event_callback","x":[}, "type" : "slash_commands", "envelope_id":"t1"})");
+  auto f = parse_frame(
+      R"({"payload":{"type":"event_callback","x":[}, "type" : "slash_commands", "envelope_id":"t1"})");
   ASSERT_TRUE(std::holds_alternative<malformed_frame>(f));
   EXPECT_EQ(std::get<malformed_frame>(f).type, "slash_commands");
   EXPECT_EQ(std::get<malformed_frame>(f).envelope_id.value_or(""), "t1");

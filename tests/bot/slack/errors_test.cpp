@@ -12,7 +12,8 @@ using flare::slack::error_kind;
 api_error slack_says(const char* code) { return api_error{code, "", false}; }
 
 TEST(slack_errors, permanent_refusals_are_refused) {
-  for (const char* code : {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "link_disabled"})
+  for (const char* code :
+       {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "link_disabled"})
     EXPECT_EQ(classify(slack_says(code)), error_kind::refused) << code;
 }
 
@@ -36,7 +37,8 @@ TEST(slack_errors, transport_failures_are_transient_except_trust_and_shutdown) {
   EXPECT_EQ(classify(flare::slack::make_api_error(error::timeout, "")), error_kind::transient);
   EXPECT_EQ(classify(flare::slack::make_api_error(error::connection_failed, "")), error_kind::transient);
   EXPECT_EQ(classify(api_error{"http_503", "", true}), error_kind::transient);
-  EXPECT_EQ(classify(flare::slack::make_api_error(error::tls_verification_failed, "")), error_kind::untrusted);
+  EXPECT_EQ(classify(flare::slack::make_api_error(error::tls_verification_failed, "")),
+            error_kind::untrusted);
   EXPECT_EQ(classify(flare::slack::make_api_error(error::cancelled, "")), error_kind::cancelled);
 }
 

@@ -26,19 +26,22 @@ TEST(reconnect, refresh_opens_the_replacement_before_closing) {
 }
 
 TEST(reconnect, too_many_websockets_closes_first) {
-  const auto d = decide_reconnect(link_event::disconnect_requested, "too_many_websockets", link_role::current);
+  const auto d =
+      decide_reconnect(link_event::disconnect_requested, "too_many_websockets", link_role::current);
   EXPECT_EQ(d.action, reconnect_action::close_then_reconnect);
   EXPECT_EQ(d.reason, "too_many_websockets");
 }
 
 TEST(reconnect, a_drop_backs_off_and_is_labelled_by_its_first_word) {
-  const auto d = decide_reconnect(link_event::dropped, "read_error (connection reset by peer)", link_role::current);
+  const auto d =
+      decide_reconnect(link_event::dropped, "read_error (connection reset by peer)", link_role::current);
   EXPECT_EQ(d.action, reconnect_action::reconnect_after_backoff);
   EXPECT_EQ(d.reason, "read_error");
 }
 
 TEST(reconnect, a_retiring_connection_going_away_is_expected) {
-  EXPECT_EQ(decide_reconnect(link_event::dropped, "eof", link_role::retiring).action, reconnect_action::ignore);
+  EXPECT_EQ(decide_reconnect(link_event::dropped, "eof", link_role::retiring).action,
+            reconnect_action::ignore);
   EXPECT_EQ(decide_reconnect(link_event::disconnect_requested, "warning", link_role::retiring).action,
             reconnect_action::ignore);
 }

@@ -31,8 +31,7 @@ std::int64_t raw_count(const std::string& path, const std::string& sql) {
   sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
   sqlite3_stmt* s = nullptr;
   std::int64_t n = -1;
-  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr) == SQLITE_OK &&
-      sqlite3_step(s) == SQLITE_ROW) {
+  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW) {
     n = sqlite3_column_int64(s, 0);
   }
   sqlite3_finalize(s);
@@ -57,8 +56,7 @@ std::int64_t raw_count(const std::string& path, const std::string& sql) {
         f.facts = {{"padding", std::string(300, 'f')}};
         auto a = db->create_incident(f, "U0REPORTER", t0, {{"source", "crash test"}});
         db->enqueue({"card:" + a.reference(), a.id, "post", {{"text", std::string(300, 'p')}}}, t0);
-        db->replace_pending_reminders(
-            a.id, {{deadline_kind::initial, t0 + 72h, t0 + 48h, "24h-before"}});
+        db->replace_pending_reminders(a.id, {{deadline_kind::initial, t0 + 72h, t0 + 48h, "24h-before"}});
         id = a.id;
       });
       if (::write(report_fd, &id, sizeof id) != sizeof id) ::_exit(3);
@@ -150,8 +148,7 @@ TEST(store_crash, a_killed_writer_leaves_only_whole_transactions) {
               survivors);
 
     std::printf("[ round %2d ] killed after %s, %lld incidents in the store\n", round,
-                last_committed > 0 ? ("INC-" + std::to_string(last_committed)).c_str()
-                                   : "no commit",
+                last_committed > 0 ? ("INC-" + std::to_string(last_committed)).c_str() : "no commit",
                 static_cast<long long>(survivors));
     survivors_before = survivors;
   }

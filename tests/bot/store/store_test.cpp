@@ -58,8 +58,7 @@ std::int64_t raw_count(const std::string& path, const std::string& sql) {
   sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
   sqlite3_stmt* s = nullptr;
   std::int64_t n = -1;
-  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr) == SQLITE_OK &&
-      sqlite3_step(s) == SQLITE_ROW) {
+  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW) {
     n = sqlite3_column_int64(s, 0);
   }
   sqlite3_finalize(s);
@@ -105,8 +104,8 @@ TEST_F(store_test, open_creates_the_missing_directory_and_the_file) {
 }
 
 TEST_F(store_test, created_incidents_are_numbered_inc_1_inc_2) {
-  auto a = db->create_incident(sample_incident("Leaked key", "1700000000.000100"), "U0REPORTER",
-                               t0, {{"source", "report"}});
+  auto a = db->create_incident(sample_incident("Leaked key", "1700000000.000100"), "U0REPORTER", t0,
+                               {{"source", "report"}});
   auto b = db->create_incident(sample_incident("Phishing"), "U0OTHER", t0 + 5min, {});
   EXPECT_EQ(a.reference(), "INC-1");
   EXPECT_EQ(b.reference(), "INC-2");
@@ -121,8 +120,7 @@ TEST_F(store_test, created_incidents_are_numbered_inc_1_inc_2) {
 }
 
 TEST_F(store_test, incidents_are_found_by_id_report_and_thread) {
-  auto a = db->create_incident(sample_incident("Leaked key", "1700000000.000100"), "U0REPORTER",
-                               t0, {});
+  auto a = db->create_incident(sample_incident("Leaked key", "1700000000.000100"), "U0REPORTER", t0, {});
   db->create_incident(sample_incident("Other", "1700000000.000200"), "U0REPORTER", t0, {});
 
   auto by_id = db->find_incident(a.id);
@@ -144,9 +142,8 @@ TEST_F(store_test, incidents_are_found_by_id_report_and_thread) {
 
 TEST_F(store_test, one_report_cannot_open_two_incidents) {
   db->create_incident(sample_incident("Leaked key", "1700000000.000100"), "U0REPORTER", t0, {});
-  EXPECT_THROW(
-      db->create_incident(sample_incident("Again", "1700000000.000100"), "U0REPORTER", t0, {}),
-      store_error);
+  EXPECT_THROW(db->create_incident(sample_incident("Again", "1700000000.000100"), "U0REPORTER", t0, {}),
+               store_error);
   EXPECT_EQ(count_incidents(), 1u);
   EXPECT_EQ(raw_count(path, "SELECT count(*) FROM audit_log"), 1);
 }
@@ -185,8 +182,8 @@ TEST_F(store_test, update_writes_fields_bumps_version_and_audits) {
   changed.state = incident_state::resolved;
   changed.resolved_at = t0 + 2h;
   changed.summary = "Key rotated";
-  auto stored = db->update_incident(changed, {std::nullopt, "U0LEAD", "resolve", t0 + 2h,
-                                              {{"summary", "Key rotated"}}});
+  auto stored = db->update_incident(
+      changed, {std::nullopt, "U0LEAD", "resolve", t0 + 2h, {{"summary", "Key rotated"}}});
   ASSERT_TRUE(stored);
   EXPECT_EQ(stored->version, 2);
   EXPECT_EQ(stored->updated_at, t0 + 2h);
@@ -232,8 +229,7 @@ TEST_F(store_test, update_of_an_unknown_incident_throws) {
   incident ghost;
   ghost.id = 42;
   ghost.version = 1;
-  EXPECT_THROW((void)db->update_incident(ghost, {std::nullopt, "U0A", "update", t0, {}}),
-               store_error);
+  EXPECT_THROW((void)db->update_incident(ghost, {std::nullopt, "U0A", "update", t0, {}}), store_error);
 }
 
 TEST(incident_reference, parses_what_people_type) {
@@ -270,10 +266,8 @@ TEST_F(store_test, audit_rows_cannot_be_updated_or_deleted) {
   db->append_audit({a.id, "flare", "notified", t0 + 1min, {{"audience", "customers"}}});
   db->append_audit({std::nullopt, "flare", "startup", t0, {}});
 
-  EXPECT_THAT(raw_exec(path, "UPDATE audit_log SET actor = 'someone else'"),
-              HasSubstr("append-only"));
-  EXPECT_THAT(raw_exec(path, "DELETE FROM audit_log WHERE action = 'notified'"),
-              HasSubstr("append-only"));
+  EXPECT_THAT(raw_exec(path, "UPDATE audit_log SET actor = 'someone else'"), HasSubstr("append-only"));
+  EXPECT_THAT(raw_exec(path, "DELETE FROM audit_log WHERE action = 'notified'"), HasSubstr("append-only"));
   EXPECT_THAT(raw_exec(path, "DELETE FROM audit_log"), HasSubstr("append-only"));
 
   auto audit = db->audit_for(a.id);
@@ -498,10 +492,10 @@ TEST_F(store_test, reminders_replace_next_due_sent_once_and_cancel) {
   auto a = db->create_incident(sample_incident("A"), "U0REPORTER", t0, {});
   auto b = db->create_incident(sample_incident("B"), "U0REPORTER", t0, {});
   const auto deadline = t0 + 72h;
-  auto inserted = db->replace_pending_reminders(
-      a.id, {{deadline_kind::initial, deadline, deadline - 24h, "24h-before"},
-             {deadline_kind::initial, deadline, deadline, "at-deadline"},
-             {deadline_kind::initial, deadline, deadline + 4h, "overdue+4h"}});
+  auto inserted =
+      db->replace_pending_reminders(a.id, {{deadline_kind::initial, deadline, deadline - 24h, "24h-before"},
+                                           {deadline_kind::initial, deadline, deadline, "at-deadline"},
+                                           {deadline_kind::initial, deadline, deadline + 4h, "overdue+4h"}});
   ASSERT_EQ(inserted.size(), 3u);
   EXPECT_EQ(inserted[0].state, reminder_state::pending);
   db->replace_pending_reminders(b.id, {{deadline_kind::update, t0 + 24h, t0 + 12h, "12h-before"}});
@@ -576,17 +570,14 @@ TEST_F(store_test, a_fresh_store_reaches_the_latest_schema_and_reopening_does_no
 
 TEST_F(store_test, a_store_from_a_newer_flare_is_refused_with_both_versions) {
   db.reset();
-  ASSERT_EQ(raw_exec(path,
-                     "INSERT INTO schema_migrations VALUES (99, 'from the future', 0)"),
-            "");
+  ASSERT_EQ(raw_exec(path, "INSERT INTO schema_migrations VALUES (99, 'from the future', 0)"), "");
   try {
     sqlite_store::open(path);
     FAIL() << "opened a store with a newer schema";
   } catch (const store_error& e) {
     EXPECT_THAT(e.what(), HasSubstr(path));
     EXPECT_THAT(e.what(), HasSubstr("schema version 99"));
-    EXPECT_THAT(e.what(),
-                HasSubstr("(" + std::to_string(sqlite_store::latest_schema_version()) + ")"));
+    EXPECT_THAT(e.what(), HasSubstr("(" + std::to_string(sqlite_store::latest_schema_version()) + ")"));
   }
 }
 
@@ -676,8 +667,7 @@ TEST(store_open, an_in_memory_store_works_for_tests) {
 TEST_F(store_test, a_backup_taken_while_open_is_a_valid_copy) {
   for (int i = 0; i < 20; ++i) {
     db->transaction([&] {
-      auto a = db->create_incident(sample_incident("incident " + std::to_string(i)), "U0REPORTER",
-                                   t0, {});
+      auto a = db->create_incident(sample_incident("incident " + std::to_string(i)), "U0REPORTER", t0, {});
       db->enqueue({"card:" + a.reference(), a.id, "post", {{"blocks", std::string(500, 'x')}}}, t0);
     });
   }
@@ -723,8 +713,8 @@ TEST(store_durability, measure_full_against_normal_synchronous) {
     auto start = std::chrono::steady_clock::now();
     for (int i = 0; i < n; ++i) {
       db->transaction([&] {
-        auto a = db->create_incident(sample_incident("incident " + std::to_string(i)),
-                                     "U0REPORTER", t0, {{"i", i}});
+        auto a = db->create_incident(sample_incident("incident " + std::to_string(i)), "U0REPORTER", t0,
+                                     {{"i", i}});
         db->enqueue({"card:" + a.reference(), a.id, "post", {}}, t0);
       });
     }
@@ -733,9 +723,10 @@ TEST(store_durability, measure_full_against_normal_synchronous) {
   };
   double full = measure(synchronous_mode::full, "full.db");
   double normal = measure(synchronous_mode::normal, "normal.db");
-  std::printf("[ measured ] create incident + audit + outbox transaction, %d each: "
-              "synchronous=FULL %.0f us, synchronous=NORMAL %.0f us\n",
-              n, full, normal);
+  std::printf(
+      "[ measured ] create incident + audit + outbox transaction, %d each: "
+      "synchronous=FULL %.0f us, synchronous=NORMAL %.0f us\n",
+      n, full, normal);
   RecordProperty("full_us", std::to_string(full));
   RecordProperty("normal_us", std::to_string(normal));
   SUCCEED();
