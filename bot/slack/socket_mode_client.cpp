@@ -503,6 +503,13 @@ asio::awaitable<establish_result> establish(std::shared_ptr<state> s) {
     co_return give_up(ec == beast::error::timeout ? "connect_timeout"
                                                   : "connect_failed (" + ec.message() + ")");
   }
+  // An ack with a reply over one TLS record (16 KB) is two sends; with Nagle the second waits for
+  // Slack's delayed ACK (~40 ms). Acks are small and latency-bound: send each at once.
+  {
+    boost::system::error_code ignored;
+    tcp_layer.socket().set_option(tcp::no_delay(true), ignored);
+  }
+
 
   if (auto ec = prepare_tls_stream(conn->ws.next_layer(), conn->host); ec) {
     co_return give_up("tls_setup_failed (" + ec.message() + ")");

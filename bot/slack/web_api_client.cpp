@@ -380,7 +380,13 @@ struct web_api_client::impl : std::enable_shared_from_this<impl> {
     auto& tcp_layer = beast::get_lowest_layer(conn.stream);
     tcp_layer.expires_after(options.connect_timeout);
     auto [ec, endpoint] = co_await tcp_layer.async_connect(endpoints, use_tuple);
-    if (!ec) co_return std::nullopt;
+    if (!ec) {
+      // A request over one TLS record (16 KB: a long list or card) is two sends; with Nagle the
+      // second waits for the server's delayed ACK (~40 ms). Requests are written whole: no Nagle.
+      boost::system::error_code ignored;
+      tcp_layer.socket().set_option(tcp::no_delay(true), ignored);
+      co_return std::nullopt;
+    }
     if (cancelled) {
       exchange_result r;
       r.failure = cancelled_error(method);

@@ -13,6 +13,7 @@
 #include <boost/asio/post.hpp>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <future>
 #include <mutex>
@@ -28,7 +29,7 @@ using testing::fake_slack_options;
 using steady = std::chrono::steady_clock;
 
 // What the sink does with each envelope.
-enum class sink_mode { ack_now, never_ack, throw_error, ack_with_payload };
+enum class sink_mode { ack_now, never_ack, throw_error, ack_with_payload, ack_with_20_kb_payload };
 
 class link_harness {
  public:
@@ -174,6 +175,10 @@ class link_harness {
       case sink_mode::ack_with_payload:
         ack(nlohmann::json{{"response_type", "ephemeral"}, {"text", "Incident INC-1 opened"}});
         break;
+      case sink_mode::ack_with_20_kb_payload:
+        // The size of `/incident list` with 50 incidents: two TLS records, so two sends.
+        ack(nlohmann::json{{"response_type", "ephemeral"}, {"text", std::string(20 * 1024, 'x')}});
+        break;
     }
   }
 
@@ -307,6 +312,29 @@ TEST(socket_mode_client, slash_command_ack_carries_the_response_payload) {
   auto plain = h.fake().wait_for_ack(event);
   ASSERT_TRUE(plain);
   EXPECT_FALSE(plain->payload);
+}
+
+// TCP_NODELAY: without it the second TLS record of a large ack waits for the peer's delayed ACK
+// (~40 ms on Linux), every time. The median of several round trips keeps one slow turn of a loaded
+// machine from failing the test; the bound is four times under the stall it guards against.
+TEST(socket_mode_client, a_20_kb_reply_reaches_slack_in_under_10_ms) {
+  link_harness h;
+  h.set_sink(sink_mode::ack_with_20_kb_payload);
+  h.start();
+  ASSERT_TRUE(h.wait_connected());
+  testing::envelope_options accepts;
+  accepts.accepts_response_payload = true;
+  std::vector<std::chrono::microseconds> latencies;
+  for (int i = 0; i < 9; ++i) {
+    auto id = h.fake().send_envelope("slash_commands", command_payload, accepts);
+    auto ack = h.fake().wait_for_ack(id);
+    ASSERT_TRUE(ack);
+    ASSERT_TRUE(ack->payload);
+    ASSERT_EQ((*ack->payload)["text"].get<std::string>().size(), 20u * 1024);
+    latencies.push_back(std::chrono::duration_cast<std::chrono::microseconds>(ack->latency));
+  }
+  std::sort(latencies.begin(), latencies.end());
+  EXPECT_LT(latencies[latencies.size() / 2], 10ms) << "median of " << latencies.size() << " round trips";
 }
 
 TEST(socket_mode_client, refresh_opens_the_new_link_before_closing_the_old_and_loses_nothing) {
