@@ -265,7 +265,7 @@ std::string metrics::scrape() {
 std::map<std::string, std::size_t> open_incidents_by_severity(store::store& s) {
   std::map<std::string, std::size_t> counts;
   for (const char* severity : known_severities) counts[severity] = 0;
-  for (const auto& inc : s.list_incidents(true, SIZE_MAX)) ++counts[inc.severity.value_or("unclassified")];
+  for (const auto& [severity, n] : s.count_open_incidents_by_severity()) counts[severity] = n;
   return counts;
 }
 

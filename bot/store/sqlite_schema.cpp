@@ -139,6 +139,35 @@ CREATE TABLE store_meta (
   value TEXT NOT NULL
 ) STRICT, WITHOUT ROWID;
 )sql"},
+    schema_migration{4, "open incidents counted by severity, kept current by triggers", R"sql(
+-- What /metrics reports as flare_open_incidents: read in O(1) instead of counting every open
+-- incident on the event loop at each scrape. The triggers keep it exact in the same transaction
+-- as the incident write, so a rolled-back write leaves no drift.
+CREATE TABLE open_incident_counts (
+  severity TEXT    PRIMARY KEY,  -- critical | high | medium | low | unclassified (none yet)
+  n        INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+INSERT INTO open_incident_counts (severity, n)
+  SELECT coalesce(severity, 'unclassified'), count(*) FROM incidents WHERE state = 'open' GROUP BY 1;
+CREATE TRIGGER open_incident_counts_on_insert AFTER INSERT ON incidents WHEN NEW.state = 'open'
+BEGIN
+  INSERT INTO open_incident_counts (severity, n) VALUES (coalesce(NEW.severity, 'unclassified'), 1)
+    ON CONFLICT (severity) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER open_incident_counts_on_delete AFTER DELETE ON incidents WHEN OLD.state = 'open'
+BEGIN
+  UPDATE open_incident_counts SET n = n - 1 WHERE severity = coalesce(OLD.severity, 'unclassified');
+END;
+CREATE TRIGGER open_incident_counts_on_update AFTER UPDATE OF state, severity ON incidents
+  WHEN OLD.state IS NOT NEW.state OR OLD.severity IS NOT NEW.severity
+BEGIN
+  UPDATE open_incident_counts SET n = n - 1
+    WHERE OLD.state = 'open' AND severity = coalesce(OLD.severity, 'unclassified');
+  INSERT INTO open_incident_counts (severity, n)
+    SELECT coalesce(NEW.severity, 'unclassified'), 1 WHERE NEW.state = 'open'
+    ON CONFLICT (severity) DO UPDATE SET n = n + 1;
+END;
+)sql"},
 };
 
 }  // namespace

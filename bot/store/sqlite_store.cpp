@@ -173,6 +173,14 @@ std::vector<incident> sqlite_store::list_incidents(bool open_only, std::size_t l
   return out;
 }
 
+std::map<std::string, std::size_t> sqlite_store::count_open_incidents_by_severity() {
+  // At most five rows, kept current by triggers (migration 4): a scrape never walks the incidents.
+  auto q = impl_->prepare("SELECT severity, n FROM open_incident_counts WHERE n > 0");
+  std::map<std::string, std::size_t> counts;
+  while (q.step()) counts[q.text(0)] = static_cast<std::size_t>(q.int64(1));
+  return counts;
+}
+
 std::optional<incident> sqlite_store::update_incident(const incident& c, const audit_entry& entry) {
   bool updated = false;
   impl_->transaction([&] {

@@ -80,6 +80,7 @@ class sqlite_store final : public store {
   std::optional<incident> find_incident_by_thread(std::string_view channel,
                                                   std::string_view thread_ts) override;
   std::vector<incident> list_incidents(bool open_only, std::size_t limit) override;
+  std::map<std::string, std::size_t> count_open_incidents_by_severity() override;
   [[nodiscard]] std::optional<incident> update_incident(const incident& changed,
                                                         const audit_entry& entry) override;
   audit_record append_audit(const audit_entry& entry) override;

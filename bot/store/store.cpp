@@ -92,6 +92,12 @@ std::optional<std::int64_t> parse_incident_reference(std::string_view text) {
   return id;
 }
 
+std::map<std::string, std::size_t> store::count_open_incidents_by_severity() {
+  std::map<std::string, std::size_t> counts;
+  for (const auto& inc : list_incidents(true, SIZE_MAX)) ++counts[inc.severity.value_or("unclassified")];
+  return counts;
+}
+
 std::vector<outbox_item> store::pending_outbox_after(std::int64_t after_id, std::size_t limit) {
   std::vector<outbox_item> out;
   for (auto& item : pending_outbox(SIZE_MAX)) {

@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <span>
 #include <stdexcept>
@@ -241,6 +242,10 @@ class store {
                                                           std::string_view thread_ts) = 0;
   // Newest first, at most `limit` (SIZE_MAX: all).
   virtual std::vector<incident> list_incidents(bool open_only, std::size_t limit) = 0;
+  // Open incidents by severity ("unclassified" for none yet); severities with none may be absent.
+  // Read on every /metrics scrape: a backend keeps it O(1) in open incidents (the SQLite store
+  // keeps a counts table current with triggers). The default counts list_incidents: O(n).
+  virtual std::map<std::string, std::size_t> count_open_incidents_by_severity();
   // Writes every mutable field of `changed` (not id, reporter, created_at), sets updated_at to
   // entry.at, bumps the version and appends `entry`. Returns the stored incident, or nullopt
   // when the stored version is not `changed.version` (someone changed it meanwhile: re-read and

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -117,6 +118,65 @@ TEST_F(store_test, created_incidents_are_numbered_inc_1_inc_2) {
   EXPECT_EQ(a.severity, "high");
   EXPECT_FALSE(a.resolved_at);
   EXPECT_FALSE(a.summary);
+}
+
+// What /metrics reads: the counts table the triggers keep must always equal a count of the rows.
+std::map<std::string, std::size_t> counted_by_listing(store& s) {
+  std::map<std::string, std::size_t> counts;
+  for (const auto& inc : s.list_incidents(true, SIZE_MAX)) ++counts[inc.severity.value_or("unclassified")];
+  return counts;
+}
+
+TEST_F(store_test, open_incident_counts_follow_opening_classifying_resolving_and_rollbacks) {
+  auto unclassified = sample_incident("Phishing");
+  unclassified.severity.reset();
+  auto a = db->create_incident(unclassified, "U0REPORTER", t0, {});
+  auto b = db->create_incident(sample_incident("Leaked key"), "U0REPORTER", t0, {});
+  db->create_incident(sample_incident("Other"), "U0REPORTER", t0, {});
+  EXPECT_EQ(db->count_open_incidents_by_severity(),
+            (std::map<std::string, std::size_t>{{"high", 2}, {"unclassified", 1}}));
+
+  a.severity = "critical";  // classified
+  auto a2 = db->update_incident(a, {std::nullopt, "U0LEAD", "classify", t0 + 1min, {}});
+  ASSERT_TRUE(a2);
+  b.state = incident_state::resolved;
+  b.resolved_at = t0 + 2min;
+  ASSERT_TRUE(db->update_incident(b, {std::nullopt, "U0LEAD", "resolve", t0 + 2min, {}}));
+  EXPECT_EQ(db->count_open_incidents_by_severity(),
+            (std::map<std::string, std::size_t>{{"critical", 1}, {"high", 1}}));
+  EXPECT_EQ(db->count_open_incidents_by_severity(), counted_by_listing(*db));
+
+  // A write that is rolled back leaves the counts as they were.
+  EXPECT_THROW(db->transaction([&] {
+    db->create_incident(sample_incident("Rolled back"), "U0REPORTER", t0, {});
+    auto c = *a2;
+    c.state = incident_state::resolved;
+    ASSERT_TRUE(db->update_incident(c, {std::nullopt, "U0LEAD", "resolve", t0 + 3min, {}}));
+    throw std::runtime_error("abort");
+  }),
+               std::runtime_error);
+  EXPECT_EQ(db->count_open_incidents_by_severity(), counted_by_listing(*db));
+  reopen();
+  EXPECT_EQ(db->count_open_incidents_by_severity(), counted_by_listing(*db));
+}
+
+TEST(store_migrations, the_open_incident_counts_migration_counts_incidents_opened_before_it) {
+  temp_dir dir;
+  auto path = dir.file("flare.db");
+  const sqlite_options options;
+  std::vector<schema_migration> before(sqlite_store::schema_migrations().begin(),
+                                       sqlite_store::schema_migrations().begin() + 3);
+  {
+    auto old = sqlite_store::open(path, options, before);
+    auto low = sample_incident("Low");
+    low.severity = "low";
+    old->create_incident(low, "U0REPORTER", t0, {});
+    old->create_incident(sample_incident("High"), "U0REPORTER", t0, {});
+    old->create_incident(sample_incident("High too"), "U0REPORTER", t0, {});
+  }
+  auto db = sqlite_store::open(path);
+  EXPECT_EQ(db->count_open_incidents_by_severity(),
+            (std::map<std::string, std::size_t>{{"high", 2}, {"low", 1}}));
 }
 
 TEST_F(store_test, incidents_are_found_by_id_report_and_thread) {
