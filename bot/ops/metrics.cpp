@@ -10,6 +10,7 @@
 #include <prometheus/text_serializer.h>
 
 #include <cstdint>
+#include <map>
 #include <set>
 
 namespace flare {
@@ -181,6 +182,41 @@ struct metrics::impl {
           .Register(registry)
           .Add({});
   scrape_sources sources;
+
+  // The series each envelope type touches, looked up once (on first use, so a type still shows up
+  // only once seen): Family::Add hashes the label set under a lock, a few µs every ack would
+  // otherwise pay (issue 11).
+  struct envelope_series {
+    std::string label;
+    Counter* received = nullptr;
+    Counter* acked = nullptr;
+    Histogram* latency = nullptr;
+  };
+  std::map<std::string, envelope_series, std::less<>> by_label;  // keys: the closed set of labels
+
+  envelope_series& series_for(std::string_view type) {
+    auto it = by_label.find(type);
+    if (it != by_label.end()) return it->second;
+    std::string label = metric_label_for_envelope_type(type);
+    it = by_label.find(label);
+    if (it != by_label.end()) return it->second;
+    return by_label.emplace(label, envelope_series{label}).first->second;
+  }
+  Counter& received(std::string_view type) {
+    auto& s = series_for(type);
+    if (!s.received) s.received = &envelopes_received.Add({{"type", s.label}});
+    return *s.received;
+  }
+  Counter& acked(std::string_view type) {
+    auto& s = series_for(type);
+    if (!s.acked) s.acked = &envelopes_acked.Add({{"type", s.label}});
+    return *s.acked;
+  }
+  Histogram& latency(std::string_view type) {
+    auto& s = series_for(type);
+    if (!s.latency) s.latency = &ack_latency.Add({{"type", s.label}}, ack_latency_buckets);
+    return *s.latency;
+  }
 };
 
 metrics::metrics() : impl_(std::make_unique<impl>()) {
@@ -208,15 +244,11 @@ std::string metric_label_for_reconnect_reason(std::string_view reason) {
   return from_closed_set(known_reconnect_reasons, reason.substr(0, reason.find(' ')));
 }
 
-void metrics::envelope_received(const std::string& type) {
-  impl_->envelopes_received.Add({{"type", metric_label_for_envelope_type(type)}}).Increment();
-}
+void metrics::envelope_received(const std::string& type) { impl_->received(type).Increment(); }
 
 void metrics::envelope_acked(const std::string& type, std::chrono::steady_clock::duration latency) {
-  const auto label = metric_label_for_envelope_type(type);
-  impl_->envelopes_acked.Add({{"type", label}}).Increment();
-  impl_->ack_latency.Add({{"type", label}}, ack_latency_buckets)
-      .Observe(std::chrono::duration<double>(latency).count());
+  impl_->acked(type).Increment();
+  impl_->latency(type).Observe(std::chrono::duration<double>(latency).count());
 }
 
 void metrics::web_api_call(const std::string& method, const std::string& error) {
