@@ -11,13 +11,17 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <mutex>
 #include <stdexcept>
 
 namespace flare {
 
 namespace ssl = boost::asio::ssl;
 
-std::shared_ptr<ssl::context> make_client_tls_context(const std::string& extra_ca_file) {
+namespace {
+
+std::shared_ptr<ssl::context> build_client_tls_context(const std::string& extra_ca_file) {
   auto ctx = std::make_shared<ssl::context>(ssl::context::tls_client);
   // Slack requires TLS 1.2+; older versions are switched off outright, not just unpreferred.
   ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
@@ -64,6 +68,22 @@ std::shared_ptr<ssl::context> make_client_tls_context(const std::string& extra_c
                                "' holds no usable PEM certificate: " + ec.message());
     }
   }
+  return ctx;
+}
+
+}  // namespace
+
+std::shared_ptr<ssl::context> make_client_tls_context(const std::string& extra_ca_file) {
+  // Parsing the system CA bundle was half of start-up CPU, and the Web API and Socket Mode
+  // clients each did it: a context still in use for the same extra CA file is shared instead
+  // (an SSL_CTX is meant to be shared by connections; nothing changes it after this function).
+  static std::mutex mu;
+  static std::map<std::string, std::weak_ptr<ssl::context>> made;
+  std::lock_guard lock(mu);
+  auto& slot = made[extra_ca_file];
+  if (auto ctx = slot.lock()) return ctx;
+  auto ctx = build_client_tls_context(extra_ca_file);
+  slot = ctx;
   return ctx;
 }
 

@@ -17,6 +17,8 @@ namespace flare {
 // A TLS client context: TLS 1.2 or newer, verify_peer, the system trust store plus, when
 // `extra_ca_file` is non-empty, the PEM certificates in that file (SLACK_CA_FILE: a corporate
 // proxy's CA, or the test CA). Throws std::runtime_error naming the file if it can't be loaded.
+// While a context made for the same `extra_ca_file` is still in use it is returned again, so the
+// CA bundle is parsed once for both clients.
 std::shared_ptr<boost::asio::ssl::context> make_client_tls_context(const std::string& extra_ca_file);
 
 // Whether `host` is an IP literal (no SNI for those), and OpenSSL's latest error as an error_code.
