@@ -183,7 +183,18 @@ struct incident_commands::change_outcome {
   std::optional<std::string> problem;  // why nothing was changed
 };
 
-incident_commands::incident_commands(command_context ctx) : ctx_(std::move(ctx)) {}
+incident_commands::incident_commands(command_context ctx)
+    : ctx_(std::move(ctx)),
+      help_reply_(reply(messages::help_message(ctx_.settings.command_name))),
+      help_reply_json_(std::make_shared<const std::string>(
+          help_reply_.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace))) {}
+
+std::shared_ptr<const std::string> incident_commands::static_reply(const slash_command& cmd) const {
+  auto parsed = parse_incident_command(cmd.text, ctx_.settings.command_name);
+  auto* command = std::get_if<parsed_command>(&parsed);
+  if (command && std::holds_alternative<help_command>(*command)) return help_reply_json_;
+  return nullptr;
+}
 
 policy::decision incident_commands::decision_for(const store::incident& incident) const {
   return policy::decide(facts_of(incident), ctx_.tables, ctx_.calendar);
@@ -368,7 +379,7 @@ asio::awaitable<command_reply> incident_commands::run(const parsed_command& comm
   if (auto* c = std::get_if<list_command>(&command)) co_return co_await list(*c, user);
   if (std::holds_alternative<deadlines_command>(command)) co_return co_await deadlines(user);
   if (std::holds_alternative<help_command>(command)) {
-    co_return reply(messages::help_message(ctx_.settings.command_name));
+    co_return help_reply_;
   }
 
   // Everything else changes an incident or speaks for it: responders and the Security Team only.

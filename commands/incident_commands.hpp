@@ -35,6 +35,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -87,6 +88,10 @@ class incident_commands {
 
   // The dispatcher's handler for /incident.
   boost::asio::awaitable<command_reply> handle(slash_command cmd);
+
+  // The dispatcher's static_reply_lookup for /incident: the help reply, serialised once, when
+  // `cmd` asks for help; null for every other command (issue 11).
+  std::shared_ptr<const std::string> static_reply(const slash_command& cmd) const;
 
   // Opens an incident linked to a report message (the "Open incident" button): the card is
   // posted in the report's thread. A sensitive incident's card goes to the security channel
@@ -169,6 +174,9 @@ class incident_commands {
   command_context ctx_;
   std::map<std::string, group_members> membership_cache_;
   std::string current_text_;  // the command text being handled (for the Confirm button)
+  // The help reply depends only on the command's name: built once, as a value and as JSON text.
+  command_reply help_reply_;
+  std::shared_ptr<const std::string> help_reply_json_;
 };
 
 }  // namespace flare::commands

@@ -65,18 +65,27 @@ parsed_json parse_untrusted_json(std::string_view text, const json_limits& limit
                 std::to_string(limits.max_bytes) + ")";
     return out;
   }
+  // The common case (valid UTF-8, no \uD800-\uDFFF escape that could be a lone surrogate) is
+  // parsed in place: a Socket Mode frame is not copied before it is parsed (issue 11).
+  const bool valid_utf8 = is_valid_utf8(text);
+  const bool may_hold_surrogates =
+      text.find("\\ud") != std::string_view::npos || text.find("\\uD") != std::string_view::npos;
   std::string repaired;
-  if (!is_valid_utf8(text)) {
-    repaired = sanitize_utf8(text);
-    out.repaired = true;
-  } else {
-    repaired = std::string(text);
+  if (!valid_utf8 || may_hold_surrogates) {
+    if (!valid_utf8) {
+      repaired = sanitize_utf8(text);
+      out.repaired = true;
+    } else {
+      repaired = std::string(text);
+    }
+    if (replace_lone_surrogate_escapes(repaired)) out.repaired = true;
+    text = repaired;
   }
-  if (replace_lone_surrogate_escapes(repaired)) out.repaired = true;
 
   json result;
   depth_limited_sax sax(result, limits.max_depth);
-  const bool ok = json::sax_parse(repaired, &sax, json::input_format_t::json, /*strict=*/true);
+  const bool ok =
+      json::sax_parse(text.begin(), text.end(), &sax, json::input_format_t::json, /*strict=*/true);
   if (!ok) {
     if (sax.too_deep) out.error = "nested deeper than " + std::to_string(limits.max_depth) + " levels";
     else out.error = sax.error.empty() ? std::string{"invalid JSON"} : sax.error;

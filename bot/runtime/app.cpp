@@ -194,8 +194,10 @@ struct runtime {
                                   [this] { outbox.wake(); },
                                   [this](std::int64_t id) { reminders->incident_changed(id); }};
     incident_commands = std::make_unique<commands::incident_commands>(std::move(ctx));
-    dispatch.on_command(settings.command_name,
-                        [this](slash_command cmd) { return incident_commands->handle(std::move(cmd)); });
+    dispatch.on_command(
+        settings.command_name,
+        [this](slash_command cmd) { return incident_commands->handle(std::move(cmd)); },
+        [this](const slash_command& cmd) { return incident_commands->static_reply(cmd); });
 
     commands::intake_settings intake_settings{settings.incidents_channel,   settings.security_channel,
                                               settings.security_team_group, cfg.head_of_finance_ops,

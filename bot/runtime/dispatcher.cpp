@@ -7,6 +7,8 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
 
+#include <deque>
+
 namespace flare {
 namespace asio = boost::asio;
 using json = nlohmann::json;
@@ -141,6 +143,7 @@ struct dispatcher::impl : std::enable_shared_from_this<impl> {
   event_log& events;
   dispatcher_options options;
   std::map<std::string, command_handler> commands;
+  std::map<std::string, static_reply_lookup, std::less<>> static_replies;
   std::vector<message_handler> message_handlers;
   std::map<std::string, action_handler> actions;
   std::map<std::string, view_handler> views;
@@ -221,24 +224,52 @@ struct dispatcher::impl : std::enable_shared_from_this<impl> {
 
   // Shared between a handler and its deadline: whoever comes first acks.
   struct reply_race {
-    explicit reply_race(asio::any_io_executor ex) : deadline(std::move(ex)) {}
     bool acked = false;
-    asio::steady_timer deadline;
+    std::chrono::steady_clock::time_point deadline;
+    slack::ack_fn ack;  // for the deadline; released when the handler wins
+    const char* what = "";
   };
   using reply_race_ptr = std::shared_ptr<reply_race>;
 
-  static asio::awaitable<void> ack_at_deadline(reply_race_ptr race, slack::ack_fn ack, std::string what) {
-    auto [ec] = co_await race->deadline.async_wait(asio::as_tuple(asio::use_awaitable));
-    if (race->acked) co_return;
-    race->acked = true;
-    spdlog::debug("{} still running after the reply budget; acked without a payload", what);
-    ack(std::nullopt);
+  // Every pending reply deadline, oldest first (one budget for all, so arrival order is deadline
+  // order), watched by one timer and one coroutine for the whole dispatcher instead of a timer and
+  // a coroutine per command (issue 11). Races the handler won leave the front as they finish.
+  std::deque<reply_race_ptr> reply_deadlines;
+  asio::steady_timer reply_deadline_timer{executor};
+  bool reply_deadline_watch_running = false;
+
+  static asio::awaitable<void> watch_reply_deadlines(std::shared_ptr<impl> self) {
+    auto& pending = self->reply_deadlines;
+    while (!pending.empty()) {
+      auto race = pending.front();
+      if (race->acked) {
+        pending.pop_front();
+        continue;
+      }
+      if (std::chrono::steady_clock::now() < race->deadline) {
+        self->reply_deadline_timer.expires_at(race->deadline);
+        co_await self->reply_deadline_timer.async_wait(asio::as_tuple(asio::use_awaitable));
+        continue;
+      }
+      pending.pop_front();
+      race->acked = true;
+      spdlog::debug("{} still running after the reply budget; acked without a payload", race->what);
+      auto ack = std::move(race->ack);
+      ack(std::nullopt);
+    }
+    self->reply_deadline_watch_running = false;
   }
 
-  reply_race_ptr start_deadline(const slack::ack_fn& ack, std::string what) {
-    auto race = std::make_shared<reply_race>(executor);
-    race->deadline.expires_after(options.reply_budget);
-    asio::co_spawn(executor, ack_at_deadline(race, ack, std::move(what)), asio::detached);
+  reply_race_ptr start_deadline(const slack::ack_fn& ack, const char* what) {
+    auto race = std::make_shared<reply_race>();
+    race->deadline = std::chrono::steady_clock::now() + options.reply_budget;
+    race->ack = ack;
+    race->what = what;
+    reply_deadlines.push_back(race);
+    if (!reply_deadline_watch_running) {
+      reply_deadline_watch_running = true;
+      asio::co_spawn(executor, watch_reply_deadlines(shared_from_this()), asio::detached);
+    }
     return race;
   }
 
@@ -249,7 +280,8 @@ struct dispatcher::impl : std::enable_shared_from_this<impl> {
       return false;
     }
     race->acked = true;
-    race->deadline.cancel();
+    race->ack = nullptr;
+    while (!reply_deadlines.empty() && reply_deadlines.front()->acked) reply_deadlines.pop_front();
     return true;
   }
 
@@ -280,7 +312,7 @@ struct dispatcher::impl : std::enable_shared_from_this<impl> {
     }
     if (self->won(race)) {
       if (payload == payload_on_ack::accepted) {
-        ack(reply);
+        ack(std::move(reply));
         co_return;
       }
       ack(std::nullopt);
@@ -377,7 +409,7 @@ struct dispatcher::impl : std::enable_shared_from_this<impl> {
     } catch (const std::exception& e) {
       self->handler_failed("view " + view.callback_id, e);
     }
-    if (self->won(race)) ack(response);
+    if (self->won(race)) ack(std::move(response));
   }
 
   void handle_view_submission(const slack::envelope& env, const slack::ack_fn& ack,
@@ -456,11 +488,23 @@ struct dispatcher::impl : std::enable_shared_from_this<impl> {
     if (!options.on_ack) return ack;
     return
         [inner = std::move(ack), observe = options.on_ack, type, received = std::chrono::steady_clock::now(),
-         acked = std::make_shared<bool>(false)](std::optional<json> payload) {
+         acked = std::make_shared<bool>(false)](slack::ack_payload payload) {
           if (!*acked) observe(type, std::chrono::steady_clock::now() - received);
           *acked = true;
           inner(std::move(payload));
         };
+  }
+
+  // The kept reply for a slash command that needs no handler (see static_reply_lookup), or null.
+  std::shared_ptr<const std::string> static_reply_for(const slack::envelope& envelope) const {
+    if (static_replies.empty() || envelope.type != "slash_commands" || !envelope.accepts_response_payload)
+      return nullptr;
+    auto command = envelope.payload.find("command");
+    if (command == envelope.payload.end() || !command->is_string()) return nullptr;
+    auto lookup = static_replies.find(command->get_ref<const std::string&>());
+    if (lookup == static_replies.end()) return nullptr;
+    auto cmd = parse_slash_command(envelope.payload);
+    return cmd ? lookup->second(*cmd) : nullptr;
   }
 
   void route(const slack::envelope& envelope, slack::ack_fn raw_ack, const completion_ptr& done) {
@@ -472,6 +516,8 @@ struct dispatcher::impl : std::enable_shared_from_this<impl> {
         ++stats.duplicates;
         return ack(std::nullopt);
       }
+      if (auto reply = static_reply_for(envelope))
+        return ack(slack::ack_payload::serialized(std::move(reply)));
       if (options.inbox) {
         running_token token(shared_from_this(), done);
         asio::co_spawn(executor, record_then_route(shared_from_this(), envelope, ack, done, std::move(token)),
@@ -492,8 +538,11 @@ dispatcher::dispatcher(asio::any_io_executor executor, slack::slack_api& slack, 
 
 dispatcher::~dispatcher() = default;
 
-void dispatcher::on_command(const std::string& command, command_handler handler) {
+void dispatcher::on_command(const std::string& command, command_handler handler,
+                            static_reply_lookup static_reply) {
   impl_->commands[command] = std::move(handler);
+  if (static_reply) impl_->static_replies[command] = std::move(static_reply);
+  else impl_->static_replies.erase(command);
 }
 void dispatcher::on_message(message_handler handler) {
   impl_->message_handlers.push_back(std::move(handler));
@@ -525,7 +574,7 @@ void dispatcher::replay(slack::envelope envelope, std::int64_t inbox_id) {
   if (impl_->options.inbox) handled = impl_->mark_for(inbox_id);
   try {
     impl_->route_kind(
-        envelope, [](const std::optional<json>&) {}, nullptr, handled);
+        envelope, [](const slack::ack_payload&) {}, nullptr, handled);
   } catch (const std::exception& e) {
     impl_->handler_failed("replayed envelope " + envelope.envelope_id, e);
   }

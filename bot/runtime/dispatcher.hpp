@@ -74,6 +74,11 @@ struct view_submission {
 using command_reply = nlohmann::json;
 
 using command_handler = std::function<boost::asio::awaitable<command_reply>(slash_command)>;
+// A reply that depends on nothing but the command's text (/incident help), serialised once and
+// kept; null when the command needs its handler. Such a command is answered on its ack at once:
+// no handler coroutine, no reply deadline, no inbox row (it changes nothing and a redelivery is
+// simply answered again).
+using static_reply_lookup = std::function<std::shared_ptr<const std::string>(const slash_command&)>;
 using message_handler = std::function<boost::asio::awaitable<void>(message_event)>;
 using action_handler = std::function<boost::asio::awaitable<void>(block_action)>;
 // Returns a response_action payload ({"response_action":"errors",...}) or nothing to close.
@@ -136,7 +141,7 @@ class dispatcher {
              dispatcher_options options = {});
   ~dispatcher();
 
-  void on_command(const std::string& command, command_handler handler);
+  void on_command(const std::string& command, command_handler handler, static_reply_lookup static_reply = {});
   void on_message(message_handler handler);
   void on_action(const std::string& action_id, action_handler handler);
   void on_view_submission(const std::string& callback_id, view_handler handler);

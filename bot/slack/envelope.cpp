@@ -134,6 +134,22 @@ frame parse_object(json object) {
 
 }  // namespace
 
+ack_payload ack_payload::serialized(std::shared_ptr<const std::string> json_text) {
+  ack_payload p;
+  p.text_ = std::move(json_text);
+  return p;
+}
+
+void ack_payload::append_json_to(std::string& out) const {
+  if (text_) out += *text_;
+  else if (value_) out += value_->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::optional<nlohmann::json> ack_payload::value() const {
+  if (text_) return nlohmann::json::parse(*text_);
+  return value_;
+}
+
 frame parse_frame(std::string_view text, const input::json_limits& limits) {
   try {
     auto parsed = input::parse_untrusted_json(text, limits);

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -51,9 +52,37 @@ using frame = std::variant<hello, disconnect, envelope, malformed_frame>;
 // not redelivered forever); invalid UTF-8 and lone surrogate escapes become U+FFFD.
 frame parse_frame(std::string_view text, const input::json_limits& limits = {});
 
+// An ack's response payload: none, a JSON value, or JSON text serialised once and kept (a static
+// reply such as /incident help: rebuilding and re-serialising it for every command was most of an
+// ack's CPU, issue 11). Converts implicitly from std::nullopt and from a JSON value, so callers
+// write ack(std::nullopt) or ack(reply); and to std::optional<nlohmann::json>, for receivers that
+// read the payload (the console, tests).
+class ack_payload {
+ public:
+  ack_payload() = default;
+  ack_payload(std::nullopt_t) {}                                   // NOLINT: implicit by design
+  ack_payload(nlohmann::json value) : value_(std::move(value)) {}  // NOLINT: implicit by design
+  ack_payload(std::optional<nlohmann::json> value)
+      : value_(std::move(value)) {}  // NOLINT: implicit by design
+  // `json_text` is one JSON object as nlohmann::json::dump() writes it.
+  static ack_payload serialized(std::shared_ptr<const std::string> json_text);
+
+  bool has_value() const { return value_.has_value() || text_ != nullptr; }
+  explicit operator bool() const { return has_value(); }
+  // Appends the payload's JSON text to `out` (nothing when there is none).
+  void append_json_to(std::string& out) const;
+  // The payload as a value (kept text is parsed).
+  std::optional<nlohmann::json> value() const;
+  operator std::optional<nlohmann::json>() const { return value(); }  // NOLINT: implicit by design
+
+ private:
+  std::optional<nlohmann::json> value_;
+  std::shared_ptr<const std::string> text_;
+};
+
 // Acknowledges one envelope, with the response payload when the envelope accepts one. The first
 // call wins; later calls (for instance the transport's own safety ack) do nothing.
-using ack_fn = std::function<void(std::optional<nlohmann::json> payload)>;
+using ack_fn = std::function<void(ack_payload payload)>;
 
 // Receives each envelope once it is parsed; must not block.
 using envelope_sink = std::function<void(envelope, ack_fn)>;

@@ -117,6 +117,13 @@ struct connection : std::enable_shared_from_this<connection> {
   wakeup hello_wake;
   wakeup writer_wake;
   wakeup safety_wake;
+  // The safety-ack coroutine waits without a deadline (nothing unacked, or an ack on its way from
+  // another thread): only then does it need waking. It otherwise sleeps until the oldest
+  // envelope's deadline, however many acks go out meanwhile (issue 11: no wake per ack).
+  bool safety_idle = false;
+  // When the write in progress started; the connection's one watchdog ends a write that takes
+  // longer than the idle timeout (instead of a timer raced against every write).
+  std::optional<steady::time_point> write_started;
 
   // Close the socket under everything: pending operations complete at once with an error.
   void abort() {
@@ -201,7 +208,7 @@ void connection::request_close() {
   if (owner) owner->update_connected();
 }
 
-void send_ack(const std::shared_ptr<ack_state>& a, std::optional<nlohmann::json> payload) {
+void send_ack(const std::shared_ptr<ack_state>& a, ack_payload payload) {
   a->sent = true;
   auto conn = a->conn.lock();
   if (!conn || conn->is_closed()) {
@@ -212,15 +219,25 @@ void send_ack(const std::shared_ptr<ack_state>& a, std::optional<nlohmann::json>
         a->envelope_id);
     return;
   }
-  nlohmann::json frame = {{"envelope_id", a->envelope_id}};
-  if (payload && a->accepts_response_payload) frame["payload"] = std::move(*payload);
-  conn->outbox.push_back(frame.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  // {"envelope_id":...,"payload":...}, as nlohmann::json would write it, with a kept reply's bytes
+  // copied in rather than parsed and written again.
+  std::string frame = "{\"envelope_id\":";
+  frame += nlohmann::json(a->envelope_id).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  if (payload && a->accepts_response_payload) {
+    frame += ",\"payload\":";
+    payload.append_json_to(frame);
+  }
+  frame += '}';
+  conn->outbox.push_back(std::move(frame));
   conn->writer_wake.notify();
-  conn->safety_wake.notify();
+  // Acked envelopes leave the front of the safety queue here, without waking its coroutine.
+  while (!conn->awaiting_ack.empty() && conn->awaiting_ack.front().second->sent)
+    conn->awaiting_ack.pop_front();
+  if (conn->safety_idle) conn->safety_wake.notify();
 }
 
 ack_fn make_ack_fn(std::shared_ptr<ack_state> a) {
-  return [a = std::move(a)](std::optional<nlohmann::json> payload) {
+  return [a = std::move(a)](ack_payload payload) {
     if (a->acked.exchange(true)) return;  // first call wins
     asio::dispatch(a->ex, [a, payload = std::move(payload)]() mutable { send_ack(a, std::move(payload)); });
   };
@@ -235,9 +252,8 @@ void deliver(const std::shared_ptr<connection>& conn, envelope e) {
   a->conn = conn;
   a->owner = conn->owner;
   a->ex = s.ex;
-  bool was_empty = conn->awaiting_ack.empty();
   conn->awaiting_ack.emplace_back(steady::now() + s.options.safety_ack_after, a);
-  if (was_empty) conn->safety_wake.notify();
+  if (conn->safety_idle) conn->safety_wake.notify();
 
   spdlog::debug("socket mode: envelope {} ({}) on connection {}{}", e.envelope_id, e.type, conn->id,
                 e.retry_attempt > 0 ? fmt::format(", retry {}", e.retry_attempt) : "");
@@ -305,11 +321,15 @@ asio::awaitable<void> read_frames(std::shared_ptr<connection> conn) {
   for (;;) {
     auto [ec, n] = co_await conn->ws.async_read(buffer, use_tuple);
     if (ec) {
-      conn->end_reason = describe_read_error(ec, conn->ws);
+      if (conn->end_reason.empty()) conn->end_reason = describe_read_error(ec, conn->ws);
       co_return;
     }
-    // Slack sends JSON in text frames; anything else is not for us.
-    if (conn->ws.got_text()) handle_frame(conn, beast::buffers_to_string(buffer.data()));
+    // Slack sends JSON in text frames; anything else is not for us. Parsed in place: the flat
+    // buffer is contiguous, so no copy of the frame is made first.
+    if (conn->ws.got_text()) {
+      const auto data = buffer.data();
+      handle_frame(conn, std::string_view(static_cast<const char*>(data.data()), data.size()));
+    }
     buffer.consume(buffer.size());
   }
 }
@@ -320,15 +340,12 @@ asio::awaitable<void> write_frames(std::shared_ptr<connection> conn) {
     if (!conn->outbox.empty()) {
       conn->ws.text(true);
       // A write that cannot finish within the idle timeout means the link is dead; Beast's own
-      // timeouts only watch reads.
-      auto written = co_await with_timeout(
-          conn->ws.async_write(asio::buffer(conn->outbox.front()), use_tuple), s.options.idle_timeout);
-      if (!written) {
-        conn->end_reason = "write_timeout";
-        co_return;
-      }
-      if (auto [ec, n] = *written; ec) {
-        conn->end_reason = "write_error (" + ec.message() + ")";
+      // timeouts only watch reads, so write_watchdog() watches this one.
+      conn->write_started = steady::now();
+      auto [ec, n] = co_await conn->ws.async_write(asio::buffer(conn->outbox.front()), use_tuple);
+      conn->write_started.reset();
+      if (ec) {
+        if (conn->end_reason.empty()) conn->end_reason = "write_error (" + ec.message() + ")";
         co_return;
       }
       conn->outbox.pop_front();
@@ -361,7 +378,9 @@ asio::awaitable<void> safety_acks(std::shared_ptr<connection> conn) {
   auto& s = *conn->owner;
   for (;;) {
     if (conn->awaiting_ack.empty()) {
+      conn->safety_idle = true;
       co_await conn->safety_wake.wait();
+      conn->safety_idle = false;
       continue;
     }
     auto [deadline, a] = conn->awaiting_ack.front();
@@ -380,11 +399,28 @@ asio::awaitable<void> safety_acks(std::shared_ptr<connection> conn) {
         send_ack(a, std::nullopt);
       } else {
         // Acked on another thread, its send is on the way here; send_ack wakes us.
+        conn->safety_idle = true;
         co_await conn->safety_wake.wait();
+        conn->safety_idle = false;
       }
       continue;
     }
     co_await conn->safety_wake.wait_until(deadline);
+  }
+}
+
+// The connection's one write watchdog: ends the connection when a write has been in progress
+// longer than the idle timeout (a dead link whose send buffer is full). Checking a few times per
+// timeout costs one timer wake every few seconds, not a timer per write.
+asio::awaitable<void> write_watchdog(std::shared_ptr<connection> conn) {
+  const auto limit = conn->owner->options.idle_timeout;
+  const auto period = std::max<steady::duration>(limit / 4, milliseconds(1));
+  for (;;) {
+    co_await sleep_for(period);
+    if (conn->write_started && steady::now() - *conn->write_started >= limit) {
+      conn->end_reason = "write_timeout";
+      co_return;
+    }
   }
 }
 
@@ -393,7 +429,7 @@ asio::awaitable<void> safety_acks(std::shared_ptr<connection> conn) {
 // others are cancelled.
 asio::awaitable<void> run_connection(std::shared_ptr<connection> conn) {
   try {
-    co_await (read_frames(conn) || write_frames(conn) || safety_acks(conn));
+    co_await (read_frames(conn) || write_frames(conn) || safety_acks(conn) || write_watchdog(conn));
   } catch (const std::exception& e) {
     // Not expected (I/O errors are values, the sink is guarded); the cleanup below must run.
     conn->end_reason = std::string("internal_error (") + e.what() + ")";
@@ -509,7 +545,6 @@ asio::awaitable<establish_result> establish(std::shared_ptr<state> s) {
     boost::system::error_code ignored;
     tcp_layer.socket().set_option(tcp::no_delay(true), ignored);
   }
-
 
   if (auto ec = prepare_tls_stream(conn->ws.next_layer(), conn->host); ec) {
     co_return give_up("tls_setup_failed (" + ec.message() + ")");

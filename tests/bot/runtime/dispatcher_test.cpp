@@ -88,6 +88,37 @@ TEST_F(dispatcher_test, fast_command_reply_rides_on_the_ack) {
   EXPECT_TRUE(slack.history().empty());
 }
 
+TEST_F(dispatcher_test, a_static_reply_is_acked_at_once_with_its_kept_bytes_and_no_handler_runs) {
+  int handler_runs = 0;
+  auto kept = std::make_shared<const std::string>(R"({"response_type":"ephemeral","text":"help text"})");
+  dispatch.on_command(
+      "/incident",
+      [&](flare::slash_command) -> asio::awaitable<json> {
+        ++handler_runs;
+        co_return json{{"text", "from the handler"}};
+      },
+      [&](const flare::slash_command& c) { return c.text == "help" ? kept : nullptr; });
+  flare::slack::ack_payload sent;
+  dispatch.dispatch(command_envelope("E1"), [&](flare::slack::ack_payload p) { sent = std::move(p); });
+  // Acked inside dispatch(), before the io_context ran anything.
+  ASSERT_TRUE(sent);
+  std::string bytes;
+  sent.append_json_to(bytes);
+  EXPECT_EQ(bytes, *kept);
+  EXPECT_EQ((*sent.value())["text"], "help text");
+
+  // Any other text goes to the handler, as does help when the ack cannot carry a reply.
+  auto other = command_envelope("E2");
+  other.payload["text"] = "list";
+  dispatch.dispatch(other, ack());
+  dispatch.dispatch(command_envelope("E3", /*accepts=*/false), ack());
+  run_for(300ms);
+  EXPECT_EQ(handler_runs, 2);
+  ASSERT_EQ(acks.size(), 2u);
+  ASSERT_TRUE(acks[0].payload);
+  EXPECT_EQ((*acks[0].payload)["text"], "from the handler");
+}
+
 TEST_F(dispatcher_test, slow_command_is_acked_within_budget_and_replies_ephemerally_later) {
   dispatch.on_command("/incident", [this](flare::slash_command) -> asio::awaitable<json> {
     co_await sleep_for(400ms);
