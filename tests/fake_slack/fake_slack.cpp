@@ -192,6 +192,8 @@ struct fake_slack::impl {
   mutable std::condition_variable changed;
   std::vector<api_call> calls;
   std::vector<ack> acks;
+  std::function<void(const ack&)> ack_observer;  // see observe_acks()
+  bool keep_acks = true;
   std::map<std::string, std::deque<fault>> faults;
   std::map<std::string, std::vector<std::string>> usergroups;
   std::map<std::string, json> conversation_overrides;
@@ -692,13 +694,16 @@ struct fake_slack::impl {
     if (auto p = frame.find("payload"); p != frame.end()) a.payload = *p;
     a.connection = link_id;
     const auto now = steady::now();
+    std::function<void(const ack&)> observer;
     {
       std::lock_guard lock(mu);
       auto sent = sent_at.find(a.envelope_id);
       a.latency = sent == sent_at.end() ? steady::duration::zero() : now - sent->second;
       if (auto d = deliveries.find(a.envelope_id); d != deliveries.end()) d->second->acked = true;
-      acks.push_back(std::move(a));
+      observer = ack_observer;
+      if (keep_acks) acks.push_back(a);
     }
+    if (observer) observer(a);
     changed.notify_all();
   }
 
@@ -951,6 +956,12 @@ std::optional<ack> fake_slack::wait_for_ack(const std::string& envelope_id,
     return false;
   });
   return found;
+}
+
+void fake_slack::observe_acks(std::function<void(const ack&)> observer, bool keep) {
+  std::lock_guard lock(impl_->mu);
+  impl_->ack_observer = std::move(observer);
+  impl_->keep_acks = keep;
 }
 
 std::vector<ack> fake_slack::acks() const {

@@ -15,6 +15,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -135,6 +136,10 @@ class fake_slack {
   std::optional<ack> wait_for_ack(const std::string& envelope_id,
                                   std::chrono::milliseconds timeout = 5s) const;
   std::vector<ack> acks() const;
+  // Calls `observer` with every ack as it arrives (on the fake's thread, lock not held), so a load
+  // generator can count acks in O(1) instead of searching them; keep=false stops recording acks
+  // (acks() and wait_for_ack() then see none), which keeps a long run's memory flat.
+  void observe_acks(std::function<void(const ack&)> observer, bool keep = true);
 
   // ---- Web API ----
   std::vector<api_call> calls(const std::string& method = "") const;
