@@ -253,6 +253,12 @@ struct fake_slack::impl {
         socket.close(ignored);
         continue;
       }
+      {
+        // As a real server does: a response written as header then body must not wait for the
+        // client's delayed ACK (Nagle), or every answer would take ~40 ms.
+        beast::error_code ignored;
+        socket.set_option(net::ip::tcp::no_delay(true), ignored);
+      }
       auto c = std::make_shared<connection>();
       c->tls.emplace(pausable_stream(beast::tcp_stream(std::move(socket))), tls_ctx);
       connections.insert(c);
