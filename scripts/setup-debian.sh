@@ -8,6 +8,7 @@ packages=(
   libboost1.81-dev libboost-url1.81-dev
   libssl-dev openssl ca-certificates
   nlohmann-json3-dev libspdlog-dev libsqlite3-dev sqlite3
+  libpq-dev postgresql-15
   libtomlplusplus-dev libhowardhinnant-date-dev tzdata
   libgtest-dev libgmock-dev libbenchmark-dev
   prometheus-cpp-dev libyaml-cpp-dev yamllint

@@ -1,5 +1,6 @@
 #include "bot/ops/config.hpp"
 
+#include "bot/store/pg_store.hpp"
 #include "bot/store/store_path.hpp"
 
 #include <date/date.h>
@@ -10,6 +11,7 @@
 #include <cctype>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <optional>
 #include <set>
@@ -199,6 +201,15 @@ std::vector<key_spec> scalar_keys() {
                        if (*retention < std::chrono::hours(1)) return "must be at least 1h";
                        return std::nullopt;
                      }));
+  keys.push_back(str("store.url", &config::store_url, [](const s& v) -> std::optional<s> {
+    if (v.empty() || store::is_postgresql_url(v)) return std::nullopt;
+    return "must be a postgresql:// URL (or unset for the SQLite file at store.path)";
+  }));
+  keys.push_back(str("store.password_file", &config::store_password_file, [](const s& v) -> std::optional<s> {
+    if (v.empty() || std::ifstream(v).good()) return std::nullopt;
+    return "cannot read the file " + v;
+  }));
+  keys.push_back(integer("store.outbox_lease_seconds", &config::store_outbox_lease_seconds, 10, 3600));
   keys.push_back(str("store.synchronous", &config::store_synchronous, [](const s& v) -> std::optional<s> {
     if (v != "full" && v != "normal") return "must be \"full\" or \"normal\"";
     return std::nullopt;
@@ -603,6 +614,16 @@ std::vector<std::string> config::secrets() const {
   std::vector<std::string> out;
   if (!app_token.empty()) out.push_back(app_token);
   if (!bot_token.empty()) out.push_back(bot_token);
+  // The store's password, wherever it comes from, is masked like the tokens.
+  if (const char* pg = std::getenv("PGPASSWORD"); pg && *pg) out.emplace_back(pg);
+  if (!store_password_file.empty()) {
+    try {
+      if (auto password = store::read_password_file(store_password_file); !password.empty())
+        out.push_back(password);
+    } catch (const std::exception&) {
+      // Unreadable: the store's start-up reports it; nothing to mask.
+    }
+  }
   return out;
 }
 

@@ -53,6 +53,13 @@ struct config {
   // How long handled inbox rows and processed-event marks are kept to recognise Slack's
   // redeliveries (which come within minutes): a number with a unit, s, m, h or d.
   std::string store_processed_retention = "7d";
+  // A shared PostgreSQL store for several replicas ("postgresql://user@host:5432/db"); empty: the
+  // SQLite file at store_path. The password is never in the URL: PGPASSWORD, or the first line of
+  // store_password_file.
+  std::string store_url;
+  std::string store_password_file;
+  // How long a replica's claim on an outbox post lasts before another replica may take it over.
+  int store_outbox_lease_seconds = 60;
 
   // Policy tables: severity timings, time zone and holidays. Defaults are the documents' values
   // (policy/tables.hpp).

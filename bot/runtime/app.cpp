@@ -18,6 +18,7 @@
 #include "bot/slack/socket_mode_client.hpp"
 #include "bot/slack/timeout.hpp"
 #include "bot/slack/web_api_client.hpp"
+#include "bot/store/pg_store.hpp"
 #include "bot/store/sqlite_store.hpp"
 #include "bot/store/store_lock.hpp"
 #include "commands/incident_commands.hpp"
@@ -66,19 +67,19 @@ constexpr const char* console_store_path = "data/console.db";
 // one draining the other's pending posts loses them (they never reach their audience) or sends
 // them where they make no sense, so a store with pending posts stays with the kind of bot that
 // made them.
-std::optional<std::string> store_mode_refusal(store::sqlite_store& s, std::string_view mode) {
-  const auto previous = s.used_by();
+std::optional<std::string> store_mode_refusal(store::store& s, const std::optional<std::string>& previous,
+                                              const std::string& name, std::string_view mode) {
   if (!previous || *previous == mode) return std::nullopt;
   const auto pending = s.pending_outbox(1);
   if (pending.empty()) return std::nullopt;
   if (mode == "console")
-    return "the store " + s.path() +
+    return "the store " + name +
            " belongs to the Slack bot and has Slack posts still to send; the console would print them here "
            "and "
            "they would never reach Slack. Run the console on its own store (the default data/console.db: "
            "leave "
            "store.path unset) or run the Slack bot to send them.";
-  return "the store " + s.path() +
+  return "the store " + name +
          " was last used by the console and has console posts still pending; the Slack bot would send them "
          "to "
          "Slack. Use another store.path for the Slack bot.";
@@ -94,8 +95,14 @@ dispatcher_options observed_by(metrics& m, delivery_log* inbox) {
 }
 
 // The security channel's lane never waits behind public posts (outbox.hpp).
-outbox_options outbox_options_for(const config& c) {
+outbox_options outbox_options_for(const config& c, bool console) {
   outbox_options o;
+  if (!console && !c.store_url.empty()) {
+    // Several replicas: look for posts another replica enqueued or left behind at least twice
+    // per claim lease, so a dead replica's post goes out within about 1.5 leases.
+    o.shared_store = true;
+    o.look_every = std::chrono::seconds(std::max(5, c.store_outbox_lease_seconds / 2));
+  }
   for (const auto& channel : {c.security_channel, c.console_security_channel})
     if (!channel.empty()) o.private_channels.insert(channel);
   return o;
@@ -113,7 +120,7 @@ struct runtime {
         events(s, wall_clock),
         deliveries(io.get_executor(), s, wall_clock, inbox_settings(m)),
         dispatch(io.get_executor(), api, events, observed_by(m, console ? nullptr : &deliveries)),
-        outbox(io.get_executor(), s, api, wall_clock, outbox_options_for(c)),
+        outbox(io.get_executor(), s, api, wall_clock, outbox_options_for(c, console)),
         pruner(io.get_executor(), s, wall_clock,
                prune_options{
                    parse_retention(c.store_processed_retention).value_or(std::chrono::hours(24 * 7))}) {}
@@ -515,33 +522,60 @@ int run_bot(const config& cfg, run_mode mode) {
   }
 
   // The console keeps its own store unless one is configured: trying commands out must never
-  // touch (or drain) the Slack bot's store.
+  // touch (or drain) the Slack bot's store. It never uses the shared PostgreSQL store either.
+  const bool shared = !console && !cfg.store_url.empty();
   const std::string store_path =
       console && cfg.store_path == config{}.store_path ? console_store_path : cfg.store_path;
   std::unique_ptr<store::store_lock> lock;
-  try {
-    lock = store::store_lock::acquire(store_path);
-  } catch (const store::store_locked& e) {
-    std::cerr << e.what() << "\n";
-    return exit_bad_config;
+  std::unique_ptr<store::store> store;
+  std::string store_name;
+  if (shared) {
+    // Several replicas share this store by design: no lock file. The password comes from
+    // PGPASSWORD (libpq reads it) or store.password_file; both are masked in every log line.
+    store::pg_options pg;
+    pg.outbox_lease = std::chrono::seconds(cfg.store_outbox_lease_seconds);
+    try {
+      if (!cfg.store_password_file.empty()) pg.password = store::read_password_file(cfg.store_password_file);
+      auto opened = store::pg_store::open(cfg.store_url, pg);
+      store_name = opened->display_url();
+      if (auto refusal = store_mode_refusal(*opened, opened->used_by(), store_name, "slack")) {
+        std::cerr << *refusal << "\n";
+        return exit_bad_config;
+      }
+      opened->set_used_by("slack");
+      store = std::move(opened);
+    } catch (const store::store_error& e) {
+      std::cerr << e.what() << "\n";
+      return exit_failure;
+    }
+  } else {
+    try {
+      lock = store::store_lock::acquire(store_path);
+    } catch (const store::store_locked& e) {
+      std::cerr << e.what() << "\n";
+      return exit_bad_config;
+    }
+    store::sqlite_options store_options;
+    store_options.synchronous =
+        cfg.store_synchronous == "normal" ? store::synchronous_mode::normal : store::synchronous_mode::full;
+    store_options.check_integrity = true;
+    std::unique_ptr<store::sqlite_store> opened;
+    try {
+      opened = store::sqlite_store::open(store_path, store_options);
+    } catch (const store::store_corrupt& e) {
+      std::cerr << e.what() << "\n";
+      return exit_failure;
+    }
+    store_name = store_path;
+    if (auto refusal =
+            store_mode_refusal(*opened, opened->used_by(), store_name, console ? "console" : "slack")) {
+      std::cerr << *refusal << "\n";
+      return exit_bad_config;
+    }
+    opened->set_used_by(console ? "console" : "slack");
+    store = std::move(opened);
   }
-  store::sqlite_options store_options;
-  store_options.synchronous =
-      cfg.store_synchronous == "normal" ? store::synchronous_mode::normal : store::synchronous_mode::full;
-  store_options.check_integrity = true;
-  std::unique_ptr<store::sqlite_store> store;
-  try {
-    store = store::sqlite_store::open(store_path, store_options);
-  } catch (const store::store_corrupt& e) {
-    std::cerr << e.what() << "\n";
-    return exit_failure;
-  }
-  if (auto refusal = store_mode_refusal(*store, console ? "console" : "slack")) {
-    std::cerr << *refusal << "\n";
-    return exit_bad_config;
-  }
-  store->set_used_by(console ? "console" : "slack");
-  spdlog::info("store {} (schema version {})", store_path, store->schema_version());
+  spdlog::info("store {} (schema version {})", store_name, store->schema_version());
 
   asio::io_context ioc(1);
   metrics counters;

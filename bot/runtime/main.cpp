@@ -4,6 +4,7 @@
 #include "bot/ops/redact.hpp"
 #include "bot/runtime/app.hpp"
 #include "bot/runtime/decide_cli.hpp"
+#include "bot/store/pg_store.hpp"
 #include "bot/store/sqlite_store.hpp"
 #include "bot/store/store_lock.hpp"
 #include "policy/business_calendar.hpp"
@@ -42,6 +43,10 @@ constexpr const char* usage_text =
     "                      existing file unless --force, and the store's own files always)\n"
     "  restore BACKUP      replace the store with BACKUP after checking it (no bot may be running;\n"
     "                      the replaced store is kept beside it as <store>.replaced-<time>)\n"
+    "  migrate-store --from sqlite:PATH --to postgresql://URL\n"
+    "                      copy a SQLite store (stopped) into an empty PostgreSQL store and verify\n"
+    "                      the row counts; the password from PGPASSWORD or store.password_file\n"
+    "                      (docs/postgresql.md)\n"
     "  version             print the version\n"
     "  help                print this text\n"
     "\n"
@@ -147,6 +152,12 @@ int main(int argc, char** argv) {
           {args.begin() + 1, args.end()}, std::cin, std::cout, std::cerr,
           flare::policy::configured_lexicon(cfg.signals, cfg.sensitive_categories, cfg.intake_threshold));
     }
+    if ((command == "backup" || command == "restore") && !cfg.store_url.empty()) {
+      std::cerr << "flare " << command
+                << ": store.url is set, and backup and restore are for the SQLite file; back PostgreSQL up "
+                   "with pg_dump or the database's own backups (docs/postgresql.md)\n";
+      return flare::exit_usage;
+    }
     if (command == "backup") {
       // No lock: the copy is a read transaction, consistent while the bot keeps writing.
       const bool force = args.size() == 3 && args[1] == "--force";
@@ -162,6 +173,42 @@ int main(int argc, char** argv) {
         return flare::exit_failure;
       }
       std::cout << "backup of " << cfg.store_path << " written to " << target << "\n";
+      return flare::exit_ok;
+    }
+    if (command == "migrate-store") {
+      std::string from, to;
+      for (std::size_t i = 1; i + 1 < args.size(); i += 2) {
+        if (args[i] == "--from") from = args[i + 1];
+        else if (args[i] == "--to") to = args[i + 1];
+        else from = to = "";
+      }
+      if (args.size() != 5 || !from.starts_with("sqlite:") || !flare::store::is_postgresql_url(to)) {
+        std::cerr << "usage: flare migrate-store --from sqlite:PATH --to postgresql://USER@HOST/DB\n";
+        return flare::exit_usage;
+      }
+      const std::string source = from.substr(7);
+      // The source must not change under the copy: take its lock, as restore does.
+      std::unique_ptr<flare::store::store_lock> lock;
+      try {
+        lock = flare::store::store_lock::acquire(source);
+      } catch (const flare::store::store_locked& e) {
+        std::cerr << "flare migrate-store: " << e.what() << "\n";
+        return flare::exit_bad_config;
+      }
+      try {
+        flare::store::pg_options options;
+        if (!cfg.store_password_file.empty())
+          options.password = flare::store::read_password_file(cfg.store_password_file);
+        auto target = flare::store::pg_store::open(to, options);
+        std::cout << "copying " << source << " into " << target->display_url() << "\n";
+        for (const auto& c : target->import_sqlite(source))
+          std::cout << "  " << c.table << ": " << c.rows << " rows, counts match\n";
+        std::cout << "done: set store.url = \"" << target->display_url()
+                  << "\" and start the replicas (docs/postgresql.md)\n";
+      } catch (const flare::store::store_error& e) {
+        std::cerr << "flare migrate-store: " << e.what() << "\n";
+        return flare::exit_failure;
+      }
       return flare::exit_ok;
     }
     if (command == "restore") {

@@ -243,6 +243,14 @@ struct outbox_sender::impl : std::enable_shared_from_this<impl> {
     }
     if (!store.begin_attempt(item.id, wall.now())) {
       // Sent, failed or abandoned since it was read (the lane holds items in memory): not again.
+      // Still pending: on a shared store another replica holds its claim, or an earlier post of
+      // its incident is not sent yet (pg_store::begin_attempt). Look again shortly: if that
+      // replica dies, its claim expires and this one takes the post over.
+      if (auto fresh = store.find_outbox_item(item.id);
+          fresh && fresh->state == store::outbox_state::pending) {
+        retry_at[item.id] = std::chrono::steady_clock::now() + options.claimed_elsewhere_retry;
+        co_return outcome::retry_later;
+      }
       co_return outcome::failed;
     }
     json result = json::object();
@@ -290,19 +298,39 @@ struct outbox_sender::impl : std::enable_shared_from_this<impl> {
     while (loaded < options.max_loaded) {
       const auto page =
           store.pending_outbox_after(cursor, std::min<std::size_t>(500, options.max_loaded - loaded));
-      for (const auto& item : page) {
-        cursor = std::max(cursor, item.id);
-        const auto key = destination_of(item);
-        auto& l = lanes[key];
-        if (!l) l = std::make_unique<lane>(executor, key, is_private(key));
-        l->items.push_back(item);
-        l->timer.cancel();  // a lane sleeping until a retry looks at its new item now
-        if (item.incident_id) incident_items[*item.incident_id].insert(item.id);
-        ++loaded;
-      }
+      for (const auto& item : page) hold(item);
       if (page.empty()) return;
     }
     more_in_store = true;
+  }
+
+  void hold(const store::outbox_item& item) {
+    cursor = std::max(cursor, item.id);
+    const auto key = destination_of(item);
+    auto& l = lanes[key];
+    if (!l) l = std::make_unique<lane>(executor, key, is_private(key));
+    l->items.push_back(item);
+    l->timer.cancel();  // a lane sleeping until a retry looks at its new item now
+    if (item.incident_id) incident_items[*item.incident_id].insert(item.id);
+    ++loaded;
+  }
+
+  // A shared store (several replicas): pending items behind the cursor are read again, because
+  // another replica enqueued them or died holding them; those already held stay as they are.
+  void rescan() {
+    std::set<std::int64_t> held;
+    for (const auto& [key, l] : lanes)
+      for (const auto& item : l->items) held.insert(item.id);
+    std::int64_t after = 0;
+    while (loaded < options.max_loaded) {
+      const auto page =
+          store.pending_outbox_after(after, std::min<std::size_t>(500, options.max_loaded - loaded));
+      if (page.empty()) return;
+      for (const auto& item : page) {
+        after = item.id;
+        if (!held.contains(item.id)) hold(item);
+      }
+    }
   }
 
   void start_idle_lanes() {
@@ -447,9 +475,11 @@ void outbox_sender::wake() {
 
 asio::awaitable<void> outbox_sender::run() {
   auto self = impl_;
+  bool periodic = false;
   while (!self->stopped) {
     self->woken = false;
     try {
+      if (periodic && self->options.shared_store) self->rescan();
       self->load();
       self->start_idle_lanes();
     } catch (const std::exception& e) {
@@ -458,8 +488,9 @@ asio::awaitable<void> outbox_sender::run() {
     if (self->stopped || self->woken) continue;
     // Lanes wait for their own retries; this waits for new work. A periodic look as well, in case
     // something was enqueued without a wake() (another tool on the same store).
-    self->wakeup.expires_after(std::chrono::minutes(1));
-    co_await self->wakeup.async_wait(asio::as_tuple(asio::use_awaitable));
+    self->wakeup.expires_after(self->options.look_every);
+    auto [ec] = co_await self->wakeup.async_wait(asio::as_tuple(asio::use_awaitable));
+    periodic = !ec;
   }
   self->slot_free.cancel();
   for (auto& [key, l] : self->lanes) l->timer.cancel();

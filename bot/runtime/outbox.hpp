@@ -54,6 +54,14 @@ struct outbox_options {
   // Channels whose lanes go first (the private security channel). DMs ("D...") and private
   // groups ("G...") are recognised by their id.
   std::set<std::string> private_channels;
+  // How often the store is read for work nobody announced with wake().
+  std::chrono::seconds look_every{60};
+  // Several replicas share the store (PostgreSQL): every look re-reads all pending items, since
+  // another replica may have enqueued one or died holding its claim (docs/postgresql.md).
+  bool shared_store = false;
+  // An item claimed by another replica (or waiting for an earlier post of its incident there) is
+  // tried again after this.
+  std::chrono::milliseconds claimed_elsewhere_retry{2000};
 };
 
 struct outbox_stats {

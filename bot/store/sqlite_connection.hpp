@@ -20,9 +20,12 @@
 #include <spdlog/spdlog.h>
 
 #include "bot/store/sqlite_store.hpp"
+#include "bot/store/store_rows.hpp"
 
 namespace flare::store {
 namespace sqlite_detail {
+
+using namespace store_rows;
 
 namespace fs = std::filesystem;
 
@@ -149,88 +152,6 @@ class query {
   sqlite3_stmt* s_;
   const std::string* path_;
 };
-
-inline constexpr std::string_view incident_columns =
-    "id, title, reporter, severity, classification, facts, created_at, updated_at, resolved_at, "
-    "state, sensitive, summary, channel, thread_ts, card_ts, report_channel, report_ts, "
-    "last_decision, version";
-
-inline constexpr std::string_view audit_columns = "id, incident_id, actor, action, at, details";
-
-inline constexpr std::string_view outbox_columns =
-    "id, idempotency_key, incident_id, kind, payload, created_at, state, attempts, "
-    "attempt_started_at, last_error, last_attempt_at, sent_at, closed_at, result";
-
-inline constexpr std::string_view reminder_columns =
-    "id, incident_id, deadline_kind, deadline, fire_at, step, state, sent_at, late_by_seconds, obligation";
-
-template <typename Enum>
-Enum parse_or_throw(std::optional<Enum> parsed, std::string_view column, const std::string& text) {
-  if (!parsed) throw store_error("unexpected " + std::string(column) + " '" + text + "' in store");
-  return *parsed;
-}
-
-inline incident read_incident(const query& q) {
-  incident i;
-  i.id = q.int64(0);
-  i.title = q.text(1);
-  i.reporter = q.text(2);
-  i.severity = q.opt_text(3);
-  i.classification = q.opt_text(4);
-  i.facts = q.json_value(5);
-  i.created_at = q.time(6);
-  i.updated_at = q.time(7);
-  i.resolved_at = q.opt_time(8);
-  i.state = parse_or_throw(parse_incident_state(q.text(9)), "incident state", q.text(9));
-  i.sensitive = q.int64(10) != 0;
-  i.summary = q.opt_text(11);
-  i.channel = q.text(12);
-  i.thread_ts = q.opt_text(13);
-  i.card_ts = q.opt_text(14);
-  i.report_channel = q.opt_text(15);
-  i.report_ts = q.opt_text(16);
-  i.last_decision = q.opt_json(17);
-  i.version = q.int64(18);
-  return i;
-}
-
-inline audit_record read_audit(const query& q) {
-  return audit_record{q.int64(0), q.opt_int64(1), q.text(2), q.text(3), q.time(4), q.json_value(5)};
-}
-
-inline outbox_item read_outbox(const query& q) {
-  outbox_item o;
-  o.id = q.int64(0);
-  o.idempotency_key = q.text(1);
-  o.incident_id = q.opt_int64(2);
-  o.kind = q.text(3);
-  o.payload = q.json_value(4);
-  o.created_at = q.time(5);
-  o.state = parse_or_throw(parse_outbox_state(q.text(6)), "outbox state", q.text(6));
-  o.attempts = static_cast<int>(q.int64(7));
-  o.attempt_started_at = q.opt_time(8);
-  o.last_error = q.opt_text(9);
-  o.last_attempt_at = q.opt_time(10);
-  o.sent_at = q.opt_time(11);
-  o.closed_at = q.opt_time(12);
-  o.result = q.opt_json(13);
-  return o;
-}
-
-inline reminder read_reminder(const query& q) {
-  reminder r;
-  r.id = q.int64(0);
-  r.incident_id = q.int64(1);
-  r.kind = parse_or_throw(parse_deadline_kind(q.text(2)), "deadline kind", q.text(2));
-  r.deadline = q.time(3);
-  r.fire_at = q.time(4);
-  r.step = q.text(5);
-  r.state = parse_or_throw(parse_reminder_state(q.text(6)), "reminder state", q.text(6));
-  r.sent_at = q.opt_time(7);
-  if (auto late = q.opt_int64(8)) r.late_by = std::chrono::seconds{*late};
-  r.obligation = q.text(9);
-  return r;
-}
 
 inline bool is_special_path(const std::string& path) {
   return path.empty() || path == ":memory:" || path.starts_with("file:");

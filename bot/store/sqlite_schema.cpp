@@ -168,6 +168,14 @@ BEGIN
     ON CONFLICT (severity) DO UPDATE SET n = n + 1;
 END;
 )sql"},
+    schema_migration{5, "outbox claims with a lease, for several replicas", R"sql(
+-- Used by the PostgreSQL store (several replicas); kept here so both backends share one schema
+-- history and `flare migrate-store` copies the same columns. One process per SQLite file never
+-- competes for a claim.
+ALTER TABLE outbox ADD COLUMN claimed_by TEXT;
+ALTER TABLE outbox ADD COLUMN claim_expires_at INTEGER;
+CREATE INDEX outbox_pending_by_incident ON outbox (incident_id, id) WHERE state = 'pending';
+)sql"},
 };
 
 }  // namespace

@@ -110,9 +110,9 @@ TEST(dockerfile, build_stage_builds_without_tests_and_benchmarks) {
   EXPECT_NE(runs.find("-DFLARE_BUILD_BENCH=OFF"), std::string::npos);
   // Same packages as scripts/setup-debian.sh, minus the test and developer tools.
   const auto setup = read_file(source_dir / "scripts/setup-debian.sh");
-  const std::set<std::string> not_for_images = {"ccache",           "libgtest-dev", "libgmock-dev",
-                                                "libbenchmark-dev", "sqlite3",      "openssl",
-                                                "libyaml-cpp-dev",  "yamllint"};
+  const std::set<std::string> not_for_images = {
+      "ccache",  "libgtest-dev",    "libgmock-dev", "libbenchmark-dev", "sqlite3",
+      "openssl", "libyaml-cpp-dev", "yamllint",     "postgresql-15"};  // the test cluster's server
   const std::set<std::string> lint_tools = {"clang-format", "clang-tidy", "python3"};  // scripts/lint.sh
   const auto list_start = setup.find("packages=(");
   const auto list_end = setup.find(')', list_start);
@@ -165,7 +165,26 @@ TEST(dockerfile, runtime_stage_installs_every_library_the_binary_links) {
   std::string runtime_runs;
   for (const auto& i : all.back())
     if (i.keyword == "RUN") runtime_runs += i.args + " ";
-  const auto installed = words(runtime_runs);
+  auto installed = words(runtime_runs);
+  // Libraries pulled in by what the stage installs come with it (libpq5 brings Kerberos, LDAP and
+  // GnuTLS): apt installs a package's dependencies, so those count as installed too.
+  if (have("apt-cache")) {
+    std::string names;
+    for (const auto& w : installed)
+      if (w.rfind("lib", 0) == 0) names += " " + w;
+    const auto deps =
+        run("apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts --no-breaks "
+            "--no-replaces --no-enhances" +
+            names + " 2>/dev/null");
+    std::istringstream lines(deps.output);
+    for (std::string line; std::getline(lines, line);) {
+      const auto colon = line.find("Depends: ");
+      auto name = colon == std::string::npos ? line : line.substr(colon + 9);
+      name.erase(0, name.find_first_not_of(" <"));
+      name = name.substr(0, name.find_first_of(":> "));
+      if (!name.empty()) installed.insert(name);
+    }
+  }
   // In debian:12-slim already (essential or required).
   const std::set<std::string> in_base = {"libc6", "libstdc++6", "libgcc-s1", "zlib1g"};
   const std::regex lib_path(R"(=> (/\S+))");
@@ -239,11 +258,18 @@ TEST(kubernetes, every_document_parses_and_names_its_kind) {
   EXPECT_GE(documents, 4);
 }
 
-TEST(kubernetes, one_replica_with_probes_resources_pvc_secret_and_config) {
+TEST(kubernetes, three_replicas_rolling_with_a_disruption_budget_probes_resources_secrets_and_config) {
   const auto d = deployment();
   ASSERT_TRUE(d) << "no Deployment in deploy/k8s/deployment.yaml";
-  EXPECT_EQ(d["spec"]["replicas"].as<int>(), 1) << "SQLite has one writer";
-  EXPECT_EQ(d["spec"]["strategy"]["type"].as<std::string>(), "Recreate");
+  // Issue 10: several replicas on PostgreSQL, replaced one at a time, never below two.
+  EXPECT_EQ(d["spec"]["replicas"].as<int>(), 3);
+  EXPECT_EQ(d["spec"]["strategy"]["type"].as<std::string>(), "RollingUpdate");
+  EXPECT_EQ(d["spec"]["strategy"]["rollingUpdate"]["maxUnavailable"].as<int>(), 1);
+  const auto pdb = k8s_documents("pdb.yaml").at(0);
+  EXPECT_EQ(pdb["kind"].as<std::string>(), "PodDisruptionBudget");
+  EXPECT_EQ(pdb["spec"]["minAvailable"].as<int>(), 2);
+  EXPECT_EQ(pdb["spec"]["selector"]["matchLabels"]["app.kubernetes.io/name"].as<std::string>(),
+            d["spec"]["selector"]["matchLabels"]["app.kubernetes.io/name"].as<std::string>());
   const auto pod = d["spec"]["template"]["spec"];
   ASSERT_EQ(pod["containers"].size(), 1u);
   const auto c = pod["containers"][0];
@@ -259,21 +285,20 @@ TEST(kubernetes, one_replica_with_probes_resources_pvc_secret_and_config) {
   std::set<std::string> secret_keys;
   for (const auto& e : c["env"])
     if (e["valueFrom"]["secretKeyRef"]) secret_keys.insert(e["name"].as<std::string>());
-  EXPECT_EQ(secret_keys, (std::set<std::string>{"SLACK_APP_TOKEN", "SLACK_BOT_TOKEN"}));
+  EXPECT_EQ(secret_keys, (std::set<std::string>{"SLACK_APP_TOKEN", "SLACK_BOT_TOKEN", "PGPASSWORD"}));
 
-  std::string claim, config_map;
+  std::string config_map;
   for (const auto& v : pod["volumes"]) {
-    if (v["persistentVolumeClaim"]) claim = v["persistentVolumeClaim"]["claimName"].as<std::string>();
+    EXPECT_FALSE(v["persistentVolumeClaim"]) << "the replicas share PostgreSQL, not a volume";
     if (v["configMap"]) config_map = v["configMap"]["name"].as<std::string>();
   }
-  const auto pvc = k8s_documents("pvc.yaml").at(0);
-  EXPECT_EQ(pvc["kind"].as<std::string>(), "PersistentVolumeClaim");
-  EXPECT_EQ(claim, pvc["metadata"]["name"].as<std::string>());
   const auto cm = k8s_documents("configmap.yaml").at(0);
   EXPECT_EQ(config_map, cm["metadata"]["name"].as<std::string>());
-  // The configuration points the store at the volume and the probes at the pod's interface.
+  // The configuration points the store at PostgreSQL (no password in the URL) and the probes at
+  // the pod's interface.
   const auto toml = cm["data"]["flare.toml"].as<std::string>();
-  EXPECT_NE(toml.find("path = \"/var/lib/flare/flare.db\""), std::string::npos);
+  EXPECT_NE(toml.find("url = \"postgresql://flare@"), std::string::npos);
+  EXPECT_EQ(toml.find("PGPASSWORD="), std::string::npos);
   EXPECT_NE(toml.find("address = \"0.0.0.0\""), std::string::npos);
 }
 

@@ -1,4 +1,6 @@
+#include "bot/store/pg_store.hpp"
 #include "bot/store/sqlite_store.hpp"
+#include "tests/support/pg_test_cluster.hpp"
 
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -43,7 +45,7 @@ class temp_dir {
 
 // Runs SQL on the file with a separate raw connection, the way an operator with the sqlite3 shell
 // would; returns SQLite's error message, or "" on success.
-std::string raw_exec(const std::string& path, const std::string& sql) {
+std::string sqlite_raw_exec(const std::string& path, const std::string& sql) {
   sqlite3* db = nullptr;
   sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr);
   char* message = nullptr;
@@ -54,7 +56,7 @@ std::string raw_exec(const std::string& path, const std::string& sql) {
   return error;
 }
 
-std::int64_t raw_count(const std::string& path, const std::string& sql) {
+std::int64_t sqlite_raw_count(const std::string& path, const std::string& sql) {
   sqlite3* db = nullptr;
   sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
   sqlite3_stmt* s = nullptr;
@@ -83,7 +85,82 @@ new_incident sample_incident(const std::string& title, const std::string& report
   return f;
 }
 
-class store_test : public ::testing::Test {
+// One behavioural suite, two backends (issue 10): every TEST_P runs on SQLite and on PostgreSQL.
+// `backend` hides how each is opened and how a test reaches around the store (the way an
+// operator with the sqlite3 shell or psql would).
+class backend {
+ public:
+  virtual ~backend() = default;
+  virtual std::unique_ptr<store> open() = 0;
+  virtual std::string raw_exec(const std::string& sql) = 0;  // the error, or "" on success
+  virtual std::int64_t raw_count(const std::string& sql) = 0;
+  virtual int latest_schema_version() const = 0;
+  virtual std::string name() const = 0;  // what errors call the store
+};
+
+class sqlite_backend final : public backend {
+ public:
+  std::unique_ptr<store> open() override { return sqlite_store::open(path); }
+  std::string raw_exec(const std::string& sql) override { return sqlite_raw_exec(path, sql); }
+  std::int64_t raw_count(const std::string& sql) override { return sqlite_raw_count(path, sql); }
+  int latest_schema_version() const override { return sqlite_store::latest_schema_version(); }
+  std::string name() const override { return path; }
+
+  temp_dir dir;
+  std::string path = dir.file("data/flare.db");
+};
+
+class postgresql_backend final : public backend {
+ public:
+  explicit postgresql_backend(const flare::testing::pg_server& server) : database(server) {}
+  std::unique_ptr<store> open() override { return pg_store::open(database.url(), options()); }
+  std::string raw_exec(const std::string& sql) override { return database.exec(sql); }
+  std::int64_t raw_count(const std::string& sql) override {
+    std::string value;
+    if (!database.exec(sql, &value).empty() || value.empty()) return -1;
+    return std::stoll(value);
+  }
+  int latest_schema_version() const override { return pg_store::latest_schema_version(); }
+  std::string name() const override { return database.url(); }
+  pg_options options() const {
+    pg_options o;
+    o.password = database.password();
+    return o;
+  }
+
+  flare::testing::pg_test_database database;
+};
+
+class store_test : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    if (GetParam() == "postgresql") {
+      std::string why_not;
+      auto server = flare::testing::test_pg_server(&why_not);
+      if (!server) GTEST_SKIP() << why_not;
+      be = std::make_unique<postgresql_backend>(*server);
+    } else {
+      be = std::make_unique<sqlite_backend>();
+    }
+    db = be->open();
+  }
+  void reopen() {
+    db.reset();
+    db = be->open();
+  }
+  std::size_t count_incidents() { return db->list_incidents(false, 1000).size(); }
+  std::int64_t raw_count(const std::string& sql) { return be->raw_count(sql); }
+  std::string raw_exec(const std::string& sql) { return be->raw_exec(sql); }
+
+  std::unique_ptr<backend> be;
+  std::unique_ptr<store> db;
+};
+
+INSTANTIATE_TEST_SUITE_P(backends, store_test, ::testing::Values("sqlite", "postgresql"),
+                         [](const auto& info) { return info.param; });
+
+// What only the SQLite file has: its path, its directory, backups.
+class sqlite_store_test : public ::testing::Test {
  protected:
   void SetUp() override { db = sqlite_store::open(path); }
   void reopen() {
@@ -99,12 +176,12 @@ class store_test : public ::testing::Test {
 
 // ---- incidents --------------------------------------------------------------------------------
 
-TEST_F(store_test, open_creates_the_missing_directory_and_the_file) {
+TEST_F(sqlite_store_test, open_creates_the_missing_directory_and_the_file) {
   EXPECT_TRUE(fs::exists(path));
   EXPECT_TRUE(db->integrity_ok());
 }
 
-TEST_F(store_test, created_incidents_are_numbered_inc_1_inc_2) {
+TEST_P(store_test, created_incidents_are_numbered_inc_1_inc_2) {
   auto a = db->create_incident(sample_incident("Leaked key", "1700000000.000100"), "U0REPORTER", t0,
                                {{"source", "report"}});
   auto b = db->create_incident(sample_incident("Phishing"), "U0OTHER", t0 + 5min, {});
@@ -127,7 +204,7 @@ std::map<std::string, std::size_t> counted_by_listing(store& s) {
   return counts;
 }
 
-TEST_F(store_test, open_incident_counts_follow_opening_classifying_resolving_and_rollbacks) {
+TEST_P(store_test, open_incident_counts_follow_opening_classifying_resolving_and_rollbacks) {
   auto unclassified = sample_incident("Phishing");
   unclassified.severity.reset();
   auto a = db->create_incident(unclassified, "U0REPORTER", t0, {});
@@ -179,7 +256,7 @@ TEST(store_migrations, the_open_incident_counts_migration_counts_incidents_opene
             (std::map<std::string, std::size_t>{{"high", 2}, {"low", 1}}));
 }
 
-TEST_F(store_test, incidents_are_found_by_id_report_and_thread) {
+TEST_P(store_test, incidents_are_found_by_id_report_and_thread) {
   auto a = db->create_incident(sample_incident("Leaked key", "1700000000.000100"), "U0REPORTER", t0, {});
   db->create_incident(sample_incident("Other", "1700000000.000200"), "U0REPORTER", t0, {});
 
@@ -200,15 +277,15 @@ TEST_F(store_test, incidents_are_found_by_id_report_and_thread) {
   EXPECT_FALSE(db->find_incident_by_thread("C0ELSEWHERE", "1700000000.000100"));
 }
 
-TEST_F(store_test, one_report_cannot_open_two_incidents) {
+TEST_P(store_test, one_report_cannot_open_two_incidents) {
   db->create_incident(sample_incident("Leaked key", "1700000000.000100"), "U0REPORTER", t0, {});
   EXPECT_THROW(db->create_incident(sample_incident("Again", "1700000000.000100"), "U0REPORTER", t0, {}),
                store_error);
   EXPECT_EQ(count_incidents(), 1u);
-  EXPECT_EQ(raw_count(path, "SELECT count(*) FROM audit_log"), 1);
+  EXPECT_EQ(raw_count("SELECT count(*) FROM audit_log"), 1);
 }
 
-TEST_F(store_test, list_returns_newest_first_and_can_skip_resolved) {
+TEST_P(store_test, list_returns_newest_first_and_can_skip_resolved) {
   for (int i = 1; i <= 3; ++i) {
     db->create_incident(sample_incident("incident " + std::to_string(i)), "U0REPORTER", t0, {});
   }
@@ -228,7 +305,7 @@ TEST_F(store_test, list_returns_newest_first_and_can_skip_resolved) {
   EXPECT_EQ(db->list_incidents(false, 1).size(), 1u);
 }
 
-TEST_F(store_test, update_writes_fields_bumps_version_and_audits) {
+TEST_P(store_test, update_writes_fields_bumps_version_and_audits) {
   auto a = db->create_incident(sample_incident("Leaked key"), "U0REPORTER", t0, {});
   auto changed = a;
   changed.title = "Leaked AWS key";
@@ -272,7 +349,7 @@ TEST_F(store_test, update_writes_fields_bumps_version_and_audits) {
   EXPECT_EQ(audit[1].details["summary"], "Key rotated");
 }
 
-TEST_F(store_test, update_from_a_stale_copy_is_refused_without_writing) {
+TEST_P(store_test, update_from_a_stale_copy_is_refused_without_writing) {
   auto a = db->create_incident(sample_incident("Leaked key"), "U0REPORTER", t0, {});
   auto first = a;
   first.severity = "critical";
@@ -285,7 +362,7 @@ TEST_F(store_test, update_from_a_stale_copy_is_refused_without_writing) {
   EXPECT_EQ(db->audit_for(a.id).size(), 2u);
 }
 
-TEST_F(store_test, update_of_an_unknown_incident_throws) {
+TEST_P(store_test, update_of_an_unknown_incident_throws) {
   incident ghost;
   ghost.id = 42;
   ghost.version = 1;
@@ -306,7 +383,7 @@ TEST(incident_reference, parses_what_people_type) {
 
 // ---- audit log --------------------------------------------------------------------------------
 
-TEST_F(store_test, creating_an_incident_audits_open_with_its_details) {
+TEST_P(store_test, creating_an_incident_audits_open_with_its_details) {
   auto a = db->create_incident(sample_incident("Leaked key"), "U0REPORTER", t0,
                                {{"inputs", {{"text", "found a key"}}}, {"decision", "open"}});
   auto audit = db->audit_for(a.id);
@@ -321,25 +398,25 @@ TEST_F(store_test, creating_an_incident_audits_open_with_its_details) {
   EXPECT_TRUE(db->audit_for(a.id).back().details.is_object());
 }
 
-TEST_F(store_test, audit_rows_cannot_be_updated_or_deleted) {
+TEST_P(store_test, audit_rows_cannot_be_updated_or_deleted) {
   auto a = db->create_incident(sample_incident("Leaked key"), "U0REPORTER", t0, {});
   db->append_audit({a.id, "flare", "notified", t0 + 1min, {{"audience", "customers"}}});
   db->append_audit({std::nullopt, "flare", "startup", t0, {}});
 
-  EXPECT_THAT(raw_exec(path, "UPDATE audit_log SET actor = 'someone else'"), HasSubstr("append-only"));
-  EXPECT_THAT(raw_exec(path, "DELETE FROM audit_log WHERE action = 'notified'"), HasSubstr("append-only"));
-  EXPECT_THAT(raw_exec(path, "DELETE FROM audit_log"), HasSubstr("append-only"));
+  EXPECT_THAT(raw_exec("UPDATE audit_log SET actor = 'someone else'"), HasSubstr("append-only"));
+  EXPECT_THAT(raw_exec("DELETE FROM audit_log WHERE action = 'notified'"), HasSubstr("append-only"));
+  EXPECT_THAT(raw_exec("DELETE FROM audit_log"), HasSubstr("append-only"));
 
   auto audit = db->audit_for(a.id);
   ASSERT_EQ(audit.size(), 2u);
   EXPECT_EQ(audit[1].action, "notified");
   EXPECT_EQ(audit[1].actor, "flare");
-  EXPECT_EQ(raw_count(path, "SELECT count(*) FROM audit_log"), 3);
+  EXPECT_EQ(raw_count("SELECT count(*) FROM audit_log"), 3);
 }
 
 // ---- processed events -------------------------------------------------------------------------
 
-TEST_F(store_test, an_event_is_processed_the_first_time_only_even_across_restarts) {
+TEST_P(store_test, an_event_is_processed_the_first_time_only_even_across_restarts) {
   EXPECT_TRUE(db->mark_event_processed("Ev0001", t0));
   EXPECT_FALSE(db->mark_event_processed("Ev0001", t0 + 1s));
   EXPECT_TRUE(db->mark_event_processed("Ev0002", t0));
@@ -349,7 +426,7 @@ TEST_F(store_test, an_event_is_processed_the_first_time_only_even_across_restart
   EXPECT_TRUE(db->mark_event_processed("Ev0003", t0 + 1h));
 }
 
-TEST_F(store_test, pruning_forgets_only_old_events) {
+TEST_P(store_test, pruning_forgets_only_old_events) {
   db->mark_event_processed("old", t0);
   db->mark_event_processed("new", t0 + 2h);
   EXPECT_EQ(db->prune_processed_events(t0 + 1h), 1u);
@@ -359,7 +436,7 @@ TEST_F(store_test, pruning_forgets_only_old_events) {
 
 // ---- outbox -----------------------------------------------------------------------------------
 
-TEST_F(store_test, enqueueing_the_same_key_twice_returns_the_first_item) {
+TEST_P(store_test, enqueueing_the_same_key_twice_returns_the_first_item) {
   auto a = db->create_incident(sample_incident("Leaked key"), "U0REPORTER", t0, {});
   auto first = db->enqueue({"card:INC-1", a.id, "post", {{"text", "first"}}}, t0);
   auto second = db->enqueue({"card:INC-1", a.id, "post", {{"text", "second"}}}, t0 + 1min);
@@ -370,7 +447,7 @@ TEST_F(store_test, enqueueing_the_same_key_twice_returns_the_first_item) {
   EXPECT_EQ(db->pending_outbox(10).size(), 1u);
 }
 
-TEST_F(store_test, pending_items_come_in_enqueue_order_and_leave_when_sent) {
+TEST_P(store_test, pending_items_come_in_enqueue_order_and_leave_when_sent) {
   db->enqueue({"k3", std::nullopt, "post", {{"n", 1}}}, t0);
   db->enqueue({"k1", std::nullopt, "update", {{"n", 2}}}, t0);
   db->enqueue({"k2", std::nullopt, "ephemeral", {{"n", 3}}}, t0);
@@ -397,7 +474,7 @@ TEST_F(store_test, pending_items_come_in_enqueue_order_and_leave_when_sent) {
   EXPECT_EQ(pending[0].idempotency_key, "k1");
 }
 
-TEST_F(store_test, an_attempt_cut_short_by_a_crash_is_visible_after_restart) {
+TEST_P(store_test, an_attempt_cut_short_by_a_crash_is_visible_after_restart) {
   auto item = db->enqueue({"k", std::nullopt, "post", {}}, t0);
   EXPECT_TRUE(db->begin_attempt(item.id, t0 + 1s));
   reopen();  // the process died during the Web API call
@@ -411,7 +488,7 @@ TEST_F(store_test, an_attempt_cut_short_by_a_crash_is_visible_after_restart) {
   EXPECT_FALSE(db->begin_attempt(item.id, t0 + 3s));
 }
 
-TEST_F(store_test, a_transient_failure_keeps_the_item_pending_and_a_final_one_ends_it) {
+TEST_P(store_test, a_transient_failure_keeps_the_item_pending_and_a_final_one_ends_it) {
   auto item = db->enqueue({"k", std::nullopt, "post", {}}, t0);
   EXPECT_TRUE(db->mark_failed(item.id, "ratelimited", t0 + 1s, false));
   auto retried = db->find_outbox_item(item.id);
@@ -438,7 +515,7 @@ TEST_F(store_test, a_transient_failure_keeps_the_item_pending_and_a_final_one_en
 
 // ---- transactions -----------------------------------------------------------------------------
 
-TEST_F(store_test, a_transaction_that_throws_leaves_nothing) {
+TEST_P(store_test, a_transaction_that_throws_leaves_nothing) {
   EXPECT_THROW(db->transaction([&] {
     auto a = db->create_incident(sample_incident("Leaked key"), "U0REPORTER", t0, {});
     db->enqueue({"card:" + a.reference(), a.id, "post", {}}, t0);
@@ -448,13 +525,13 @@ TEST_F(store_test, a_transaction_that_throws_leaves_nothing) {
   }),
                std::runtime_error);
   EXPECT_EQ(count_incidents(), 0u);
-  EXPECT_EQ(raw_count(path, "SELECT count(*) FROM audit_log"), 0);
+  EXPECT_EQ(raw_count("SELECT count(*) FROM audit_log"), 0);
   EXPECT_TRUE(db->pending_outbox(10).empty());
   EXPECT_FALSE(db->next_pending_reminder());
   EXPECT_TRUE(db->mark_event_processed("Ev1", t0));
 }
 
-TEST_F(store_test, a_committed_transaction_keeps_everything) {
+TEST_P(store_test, a_committed_transaction_keeps_everything) {
   db->transaction([&] {
     auto a = db->create_incident(sample_incident("Leaked key"), "U0REPORTER", t0, {});
     db->enqueue({"card:" + a.reference(), a.id, "post", {}}, t0);
@@ -465,7 +542,7 @@ TEST_F(store_test, a_committed_transaction_keeps_everything) {
   EXPECT_EQ(db->pending_outbox(10).size(), 1u);
 }
 
-TEST_F(store_test, an_inner_transaction_that_throws_undoes_only_its_own_writes) {
+TEST_P(store_test, an_inner_transaction_that_throws_undoes_only_its_own_writes) {
   db->transaction([&] {
     db->create_incident(sample_incident("kept"), "U0REPORTER", t0, {});
     try {
@@ -484,10 +561,10 @@ TEST_F(store_test, an_inner_transaction_that_throws_undoes_only_its_own_writes) 
   auto pending = db->pending_outbox(10);
   ASSERT_EQ(pending.size(), 1u);
   EXPECT_EQ(pending[0].idempotency_key, "kept");
-  EXPECT_EQ(raw_count(path, "SELECT count(*) FROM audit_log"), 1);
+  EXPECT_EQ(raw_count("SELECT count(*) FROM audit_log"), 1);
 }
 
-TEST_F(store_test, an_inner_failure_that_escapes_rolls_back_the_outer_transaction_too) {
+TEST_P(store_test, an_inner_failure_that_escapes_rolls_back_the_outer_transaction_too) {
   EXPECT_THROW(db->transaction([&] {
     db->create_incident(sample_incident("outer"), "U0REPORTER", t0, {});
     db->transaction([&] {
@@ -504,7 +581,7 @@ TEST_F(store_test, an_inner_failure_that_escapes_rolls_back_the_outer_transactio
 
 // ---- obligation ledgers ------------------------------------------------------------------------
 
-TEST_F(store_test, ledger_defaults_to_security_and_round_trips_in_a_transaction) {
+TEST_P(store_test, ledger_defaults_to_security_and_round_trips_in_a_transaction) {
   auto a = db->create_incident(sample_incident("A"), "U0REPORTER", t0, {});
   auto b = db->create_incident(sample_incident("B"), "U0REPORTER", t0, {});
   auto fresh = db->ledger_for(a.id);
@@ -537,7 +614,7 @@ TEST_F(store_test, ledger_defaults_to_security_and_round_trips_in_a_transaction)
   EXPECT_THROW(db->save_ledger(l), store_error);  // the kind is checked by the schema
 }
 
-TEST_F(store_test, reminders_keep_their_obligation) {
+TEST_P(store_test, reminders_keep_their_obligation) {
   auto a = db->create_incident(sample_incident("A"), "U0REPORTER", t0, {});
   new_reminder r{deadline_kind::initial, t0 + 72h, t0 + 48h, "24 hours before"};
   r.obligation = "legal:gdpr-art33";
@@ -548,7 +625,7 @@ TEST_F(store_test, reminders_keep_their_obligation) {
 
 // ---- reminders --------------------------------------------------------------------------------
 
-TEST_F(store_test, reminders_replace_next_due_sent_once_and_cancel) {
+TEST_P(store_test, reminders_replace_next_due_sent_once_and_cancel) {
   auto a = db->create_incident(sample_incident("A"), "U0REPORTER", t0, {});
   auto b = db->create_incident(sample_incident("B"), "U0REPORTER", t0, {});
   const auto deadline = t0 + 72h;
@@ -605,7 +682,7 @@ TEST_F(store_test, reminders_replace_next_due_sent_once_and_cancel) {
   EXPECT_FALSE(db->next_pending_reminder());
 }
 
-TEST_F(store_test, a_cancelled_reminder_is_never_marked_sent) {
+TEST_P(store_test, a_cancelled_reminder_is_never_marked_sent) {
   auto a = db->create_incident(sample_incident("A"), "U0REPORTER", t0, {});
   auto r = db->replace_pending_reminders(a.id, {{deadline_kind::resolution, t0, t0, "at-deadline"}});
   db->cancel_reminders(a.id);
@@ -615,29 +692,29 @@ TEST_F(store_test, a_cancelled_reminder_is_never_marked_sent) {
 
 // ---- migrations -------------------------------------------------------------------------------
 
-TEST_F(store_test, a_fresh_store_reaches_the_latest_schema_and_reopening_does_not_migrate_again) {
-  EXPECT_EQ(db->schema_version(), sqlite_store::latest_schema_version());
-  EXPECT_GE(sqlite_store::latest_schema_version(), 1);
-  auto applied = raw_count(path, "SELECT count(*) FROM schema_migrations");
-  EXPECT_EQ(applied, sqlite_store::latest_schema_version());
+TEST_P(store_test, a_fresh_store_reaches_the_latest_schema_and_reopening_does_not_migrate_again) {
+  EXPECT_EQ(db->schema_version(), be->latest_schema_version());
+  EXPECT_GE(be->latest_schema_version(), 1);
+  auto applied = raw_count("SELECT count(*) FROM schema_migrations");
+  EXPECT_EQ(applied, be->latest_schema_version());
   db->create_incident(sample_incident("A"), "U0REPORTER", t0, {});
   reopen();
   reopen();
-  EXPECT_EQ(raw_count(path, "SELECT count(*) FROM schema_migrations"), applied);
-  EXPECT_EQ(db->schema_version(), sqlite_store::latest_schema_version());
+  EXPECT_EQ(raw_count("SELECT count(*) FROM schema_migrations"), applied);
+  EXPECT_EQ(db->schema_version(), be->latest_schema_version());
   EXPECT_EQ(count_incidents(), 1u);
 }
 
-TEST_F(store_test, a_store_from_a_newer_flare_is_refused_with_both_versions) {
+TEST_P(store_test, a_store_from_a_newer_flare_is_refused_with_both_versions) {
   db.reset();
-  ASSERT_EQ(raw_exec(path, "INSERT INTO schema_migrations VALUES (99, 'from the future', 0)"), "");
+  ASSERT_EQ(raw_exec("INSERT INTO schema_migrations VALUES (99, 'from the future', 0)"), "");
   try {
-    sqlite_store::open(path);
+    be->open();
     FAIL() << "opened a store with a newer schema";
   } catch (const store_error& e) {
-    EXPECT_THAT(e.what(), HasSubstr(path));
+    EXPECT_THAT(e.what(), HasSubstr(be->name()));
     EXPECT_THAT(e.what(), HasSubstr("schema version 99"));
-    EXPECT_THAT(e.what(), HasSubstr("(" + std::to_string(sqlite_store::latest_schema_version()) + ")"));
+    EXPECT_THAT(e.what(), HasSubstr("(" + std::to_string(be->latest_schema_version()) + ")"));
   }
 }
 
@@ -660,10 +737,10 @@ TEST(store_migrations, a_new_migration_is_applied_once_and_a_failing_one_leaves_
     EXPECT_EQ(db->schema_version(), v1 + 1);
     EXPECT_EQ(db->list_incidents(false, 10).size(), 1u);
   }
-  EXPECT_EQ(raw_count(path, "SELECT count(*) FROM incident_tags"), 1);
+  EXPECT_EQ(sqlite_raw_count(path, "SELECT count(*) FROM incident_tags"), 1);
   // Opening again does not run it again (it would duplicate the tag rows).
   sqlite_store::open(path, options, list);
-  EXPECT_EQ(raw_count(path, "SELECT count(*) FROM incident_tags"), 1);
+  EXPECT_EQ(sqlite_raw_count(path, "SELECT count(*) FROM incident_tags"), 1);
 
   // A migration that fails half-way is rolled back whole; the store stays at the last version.
   list.push_back({v1 + 2, "broken", "CREATE TABLE half_done (x INTEGER); SELECT no_such_function();"});
@@ -674,8 +751,8 @@ TEST(store_migrations, a_new_migration_is_applied_once_and_a_failing_one_leaves_
     EXPECT_THAT(e.what(), HasSubstr(path));
     EXPECT_THAT(e.what(), HasSubstr("no_such_function"));
   }
-  EXPECT_EQ(raw_count(path, "SELECT max(version) FROM schema_migrations"), v1 + 1);
-  EXPECT_EQ(raw_count(path, "SELECT count(*) FROM sqlite_schema WHERE name = 'half_done'"), 0);
+  EXPECT_EQ(sqlite_raw_count(path, "SELECT max(version) FROM schema_migrations"), v1 + 1);
+  EXPECT_EQ(sqlite_raw_count(path, "SELECT count(*) FROM sqlite_schema WHERE name = 'half_done'"), 0);
 
   // Migrations out of order are a programming error, caught before touching the file.
   std::vector<schema_migration> gap{list[0], {v1 + 5, "gap", "SELECT 1;"}};
@@ -712,7 +789,7 @@ TEST(store_open, another_programs_database_is_left_alone) {
     EXPECT_THAT(e.what(), HasSubstr(path));
     EXPECT_THAT(e.what(), HasSubstr("not a flare store"));
   }
-  EXPECT_EQ(raw_count(path, "SELECT count(*) FROM sqlite_schema WHERE name = 'incidents'"), 0);
+  EXPECT_EQ(sqlite_raw_count(path, "SELECT count(*) FROM sqlite_schema WHERE name = 'incidents'"), 0);
 }
 
 TEST(store_open, an_in_memory_store_works_for_tests) {
@@ -724,7 +801,7 @@ TEST(store_open, an_in_memory_store_works_for_tests) {
 
 // ---- backup -----------------------------------------------------------------------------------
 
-TEST_F(store_test, a_backup_taken_while_open_is_a_valid_copy) {
+TEST_F(sqlite_store_test, a_backup_taken_while_open_is_a_valid_copy) {
   for (int i = 0; i < 20; ++i) {
     db->transaction([&] {
       auto a = db->create_incident(sample_incident("incident " + std::to_string(i)), "U0REPORTER", t0, {});
@@ -751,7 +828,7 @@ TEST_F(store_test, a_backup_taken_while_open_is_a_valid_copy) {
   }
 }
 
-TEST_F(store_test, a_backup_inside_a_transaction_or_onto_the_store_itself_is_refused) {
+TEST_F(sqlite_store_test, a_backup_inside_a_transaction_or_onto_the_store_itself_is_refused) {
   db->create_incident(sample_incident("A"), "U0REPORTER", t0, {});
   EXPECT_THROW(db->transaction([&] { db->backup(dir.file("b.db")); }), store_error);
   EXPECT_THROW(db->backup(path), store_error);
