@@ -56,6 +56,7 @@ std::string fallback(const incident_view& incident, const policy::decision& d) {
   text += d.direct_notification.required ? ", admin e-mails required" : ", no admin e-mails";
   const std::string due = next_due_summary(d.customer_notifications.schedule, incident.notifications_sent);
   text += due.empty() ? ", no customer notification due" : ", " + due;
+  if (!d.conflicts.empty()) text += "; policy conflict: a responder should record a call";
   return text;
 }
 
@@ -70,6 +71,14 @@ slack_message decision_post(const incident_view& incident, const policy::decisio
   // Disclosure policy, introduction, paragraph 3: legal requirements take precedence, so they
   // are the first thing a responder reads.
   if (decision.legal_precedence) m.blocks.push_back(blocks::section("legal", legal_text(decision)));
+  // Where the documents disagree the decision shows both rules and asks for a call; it does not
+  // pick one (issue 9, section 5).
+  for (const auto& c : decision.conflicts) {
+    m.blocks.push_back(blocks::section(
+        "dconflict_" + c.id, ":warning: *Policy conflict* — " + escape(c.summary) + "\n" +
+                                 reason_text(c.first) + "\n" + reason_text(c.second) +
+                                 "\nA responder records a call (`call` on the card or the command)."));
+  }
   std::string required = "*Required*";
   for (const auto& line : policy_actions(decision, incident.notifications_sent)) required += "\n• " + line;
   m.blocks.push_back(blocks::section("required", required));

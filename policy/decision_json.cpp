@@ -44,6 +44,12 @@ nlohmann::json to_json(const decision& d) {
   j["legal_requirements"] = d.legal_requirements;
   j["policy_version"] = d.policy_version;
   j["explanation"] = d.explanation;
+  nlohmann::json conflicts = nlohmann::json::array();
+  for (const auto& c : d.conflicts) {
+    conflicts.push_back(
+        {{"id", c.id}, {"summary", c.summary}, {"first", to_json(c.first)}, {"second", to_json(c.second)}});
+  }
+  j["conflicts"] = std::move(conflicts);
   return j;
 }
 

@@ -198,12 +198,13 @@ customer_notification_decision decide_customer_notifications(const facts& f, con
     return d;
   }
   if (e.routine_patch || e.not_exploited) {
-    // The disclosure policy's exceptions govern bulletins and direct e-mails; the SaaS schedule
-    // runs from a recorded impact confirmation, and (protective reading) a responder who
-    // recorded one has confirmed impact on customers.
-    d.reasons.push_back(because(
-        "A disclosure-policy exception applies, but impact was confirmed: the customer schedule stands.",
-        clauses::paid_from_impact_confirmation));
+    // The two documents disagree here (decision::conflicts): the schedule is computed so the
+    // checklist can keep it (protective) until a responder records a call; the reason says so.
+    d.reasons.push_back(
+        because("Policy conflict: a disclosure-policy exception says not to notify, but impact confirmation "
+                "was recorded, which starts this schedule. A responder records a call; until then the "
+                "schedule is kept.",
+                clauses::paid_from_impact_confirmation));
   }
   d.schedule =
       schedule_notifications(*f.impact_confirmed_at, timing, f.notifications_sent, f.resolved_at, calendar);
@@ -227,6 +228,21 @@ free_tier_decision decide_free_tier(const facts& f, const exceptions& e, bool bu
   free_tier_decision d;
   if (!has_tier(f, customer_tier::free)) {
     d.reasons.push_back(because("No free-tier users are affected.", clauses::free_only_when_impacted));
+    return d;
+  }
+  if ((e.routine_patch || e.not_exploited) && f.free_tier_directly_impacted) {
+    // The exception says not to notify; the SaaS process says directly impacted free-tier users
+    // are e-mailed. Not settled here (decision::conflicts): the e-mail stays owed, the protective
+    // reading, until a responder records a call on the checklist.
+    d.notify_by_email = true;
+    d.before_public_disclosure = true;
+    d.reasons.push_back(
+        because("Policy conflict: " +
+                    std::string{e.routine_patch ? "the routine-dependency-patching exception"
+                                                : "the \"not exploited, no users affected\" exception"} +
+                    " says not to notify, but free-tier applications are directly impacted. A responder "
+                    "records a call; until then the e-mail is owed.",
+                clauses::free_only_when_impacted));
     return d;
   }
   if (e.routine_patch) {
@@ -275,6 +291,37 @@ std::string yes_no(bool b) { return b ? "yes" : "no"; }
 
 }  // namespace
 
+std::vector<decision_conflict> find_conflicts(const facts& f, const tables& t) {
+  std::vector<decision_conflict> out;
+  const exceptions e = find_exceptions(f);
+  if (!e.routine_patch && !e.not_exploited) return out;
+  const reason exception =
+      e.routine_patch ? because("No notification for routine security patching of dependencies.",
+                                clauses::no_routine_patching)
+                      : because("No notification when confirmed not exploited and no users affected.",
+                                clauses::not_exploited_no_users);
+  const bool paid = has_tier(f, customer_tier::paid) || f.customers.empty();
+  const severity s = f.severity.value_or(severity::critical);
+  if (paid && f.impact_confirmed_at && t.timing(s).initial) {
+    out.push_back(
+        {"exception_vs_customer_clock",
+         "A disclosure-policy exception says not to notify, but impact confirmation was recorded, "
+         "which starts the paid-customer notification clock.",
+         exception,
+         because("Initial alert, updates and resolution message from the point of impact confirmation.",
+                 clauses::paid_from_impact_confirmation)});
+  }
+  if (has_tier(f, customer_tier::free) && f.free_tier_directly_impacted) {
+    out.push_back({"exception_vs_free_tier_impact",
+                   "A disclosure-policy exception says not to notify, but free-tier applications are "
+                   "directly impacted, for which free-tier users are e-mailed.",
+                   exception,
+                   because("Free-tier users are notified when their applications are directly impacted.",
+                           clauses::free_only_when_impacted)});
+  }
+  return out;
+}
+
 decision decide(const facts& f, const tables& t, const business_calendar& calendar) {
   decision d;
   tables effective = t;
@@ -289,6 +336,7 @@ decision decide(const facts& f, const tables& t, const business_calendar& calend
 
   d.legal_requirements = f.legal_requirements;
   d.legal_precedence = !f.legal_requirements.empty();
+  d.conflicts = find_conflicts(f, t);
 
   if (d.legal_precedence) {
     std::string list;
@@ -316,6 +364,10 @@ decision decide(const facts& f, const tables& t, const business_calendar& calend
                                ? std::string{", ready "} + yes_no(d.free_tier.announcement_ready)
                                : std::string{}) +
                           ".");
+  for (const auto& c : d.conflicts) {
+    d.explanation.push_back("Policy conflict (" + c.id + "): " + c.summary + " [" + c.first.clause +
+                            "] vs [" + c.second.clause + "]; a responder records a call.");
+  }
   return d;
 }
 

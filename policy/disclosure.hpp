@@ -55,6 +55,22 @@ struct free_tier_decision {
   std::vector<reason> reasons;
 };
 
+// Two documents disagree for the facts at hand (issue 9, "Policy conflicts are shown, not settled
+// silently"). The decision names both rules with their clauses and does not pick one; the
+// checklist (obligations.hpp) follows the protective reading until a responder records a call.
+// Ids are shared with policy_conflict: "exception_vs_customer_clock", "exception_vs_free_tier_impact".
+struct decision_conflict {
+  std::string id;
+  std::string summary;
+  reason first;   // the disclosure policy's exception
+  reason second;  // the SaaS process's rule
+
+  friend bool operator==(const decision_conflict&, const decision_conflict&) = default;
+};
+
+// The conflicts for the facts at hand (decide() fills decision::conflicts with this).
+std::vector<decision_conflict> find_conflicts(const facts& f, const tables& t);
+
 struct decision {
   disclosure_decision public_disclosure;
   direct_notification_decision direct_notification;
@@ -64,6 +80,7 @@ struct decision {
   std::vector<std::string> legal_requirements;
   std::string policy_version;
   std::vector<std::string> explanation;
+  std::vector<decision_conflict> conflicts;  // shown with both clauses; never settled here
 };
 
 // `calendar` should be built from `t.calendar`; the policy version is computed over the

@@ -92,8 +92,8 @@ reason required_reason(const std::vector<reason>& reasons) {
 // introduction, paragraph 3: they take precedence). The clock runs from awareness; flare reads
 // awareness as the earliest time it knows the company knew: the incident being opened or the
 // recorded impact confirmation, whichever is earlier (protective: the earlier deadline).
-void add_legal(builder& b, const facts& f, const business_calendar& calendar) {
-  const legal_regime_table& table = b.in.regimes ? *b.in.regimes : default_legal_regimes();
+void add_legal(builder& b, const facts& f, const tables& t, const business_calendar& calendar) {
+  const legal_regime_table& table = b.in.regimes ? *b.in.regimes : t.legal_regimes;
   std::optional<sys_seconds> awareness;
   if (b.in.opened_at != sys_seconds{}) awareness = b.in.opened_at;
   if (f.impact_confirmed_at && (!awareness || *f.impact_confirmed_at < *awareness)) {
@@ -325,7 +325,7 @@ checklist derive_checklist(const facts& f, const decision& d, const tables& t,
   b.out.kind = in.kind == incident_kind::none ? incident_kind::security : in.kind;
   b.out.severity = f.severity;
   b.out.legal_precedence = !f.legal_requirements.empty();
-  add_legal(b, f, calendar);
+  add_legal(b, f, t, calendar);
 
   if (b.out.kind == incident_kind::people_and_safety) {
     // Injury, harassment, threats: the disclosure policy and the SaaS process are about security
@@ -433,7 +433,8 @@ checklist derive_checklist(const facts& f, const decision& d, const tables& t,
 
   // Free-tier e-mail: only when free-tier users are in the incident.
   if (free) {
-    const bool owed = d.free_tier.notify_by_email || (free_conflict && !free_exception_call);
+    // Under the conflict the decision keeps the e-mail owed (protective); a call can drop it.
+    const bool owed = free_conflict ? !free_exception_call : d.free_tier.notify_by_email;
     if (owed) {
       obligation& o = b.add(std::string{ids::free_tier_email}, "E-mail to free-tier users",
                             clauses::free_email_before_disclosure,

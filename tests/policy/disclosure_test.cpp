@@ -211,7 +211,6 @@ TEST(disclosure, free_tier_is_emailed_only_when_directly_impacted_and_announced_
       {"routine_dependency_patch_no_free_tier_notice",
        [](facts& f) {
          f.routine_dependency_patch = true;
-         f.free_tier_directly_impacted = true;
          f.fix_applied = true;
        },
        false, false, false, clauses::no_routine_patching},
@@ -234,6 +233,44 @@ TEST(disclosure, free_tier_is_emailed_only_when_directly_impacted_and_announced_
     EXPECT_EQ(d.free_tier.announcement_ready, c.announcement_ready) << c.name;
     EXPECT_TRUE(cites(d.free_tier.reasons, c.clause)) << c.name;
   }
+}
+
+// Issue 9, section 5: the exception says "don't notify", the SaaS process says directly impacted
+// free-tier users are e-mailed. decide() names the conflict with both clauses and keeps the
+// e-mail owed (protective) instead of silently applying the exception.
+TEST(disclosure, exception_against_free_tier_impact_is_shown_as_a_conflict_not_settled) {
+  facts f;
+  f.customers = {customer_tier::free};
+  f.routine_dependency_patch = true;
+  f.free_tier_directly_impacted = true;
+  const decision d = decide_default(f);
+  ASSERT_EQ(d.conflicts.size(), 1u);
+  EXPECT_EQ(d.conflicts[0].id, "exception_vs_free_tier_impact");
+  EXPECT_EQ(d.conflicts[0].first.clause, clauses::no_routine_patching);
+  EXPECT_EQ(d.conflicts[0].second.clause, clauses::free_only_when_impacted);
+  EXPECT_TRUE(d.free_tier.notify_by_email);
+  EXPECT_TRUE(d.free_tier.before_public_disclosure);
+  bool explained = false;
+  for (const auto& line : d.explanation)
+    explained = explained || line.find("Policy conflict") != std::string::npos;
+  EXPECT_TRUE(explained);
+}
+
+TEST(disclosure, exception_against_a_recorded_impact_confirmation_is_shown_as_a_conflict) {
+  facts f;
+  f.severity = severity::critical;
+  f.routine_dependency_patch = true;
+  f.impact_confirmed_at = at("2026-11-20T10:00:00Z");
+  const decision d = decide_default(f);
+  ASSERT_EQ(d.conflicts.size(), 1u);
+  EXPECT_EQ(d.conflicts[0].id, "exception_vs_customer_clock");
+  EXPECT_TRUE(d.customer_notifications.schedule.scheduled) << "kept until a responder records a call";
+}
+
+TEST(disclosure, no_conflict_when_the_exception_and_the_process_agree) {
+  facts f;
+  f.routine_dependency_patch = true;
+  EXPECT_TRUE(decide_default(f).conflicts.empty());
 }
 
 TEST(disclosure, legal_requirements_take_precedence) {
