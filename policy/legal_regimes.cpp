@@ -69,6 +69,8 @@ void validate(const legal_regime_table& table) {
   std::set<std::string> seen;
   for (const auto& r : table) {
     if (r.key.empty()) throw tables_error("legal regimes: a regime has an empty key");
+    if (std::any_of(r.key.begin(), r.key.end(), [](unsigned char c) { return std::isspace(c) || c == ','; }))
+      throw tables_error("legal regimes, " + r.key + ": a key may not contain spaces or commas");
     std::string lower = r.key;
     std::transform(lower.begin(), lower.end(), lower.begin(),
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });

@@ -13,19 +13,7 @@
 
 namespace flare::policy {
 
-struct legal_regime {
-  std::string key;     // what `legal=` names: "gdpr-art33"
-  std::string title;   // "GDPR Art. 33: notify the supervisory authority"
-  std::string notify;  // who: "the supervisory authority"
-  // The clock from awareness; nullopt for "without undue/unreasonable delay" (no fixed time):
-  // an obligation with no due time.
-  std::optional<notification_interval> within;
-  std::string citation;  // "Regulation (EU) 2016/679, Article 33(1)"
-
-  friend bool operator==(const legal_regime&, const legal_regime&) = default;
-};
-
-using legal_regime_table = std::vector<legal_regime>;
+// struct legal_regime and legal_regime_table are in tables.hpp (the tables carry them).
 
 // GDPR Art. 33 (72 h) and Art. 34 (without undue delay), UK GDPR Art. 33 (72 h), NIS2 Art. 23
 // early warning (24 h) and notification (72 h), DORA major ICT incident initial notification
@@ -33,12 +21,13 @@ using legal_regime_table = std::vector<legal_regime>;
 // individuals (60 days), NYDFS 23 NYCRR 500.17 (72 h), SEC Form 8-K Item 1.05 (4 business days),
 // California Civil Code 1798.82 (without unreasonable delay), Australia NDB (30 days to assess),
 // Canada PIPEDA (as soon as feasible).
-const legal_regime_table& default_legal_regimes();
+// (Declared in tables.hpp.)
 
 // Exact key match, case-insensitive; nullptr if unknown.
 const legal_regime* find_regime(const legal_regime_table& table, std::string_view key);
 
-// Throws tables_error naming the regime for an empty key, a duplicate key or an empty title.
+// Throws tables_error naming the regime for an empty key, a duplicate key, an empty title, a key
+// with spaces (it must be typeable in `legal=`) or a clock that is not positive.
 void validate(const legal_regime_table& table);
 
 }  // namespace flare::policy

@@ -128,7 +128,7 @@ struct checklist_input {
   std::vector<std::string> organizations;  // affected Organizations ("" → one item)
   std::vector<completion> completions;
   std::vector<conflict_call> calls;
-  const legal_regime_table* regimes = nullptr;  // nullptr → default_legal_regimes()
+  const legal_regime_table* regimes = nullptr;  // nullptr → the tables' legal_regimes (config)
 };
 
 // `d` must be decide(f, t, calendar). `now` is used only for the legal clocks' and updates'

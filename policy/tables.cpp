@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 #include <openssl/evp.h>
 
+#include "policy/legal_regimes.hpp"
+
 namespace flare::policy {
 
 const severity_timing& tables::timing(severity s) const {
@@ -58,6 +60,7 @@ void validate(const tables& t) {
                          ": an update interval needs an initial notification interval");
     }
   }
+  validate(t.legal_regimes);
 }
 
 namespace {
@@ -79,7 +82,22 @@ nlohmann::json to_json(const tables& t) {
   std::vector<std::string> holidays = t.calendar.holidays;
   std::sort(holidays.begin(), holidays.end());
   holidays.erase(std::unique(holidays.begin(), holidays.end()), holidays.end());
-  return {{"severities", severities}, {"calendar", {{"zone", t.calendar.zone}, {"holidays", holidays}}}};
+  nlohmann::json j{{"severities", severities},
+                   {"calendar", {{"zone", t.calendar.zone}, {"holidays", holidays}}}};
+  // Only when configured differently: the defaults are part of the code's version already, and
+  // decisions made before regimes were configurable keep their version.
+  if (t.legal_regimes != default_legal_regimes()) {
+    nlohmann::json regimes = nlohmann::json::array();
+    for (const auto& r : t.legal_regimes) {
+      regimes.push_back({{"key", r.key},
+                         {"title", r.title},
+                         {"notify", r.notify},
+                         {"within", interval_json(r.within)},
+                         {"citation", r.citation}});
+    }
+    j["legal_regimes"] = std::move(regimes);
+  }
+  return j;
 }
 
 std::string policy_version(const tables& t) {

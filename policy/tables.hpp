@@ -41,6 +41,26 @@ struct calendar_settings {
   friend bool operator==(const calendar_settings&, const calendar_settings&) = default;
 };
 
+// A legal notification regime (legal_regimes.hpp): who must be told, within what time of
+// awareness. Here because the regimes are policy data carried with the tables (config may add
+// or override them) and count in the policy version when they differ from the defaults.
+struct legal_regime {
+  std::string key;     // what `legal=` names: "gdpr-art33"
+  std::string title;   // "GDPR Art. 33: notify the supervisory authority"
+  std::string notify;  // who: "the supervisory authority"
+  // The clock from awareness; nullopt for "without undue/unreasonable delay" (no fixed time):
+  // an obligation with no due time.
+  std::optional<notification_interval> within;
+  std::string citation;  // "Regulation (EU) 2016/679, Article 33(1)"
+
+  friend bool operator==(const legal_regime&, const legal_regime&) = default;
+};
+
+using legal_regime_table = std::vector<legal_regime>;
+
+// The regimes flare ships with (legal_regimes.cpp).
+const legal_regime_table& default_legal_regimes();
+
 struct tables {
   // SaaS process, "Paid Customer Notification Process", severity table.
   severity_timing critical{notification_interval{interval_unit::hours, 48},
@@ -51,6 +71,8 @@ struct tables {
                          notification_interval{interval_unit::business_days, 7}};
   severity_timing low{};
   calendar_settings calendar{};
+  // Legal regimes that `legal=` facts name (config: policy.legal.<key>).
+  legal_regime_table legal_regimes = default_legal_regimes();
 
   const severity_timing& timing(severity s) const;
   severity_timing& timing(severity s);
@@ -69,7 +91,8 @@ std::optional<notification_interval> parse_interval(std::string_view text);
 std::string describe(const notification_interval& i);
 
 // Throws tables_error naming the row when an interval is not positive or a row has updates but
-// no initial notification. Calendar values are validated by business_calendar.
+// no initial notification, or naming the regime when a legal regime is invalid (validate in
+// legal_regimes.hpp). Calendar values are validated by business_calendar.
 void validate(const tables& t);
 
 // Canonical JSON (sorted keys, holidays sorted and de-duplicated) of the tables.

@@ -2,6 +2,7 @@
 
 #include "bot/store/pg_store.hpp"
 #include "bot/store/store_path.hpp"
+#include "policy/legal_regimes.hpp"
 
 #include <date/date.h>
 #include <date/tz.h>
@@ -379,6 +380,10 @@ class loader {
         severity_tables(node);
         continue;
       }
+      if (key == "policy.legal") {
+        legal_regimes(node);
+        continue;
+      }
       if (key == "intake.signals" || key == "intake.sensitive") {
         phrase_tables(key, node);
         continue;
@@ -519,6 +524,83 @@ class loader {
         problem(key, "an update interval needs an initial notification deadline");
       if (timing.initial && !timing.update)
         problem(key + ".update", "must be set when 'initial' is (the process requires periodic updates)");
+    }
+  }
+
+  // [policy.legal.<key>]: a legal regime that `legal=` facts name (issue 9, section 6). A key
+  // flare ships with is overridden field by field; a new key needs title, notify and within.
+  // File only: a regime is a record, not a scalar (docs/configuration.md says so).
+  void legal_regimes(const toml::node& node) {
+    const auto* table = node.as_table();
+    if (!table) return problem("policy.legal", "must be a table of regimes, e.g. [policy.legal.gdpr-art33]");
+    auto& regimes = cfg_.policy_tables.legal_regimes;
+    for (auto&& [name_key, entry] : *table) {
+      const std::string name = lowercase(trim(std::string(name_key.str())));
+      const std::string key = "policy.legal." + std::string(name_key.str());
+      const auto* fields = entry.as_table();
+      if (!fields) {
+        problem(key, "must be a table with title, notify, within and citation");
+        continue;
+      }
+      auto it = std::find_if(regimes.begin(), regimes.end(),
+                             [&](const policy::legal_regime& r) { return lowercase(r.key) == name; });
+      const bool known = it != regimes.end();
+      policy::legal_regime regime = known ? *it : policy::legal_regime{name, {}, {}, {}, {}};
+      bool has_within = known;
+      bool ok = true;
+      for (auto&& [field_key, value] : *fields) {
+        const std::string field(field_key.str());
+        const std::string field_path = key + "." + field;
+        auto text = value.value_exact<std::string>();
+        if (field != "title" && field != "notify" && field != "within" && field != "citation") {
+          problem(field_path, "unknown key (expected title, notify, within or citation)");
+          ok = false;
+          continue;
+        }
+        if (!text || trim(*text).empty()) {
+          problem(field_path, "must be a non-empty string");
+          ok = false;
+          continue;
+        }
+        if (field == "title") regime.title = trim(*text);
+        else if (field == "notify") regime.notify = trim(*text);
+        else if (field == "citation") regime.citation = trim(*text);
+        else {
+          auto parsed = parse_table_interval(*text);
+          if (!parsed) {
+            problem(
+                field_path,
+                "must be like \"72h\", \"4 business days\" or \"none\" (no fixed time: without undue delay)");
+            ok = false;
+            continue;
+          }
+          regime.within = *parsed;
+          has_within = true;
+        }
+      }
+      if (!known) {
+        for (const auto& [field, value] : {std::pair<const char*, const std::string*>{"title", &regime.title},
+                                           {"notify", &regime.notify}}) {
+          if (value->empty()) {
+            problem(key + "." + field, "must be set for a regime flare does not ship with");
+            ok = false;
+          }
+        }
+        if (!has_within) {
+          problem(key + ".within",
+                  "must be set for a regime flare does not ship with (\"none\" for no fixed time)");
+          ok = false;
+        }
+      }
+      if (!ok) continue;
+      try {
+        policy::validate(policy::legal_regime_table{regime});
+      } catch (const policy::tables_error& e) {
+        problem(key, e.what());
+        continue;
+      }
+      if (known) *it = std::move(regime);
+      else regimes.push_back(std::move(regime));
     }
   }
 

@@ -227,6 +227,33 @@ TEST(obligations, gdpr_art33_is_due_72_hours_after_awareness_and_takes_precedenc
   EXPECT_NE(item(c, "legal:some-local-law").reason.find("counsel"), std::string::npos);
 }
 
+TEST(obligations, configured_legal_regimes_replace_and_extend_the_defaults) {
+  auto x = critical_paid();
+  for (auto& r : x.t.legal_regimes)
+    if (r.key == "gdpr-art33") r.within = notification_interval{interval_unit::hours, 24};
+  x.t.legal_regimes.push_back({"lgpd", "LGPD Art. 48: notify the ANPD", "the ANPD",
+                               notification_interval{interval_unit::business_days, 3},
+                               "Lei 13.709/2018, Art. 48"});
+  x.f.legal_requirements = {"gdpr-art33", "LGPD"};
+  const auto c = x.derive();
+  EXPECT_EQ(item(c, "legal:gdpr-art33").due, at("2026-12-02T09:00:00Z"));  // 24 h as configured
+  const auto& lgpd = item(c, "legal:lgpd");
+  EXPECT_EQ(lgpd.title, "LGPD Art. 48: notify the ANPD");
+  EXPECT_EQ(lgpd.clause, "Lei 13.709/2018, Art. 48");
+  ASSERT_TRUE(lgpd.due);  // 3 business days from opening, ending 23:59:59 local
+  EXPECT_EQ(*lgpd.due, at("2026-12-04T23:59:59Z"));
+}
+
+TEST(obligations, configured_legal_regimes_change_the_policy_version_defaults_do_not) {
+  tables t;
+  const std::string base = policy_version(tables{});
+  EXPECT_EQ(policy_version(t), base);
+  t.legal_regimes.push_back({"lgpd", "LGPD", "the ANPD", std::nullopt, ""});
+  EXPECT_NE(policy_version(t), base);
+  t.legal_regimes.push_back({"bad key", "x", "y", std::nullopt, ""});
+  EXPECT_THROW(validate(t), tables_error);
+}
+
 TEST(obligations, legal_requirements_apply_to_people_and_safety_incidents_too) {
   auto x = critical_paid();
   x.in.kind = incident_kind::people_and_safety;

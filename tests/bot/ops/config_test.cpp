@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "policy/legal_regimes.hpp"
+
 namespace {
 
 using flare::config_error;
@@ -389,3 +391,48 @@ TEST(config, processed_retention_takes_a_duration_of_at_least_an_hour) {
               HasSubstr("store.processed_retention"));
   EXPECT_EQ(store_problem({{"FLARE_STORE_PROCESSED_RETENTION", "48h"}}), "");
 }
+
+namespace {
+
+TEST(config, legal_regimes_ship_with_defaults_and_can_be_overridden_or_added) {
+  const auto cfg = flare::load_config_text(
+      "[policy.legal.gdpr-art33]\nwithin = \"24h\"\n"
+      "[policy.legal.lgpd]\ntitle = \"LGPD Art. 48: notify the ANPD\"\nnotify = \"the ANPD\"\n"
+      "within = \"3 business days\"\ncitation = \"Lei 13.709/2018, Art. 48\"\n"
+      "[policy.legal.local-law]\ntitle = \"Local law\"\nnotify = \"the regulator\"\nwithin = \"none\"\n",
+      "inline", {});
+  const auto& regimes = cfg.policy_tables.legal_regimes;
+  const auto* gdpr = flare::policy::find_regime(regimes, "gdpr-art33");
+  ASSERT_NE(gdpr, nullptr);
+  EXPECT_EQ(gdpr->within, (flare::policy::notification_interval{flare::policy::interval_unit::hours, 24}));
+  EXPECT_EQ(gdpr->title, "GDPR Art. 33: notify the supervisory authority") << "other fields keep the default";
+  const auto* lgpd = flare::policy::find_regime(regimes, "LGPD");
+  ASSERT_NE(lgpd, nullptr);
+  EXPECT_EQ(lgpd->within,
+            (flare::policy::notification_interval{flare::policy::interval_unit::business_days, 3}));
+  const auto* local = flare::policy::find_regime(regimes, "local-law");
+  ASSERT_NE(local, nullptr);
+  EXPECT_FALSE(local->within) << "\"none\": no fixed time";
+  EXPECT_NE(flare::policy::find_regime(regimes, "nis2-early-warning"), nullptr) << "defaults stay";
+  EXPECT_EQ(flare::load_config_text("", "inline", {}).policy_tables.legal_regimes,
+            flare::policy::default_legal_regimes());
+}
+
+TEST(config, a_bad_legal_regime_is_named_field_by_field) {
+  try {
+    flare::load_config_text(
+        "[policy.legal.new-law]\ntitle = \"New law\"\n"
+        "[policy.legal.gdpr-art33]\nwithin = \"soon\"\ncolour = \"red\"\n",
+        "inline", {});
+    FAIL();
+  } catch (const config_error& e) {
+    std::string all;
+    for (const auto& p : e.problems()) all += p.key + ": " + p.reason + "\n";
+    EXPECT_THAT(all, HasSubstr("policy.legal.new-law.notify: must be set"));
+    EXPECT_THAT(all, HasSubstr("policy.legal.new-law.within: must be set"));
+    EXPECT_THAT(all, HasSubstr("policy.legal.gdpr-art33.within: must be like"));
+    EXPECT_THAT(all, HasSubstr("policy.legal.gdpr-art33.colour: unknown key"));
+  }
+}
+
+}  // namespace
