@@ -180,8 +180,8 @@ struct runtime {
   std::function<void()> cancel_slack_calls;
 
   void register_handlers(const commands::command_settings& settings) {
-    reminder_settings ladder{
-        {cfg.reminder_hours_before, cfg.overdue_every_hours}, {}, settings.security_team_group};
+    reminder_settings ladder;
+    ladder.security_team_group = settings.security_team_group;
     ladder.obligations.hours_before = cfg.reminder_hours_before;
     ladder.obligations.overdue_backoff_hours = {cfg.overdue_every_hours, 2 * cfg.overdue_every_hours};
     ladder.obligations.overdue_then_every_hours = cfg.overdue_then_every_hours;

@@ -31,7 +31,6 @@
 namespace flare {
 
 struct reminder_settings {
-  policy::ladder_settings ladder;  // config: reminder_hours_before, overdue_every_hours
   // The checklist's ladder (issue 9): steps before each due time, overdue back-off, quiet hours.
   policy::reminder_settings obligations;
   std::string security_team_group;  // config: security_team_group, pinged when overdue
