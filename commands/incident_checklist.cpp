@@ -61,6 +61,31 @@ bool customers_were_told(const policy::checklist& c) {
 
 }  // namespace
 
+void record_kind_proposal(store::obligation_ledger& ledger, std::string_view kind,
+                          std::chrono::sys_seconds at) {
+  clear_kind_proposal(ledger);
+  ledger.calls.push_back(
+      {{"kind_proposal", std::string{kind}}, {"by", "intake"}, {"at", policy::format_rfc3339(at)}});
+}
+
+std::optional<std::string> kind_proposal(const store::obligation_ledger& ledger) {
+  if (!ledger.calls.is_array()) return std::nullopt;
+  for (const auto& c : ledger.calls) {
+    if (c.is_object() && c.contains("kind_proposal") && c["kind_proposal"].is_string())
+      return c["kind_proposal"].get<std::string>();
+  }
+  return std::nullopt;
+}
+
+void clear_kind_proposal(store::obligation_ledger& ledger) {
+  if (!ledger.calls.is_array()) return;
+  json kept = json::array();
+  for (auto& c : ledger.calls) {
+    if (!(c.is_object() && c.contains("kind_proposal"))) kept.push_back(std::move(c));
+  }
+  ledger.calls = std::move(kept);
+}
+
 policy::checklist_input checklist_input_of(const store::incident& incident,
                                            const store::obligation_ledger& ledger) {
   policy::checklist_input in;
@@ -77,6 +102,7 @@ policy::checklist_input checklist_input_of(const store::incident& incident,
     if (!done.obligation_id.empty()) in.completions.push_back(std::move(done));
   }
   for (const auto& c : ledger.calls) {
+    if (!c.is_object() || c.contains("kind_proposal")) continue;  // not a call on a conflict
     policy::conflict_call call;
     call.conflict_id = c.value("conflict", "");
     call.choice = c.value("choice", "");
@@ -97,6 +123,14 @@ policy::checklist checklist_of(const store::incident& incident, const policy::fa
                                std::chrono::sys_seconds now) {
   policy::checklist c =
       policy::derive_checklist(facts, decision, tables, calendar, checklist_input_of(incident, ledger), now);
+  if (const auto proposed = kind_proposal(ledger)) {
+    const bool people = c.kind == policy::incident_kind::people_and_safety;
+    c.notes.insert(c.notes.begin(), std::string{"Kind proposed by intake from the report: "} +
+                                        (people ? "people and safety" : "security") +
+                                        ". A responder confirms it with `/incident kind " +
+                                        incident.reference() + " " + (people ? "people" : "security") +
+                                        "` or changes it.");
+  }
   for (const auto& mark : ledger.not_needed) {
     const std::string id = mark.value("obligation", "");
     for (auto& o : c.items) {

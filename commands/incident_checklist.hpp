@@ -23,6 +23,15 @@ namespace flare::commands {
 // Slack and flare). Anything later is a typo and is refused.
 inline constexpr std::chrono::minutes kAllowedClockSkew{5};
 
+// Intake's proposed kind (issue 9, section 4): kept in the ledger's `calls` list as
+// {"kind_proposal": "<kind>", "by": "intake", "at": …} (not a policy conflict, so the checklist
+// ignores it) until a responder confirms or changes the kind with `kind`, which clears it. The
+// ledger's `kind` holds the proposed kind meanwhile, so the checklist follows the proposal.
+void record_kind_proposal(store::obligation_ledger& ledger, std::string_view kind,
+                          std::chrono::sys_seconds at);
+std::optional<std::string> kind_proposal(const store::obligation_ledger& ledger);
+void clear_kind_proposal(store::obligation_ledger& ledger);
+
 // The ledger's recorded entries as the policy's inputs.
 policy::checklist_input checklist_input_of(const store::incident& incident,
                                            const store::obligation_ledger& ledger);

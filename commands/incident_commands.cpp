@@ -13,6 +13,7 @@
 #include "messages/incident_card.hpp"
 #include "messages/incident_view.hpp"
 #include "messages/replies.hpp"
+#include "messages/report_reply.hpp"
 #include "messages/slack_message.hpp"
 #include "messages/time_text.hpp"
 #include "policy/checklist_diff.hpp"
@@ -462,7 +463,8 @@ command_reply incident_commands::open(const open_command& c, const std::string& 
 asio::awaitable<command_reply> incident_commands::open_from_report(std::string user,
                                                                    std::string report_channel,
                                                                    std::string report_ts, std::string title,
-                                                                   bool sensitive, std::string reporter) {
+                                                                   bool sensitive, std::string reporter,
+                                                                   policy::incident_kind proposed_kind) {
   if (title.empty()) title = "Untitled report";
   // Issue 8: the report's author is the reporter, the person who clicked is the opener.
   if (reporter.empty()) reporter = user;
@@ -490,15 +492,27 @@ asio::awaitable<command_reply> incident_commands::open_from_report(std::string u
     fields.report_ts = report_ts;
     if (!sensitive) fields.thread_ts = report_ts;  // the report's thread is the incident's thread
     fields.facts = policy::to_json(policy::facts{});
-    created = ctx_.store.create_incident(fields, user, now,
-                                         {{"inputs",
-                                           {{"title", title},
-                                            {"sensitive", sensitive},
-                                            {"channel", channel},
-                                            {"report_channel", report_channel},
-                                            {"report_ts", report_ts},
-                                            {"reporter", reporter},
-                                            {"opener", user}}}});
+    created =
+        ctx_.store.create_incident(fields, user, now,
+                                   {{"inputs",
+                                     {{"title", title},
+                                      {"sensitive", sensitive},
+                                      {"channel", channel},
+                                      {"report_channel", report_channel},
+                                      {"report_ts", report_ts},
+                                      {"reporter", reporter},
+                                      {"opener", user},
+                                      {"proposed_kind", proposed_kind == policy::incident_kind::none
+                                                            ? json()
+                                                            : json(policy::to_string(proposed_kind))}}}});
+    if (proposed_kind != policy::incident_kind::none) {
+      // Applied at once (a harassment report must not get "security bulletin required"), and
+      // recorded as a proposal: the card says so until a responder confirms it with `kind`.
+      store::obligation_ledger ledger = ctx_.store.ledger_for(created.id);
+      ledger.kind = std::string{policy::to_string(proposed_kind)};
+      record_kind_proposal(ledger, ledger.kind, now);
+      ctx_.store.save_ledger(ledger);
+    }
     const auto card = messages::incident_card(view_of(created, {}), nullptr);
     if (sensitive) {
       ctx_.store.enqueue(card_post(created, card, std::nullopt), now);
@@ -513,8 +527,16 @@ asio::awaitable<command_reply> incident_commands::open_from_report(std::string u
     }
   });
   if (existing) {
-    co_return confirmation("This report is already *" + messages::escape(existing->reference()) + "*.",
-                           "This report is already " + messages::escape(existing->reference()) + ".");
+    const std::string ref = messages::escape(existing->reference());
+    // A report whose incident was closed as a duplicate belongs to the surviving incident now
+    // (issue 9, section 4): say where it continues rather than send people to a closed one.
+    if (const auto dup_of = ctx_.store.ledger_for(existing->id).duplicate_of) {
+      const std::string there = messages::escape(store::incident_reference(*dup_of));
+      co_return confirmation(
+          "This report is *" + ref + "*, closed as a duplicate of *" + there + "*: it continues there.",
+          "This report is " + ref + ", closed as a duplicate of " + there + ": it continues there.");
+    }
+    co_return confirmation("This report is already *" + ref + "*.", "This report is already " + ref + ".");
   }
   after_change(created.id);
   spdlog::info("commands: {} opened from a report by {} (reporter {}){}", created.reference(), user, reporter,
@@ -537,8 +559,11 @@ std::vector<store::new_outbox_item> incident_commands::standard_posts(const chan
       v.incident, messages::incident_card(view, &v.decision, v.after, v.incident.id, zone(), v.now),
       v.key_prefix)};
   if (v.first_decision) {
-    posts.push_back(
-        thread_post(v.incident, messages::decision_post(view, v.decision), v.key_prefix + "/decision"));
+    // The full decision with the checklist and any policy conflict; a people-and-safety
+    // incident gets no disclosure decision at all.
+    posts.push_back(thread_post(v.incident,
+                                messages::first_decision_post(view, v.decision, v.after, zone(), v.now),
+                                v.key_prefix + "/decision"));
   } else if (auto diff_post =
                  messages::decision_diff_post(view, policy::diff(v.before, v.after), zone(), v.now)) {
     posts.push_back(thread_post(v.incident, *diff_post, v.key_prefix + "/changes"));
@@ -699,6 +724,7 @@ command_reply incident_commands::kind(const kind_command& c, const std::string& 
             [&](store::incident&, policy::facts&, store::obligation_ledger& ledger,
                 const policy::checklist&) -> std::optional<std::string> {
               ledger.kind = c.kind;
+              clear_kind_proposal(ledger);  // a responder has now decided the kind
               return std::nullopt;
             },
             [&](const change_view& v) { return standard_posts(v, user); },
@@ -920,45 +946,66 @@ command_reply incident_commands::resolve(const resolve_command& c, const std::st
                                            usage_line("resolve", ctx_.settings.command_name)));
     }
   }
-  change ch{"resolve", inputs,
-            [&](store::incident& incident, policy::facts& f, store::obligation_ledger& ledger,
-                const policy::checklist&) -> std::optional<std::string> {
-              if (incident.state == store::incident_state::resolved) {
-                return incident.reference() + " is already resolved";
-              }
-              incident.state = store::incident_state::resolved;
-              incident.resolved_at = now;
-              if (c.summary) incident.summary = c.summary;
-              f.resolved_at = now;
-              ledger.close_reason = std::string{to_string(c.reason)};
-              if (c.reason == close_reason::duplicate) ledger.duplicate_of = c.duplicate_of;
-              return std::nullopt;
-            },
-            [&](const change_view& v) {
-              auto posts = standard_posts(v, user);
-              const auto view = view_of(v.incident, v.facts);
-              if (c.reason == close_reason::duplicate && surviving) {
-                // References only: either incident may be sensitive, and its title must not
-                // travel to the other's thread.
-                messages::slack_message here;
-                here.text = "Closed as a duplicate of " + surviving->reference() + " by <@" + user +
-                            ">. Its reports, obligations and reminders continue in " +
-                            surviving->reference() + "'s thread.";
-                here.blocks.push_back(messages::blocks::section("duplicate", "🔁 " + here.text));
-                posts.push_back(
-                    thread_post(v.incident, messages::enforce_limits(here), v.key_prefix + "/resolution"));
-                messages::slack_message there;
-                there.text = v.incident.reference() + " was closed as a duplicate of this incident by <@" +
-                             user + ">; its report belongs here now.";
-                there.blocks.push_back(messages::blocks::section("duplicate", "🔁 " + there.text));
-                posts.push_back(
-                    thread_post(*surviving, messages::enforce_limits(there), v.key_prefix + "/merged-into"));
-              } else {
-                posts.push_back(thread_post(v.incident, messages::resolution_post(view, user),
-                                            v.key_prefix + "/resolution"));
-              }
-              return posts;
-            }};
+  change ch{
+      "resolve", inputs,
+      [&](store::incident& incident, policy::facts& f, store::obligation_ledger& ledger,
+          const policy::checklist&) -> std::optional<std::string> {
+        if (incident.state == store::incident_state::resolved) {
+          return incident.reference() + " is already resolved";
+        }
+        incident.state = store::incident_state::resolved;
+        incident.resolved_at = now;
+        if (c.summary) incident.summary = c.summary;
+        f.resolved_at = now;
+        ledger.close_reason = std::string{to_string(c.reason)};
+        if (c.reason == close_reason::duplicate) ledger.duplicate_of = c.duplicate_of;
+        return std::nullopt;
+      },
+      [&](const change_view& v) {
+        auto posts = standard_posts(v, user);
+        const auto view = view_of(v.incident, v.facts);
+        if (c.reason == close_reason::duplicate && surviving) {
+          // References only: either incident may be sensitive, and its title must not
+          // travel to the other's thread.
+          messages::slack_message here;
+          here.text = "Closed as a duplicate of " + surviving->reference() + " by <@" + user +
+                      ">. Its reports, obligations and reminders continue in " + surviving->reference() +
+                      "'s thread.";
+          here.blocks.push_back(messages::blocks::section("duplicate", "🔁 " + here.text));
+          posts.push_back(
+              thread_post(v.incident, messages::enforce_limits(here), v.key_prefix + "/resolution"));
+          messages::slack_message there;
+          there.text = v.incident.reference() + " was closed as a duplicate of this incident by <@" + user +
+                       ">; its report belongs here now.";
+          // A link to the duplicate's report, unless that would carry a sensitive report's
+          // location into a less private thread. Slack shows the link only to people who
+          // can see the report's channel anyway.
+          if (v.incident.report_channel && v.incident.report_ts &&
+              (!v.incident.sensitive || surviving->sensitive)) {
+            there.text +=
+                " The report: " + messages::message_link(*v.incident.report_channel, *v.incident.report_ts);
+          }
+          there.blocks.push_back(messages::blocks::section("duplicate", "🔁 " + there.text));
+          posts.push_back(
+              thread_post(*surviving, messages::enforce_limits(there), v.key_prefix + "/merged-into"));
+          if (v.incident.sensitive && v.incident.report_channel && v.incident.report_ts) {
+            // A sensitive incident's thread is in the security channel; its report (a DM or
+            // a public message) only had a placeholder. References only, no titles.
+            messages::slack_message report;
+            report.text = v.incident.reference() + " was closed as a duplicate of " + surviving->reference() +
+                          "; this report is followed up there.";
+            report.blocks.push_back(messages::blocks::section("duplicate", "🔁 " + report.text));
+            json body = messages::as_post_body(messages::enforce_limits(report));
+            body["channel"] = *v.incident.report_channel;
+            body["thread_ts"] = *v.incident.report_ts;
+            posts.push_back({v.key_prefix + "/report-redirect", v.incident.id, "post", std::move(body)});
+          }
+        } else {
+          posts.push_back(
+              thread_post(v.incident, messages::resolution_post(view, user), v.key_prefix + "/resolution"));
+        }
+        return posts;
+      }};
   auto out = apply_change(c.incident_id, user, ch);
   if (!out.incident)
     return outcome_problem(out.missing, out.problem, c.incident_id, "resolve", ctx_.settings.command_name);
@@ -980,13 +1027,15 @@ command_reply incident_commands::decide(const decide_command& c, const std::stri
       [](store::incident&, policy::facts&, store::obligation_ledger&,
          const policy::checklist&) -> std::optional<std::string> { return std::nullopt; },
       [&](const change_view& v) {
-        // Asked for explicitly: the full decision, whatever was posted before.
+        // Asked for explicitly: the full decision, whatever was posted before, with the
+        // checklist's state (a bulletin marked done is shown done, not "required").
         const auto view = view_of(v.incident, v.facts);
         return std::vector<store::new_outbox_item>{
             card_update(v.incident,
                         messages::incident_card(view, &v.decision, v.after, v.incident.id, zone(), v.now),
                         v.key_prefix),
-            thread_post(v.incident, messages::decision_post(view, v.decision), v.key_prefix + "/decision")};
+            thread_post(v.incident, messages::first_decision_post(view, v.decision, v.after, zone(), v.now),
+                        v.key_prefix + "/decision")};
       }};
   auto out = apply_change(c.incident_id, user, ch);
   if (!out.incident)
@@ -1041,8 +1090,14 @@ asio::awaitable<command_reply> incident_commands::show(const show_command& c, co
   const policy::facts f = facts_of(*incident);
   // Before the first classification or facts there is no decision, as on the card.
   std::optional<policy::decision> d;
-  if (incident->last_decision) d = policy::decide(f, ctx_.tables, ctx_.calendar);
-  co_return reply(messages::incident_details(view_of(*incident, f), f, d ? &*d : nullptr, reveal));
+  std::optional<policy::checklist> checklist;
+  if (incident->last_decision) {
+    d = policy::decide(f, ctx_.tables, ctx_.calendar);
+    // What responders owe now, from the ledger: done items show as done.
+    checklist = checklist_for(*incident, f, *d, ctx_.store.ledger_for(incident->id));
+  }
+  co_return reply(messages::incident_details(view_of(*incident, f), f, d ? &*d : nullptr, reveal,
+                                             {checklist ? &*checklist : nullptr, zone(), ctx_.clock.now()}));
 }
 
 asio::awaitable<command_reply> incident_commands::list(const list_command& c, const std::string& user) {

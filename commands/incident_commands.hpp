@@ -99,9 +99,11 @@ class incident_commands {
   // that already has an incident gets that incident's reference back, not a second incident.
   // `user` is the opener (the audit's actor); `reporter` the report's author (empty: the opener),
   // who may then see the incident even when it is sensitive (show, list).
-  boost::asio::awaitable<command_reply> open_from_report(std::string user, std::string report_channel,
-                                                         std::string report_ts, std::string title,
-                                                         bool sensitive, std::string reporter = {});
+  // `proposed_kind` is intake's reading of the report (issue 9, section 4): the incident starts
+  // with it in its obligation ledger, marked as a proposal until a responder runs `kind`.
+  boost::asio::awaitable<command_reply> open_from_report(
+      std::string user, std::string report_channel, std::string report_ts, std::string title, bool sensitive,
+      std::string reporter = {}, policy::incident_kind proposed_kind = policy::incident_kind::none);
 
   // Whether `user` is in the Security Team group (fail closed, like the commands).
   boost::asio::awaitable<bool> is_security_team(std::string user);

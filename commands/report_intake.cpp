@@ -9,6 +9,7 @@
 #include "messages/reminder_post.hpp"
 #include "messages/replies.hpp"
 #include "messages/report_reply.hpp"
+#include "policy/obligations.hpp"
 
 namespace flare::commands {
 
@@ -26,6 +27,12 @@ json post(const messages::slack_message& m, const std::string& channel, const st
 
 std::optional<std::int64_t> incident_id_of(const std::string& value) {
   return store::parse_incident_reference(value);
+}
+
+// The recogniser's proposed kind as the Open incident button carries it ("" when none).
+std::string proposed_kind(const report_reading& reading) {
+  return reading.kind == policy::incident_kind::none ? std::string{}
+                                                     : std::string{policy::to_string(reading.kind)};
 }
 
 }  // namespace
@@ -68,6 +75,7 @@ report_reading report_intake::read(const std::string& text) const {
   r.recognised.insert(r.recognised.end(), match.sensitive_categories.begin(),
                       match.sensitive_categories.end());
   r.sensitive_categories = match.sensitive_categories;
+  r.kind = match.kind;
   return r;
 }
 
@@ -120,8 +128,9 @@ void report_intake::public_report(const message_event& e, const report_reading& 
   const std::string page = settings_.page_responders && !settings_.responders_group.empty()
                                ? settings_.responders_group
                                : std::string{};
-  const auto m = messages::report_acknowledgement(e.user, reading.recognised, e.channel, e.ts,
-                                                  messages::report_title(e.text), page, e.text);
+  const auto m =
+      messages::report_acknowledgement(e.user, reading.recognised, e.channel, e.ts,
+                                       messages::report_title(e.text), page, e.text, proposed_kind(reading));
   store_.enqueue({"report-reply:" + e.channel + ":" + e.ts, std::nullopt, "post", post(m, e.channel, e.ts)},
                  clock_.now());
   spdlog::info("intake: report {}:{} from {} ({} recognised{})", e.channel, e.ts, e.user,
@@ -173,6 +182,7 @@ messages::security_ping report_intake::security_ping_for(const message_event& e,
   ping.categories = reading.sensitive_categories;
   ping.signals = reading.recognised;
   ping.text = e.text;
+  ping.kind = proposed_kind(reading);
   return ping;
 }
 
@@ -191,6 +201,15 @@ void report_intake::dm_head_of_finance_ops(const std::string& key, const message
 std::optional<store::incident> report_intake::open_private_incident_of(const std::string& reporter) {
   for (auto& i : store_.list_incidents(true, SIZE_MAX))
     if (i.sensitive && i.reporter == reporter) return std::move(i);
+  // The reporter's incident was closed as a duplicate: follow-ups go to the surviving incident
+  // (issue 9, section 4), but only when it is private too; a DM must not land in a public thread.
+  for (const auto& i : store_.list_incidents(false, 200)) {
+    if (!i.sensitive || i.reporter != reporter || i.state != store::incident_state::resolved) continue;
+    const auto dup_of = store_.ledger_for(i.id).duplicate_of;
+    if (!dup_of) continue;
+    auto survivor = store_.find_incident(*dup_of);
+    if (survivor && survivor->sensitive && survivor->state == store::incident_state::open) return survivor;
+  }
   return std::nullopt;
 }
 
@@ -252,7 +271,7 @@ asio::awaitable<void> report_intake::dm_report(const message_event& e, const rep
   // The reporter opens it: anyone may open an incident, and they wrote the report. The card goes
   // to the security channel and the DM only gets the placeholder (open_from_report).
   std::string title = messages::report_title(e.text);
-  co_await commands_.open_from_report(e.user, e.channel, e.ts, std::move(title), true, e.user);
+  co_await commands_.open_from_report(e.user, e.channel, e.ts, std::move(title), true, e.user, reading.kind);
   const auto incident = store_.find_incident_by_report(e.channel, e.ts);
   messages::security_ping ping = security_ping_for(e, reading);
   ping.via_dm = true;
@@ -299,6 +318,14 @@ void report_intake::status_reply(const message_event& e) {
   if (!incident) incident = store_.find_incident_by_report(e.channel, e.thread_ts);
   // Details of a sensitive incident only in the private security channel.
   const bool reveal = !settings_.security_channel.empty() && e.channel == settings_.security_channel;
+  // A duplicate's thread answers with the surviving incident, where its report continues, as
+  // long as that does not show a sensitive incident's details here.
+  if (incident) {
+    if (const auto dup_of = store_.ledger_for(incident->id).duplicate_of) {
+      auto survivor = store_.find_incident(*dup_of);
+      if (survivor && (!survivor->sensitive || reveal)) incident = std::move(survivor);
+    }
+  }
   std::optional<messages::incident_view> view;
   if (incident) view = view_of(*incident, facts_of(*incident));
   const auto m = messages::thread_status(view ? &*view : nullptr, reveal);
@@ -333,8 +360,9 @@ asio::awaitable<void> report_intake::on_open_incident(block_action a) {
     co_return;
   }
   // Buttons posted before the author was carried name nobody: the clicker is then the reporter.
-  const auto reply = co_await commands_.open_from_report(a.user_id, request->channel, request->ts,
-                                                         request->title, request->sensitive, request->author);
+  const auto reply = co_await commands_.open_from_report(
+      a.user_id, request->channel, request->ts, request->title, request->sensitive, request->author,
+      policy::parse_incident_kind(request->kind).value_or(policy::incident_kind::none));
   reply_ephemeral("action-reply:" + a.trigger_id, a.channel_id, a.user_id, reply);
 }
 

@@ -74,6 +74,9 @@ struct report_reading {
   bool sensitive = false;
   std::vector<std::string> recognised;            // every category/signal recognised, for people
   std::vector<std::string> sensitive_categories;  // the sensitive ones among them
+  // The kind the recogniser proposes (issue 9, section 4: "Intake proposes the kind"); an
+  // incident opened from the report starts with it and a responder confirms or changes it.
+  policy::incident_kind kind = policy::incident_kind::none;
 };
 
 class report_intake {

@@ -275,6 +275,18 @@ slack_message first_decision_post(const incident_view& incident, const policy::d
     return enforce_limits(std::move(m));
   }
   slack_message full = decision_post(incident, decision);
+  // The checklist replaces the decision's "Required" summary (which knows nothing of what was
+  // done) and its conflicts (the checklist's carry the call, if one was recorded).
+  {
+    nlohmann::json kept = nlohmann::json::array();
+    for (auto& b : full.blocks) {
+      std::string id = b.value("block_id", "");
+      id = id.substr(0, id.find('.'));
+      if (id == "required" || id.starts_with("dconflict_")) continue;
+      kept.push_back(std::move(b));
+    }
+    full.blocks = std::move(kept);
+  }
   // Insert after the header, the version and the legal line, so the obligations survive a cut.
   std::size_t at = 0;
   while (at < full.blocks.size() && at < 3) {
@@ -294,7 +306,8 @@ slack_message first_decision_post(const incident_view& incident, const policy::d
     merged.push_back(std::move(full.blocks[i]));
   }
   full.blocks = std::move(merged);
-  if (!c.conflicts.empty()) full.text += "; policy conflict: a responder should record a call";
+  if (!c.conflicts.empty() && full.text.find("policy conflict") == std::string::npos)
+    full.text += "; policy conflict: a responder should record a call";
   return enforce_limits(std::move(full));
 }
 

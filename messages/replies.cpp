@@ -1,6 +1,7 @@
 #include "messages/replies.hpp"
 
 #include "messages/blocks.hpp"
+#include "messages/checklist_view.hpp"
 #include "messages/required_actions.hpp"
 #include "policy/facts_json.hpp"
 
@@ -204,7 +205,8 @@ slack_message incident_list(const std::vector<incident_view>& incidents, bool re
 }
 
 slack_message incident_details(const incident_view& incident, const policy::facts& facts,
-                               const policy::decision* decision, bool reveal_sensitive) {
+                               const policy::decision* decision, bool reveal_sensitive,
+                               const details_checklist& obligations) {
   if (incident.sensitive && !reveal_sensitive) {
     slack_message m;
     m.text =
@@ -218,7 +220,24 @@ slack_message incident_details(const incident_view& incident, const policy::fact
   m.blocks.push_back(blocks::section("title", "*" + escape(incident.title) + "*"));
   m.blocks.push_back(blocks::fields("fields", incident_fields(incident)));
   std::vector<std::string> actions{"*Required actions*"};
-  if (decision) {
+  if (obligations.checklist) {
+    // The checklist knows what was done; the decision alone would still say "publish".
+    const policy::checklist& c = *obligations.checklist;
+    actions = {"*Obligations*"};
+    if (c.legal_precedence)
+      actions.push_back(
+          ":scales: Legal requirements apply and take precedence over company policy "
+          "(Incident disclosure policy, introduction, paragraph 3).");
+    for (const auto& n : c.notes) actions.push_back("_" + escape(n) + "_");
+    for (const auto& o : c.items) actions.push_back(obligation_line(o, obligations.zone, obligations.now));
+    if (c.items.empty()) actions.push_back("_Nothing owed for the facts recorded so far._");
+    for (const auto& k : c.conflicts) {
+      std::string line = ":warning: *Policy conflict* — " + escape(k.summary) + " (_" +
+                         escape(k.first.clause) + "_ vs _" + escape(k.second.clause) + "_)";
+      line += k.call ? "; call recorded: " + escape(k.call->choice) : std::string{"; no call recorded yet"};
+      actions.push_back(std::move(line));
+    }
+  } else if (decision) {
     for (const auto& line : required_actions(*decision, incident.notifications_sent))
       actions.push_back("• " + line);
   } else {

@@ -10,6 +10,11 @@
 #include "messages/slack_message.hpp"
 #include "policy/disclosure.hpp"
 #include "policy/facts.hpp"
+#include "policy/obligations.hpp"
+
+namespace date {
+class time_zone;
+}
 
 namespace flare::messages {
 
@@ -38,10 +43,21 @@ slack_message refusal_message(std::string_view action, std::string_view who_may)
 slack_message incident_list(const std::vector<incident_view>& incidents, bool reveal_sensitive,
                             std::string_view filter);
 
-// /incident show: the incident's fields, its recorded facts, and the decision's required
-// actions. A sensitive incident without reveal_sensitive shows only the placeholder.
+// The obligation checklist as /incident show lists it: what was done, what is pending (with its
+// due time in `zone` and a countdown from `now`), policy conflicts and legal precedence.
+struct details_checklist {
+  const policy::checklist* checklist = nullptr;
+  const date::time_zone* zone = nullptr;
+  std::chrono::sys_seconds now{};
+};
+
+// /incident show: the incident's fields, its recorded facts, and what responders owe. With a
+// checklist, its state (so a done bulletin is shown done, not "required"); without one, the
+// decision's required actions. A sensitive incident without reveal_sensitive shows only the
+// placeholder.
 slack_message incident_details(const incident_view& incident, const policy::facts& facts,
-                               const policy::decision* decision, bool reveal_sensitive);
+                               const policy::decision* decision, bool reveal_sensitive,
+                               const details_checklist& obligations = {});
 
 // A responder's update, posted in the incident's thread: "<@author> update: <text>".
 slack_message update_post(const incident_view& incident, std::string_view author, std::string_view text);

@@ -21,12 +21,12 @@ nlohmann::json button(std::string_view action_id, std::string_view text, std::st
 }
 
 nlohmann::json open_incident_button(std::string_view channel, std::string_view ts, bool sensitive,
-                                    std::string_view title, std::string_view author) {
+                                    std::string_view title, std::string_view author, std::string_view kind) {
   return {{"type", "actions"},
           {"block_id", "report_actions"},
-          {"elements", nlohmann::json::array(
-                           {button(open_incident_action, "Open incident",
-                                   open_incident_value(channel, ts, sensitive, title, author), true)})}};
+          {"elements", nlohmann::json::array({button(
+                           open_incident_action, "Open incident",
+                           open_incident_value(channel, ts, sensitive, title, author, kind), true)})}};
 }
 
 // Slack caps a button value at 2000 characters (docs/slack.md §5.4); the report text rides in
@@ -102,9 +102,10 @@ std::string decode_entities(std::string_view text) {
 }
 
 std::string open_incident_value(std::string_view channel, std::string_view ts, bool sensitive,
-                                std::string_view title, std::string_view author) {
+                                std::string_view title, std::string_view author, std::string_view kind) {
   nlohmann::json v{{"c", channel}, {"t", ts}, {"s", sensitive}, {"title", title}};
   if (!author.empty()) v["r"] = author;
+  if (!kind.empty()) v["k"] = kind;
   return v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
@@ -115,6 +116,7 @@ std::optional<open_incident_request> parse_open_incident_value(std::string_view 
     r.ts = text_field(*j, "t");
     r.title = text_field(*j, "title");
     r.author = text_field(*j, "r");
+    r.kind = text_field(*j, "k");
     const auto s = j->find("s");
     if (r.channel.empty() || r.ts.empty() || s == j->end() || !s->is_boolean()) return std::nullopt;
     r.sensitive = s->get<bool>();
@@ -166,7 +168,8 @@ std::string message_link(std::string_view channel, std::string_view ts) {
 
 slack_message report_acknowledgement(std::string_view reporter, const std::vector<std::string>& recognised,
                                      std::string_view channel, std::string_view ts, std::string_view title,
-                                     std::string_view page_group, std::string_view report_text) {
+                                     std::string_view page_group, std::string_view report_text,
+                                     std::string_view proposed_kind) {
   slack_message m;
   const std::string what =
       recognised.empty() ? std::string{"a possible incident"} : escape(join(recognised, ", "));
@@ -184,7 +187,7 @@ slack_message report_acknowledgement(std::string_view reporter, const std::vecto
   m.blocks.push_back(blocks::context(
       "private", {"Should this not be public (someone's safety, harassment, a person's data)? "
                   "Press *This is sensitive*: it goes to the Security Team privately."}));
-  nlohmann::json actions = open_incident_button(channel, ts, false, title, reporter);
+  nlohmann::json actions = open_incident_button(channel, ts, false, title, reporter, proposed_kind);
   actions["elements"].push_back(button(mark_sensitive_action, "This is sensitive",
                                        sensitive_value({std::string{channel}, std::string{ts},
                                                         std::string{reporter}, std::string{report_text}}),
@@ -392,7 +395,7 @@ slack_message security_channel_ping(const security_ping& p) {
   // escaped again, it shows literally and cannot ping anyone from the private channel.
   m.blocks.push_back(blocks::section("report", quote(p.text)));
   if (!p.incident_reference)
-    m.blocks.push_back(open_incident_button(p.channel, p.ts, true, report_title(p.text), p.reporter));
+    m.blocks.push_back(open_incident_button(p.channel, p.ts, true, report_title(p.text), p.reporter, p.kind));
   return enforce_limits(std::move(m));
 }
 

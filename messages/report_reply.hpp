@@ -24,14 +24,18 @@ inline constexpr std::string_view open_incident_action = "open_incident";
 // "<channel>|<ts>|<p|s>|<title>" form, still on buttons posted before, parses with no author.
 // The value travels in the message, so a sensitive report's button only ever appears in the
 // private security channel.
+// `kind` is intake's proposed incident kind ("security", "people_and_safety"; empty: none): the
+// incident opened from the button starts with it, as a proposal a responder confirms.
 std::string open_incident_value(std::string_view channel, std::string_view ts, bool sensitive,
-                                std::string_view title, std::string_view author = {});
+                                std::string_view title, std::string_view author = {},
+                                std::string_view kind = {});
 struct open_incident_request {
   std::string channel;
   std::string ts;
   bool sensitive = false;
   std::string title;
   std::string author;  // empty on buttons from before the author was carried
+  std::string kind;    // intake's proposed kind; empty on older buttons or when none was read
 };
 std::optional<open_incident_request> parse_open_incident_value(std::string_view value);
 
@@ -52,7 +56,8 @@ std::string message_link(std::string_view channel, std::string_view ts);
 // Security Team gets the report even after its author deletes it).
 slack_message report_acknowledgement(std::string_view reporter, const std::vector<std::string>& recognised,
                                      std::string_view channel, std::string_view ts, std::string_view title,
-                                     std::string_view page_group = {}, std::string_view report_text = {});
+                                     std::string_view page_group = {}, std::string_view report_text = {},
+                                     std::string_view proposed_kind = {});
 
 // action_id of the reporter's "This is sensitive" button on a public report's reply.
 inline constexpr std::string_view mark_sensitive_action = "report_sensitive";
@@ -125,6 +130,7 @@ struct security_ping {
   std::vector<std::string> signals;
   std::string text;                               // the report, raw; escaped here
   std::optional<std::string> incident_reference;  // when an incident was opened for it
+  std::string kind;  // intake's proposed kind, carried by the Open incident button (may be empty)
 };
 slack_message security_channel_ping(const security_ping& ping);
 

@@ -853,6 +853,88 @@ TEST_F(incident_commands_test, a_duplicate_points_to_the_surviving_incident_and_
   EXPECT_NE(text_of(reply).find("INC-2 is itself a duplicate of INC-1"), std::string::npos) << text_of(reply);
 }
 
+TEST_F(incident_commands_test, show_and_decide_read_the_checklist_so_done_items_are_not_required_again) {
+  command("U_ANY", "open Exposed bucket");
+  command("U_RESP", "classify INC-1 critical confirmed");
+  command("U_RESP", "facts INC-1 fix_available=true users_affected=confirmed data_exposed=confirmed");
+  command("U_RESP", "done INC-1 notice");
+  command("U_RESP", "done INC-1 admin");
+  command("U_RESP", "done INC-1 bulletin link=https://blog.example/sec");
+  const std::string shown = text_of(command("U_ANY", "show INC-1"));
+  EXPECT_NE(shown.find(":white_check_mark: *Public security bulletin* — done by <@U_RESP>"),
+            std::string::npos)
+      << shown;
+  EXPECT_EQ(shown.find("Publish a public security bulletin"), std::string::npos) << shown;
+  EXPECT_EQ(shown.find("E-mail the affected Organizations' administrators"), std::string::npos) << shown;
+
+  const std::size_t before = outbox().size();
+  command("U_RESP", "decide INC-1");
+  const auto items = outbox();
+  ASSERT_EQ(items.size(), before + 2);
+  const std::string post = items[before + 1].payload.dump();
+  EXPECT_NE(post.find("*Public security bulletin* — done"), std::string::npos) << post;
+  EXPECT_EQ(post.find("Publish a public security bulletin"), std::string::npos) << post;
+}
+
+TEST_F(incident_commands_test, the_kind_intake_proposes_is_applied_as_a_proposal_a_responder_confirms) {
+  run(commands_->open_from_report("U_SEC", "C_SECURITY", "1700000000.000300", "Colleague harassing me", true,
+                                  "U_REP", policy::incident_kind::people_and_safety));
+  auto ledger = store_->ledger_for(1);
+  EXPECT_EQ(ledger.kind, "people_and_safety");
+  EXPECT_EQ(kind_proposal(ledger), "people_and_safety");
+  EXPECT_EQ(store_->audit_for(1).front().details["inputs"]["proposed_kind"], "people_and_safety");
+
+  const std::size_t before = outbox().size();
+  command("U_SEC", "classify INC-1 high confirmed");
+  const auto items = outbox();
+  std::string posted;
+  for (std::size_t k = before; k < items.size(); ++k) posted += items[k].payload.dump();
+  EXPECT_EQ(posted.find("Public security bulletin"), std::string::npos) << "no disclosure for harassment";
+  EXPECT_NE(posted.find("no disclosure decision"), std::string::npos) << posted;
+  EXPECT_NE(posted.find("Kind proposed by intake"), std::string::npos) << posted;
+
+  command("U_SEC", "kind INC-1 people");
+  EXPECT_FALSE(kind_proposal(store_->ledger_for(1))) << "a responder's kind is no longer a proposal";
+  const auto c = stored_checklist(*store_, 1, tables_, calendar_, clock_.now());
+  ASSERT_TRUE(c);
+  for (const auto& n : c->notes) EXPECT_EQ(n.find("proposed"), std::string::npos) << n;
+}
+
+TEST_F(incident_commands_test, a_report_of_a_duplicate_is_sent_to_the_surviving_incident) {
+  command("U_ANY", "open Phishing wave");
+  run(commands_->open_from_report("U_RESP", "C_REPORTS", "1700000000.000400", "Phishing mail", false,
+                                  "U_REP"));
+  command("U_RESP", "resolve INC-2 duplicate-of=INC-1");
+  bool linked = false;
+  for (const auto& item : outbox()) {
+    const std::string p = item.payload.dump();
+    if (item.payload.value("thread_of_incident", 0) == 1 &&
+        p.find("INC-2 was closed as a duplicate") != std::string::npos)
+      linked = p.find("https://slack.com/archives/C_REPORTS/p1700000000000400") != std::string::npos;
+  }
+  EXPECT_TRUE(linked) << "the survivor's thread links the duplicate's report";
+  const json reply = run(commands_->open_from_report("U_RESP", "C_REPORTS", "1700000000.000400",
+                                                     "Phishing mail", false, "U_REP"));
+  EXPECT_NE(text_of(reply).find("closed as a duplicate of *INC-1*: it continues there"), std::string::npos)
+      << text_of(reply);
+}
+
+TEST_F(incident_commands_test, a_sensitive_duplicates_report_thread_is_told_where_it_continues) {
+  command("U_SEC", "open Harassment report sensitive");
+  run(commands_->open_from_report("U_REP", "D_REP", "1700000000.000500", "Same harassment", true, "U_REP"));
+  const std::size_t before = outbox().size();
+  command("U_SEC", "resolve INC-2 duplicate-of=INC-1");
+  bool told = false;
+  for (std::size_t k = before; k < outbox().size(); ++k) {
+    const json p = outbox()[k].payload;
+    if (p.value("channel", "") == "D_REP" && p.value("thread_ts", "") == "1700000000.000500") {
+      told = p.dump().find("followed up there") != std::string::npos;
+      EXPECT_EQ(p.dump().find("harassment"), std::string::npos) << "references only";
+    }
+  }
+  EXPECT_TRUE(told);
+}
+
 TEST_F(incident_commands_test, kind_people_and_safety_has_no_disclosure_obligations) {
   command("U_ANY", "open Harassment in the office");
   command("U_RESP", "classify INC-1 high confirmed");

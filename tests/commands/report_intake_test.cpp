@@ -15,6 +15,7 @@
 
 #include "bot/ops/config.hpp"
 #include "bot/store/sqlite_store.hpp"
+#include "commands/incident_checklist.hpp"
 #include "policy/rfc3339.hpp"
 #include "tests/support/recording_slack.hpp"
 
@@ -380,6 +381,27 @@ TEST_F(report_intake_test, open_incident_from_a_public_report_records_author_as_
   const auto audit = store_->audit_for(inc->id);
   EXPECT_EQ(audit.front().actor, "U_RESP");
   EXPECT_EQ(audit.front().details["inputs"]["opener"], "U_RESP");
+}
+
+TEST_F(report_intake_test, the_recognisers_proposed_kind_rides_the_button_into_the_incident) {
+  send(report("My colleague is harassing me at the offsite", "1.1"));
+  for (const auto& i : in_channel("C_SECURITY"))
+    run(intake_->on_open_incident(
+        button("open_incident", button_value(i, "open_incident"), "U_SEC", "C_SECURITY")));
+  const auto harassment = store_->find_incident_by_report("C_INCIDENTS", "1.1");
+  ASSERT_TRUE(harassment);
+  EXPECT_EQ(store_->ledger_for(harassment->id).kind, "people_and_safety");
+  EXPECT_EQ(kind_proposal(store_->ledger_for(harassment->id)), "people_and_safety");
+
+  send(report("a DDoS on the API", "1.2"));
+  for (const auto& i : in_channel("C_INCIDENTS")) {
+    const std::string value = button_value(i, "open_incident");
+    if (!value.empty() && value.find("1.2") != std::string::npos)
+      run(intake_->on_open_incident(button("open_incident", value, "U_RESP")));
+  }
+  const auto ddos = store_->find_incident_by_report("C_INCIDENTS", "1.2");
+  ASSERT_TRUE(ddos);
+  EXPECT_EQ(store_->ledger_for(ddos->id).kind, "security");
 }
 
 TEST_F(report_intake_test, reporter_sees_their_own_sensitive_incident) {

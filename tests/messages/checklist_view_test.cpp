@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "block_kit_check.hpp"
+#include "messages/decision_post.hpp"
 #include "messages/time_text.hpp"
 
 namespace flare::messages {
@@ -191,6 +192,42 @@ TEST(checklist_view, first_decision_post_has_the_obligations_and_conflicts_near_
   EXPECT_TRUE(m.blocks[3]["block_id"].get<std::string>().starts_with("obligations"));
   EXPECT_TRUE(contains(all_text(m), "Policy conflict"));
   EXPECT_TRUE(contains(m.text, "policy conflict"));
+}
+
+TEST(checklist_view, first_decision_post_shows_done_items_done_not_required) {
+  auto f = critical();
+  f.fix_available = true;
+  policy::checklist_input in;
+  in.completions = {{"bulletin", "U1", at("2026-11-30T13:00:00Z"), "https://status/1"},
+                    {"admin_email", "U1", at("2026-11-30T13:00:00Z"), ""}};
+  const auto m = first_decision_post(incident(), testing::decide(f), derive(f, in), berlin(),
+                                     at("2026-12-01T10:00:00Z"));
+  expect_valid(m);
+  const auto text = all_text(m);
+  EXPECT_FALSE(contains(text, "*Required*")) << "the checklist replaces the decision's summary";
+  EXPECT_TRUE(contains(text, ":white_check_mark: *Public security bulletin* — done by <@U1>"));
+  EXPECT_FALSE(contains(text, "Publish a public security bulletin"));
+}
+
+TEST(checklist_view, decision_post_shows_a_policy_conflict_with_both_clauses) {
+  auto f = critical();
+  f.user_action_required = false;
+  f.users_affected = policy::tristate::none;
+  f.exploited = policy::tristate::none;
+  f.customers = {policy::customer_tier::free};
+  f.free_tier_directly_impacted = true;
+  const auto d = testing::decide(f);
+  const auto m = decision_post(incident(), d);
+  expect_valid(m);
+  const auto text = all_text(m);
+  EXPECT_TRUE(contains(text, "Policy conflict"));
+  EXPECT_TRUE(contains(text, "When We Notify Users"));
+  EXPECT_TRUE(contains(m.text, "policy conflict"));
+  // In the first decision post it appears once, from the checklist (with the default's effect).
+  const auto first = first_decision_post(incident(), d, derive(f), berlin(), at("2026-12-01T10:00:00Z"));
+  const auto first_text = all_text(first);
+  EXPECT_EQ(first_text.find("*Policy conflict* —"), first_text.rfind("*Policy conflict* —"));
+  EXPECT_TRUE(contains(first_text, "Until a responder records a call"));
 }
 
 TEST(checklist_view, first_decision_post_for_harassment_has_no_disclosure_decision) {

@@ -51,6 +51,11 @@ TEST(report_reply, open_incident_value_carries_the_author_and_still_reads_old_bu
   EXPECT_EQ(old->title, "title|with bar");
   EXPECT_FALSE(parse_open_incident_value("{\"c\":\"C1\"}"));
   EXPECT_FALSE(parse_open_incident_value("{not json"));
+  const auto with_kind =
+      parse_open_incident_value(open_incident_value("C1", "1.2", true, "t", "U_AUTHOR", "people_and_safety"));
+  ASSERT_TRUE(with_kind);
+  EXPECT_EQ(with_kind->kind, "people_and_safety");
+  EXPECT_TRUE(req->kind.empty()) << "no kind proposed: none carried";
 }
 
 TEST(report_reply, sensitive_value_round_trips_and_fits_slacks_button_limit) {
