@@ -1,6 +1,6 @@
 #include "bot/ops/config.hpp"
 
-#include "bot/store/pg_store.hpp"
+#include "bot/store/pg_url.hpp"
 #include "bot/store/store_path.hpp"
 #include "policy/legal_regimes.hpp"
 

@@ -16,10 +16,6 @@ namespace flare::store {
 using namespace pg_detail;
 using namespace store_rows;
 
-bool is_postgresql_url(std::string_view url) {
-  return url.starts_with("postgresql://") || url.starts_with("postgres://");
-}
-
 std::string redact_url(std::string_view url) {
   // postgresql://user:secret@host/db -> postgresql://user:***@host/db
   const auto scheme = url.find("://");
@@ -44,15 +40,6 @@ std::string redact_url(std::string_view url) {
     out = out.substr(0, q) + "password=***" + (end == std::string::npos ? "" : out.substr(end));
   }
   return out;
-}
-
-std::string read_password_file(const std::string& file) {
-  std::ifstream in(file);
-  if (!in) throw store_error("cannot read store.password_file " + file);
-  std::string line;
-  std::getline(in, line);
-  while (!line.empty() && (line.back() == '\r' || line.back() == '\n')) line.pop_back();
-  return line;
 }
 
 // ---- the connection -----------------------------------------------------------------------------

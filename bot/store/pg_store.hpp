@@ -24,6 +24,7 @@
 #include <string_view>
 #include <vector>
 
+#include "bot/store/pg_url.hpp"
 #include "bot/store/sqlite_store.hpp"
 #include "bot/store/store.hpp"
 
@@ -41,13 +42,8 @@ struct pg_options {
   std::chrono::seconds connect_timeout{5};
 };
 
-// True for "postgresql://..." and "postgres://..." URLs.
-bool is_postgresql_url(std::string_view url);
 // The URL with any password replaced by "***", for log lines and errors.
 std::string redact_url(std::string_view url);
-// The first line of `file` (store.password_file), without its line end. Throws store_error naming
-// the file (never its content) when it cannot be read.
-std::string read_password_file(const std::string& file);
 
 class pg_store final : public store {
  public:
