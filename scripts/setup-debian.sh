@@ -13,6 +13,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   prometheus-cpp-dev libyaml-cpp-dev yamllint
   clang-format clang-tidy python3
+  # scripts/fuzz.sh: clang with libFuzzer (libclang-rt), llvm-symbolizer for sanitizer stacks
+  clang libclang-rt-14-dev llvm
 )
 
 missing=()

@@ -9,9 +9,11 @@ bash scripts/setup-debian.sh
 jobs="${FLARE_BUILD_JOBS:-$(nproc)}"
 export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1
 sanitize="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
-cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFLARE_BUILD_BENCH=OFF \
-  -DCMAKE_CXX_FLAGS="$sanitize" -DCMAKE_EXE_LINKER_FLAGS="$sanitize" >/dev/null
-cmake --build build-asan -j "$jobs"
+# A build type of its own: -O1 -g1 (line tables are all a sanitizer stack needs) compiles in about
+# half the time of RelWithDebInfo's -O2 -g, and without NDEBUG the asserts are checked too.
+cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Sanitize -DFLARE_BUILD_BENCH=OFF \
+  -DCMAKE_CXX_FLAGS_SANITIZE="-O1 -g1 $sanitize" -DCMAKE_EXE_LINKER_FLAGS="$sanitize" >/dev/null
+nice cmake --build build-asan -j "$jobs"
 # halt_on_error: the first report fails the test. detect_leaks: LeakSanitizer too.
 # Child processes (the real binary in the integration tests) inherit these.
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=0}"
