@@ -146,6 +146,10 @@ const std::vector<subcommand_help>& incident_subcommands() {
        "anyone; titles of sensitive incidents only the Security Team and their reporter"},
       {"decide", "<ID>", "Post the disclosure decision, with every reason and its clause, in the thread.",
        std::string{responders}},
+      {"export", "<ID>",
+       "Upload the incident record (Markdown and JSON: facts, decisions, checklist, deadlines, people, and a "
+       "post-incident review skeleton) to the incident's thread.",
+       "responders; sensitive incidents only the Security Team"},
       {"help", "", "This help.", std::string{anyone}},
   };
   return table;

@@ -12,6 +12,7 @@ packages=(
   libtomlplusplus-dev libhowardhinnant-date-dev tzdata
   libgtest-dev libgmock-dev libbenchmark-dev
   prometheus-cpp-dev libyaml-cpp-dev yamllint
+  libcairo2-dev
   clang-format clang-tidy python3
   # scripts/fuzz.sh: clang with libFuzzer (libclang-rt), llvm-symbolizer for sanitizer stacks
   clang libclang-rt-14-dev llvm

@@ -304,6 +304,30 @@ std::vector<key_spec> scalar_keys() {
   }
   keys.push_back(
       integer("intake.untriaged_after_seconds", &config::untriaged_after_seconds, 0, 7 * 24 * 3600));
+  keys.push_back(str("digest.day", &config::digest_day, [](const s& v) -> std::optional<s> {
+    for (const char* d :
+         {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "off"})
+      if (lowercase(trim(v)) == d) return std::nullopt;
+    return "must be a day of the week (\"monday\" … \"sunday\") or \"off\"";
+  }));
+  keys.push_back(str("digest.time", &config::digest_time, [](const s& v) -> std::optional<s> {
+    const bool shape = v.size() == 5 && std::isdigit(static_cast<unsigned char>(v[0])) &&
+                       std::isdigit(static_cast<unsigned char>(v[1])) && v[2] == ':' &&
+                       std::isdigit(static_cast<unsigned char>(v[3])) &&
+                       std::isdigit(static_cast<unsigned char>(v[4]));
+    if (!shape || std::stoi(v.substr(0, 2)) > 23 || std::stoi(v.substr(3, 2)) > 59)
+      return "must be a local time of day such as \"09:00\"";
+    return std::nullopt;
+  }));
+  keys.push_back(str("digest.timezone", &config::digest_timezone, [](const s& v) -> std::optional<s> {
+    if (v.empty()) return std::nullopt;
+    try {
+      (void)date::locate_zone(v);
+      return std::nullopt;
+    } catch (const std::exception&) {
+      return "unknown IANA time zone '" + v + "'";
+    }
+  }));
   {
     key_spec spec{"intake.head_of_finance_ops_categories", kind::string_list, {}, {}, {}, {}, {}};
     spec.set_list = [](config& c, const std::vector<s>& v) {

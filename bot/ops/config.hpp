@@ -88,6 +88,11 @@ struct config {
   int untriaged_after_seconds = 1800;
   std::vector<std::string> head_of_finance_ops_categories = {"physical injury", "harassment", "threat"};
 
+  // Issue 12: the weekly compliance digest in the security channel (docs/evidence.md).
+  std::string digest_day = "off";     // monday … sunday, or "off" (the default: opt in)
+  std::string digest_time = "09:00";  // local time, HH:MM
+  std::string digest_timezone;        // IANA zone; empty: policy.timezone
+
   // Health and metrics HTTP
   std::string health_address = "127.0.0.1";
   int health_port = 9464;  // 0: off

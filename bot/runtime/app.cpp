@@ -5,8 +5,10 @@
 #include "bot/ops/health_server.hpp"
 #include "bot/ops/metrics.hpp"
 #include "bot/ops/redact.hpp"
+#include "bot/runtime/app_home_publisher.hpp"
 #include "bot/runtime/clock.hpp"
 #include "bot/runtime/console_adapter.hpp"
+#include "bot/runtime/digest_scheduler.hpp"
 #include "bot/runtime/dispatcher.hpp"
 #include "bot/runtime/inbox.hpp"
 #include "bot/runtime/inbox_pruner.hpp"
@@ -15,6 +17,7 @@
 #include "bot/runtime/startup_checks.hpp"
 #include "bot/slack/backoff.hpp"
 #include "bot/slack/errors.hpp"
+#include "bot/slack/slack_files.hpp"
 #include "bot/slack/socket_mode_client.hpp"
 #include "bot/slack/timeout.hpp"
 #include "bot/slack/web_api_client.hpp"
@@ -22,6 +25,7 @@
 #include "bot/store/sqlite_store.hpp"
 #include "bot/store/store_lock.hpp"
 #include "commands/incident_commands.hpp"
+#include "commands/incident_export.hpp"
 #include "commands/report_intake.hpp"
 #include "policy/business_calendar.hpp"
 
@@ -35,8 +39,11 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <cctype>
 #include <csignal>
 #include <iostream>
+#include <map>
 
 namespace flare {
 namespace asio = boost::asio;
@@ -176,6 +183,10 @@ struct runtime {
   std::unique_ptr<reminder_scheduler> reminders;
   std::unique_ptr<commands::incident_commands> incident_commands;
   std::unique_ptr<commands::report_intake> intake;
+  slack::slack_files* files = nullptr;  // issue 12: file uploads and App Home (none on the console)
+  std::unique_ptr<commands::incident_export> exporter;
+  std::unique_ptr<app_home_publisher> home;  // issue 12: the App Home tab
+  std::unique_ptr<digest_scheduler> digest;  // issue 12: the weekly digest (none when off)
   // Aborts Slack calls still running when shutdown's time is up (the Web API client's cancel()).
   std::function<void()> cancel_slack_calls;
 
@@ -199,12 +210,44 @@ struct runtime {
                                   calendar,
                                   settings,
                                   [this] { outbox.wake(); },
-                                  [this](std::int64_t id) { reminders->incident_changed(id); }};
+                                  [this](std::int64_t id) {
+                                    reminders->incident_changed(id);
+                                    if (home) home->incident_changed();
+                                  }};
     incident_commands = std::make_unique<commands::incident_commands>(std::move(ctx));
+    exporter = std::make_unique<commands::incident_export>(store, files, wall_clock, cfg.policy_tables,
+                                                           calendar, *incident_commands,
+                                                           settings.security_channel, settings.command_name);
+    // `export` (issue 12) is answered by its own handler; everything else by the grammar.
     dispatch.on_command(
         settings.command_name,
-        [this](slash_command cmd) { return incident_commands->handle(std::move(cmd)); },
+        [this](slash_command cmd) {
+          if (commands::incident_export::is_export(cmd.text)) return exporter->handle(std::move(cmd));
+          return incident_commands->handle(std::move(cmd));
+        },
         [this](const slash_command& cmd) { return incident_commands->static_reply(cmd); });
+    if (files) {
+      app_home_options home_options;
+      home_options.command_name = settings.command_name;
+      home = std::make_unique<app_home_publisher>(
+          ioc.get_executor(), store, slack, *files, wall_clock, cfg.policy_tables, calendar,
+          [this](std::string user) { return incident_commands->is_security_team(std::move(user)); },
+          home_options);
+    }
+    if (auto schedule = configured_digest_schedule(); schedule && !settings.security_channel.empty()) {
+      digest = std::make_unique<digest_scheduler>(ioc.get_executor(), store, files, wall_clock,
+                                                  cfg.policy_tables, calendar, *schedule,
+                                                  settings.security_channel, [this] { outbox.wake(); });
+    }
+    // Slack sends app_home_opened for the Messages tab too; only the Home tab is published.
+    dispatch.on_event("app_home_opened", [this](nlohmann::json event) -> asio::awaitable<void> {
+      const auto text = [&](const char* key) {
+        auto it = event.find(key);
+        return it != event.end() && it->is_string() ? it->get<std::string>() : std::string{};
+      };
+      if (text("tab") != "home" || !home) co_return;
+      co_await home->opened(text("user"));
+    });
 
     commands::intake_settings intake_settings{settings.incidents_channel,   settings.security_channel,
                                               settings.security_team_group, cfg.head_of_finance_ops,
@@ -243,6 +286,25 @@ struct runtime {
                        [this](block_action a) { return incident_commands->on_confirm_move(std::move(a)); });
   }
 
+  // digest.day/time/timezone (validated by the config loader); nullopt when "off".
+  std::optional<digest_schedule> configured_digest_schedule() const {
+    static const std::map<std::string, date::weekday> days = {
+        {"monday", date::Monday},     {"tuesday", date::Tuesday}, {"wednesday", date::Wednesday},
+        {"thursday", date::Thursday}, {"friday", date::Friday},   {"saturday", date::Saturday},
+        {"sunday", date::Sunday}};
+    std::string day = cfg.digest_day;
+    std::transform(day.begin(), day.end(), day.begin(), [](unsigned char c) { return std::tolower(c); });
+    auto it = days.find(day);
+    if (it == days.end()) return std::nullopt;
+    digest_schedule s;
+    s.day = it->second;
+    s.time_of_day = std::chrono::minutes(std::stoi(cfg.digest_time.substr(0, 2)) * 60 +
+                                         std::stoi(cfg.digest_time.substr(3, 2)));
+    s.zone = date::locate_zone(cfg.digest_timezone.empty() ? cfg.policy_tables.calendar.zone
+                                                           : cfg.digest_timezone);
+    return s;
+  }
+
   bool background_started = false;
 
   // The outbox and the reminder timer run for the life of the bot.
@@ -250,6 +312,7 @@ struct runtime {
     asio::co_spawn(ioc, outbox.run(), asio::detached);
     asio::co_spawn(ioc, reminders->run(), asio::detached);
     asio::co_spawn(ioc, pruner.run(), asio::detached);
+    if (digest) asio::co_spawn(ioc, digest->run(), asio::detached);
     background_started = true;
   }
 
@@ -264,6 +327,7 @@ struct runtime {
     if (background_started) {
       reminders->stop();
       pruner.stop();
+      if (digest) digest->stop();
       deliveries.flush();  // the done marks of the handlers that just finished
       outbox.stop();
       // A last pass over the outbox, bounded: a Slack call still running when time is up is
@@ -581,6 +645,7 @@ int run_bot(const config& cfg, run_mode mode) {
   metrics counters;
   std::unique_ptr<slack::slack_api> slack;
   slack::web_api_client* web = nullptr;
+  std::unique_ptr<slack::slack_files> files;
   commands::command_settings settings;
   settings.command_name = cfg.command;
   if (console) {
@@ -610,6 +675,8 @@ int run_bot(const config& cfg, run_mode mode) {
     };
     auto client = std::make_unique<slack::web_api_client>(ioc.get_executor(), options);
     web = client.get();
+    files = std::make_unique<slack::web_slack_files>(ioc.get_executor(), *client, cfg.ca_file,
+                                                     std::chrono::seconds(cfg.request_timeout_seconds));
     slack = std::move(client);
     settings.incidents_channel = cfg.incidents_channel;
     settings.security_channel = cfg.security_channel;
@@ -618,6 +685,7 @@ int run_bot(const config& cfg, run_mode mode) {
   }
 
   runtime rt(cfg, ioc, *store, *slack, counters, console);
+  rt.files = files.get();
   rt.register_handlers(settings);
 
   counters.set_sources(scrape_sources{

@@ -145,6 +145,7 @@ struct dispatcher::impl : std::enable_shared_from_this<impl> {
   std::map<std::string, command_handler> commands;
   std::map<std::string, static_reply_lookup, std::less<>> static_replies;
   std::vector<message_handler> message_handlers;
+  std::map<std::string, event_handler> event_handlers;
   std::map<std::string, action_handler> actions;
   std::map<std::string, view_handler> views;
   remember_recent_events envelope_ids{5000};
@@ -356,6 +357,16 @@ struct dispatcher::impl : std::enable_shared_from_this<impl> {
     }
     auto event = parse_message_event(payload);
     if (!event) {
+      const std::string type = string_at(payload, "event", "type");
+      if (auto it = self->event_handlers.find(type); it != self->event_handlers.end()) {
+        try {
+          co_await it->second(payload["event"]);
+          call(handled);
+        } catch (const std::exception& e) {
+          self->handler_failed(type, e);
+        }
+        co_return;
+      }
       ++self->stats.unhandled;
       spdlog::debug("event {} of type '{}' not handled", event_id, string_at(payload, "event", "type"));
       call(handled);
@@ -544,6 +555,10 @@ void dispatcher::on_command(const std::string& command, command_handler handler,
   if (static_reply) impl_->static_replies[command] = std::move(static_reply);
   else impl_->static_replies.erase(command);
 }
+void dispatcher::on_event(const std::string& type, event_handler handler) {
+  impl_->event_handlers[type] = std::move(handler);
+}
+
 void dispatcher::on_message(message_handler handler) {
   impl_->message_handlers.push_back(std::move(handler));
 }

@@ -81,6 +81,8 @@ using command_handler = std::function<boost::asio::awaitable<command_reply>(slas
 using static_reply_lookup = std::function<std::shared_ptr<const std::string>(const slash_command&)>;
 using message_handler = std::function<boost::asio::awaitable<void>(message_event)>;
 using action_handler = std::function<boost::asio::awaitable<void>(block_action)>;
+// Any other Events API event by its type ("app_home_opened"); gets the inner `event` object.
+using event_handler = std::function<boost::asio::awaitable<void>(nlohmann::json event)>;
 // Returns a response_action payload ({"response_action":"errors",...}) or nothing to close.
 using view_handler = std::function<boost::asio::awaitable<std::optional<nlohmann::json>>(view_submission)>;
 
@@ -145,6 +147,8 @@ class dispatcher {
   void on_message(message_handler handler);
   void on_action(const std::string& action_id, action_handler handler);
   void on_view_submission(const std::string& callback_id, view_handler handler);
+  // Events that are not messages (issue 12: app_home_opened). One handler per type.
+  void on_event(const std::string& type, event_handler handler);
 
   // The Socket Mode client's envelope_sink. Never blocks, never throws.
   void dispatch(slack::envelope envelope, slack::ack_fn ack);

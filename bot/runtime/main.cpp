@@ -4,6 +4,8 @@
 #include "bot/ops/redact.hpp"
 #include "bot/runtime/app.hpp"
 #include "bot/runtime/decide_cli.hpp"
+#include "bot/runtime/digest_cli.hpp"
+#include "bot/runtime/export_cli.hpp"
 #include "bot/store/pg_store.hpp"
 #include "bot/store/sqlite_store.hpp"
 #include "bot/store/store_lock.hpp"
@@ -35,6 +37,11 @@ constexpr const char* usage_text =
     "                      --online also checks the channels, groups and users against Slack\n"
     "  decide [--facts FILE]\n"
     "                      print the policy decision (JSON) for incident facts (JSON on stdin)\n"
+    "  export INC-7 --out FILE [--format md|json]\n"
+    "                      write the incident record (docs/evidence.md) from the store; '-' for\n"
+    "                      standard output\n"
+    "  digest --since YYYY-MM-DD [--until YYYY-MM-DD] --out DIR\n"
+    "                      write the weekly compliance digest (Markdown and PNG chart) to DIR\n"
     "  classify-text [--json]\n"
     "                      print how intake reads each line on stdin: report or not, categories,\n"
     "                      sensitivity and trigger words (docs/intake.md)\n"
@@ -145,6 +152,31 @@ int main(int argc, char** argv) {
     if (command == "decide") {
       const flare::policy::business_calendar calendar(cfg.policy_tables.calendar);
       return flare::run_decide_cli({args.begin() + 1, args.end()}, std::cin, std::cout, std::cerr,
+                                   cfg.policy_tables, calendar);
+    }
+    if (command == "export") {
+      const flare::policy::business_calendar calendar(cfg.policy_tables.calendar);
+      std::unique_ptr<flare::store::sqlite_store> store;
+      try {
+        store = flare::store::sqlite_store::open(cfg.store_path);
+      } catch (const flare::store::store_error& e) {
+        std::cerr << "flare export: " << e.what() << "\n";
+        return flare::exit_failure;
+      }
+      const auto now = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+      return flare::run_export_cli({args.begin() + 1, args.end()}, std::cout, std::cerr, *store,
+                                   cfg.policy_tables, calendar, now);
+    }
+    if (command == "digest") {
+      const flare::policy::business_calendar calendar(cfg.policy_tables.calendar);
+      std::unique_ptr<flare::store::sqlite_store> store;
+      try {
+        store = flare::store::sqlite_store::open(cfg.store_path);
+      } catch (const flare::store::store_error& e) {
+        std::cerr << "flare digest: " << e.what() << "\n";
+        return flare::exit_failure;
+      }
+      return flare::run_digest_cli({args.begin() + 1, args.end()}, std::cout, std::cerr, *store,
                                    cfg.policy_tables, calendar);
     }
     if (command == "classify-text") {

@@ -200,6 +200,17 @@ struct fake_slack::impl {
   std::vector<json> messages;
   std::set<std::string> tickets;
   std::map<std::string, std::string> view_hashes;
+  // File uploads (files.getUploadURLExternal → POST /upload/<id> → files.completeUploadExternal):
+  // tests see them through calls() ("upload" has the bytes; the share is the complete call).
+  struct pending_file {
+    std::string filename;
+    std::size_t length = 0;
+    std::optional<std::string> content;  // set once the bytes arrived
+  };
+  std::map<std::string, pending_file> pending_files;
+  std::vector<json> shared;                // completed uploads, in order
+  std::map<std::string, json> home_views;  // views.publish, by user
+  int next_file = 0;
   std::int64_t ts_counter = 0;
   int next_ticket = 0;
   int next_view = 0;
@@ -330,6 +341,7 @@ struct fake_slack::impl {
   net::awaitable<http_response> answer(const http_request& req) {
     const std::string_view target = req.target();
     const std::string_view path = target.substr(0, target.find('?'));
+    if (path.starts_with("/upload/")) co_return receive_upload(req, std::string(path.substr(8)));
     if (!path.starts_with("/api/") || path.size() == 5) {
       co_return make_response(req, http::status::not_found, "not found\n", "text/plain");
     }
@@ -403,6 +415,9 @@ struct fake_slack::impl {
         {"usergroups.users.list", &impl::usergroups_users_list},
         {"views.open", &impl::views_open},
         {"views.update", &impl::views_update},
+        {"views.publish", &impl::views_publish},
+        {"files.getUploadURLExternal", &impl::files_get_upload_url_external},
+        {"files.completeUploadExternal", &impl::files_complete_upload_external},
     };
     auto it = methods.find(method);
     if (it == methods.end()) return slack_error("unknown_method");
@@ -589,6 +604,86 @@ struct fake_slack::impl {
     view["app_id"] = app_id;
     view["bot_id"] = options.bot_id;
     return view;
+  }
+
+  // The upload URL is presigned: no token is expected (and one sent is recorded, so a test can
+  // check that none leaks there). Slack answers 200 "OK - <length>".
+  http_response receive_upload(const http_request& req, const std::string& id) {
+    std::lock_guard lock(mu);
+    // Recorded like a Web API call (method "upload"), with the file id and the bytes received.
+    calls.push_back(api_call{"upload", std::string(req[http::field::authorization]),
+                             std::string(req[http::field::content_type]),
+                             json{{"file_id", id}, {"content", req.body()}}, steady::now()});
+    changed.notify_all();
+    auto it = pending_files.find(id);
+    if (it == pending_files.end() || req.method() != http::verb::post)
+      return make_response(req, http::status::not_found, "not found\n", "text/plain");
+    if (req.body().size() != it->second.length)
+      return make_response(req, http::status::bad_request, "length mismatch\n", "text/plain");
+    it->second.content = req.body();
+    return make_response(req, http::status::ok, "OK - " + std::to_string(req.body().size()), "text/plain");
+  }
+
+  json files_get_upload_url_external(const json& args) {
+    const std::string filename = arg(args, "filename");
+    const std::string length = arg(args, "length");
+    if (filename.empty() || length.empty()) return slack_error("invalid_arguments");
+    std::size_t n = 0;
+    try {
+      n = static_cast<std::size_t>(std::stoull(length));
+    } catch (const std::exception&) {
+      return slack_error("invalid_arguments");
+    }
+    char id[16];
+    std::snprintf(id, sizeof id, "F%05d", ++next_file);
+    pending_files[id] = pending_file{filename, n, std::nullopt};
+    return {
+        {"ok", true},
+        {"upload_url", "https://" + options.advertised_host + ":" + std::to_string(port) + "/upload/" + id},
+        {"file_id", id}};
+  }
+
+  json files_complete_upload_external(const json& args) {
+    const std::optional<json> files = structured_arg(args, "files");
+    if (!files || !files->is_array() || files->empty()) return slack_error("invalid_arguments");
+    const std::string channel = arg(args, "channel_id");
+    json out = json::array();
+    for (const auto& f : *files) {
+      const std::string id = f.is_object() ? arg(f, "id") : "";
+      auto it = pending_files.find(id);
+      if (it == pending_files.end()) return slack_error("file_not_found");
+      // The bytes never arrived: the share fails, as Slack's does for an unfinished upload.
+      if (!it->second.content) return slack_error("file_upload_incomplete");
+    }
+    for (const auto& f : *files) {
+      const std::string id = arg(f, "id");
+      auto& p = pending_files[id];
+      json file = {{"id", id},
+                   {"name", p.filename},
+                   {"title", f.contains("title") ? arg(f, "title") : p.filename},
+                   {"content", *p.content},
+                   {"channel", channel},
+                   {"thread_ts", arg(args, "thread_ts")},
+                   {"initial_comment", arg(args, "initial_comment")}};
+      shared.push_back(file);
+      out.push_back({{"id", id}, {"title", file["title"]}});
+      pending_files.erase(id);
+    }
+    return {{"ok", true}, {"files", out}};
+  }
+
+  // App Home: a view of type "home" with at most 100 blocks (Block Kit's limit).
+  json views_publish(const json& args) {
+    const std::string user = arg(args, "user_id");
+    const std::optional<json> view = structured_arg(args, "view");
+    if (user.empty() || !view || !view->is_object()) return slack_error("invalid_arguments");
+    if (view->value("type", "") != "home") return slack_error("invalid_arguments");
+    if (!view->contains("blocks") || !(*view)["blocks"].is_array() || (*view)["blocks"].size() > 100)
+      return slack_error("invalid_blocks");
+    const std::string id = "VH" + user;
+    json stored = make_view(id, *view);
+    home_views[user] = stored;
+    return {{"ok", true}, {"view", stored}};
   }
 
   json views_open(const json& args) {

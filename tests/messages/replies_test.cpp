@@ -38,12 +38,12 @@ TEST(replies, help_lists_every_subcommand_with_usage_and_who) {
   const auto m = help_message("/incident");
   expect_valid(m);
   const std::string text = all_text(m);
-  for (const char* sub :
-       {"open", "classify", "facts", "notified", "update", "resolve", "show", "list", "decide", "help"}) {
+  for (const char* sub : {"open", "classify", "facts", "notified", "update", "resolve", "show", "list",
+                          "decide", "export", "help"}) {
     EXPECT_TRUE(contains(text, std::string{"`/incident "} + sub)) << sub;
     EXPECT_TRUE(contains(m.text, sub)) << sub;
   }
-  EXPECT_EQ(incident_subcommands().size(), 15u);
+  EXPECT_EQ(incident_subcommands().size(), 16u);
   EXPECT_TRUE(contains(text, "`/incident classify &lt;ID&gt; &lt;critical|high|medium|low&gt;"));
   EXPECT_TRUE(contains(text, "_Who: incident responders and the Security Team._"));
   EXPECT_TRUE(contains(text, "_Who: anyone._"));
