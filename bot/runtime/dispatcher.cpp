@@ -476,6 +476,7 @@ struct dispatcher::impl : std::enable_shared_from_this<impl> {
       ++self->stats.unrecorded;
       spdlog::error("envelope {} ({}) not recorded, so not acked; Slack will redeliver it: {}",
                     envelope.envelope_id, envelope.type, e.what());
+      ack(slack::withheld_ack());  // and the transport's safety ack must not answer it either
       co_return;
     }
     if (!id) {
@@ -500,7 +501,8 @@ struct dispatcher::impl : std::enable_shared_from_this<impl> {
     return
         [inner = std::move(ack), observe = options.on_ack, type, received = std::chrono::steady_clock::now(),
          acked = std::make_shared<bool>(false)](slack::ack_payload payload) {
-          if (!*acked) observe(type, std::chrono::steady_clock::now() - received);
+          if (!*acked && !slack::is_withheld(payload))
+            observe(type, std::chrono::steady_clock::now() - received);
           *acked = true;
           inner(std::move(payload));
         };

@@ -69,6 +69,8 @@ class ack_payload {
 
   bool has_value() const { return value_.has_value() || text_ != nullptr; }
   explicit operator bool() const { return has_value(); }
+  // See withheld_ack() below (checked without parsing kept text).
+  bool withheld() const { return value_ && value_->is_discarded(); }
   // Appends the payload's JSON text to `out` (nothing when there is none).
   void append_json_to(std::string& out) const;
   // The payload as a value (kept text is parsed).
@@ -83,6 +85,12 @@ class ack_payload {
 // Acknowledges one envelope, with the response payload when the envelope accepts one. The first
 // call wins; later calls (for instance the transport's own safety ack) do nothing.
 using ack_fn = std::function<void(ack_payload payload)>;
+
+// Passed to an ack_fn instead of a payload, it withholds the ack for good: the envelope could not
+// be kept (the inbox write failed, e.g. a full disk), so Slack must redeliver it, and not even the
+// transport's safety ack may answer it. (A discarded JSON value is never a real payload.)
+inline ack_payload withheld_ack() { return nlohmann::json(nlohmann::json::value_t::discarded); }
+inline bool is_withheld(const ack_payload& payload) { return payload.withheld(); }
 
 // Receives each envelope once it is parsed; must not block.
 using envelope_sink = std::function<void(envelope, ack_fn)>;

@@ -236,9 +236,23 @@ void send_ack(const std::shared_ptr<ack_state>& a, ack_payload payload) {
   if (conn->safety_idle) conn->safety_wake.notify();
 }
 
+// The sink withheld the ack (see withheld_ack): nothing is sent, and the safety ack stands down.
+void withhold_ack(const std::shared_ptr<ack_state>& a) {
+  a->sent = true;  // settled: the safety ack pops it
+  spdlog::warn("socket mode: envelope {} not acked on purpose; Slack will redeliver it", a->envelope_id);
+  if (auto conn = a->conn.lock()) {
+    conn->writer_wake.notify();  // a close may be waiting for this envelope
+    conn->safety_wake.notify();
+  }
+}
+
 ack_fn make_ack_fn(std::shared_ptr<ack_state> a) {
   return [a = std::move(a)](ack_payload payload) {
     if (a->acked.exchange(true)) return;  // first call wins
+    if (is_withheld(payload)) {
+      asio::dispatch(a->ex, [a] { withhold_ack(a); });
+      return;
+    }
     asio::dispatch(a->ex, [a, payload = std::move(payload)]() mutable { send_ack(a, std::move(payload)); });
   };
 }
