@@ -1,5 +1,7 @@
 #include "messages/report_reply.hpp"
 
+#include "input/json_fields.hpp"
+
 #include <algorithm>
 #include <optional>
 
@@ -20,13 +22,17 @@ nlohmann::json button(std::string_view action_id, std::string_view text, std::st
   return b;
 }
 
+// One row of buttons under a message (Block Kit "actions").
+nlohmann::json actions_row(std::string_view block_id, nlohmann::json buttons) {
+  return {{"type", "actions"}, {"block_id", std::string{block_id}}, {"elements", std::move(buttons)}};
+}
+
 nlohmann::json open_incident_button(std::string_view channel, std::string_view ts, bool sensitive,
                                     std::string_view title, std::string_view author, std::string_view kind) {
-  return {{"type", "actions"},
-          {"block_id", "report_actions"},
-          {"elements", nlohmann::json::array({button(
-                           open_incident_action, "Open incident",
-                           open_incident_value(channel, ts, sensitive, title, author, kind), true)})}};
+  return actions_row("report_actions",
+                     nlohmann::json::array(
+                         {button(open_incident_action, "Open incident",
+                                 open_incident_value(channel, ts, sensitive, title, author, kind), true)}));
 }
 
 // Slack caps a button value at 2000 characters (docs/slack.md §5.4); the report text rides in
@@ -38,6 +44,21 @@ std::string cut_bytes(std::string_view s, std::size_t max_bytes) {
   return std::string{s.substr(0, end)};
 }
 
+// A button value carrying `fields` plus the report text as "x", under Slack's 2000 characters.
+// The fixed part is well under 200 bytes; JSON escaping can at most double the text (\uXXXX for
+// control characters is rarer still), so 800 bytes of text nearly always fit; if not, the text is
+// halved until the value fits.
+std::string value_with_text(nlohmann::json fields, std::string_view text) {
+  const auto dump = [&] { return fields.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); };
+  fields["x"] = cut_bytes(text, 800);
+  std::string out = dump();
+  for (std::size_t keep = 700; out.size() > 1990 && keep > 0; keep /= 2) {
+    fields["x"] = cut_bytes(text, keep);
+    out = dump();
+  }
+  return out;
+}
+
 std::optional<nlohmann::json> json_object(std::string_view value) {
   if (value.empty() || value.front() != '{') return std::nullopt;
   auto j = nlohmann::json::parse(value, nullptr, false);
@@ -45,10 +66,7 @@ std::optional<nlohmann::json> json_object(std::string_view value) {
   return j;
 }
 
-std::string text_field(const nlohmann::json& j, const char* key) {
-  const auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string{};
-}
+using input::string_at;
 
 std::string quote(std::string_view raw_slack_text) {
   // The report text arrives with Slack markup (<!channel>, <@U…>) and entities; decoded and
@@ -112,11 +130,11 @@ std::string open_incident_value(std::string_view channel, std::string_view ts, b
 std::optional<open_incident_request> parse_open_incident_value(std::string_view value) {
   open_incident_request r;
   if (const auto j = json_object(value)) {
-    r.channel = text_field(*j, "c");
-    r.ts = text_field(*j, "t");
-    r.title = text_field(*j, "title");
-    r.author = text_field(*j, "r");
-    r.kind = text_field(*j, "k");
+    r.channel = string_at(*j, "c");
+    r.ts = string_at(*j, "t");
+    r.title = string_at(*j, "title");
+    r.author = string_at(*j, "r");
+    r.kind = string_at(*j, "k");
     const auto s = j->find("s");
     if (r.channel.empty() || r.ts.empty() || s == j->end() || !s->is_boolean()) return std::nullopt;
     r.sensitive = s->get<bool>();
@@ -197,22 +215,13 @@ slack_message report_acknowledgement(std::string_view reporter, const std::vecto
 }
 
 std::string sensitive_value(const sensitive_request& r) {
-  nlohmann::json v{{"c", r.channel}, {"t", r.ts}, {"r", r.author}, {"x", ""}};
-  // The fixed part is well under 200 bytes; JSON escaping can at most double the text (\uXXXX
-  // for control characters is rarer still), so 800 bytes of text stays under 2000.
-  v["x"] = cut_bytes(r.text, 800);
-  std::string out = v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  for (std::size_t keep = 700; out.size() > 1990 && keep > 0; keep /= 2) {
-    v["x"] = cut_bytes(r.text, keep);
-    out = v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  }
-  return out;
+  return value_with_text({{"c", r.channel}, {"t", r.ts}, {"r", r.author}}, r.text);
 }
 
 std::optional<sensitive_request> parse_sensitive_value(std::string_view value) {
   const auto j = json_object(value);
   if (!j) return std::nullopt;
-  sensitive_request r{text_field(*j, "c"), text_field(*j, "t"), text_field(*j, "r"), text_field(*j, "x")};
+  sensitive_request r{string_at(*j, "c"), string_at(*j, "t"), string_at(*j, "r"), string_at(*j, "x")};
   if (r.channel.empty() || r.ts.empty() || r.author.empty()) return std::nullopt;
   return r;
 }
@@ -264,29 +273,21 @@ slack_message dm_report_or_question(std::string_view channel, std::string_view t
       "a question?";
   m.blocks.push_back(blocks::section("ask", m.text));
   const std::string value = dm_choice_value({std::string{channel}, std::string{ts}, std::string{text}});
-  m.blocks.push_back(
-      {{"type", "actions"},
-       {"block_id", "dm_choice"},
-       {"elements", nlohmann::json::array(
-                        {button(dm_report_action, "Report this privately to the Security Team", value, true),
-                         button(dm_question_action, "Just a question", value, false)})}});
+  m.blocks.push_back(actions_row(
+      "dm_choice", nlohmann::json::array(
+                       {button(dm_report_action, "Report this privately to the Security Team", value, true),
+                        button(dm_question_action, "Just a question", value, false)})));
   return enforce_limits(std::move(m));
 }
 
 std::string dm_choice_value(const dm_choice& c) {
-  nlohmann::json v{{"c", c.channel}, {"t", c.ts}, {"x", cut_bytes(c.text, 800)}};
-  std::string out = v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  for (std::size_t keep = 700; out.size() > 1990 && keep > 0; keep /= 2) {
-    v["x"] = cut_bytes(c.text, keep);
-    out = v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  }
-  return out;
+  return value_with_text({{"c", c.channel}, {"t", c.ts}}, c.text);
 }
 
 std::optional<dm_choice> parse_dm_choice_value(std::string_view value) {
   const auto j = json_object(value);
   if (!j) return std::nullopt;
-  dm_choice c{text_field(*j, "c"), text_field(*j, "t"), text_field(*j, "x")};
+  dm_choice c{string_at(*j, "c"), string_at(*j, "t"), string_at(*j, "x")};
   if (c.channel.empty() || c.ts.empty()) return std::nullopt;
   return c;
 }

@@ -1,5 +1,7 @@
 #include "bot/runtime/dispatcher.hpp"
 
+#include "input/json_fields.hpp"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -15,17 +17,7 @@ using json = nlohmann::json;
 
 namespace {
 
-std::string string_at(const json& j, const char* key) {
-  if (!j.is_object()) return {};
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string{};
-}
-
-std::string string_at(const json& j, const char* outer, const char* inner) {
-  if (!j.is_object()) return {};
-  auto it = j.find(outer);
-  return it == j.end() ? std::string{} : string_at(*it, inner);
-}
+using input::string_at;
 
 // Slack sends `&`, `<` and `>` as entities in message text (docs/slack.md §5.6).
 std::string decode_entities(std::string text) {

@@ -1,6 +1,8 @@
 #include "bot/runtime/outbox.hpp"
 
+#include "bot/slack/backoff.hpp"
 #include "bot/slack/errors.hpp"
+#include "input/json_fields.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -12,7 +14,6 @@
 #include <algorithm>
 #include <deque>
 #include <map>
-#include <random>
 #include <set>
 #include <vector>
 
@@ -30,10 +31,7 @@ bool transient(const slack::api_error& e) {
   return kind != slack::error_kind::rejected && kind != slack::error_kind::refused;
 }
 
-std::string str(const json& payload, const char* key) {
-  auto it = payload.find(key);
-  return it != payload.end() && it->is_string() ? it->get<std::string>() : std::string{};
-}
+using input::string_at;
 
 std::optional<std::int64_t> integer(const json& payload, const char* key) {
   auto it = payload.find(key);
@@ -43,10 +41,10 @@ std::optional<std::int64_t> integer(const json& payload, const char* key) {
 
 slack::message message_from(const json& payload, std::string reference) {
   slack::message msg;
-  msg.channel = str(payload, "channel");
-  msg.text = str(payload, "text");
+  msg.channel = string_at(payload, "channel");
+  msg.text = string_at(payload, "text");
   msg.blocks = payload.value("blocks", json::array());
-  msg.thread_ts = str(payload, "thread_ts");
+  msg.thread_ts = string_at(payload, "thread_ts");
   msg.reference = std::move(reference);
   return msg;
 }
@@ -96,7 +94,9 @@ struct outbox_sender::impl : std::enable_shared_from_this<impl> {
   // When a transiently failed item may be tried again (in memory: after a restart, pending items
   // are simply tried at once).
   std::map<std::int64_t, std::chrono::steady_clock::time_point> retry_at;
-  std::mt19937 jitter{std::random_device{}()};
+  // The one backoff (bot/slack/backoff.hpp): equal jitter, so a retried post never hammers at once.
+  slack::backoff retry_backoff{
+      slack::backoff_policy{options.retry_initial, options.retry_max, slack::jitter::equal}};
 
   std::map<std::string, std::unique_ptr<lane>> lanes;
   // Loaded, unsent item ids per incident, across lanes: the smallest goes first.
@@ -112,12 +112,8 @@ struct outbox_sender::impl : std::enable_shared_from_this<impl> {
     return item.incident_id ? store::incident_reference(*item.incident_id) : "no incident";
   }
 
-  std::chrono::milliseconds backoff(int attempts) {
-    auto delay = options.retry_initial * (1 << std::min(attempts, 16));
-    delay = std::min<std::chrono::milliseconds>(delay, options.retry_max);
-    std::uniform_int_distribution<long long> spread(delay.count() / 2, delay.count());
-    return std::chrono::milliseconds(spread(jitter));
-  }
+  // The wait before retrying an item that has failed `attempts` times.
+  std::chrono::milliseconds backoff(int attempts) { return retry_backoff.delay(attempts); }
 
   // Records where the incident's card (or thread) now lives.
   void record_post(std::int64_t incident_id, const std::string& as, const slack::posted_message& posted) {
@@ -155,7 +151,7 @@ struct outbox_sender::impl : std::enable_shared_from_this<impl> {
         spdlog::warn("{}: no thread to post into; posting at top level", reference_of(item));
       }
     }
-    if (const std::string user = str(p, "dm_user"); !user.empty()) {
+    if (const std::string user = string_at(p, "dm_user"); !user.empty()) {
       // A DM: conversations.open gives the DM channel (the same one every time, so a retry
       // after a failure here is harmless), then chat.postMessage.
       auto dm = co_await slack.open_dm(user);
@@ -166,14 +162,14 @@ struct outbox_sender::impl : std::enable_shared_from_this<impl> {
     if (!posted) co_return fail(item, posted.error());
     result = {{"channel", posted->channel}, {"ts", posted->ts}};
     if (auto incident_id = item.incident_id; incident_id && p.contains("record_as"))
-      record_post(*incident_id, str(p, "record_as"), posted.value());
+      record_post(*incident_id, string_at(p, "record_as"), posted.value());
     co_return outcome::sent;
   }
 
   asio::awaitable<outcome> send_update(const store::outbox_item& item, json& result) {
     const json& p = item.payload;
-    std::string channel = str(p, "channel");
-    std::string ts = str(p, "ts");
+    std::string channel = string_at(p, "channel");
+    std::string ts = string_at(p, "ts");
     if (auto incident_id = integer(p, "card_of_incident")) {
       auto incident = store.find_incident(*incident_id);
       if (!incident) co_return outcome::failed;
@@ -198,7 +194,7 @@ struct outbox_sender::impl : std::enable_shared_from_this<impl> {
   }
 
   asio::awaitable<outcome> send_ephemeral(const store::outbox_item& item, json& result) {
-    auto sent = co_await slack.post_ephemeral(str(item.payload, "user"),
+    auto sent = co_await slack.post_ephemeral(string_at(item.payload, "user"),
                                               message_from(item.payload, reference_of(item)));
     if (!sent) co_return fail(item, sent.error());
     result = {{"message_ts", sent.value()}};
@@ -277,14 +273,14 @@ struct outbox_sender::impl : std::enable_shared_from_this<impl> {
   std::string destination_of(const store::outbox_item& item) {
     const json& p = item.payload;
     // An ephemeral reply is for one person and is not paced per channel: its own lane.
-    if (item.kind == "ephemeral") return "ephemeral:" + str(p, "channel") + ":" + str(p, "user");
+    if (item.kind == "ephemeral") return "ephemeral:" + string_at(p, "channel") + ":" + string_at(p, "user");
     auto incident_id = integer(p, "thread_of_incident");
     if (!incident_id) incident_id = integer(p, "card_of_incident");
     if (incident_id) {
       if (auto incident = store.find_incident(*incident_id); incident && !incident->channel.empty())
         return incident->channel;
     }
-    return str(p, "channel");
+    return string_at(p, "channel");
   }
 
   bool is_private(const std::string& key) const {

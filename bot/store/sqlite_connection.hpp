@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <concepts>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -128,10 +129,11 @@ class query {
   }
 
   void bind_one(int i, std::nullopt_t) { check(sqlite3_bind_null(s_, i)); }
-  void bind_one(int i, std::int64_t v) { check(sqlite3_bind_int64(s_, i, v)); }
-  void bind_one(int i, int v) { check(sqlite3_bind_int64(s_, i, v)); }
-  void bind_one(int i, std::size_t v) { check(sqlite3_bind_int64(s_, i, static_cast<std::int64_t>(v))); }
-  void bind_one(int i, bool v) { check(sqlite3_bind_int64(s_, i, v ? 1 : 0)); }
+  // Every integer (and bool, as 0/1) is an INTEGER column: SQLite stores 64 bits.
+  template <std::integral T>
+  void bind_one(int i, T v) {
+    check(sqlite3_bind_int64(s_, i, static_cast<std::int64_t>(v)));
+  }
   void bind_one(int i, sys_seconds v) { check(sqlite3_bind_int64(s_, i, to_unix(v))); }
   void bind_one(int i, std::string_view v) {
     check(sqlite3_bind_text64(s_, i, v.data(), v.size(), SQLITE_TRANSIENT, SQLITE_UTF8));
