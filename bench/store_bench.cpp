@@ -50,9 +50,9 @@ void create_incident_transaction(benchmark::State& state) {
     db->transaction([&] {
       auto a = db->create_incident(sample(), "U0REPORTER", t0, {{"source", "bench"}});
       db->enqueue({"card:" + a.reference(), a.id, "post", {{"text", "card"}}}, t0);
-      db->replace_pending_reminders(a.id, {{deadline_kind::initial, t0 + 72h, t0 + 48h, "24h-before"},
-                                           {deadline_kind::initial, t0 + 72h, t0 + 72h, "at-deadline"},
-                                           {deadline_kind::initial, t0 + 72h, t0 + 76h, "overdue+4h"}});
+      db->replace_pending_reminders(a.id, {{deadline_kind::initial, t0 + 72h, t0 + 48h, "24h-before", ""},
+                                           {deadline_kind::initial, t0 + 72h, t0 + 72h, "at-deadline", ""},
+                                           {deadline_kind::initial, t0 + 72h, t0 + 76h, "overdue+4h", ""}});
     });
   }
   state.SetLabel(mode == synchronous_mode::full ? "synchronous=FULL" : "synchronous=NORMAL");
@@ -78,7 +78,7 @@ void next_pending_reminder(benchmark::State& state) {
     for (int i = 0; i < state.range(0); ++i) {
       auto a = db->create_incident(sample(), "U0REPORTER", t0, {});
       db->replace_pending_reminders(
-          a.id, {{deadline_kind::update, t0 + 24h, t0 + std::chrono::minutes(i * 7 % 10000), "x"}});
+          a.id, {{deadline_kind::update, t0 + 24h, t0 + std::chrono::minutes(i * 7 % 10000), "x", ""}});
     }
   });
   for (auto _ : state) benchmark::DoNotOptimize(db->next_pending_reminder());

@@ -19,12 +19,15 @@
 #include <gtest/gtest.h>
 
 #include "tests/fake_slack/fake_slack.hpp"
+#include "tests/support/bot_env.hpp"
 #include "tests/support/child_process.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace {
 
 using flare::testing::child_process;
 using flare::testing::fake_slack;
+using flare::testing::temp_dir;
 using json = nlohmann::json;
 using namespace std::chrono_literals;
 
@@ -35,34 +38,11 @@ int env_int(const char* name, int fallback) {
   return v && *v ? std::atoi(v) : fallback;
 }
 
-class temp_dir {
- public:
-  temp_dir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "flare-chaos-XXXXXX").string();
-    path_ = ::mkdtemp(pattern.data());
-  }
-  ~temp_dir() { std::filesystem::remove_all(path_); }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
-
 std::map<std::string, std::string> slack_env(const fake_slack& fake, const temp_dir& dir) {
-  return {{"SLACK_APP_TOKEN", fake.options().app_token},
-          {"SLACK_BOT_TOKEN", fake.options().bot_token},
-          {"SLACK_API_URL", fake.api_url()},
-          {"SLACK_CA_FILE", fake.ca_file()},
-          {"FLARE_SLACK_INCIDENTS_CHANNEL", "C0INC"},
-          {"FLARE_SLACK_SECURITY_CHANNEL", "G0SEC"},
-          {"FLARE_SLACK_SECURITY_TEAM_GROUP", "S0SEC"},
-          {"FLARE_SLACK_RESPONDERS_GROUP", "S0RESP"},
-          {"FLARE_SLACK_POSTS_PER_SECOND", "20"},
-          {"FLARE_SLACK_POST_BURST", "50"},
-          {"FLARE_STORE_PATH", dir.file("flare.db")},
-          {"FLARE_HEALTH_PORT", "0"},
-          {"FLARE_LOG_LEVEL", "warn"},
-          {"FLARE_SHUTDOWN_DRAIN_SECONDS", "3"}};
+  return flare::testing::bot_env(fake, dir,
+                                 {{"FLARE_SLACK_POSTS_PER_SECOND", "20"},
+                                  {"FLARE_SLACK_POST_BURST", "50"},
+                                  {"FLARE_LOG_LEVEL", "warn"}});
 }
 
 json report(const std::string& event_id, const std::string& ts, const std::string& text) {
@@ -122,7 +102,7 @@ TEST(chaos, kill_9_at_random_points_loses_no_report_and_doubles_no_incident) {
   fake.set_redelivery(true, 1500ms);
   fake.set_usergroup_members("S0RESP", {"U0ALICE"});
   fake.set_usergroup_members("S0SEC", {"U0SEC"});  // the start-up checks look both groups up
-  temp_dir dir;
+  temp_dir dir{"flare-chaos"};
   std::set<std::string> report_ts;
   std::vector<std::string> titles;
   int kills = 0;

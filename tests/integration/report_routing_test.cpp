@@ -3,7 +3,9 @@
 // Finance & Operations' DM, the responders ping and the untriaged nudge (short configured time),
 // and the start-up checks of the Slack setup. Every wait is bounded.
 #include "tests/fake_slack/fake_slack.hpp"
+#include "tests/support/bot_env.hpp"
 #include "tests/support/child_process.hpp"
+#include "tests/support/temp_dir.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -17,6 +19,7 @@ namespace {
 
 using flare::testing::child_process;
 using flare::testing::fake_slack;
+using flare::testing::temp_dir;
 using json = nlohmann::json;
 using namespace std::chrono_literals;
 using testing::HasSubstr;
@@ -24,32 +27,8 @@ using testing::Not;
 
 const std::string flare_binary = FLARE_BINARY;
 
-class temp_dir {
- public:
-  temp_dir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "flare-routing-XXXXXX").string();
-    path_ = ::mkdtemp(pattern.data());
-  }
-  ~temp_dir() { std::filesystem::remove_all(path_); }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
-
 std::map<std::string, std::string> slack_env(const fake_slack& fake, const temp_dir& dir) {
-  return {{"SLACK_APP_TOKEN", fake.options().app_token},
-          {"SLACK_BOT_TOKEN", fake.options().bot_token},
-          {"SLACK_API_URL", fake.api_url()},
-          {"SLACK_CA_FILE", fake.ca_file()},
-          {"FLARE_SLACK_INCIDENTS_CHANNEL", "C0INC"},
-          {"FLARE_SLACK_SECURITY_CHANNEL", "G0SEC"},
-          {"FLARE_SLACK_SECURITY_TEAM_GROUP", "S0SEC"},
-          {"FLARE_SLACK_RESPONDERS_GROUP", "S0RESP"},
-          {"FLARE_SLACK_HEAD_OF_FINANCE_OPS", "U0HEAD"},
-          {"FLARE_STORE_PATH", dir.file("flare.db")},
-          {"FLARE_HEALTH_PORT", "0"},
-          {"FLARE_SHUTDOWN_DRAIN_SECONDS", "3"}};
+  return flare::testing::bot_env(fake, dir, {{"FLARE_SLACK_HEAD_OF_FINANCE_OPS", "U0HEAD"}});
 }
 
 json message(const std::string& event_id, const std::string& channel, const std::string& text,
@@ -141,7 +120,7 @@ std::string reply_text(const std::optional<flare::testing::ack>& a) {
 class report_routing : public testing::Test {
  protected:
   fake_slack fake;
-  temp_dir dir;
+  temp_dir dir{"flare-routing"};
 
   void SetUp() override {
     fake.set_usergroup_members("S0RESP", {"U0ALICE"});

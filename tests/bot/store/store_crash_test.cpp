@@ -18,26 +18,17 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/support/sqlite_peek.hpp"
+#include "tests/support/temp_dir.hpp"
+
 namespace flare::store {
 namespace {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
+using flare::testing::raw_count;
 
 constexpr sys_seconds t0{std::chrono::seconds{1795338000}};
-
-std::int64_t raw_count(const std::string& path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
-  sqlite3_stmt* s = nullptr;
-  std::int64_t n = -1;
-  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW) {
-    n = sqlite3_column_int64(s, 0);
-  }
-  sqlite3_finalize(s);
-  sqlite3_close(db);
-  return n;
-}
 
 // The child: opens the store (migrating it on the first round) and writes one
 // incident + audit + outbox + reminder transaction after another for at most 5 s, reporting
@@ -56,7 +47,7 @@ std::int64_t raw_count(const std::string& path, const std::string& sql) {
         f.facts = {{"padding", std::string(300, 'f')}};
         auto a = db->create_incident(f, "U0REPORTER", t0, {{"source", "crash test"}});
         db->enqueue({"card:" + a.reference(), a.id, "post", {{"text", std::string(300, 'p')}}}, t0);
-        db->replace_pending_reminders(a.id, {{deadline_kind::initial, t0 + 72h, t0 + 48h, "24h-before"}});
+        db->replace_pending_reminders(a.id, {{deadline_kind::initial, t0 + 72h, t0 + 48h, "24h-before", ""}});
         id = a.id;
       });
       if (::write(report_fd, &id, sizeof id) != sizeof id) ::_exit(3);
@@ -68,19 +59,9 @@ std::int64_t raw_count(const std::string& path, const std::string& sql) {
   ::_exit(0);
 }
 
-struct tempdir_guard {
-  fs::path path;
-  ~tempdir_guard() {
-    std::error_code ignored;
-    fs::remove_all(path, ignored);
-  }
-};
-
 TEST(store_crash, a_killed_writer_leaves_only_whole_transactions) {
-  std::string pattern = (fs::temp_directory_path() / "flare-store-crash-XXXXXX").string();
-  ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-  tempdir_guard guard{pattern};
-  const std::string path = (guard.path / "data" / "flare.db").string();
+  const flare::testing::temp_dir dir{"flare-store-crash"};
+  const std::string path = (dir.path() / "data" / "flare.db").string();
 
   const auto seed = std::random_device{}();
   std::printf("[ seed     ] %u\n", seed);
