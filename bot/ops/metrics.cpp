@@ -181,6 +181,11 @@ struct metrics::impl {
           .Help("Store writes that failed (inbox, heartbeat): envelopes stay unacked")
           .Register(registry)
           .Add({});
+  Counter& deliveries_parked = prometheus::BuildCounter()
+                                   .Name("flare_inbox_parked_total")
+                                   .Help("Slack deliveries parked as dead letters after failing every replay")
+                                   .Register(registry)
+                                   .Add({});
   scrape_sources sources;
 
   // The series each envelope type touches, looked up once (on first use, so a type still shows up
@@ -271,6 +276,8 @@ void metrics::reminder_sent(bool late, bool overdue) {
 }
 
 void metrics::store_write_failed() { impl_->store_write_failures.Increment(); }
+
+void metrics::delivery_parked() { impl_->deliveries_parked.Increment(); }
 
 void metrics::set_sources(scrape_sources sources) { impl_->sources = std::move(sources); }
 

@@ -57,6 +57,8 @@ class metrics {
   // Store: a write failed (inbox group commit, readiness heartbeat): disk full, read-only, ...
   // No label: the error text could carry anything.
   void store_write_failed();
+  // Inbox: a delivery was parked as a dead letter after failing every replay. Alert on any.
+  void delivery_parked();
 
   void set_sources(scrape_sources sources);
 

@@ -137,6 +137,7 @@ struct runtime {
     o.on_write = [&m](bool ok, const std::string&) {
       if (!ok) m.store_write_failed();
     };
+    o.on_parked = [&m](const store::delivery&) { m.delivery_parked(); };
     return o;
   }
 

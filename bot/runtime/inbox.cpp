@@ -1,5 +1,8 @@
 #include "bot/runtime/inbox.hpp"
 
+#include "input/json_fields.hpp"
+#include "policy/rfc3339.hpp"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -10,15 +13,7 @@ namespace flare {
 namespace asio = boost::asio;
 using json = nlohmann::json;
 
-namespace {
-
-std::string string_at(const json& j, const char* key) {
-  if (!j.is_object()) return {};
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string{};
-}
-
-}  // namespace
+using input::string_at;
 
 std::string inbox_key(const slack::envelope& envelope) {
   if (envelope.type == "events_api") {
@@ -150,7 +145,22 @@ bool inbox::writable() const { return state_->ok; }
 
 std::vector<std::pair<std::int64_t, slack::envelope>> inbox::unfinished(std::size_t limit) {
   std::vector<std::pair<std::int64_t, slack::envelope>> out;
-  for (auto& d : state_->store.unfinished_deliveries(limit)) {
+  auto& s = *state_;
+  for (auto& d : s.store.unfinished_deliveries(limit)) {
+    // Counted (and committed) before the handler runs: a handler that kills the process counts.
+    if (const int attempts = s.store.count_replay(d.id); attempts > s.options.max_replays) {
+      const std::string reason =
+          "not handled after " + std::to_string(s.options.max_replays) + " replays (one per start)";
+      s.store.park_delivery(d.id, reason, s.clock_.now());
+      // Names the delivery, never its payload (a report's text may be sensitive).
+      spdlog::error(
+          "inbox: delivery {} ({} envelope {}, key {}, received {}) parked as a dead letter: {}. It is kept "
+          "in the store's inbox table (parked_at set) for an operator; docs/reliability.md says how to "
+          "look at it and hand it back",
+          d.id, d.type, d.envelope_id, d.key, policy::format_rfc3339(d.received_at), reason);
+      if (s.options.on_parked) s.options.on_parked(d);
+      continue;
+    }
     slack::envelope env;
     env.envelope_id = d.envelope_id;
     env.type = d.type;

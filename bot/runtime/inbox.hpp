@@ -33,6 +33,12 @@ struct inbox_options {
   std::size_t max_batch = 512;
   // Told after every commit: whether it succeeded, and the error when not.
   std::function<void(bool ok, const std::string& error)> on_write;
+  // Replays of one unfinished delivery (one per start) before it is parked as a dead letter: a
+  // delivery whose handler throws, or crashes the process, every time must not be replayed at
+  // every start for ever, nor be dropped without a trace.
+  int max_replays = 5;
+  // Told when a delivery is parked (metrics).
+  std::function<void(const store::delivery&)> on_parked;
 };
 
 // The store key that recognises a redelivery of `envelope`: the event_id of an event, the
@@ -53,7 +59,9 @@ class inbox final : public delivery_log {
   // False after a failed commit, until one succeeds.
   bool writable() const;
 
-  // The deliveries a crash (or a failed handler) left unfinished, as envelopes to replay.
+  // The deliveries a crash (or a failed handler) left unfinished, as envelopes to replay. Each
+  // one's replay is counted in the store first; one that has already had `max_replays` is parked
+  // instead (logged as an error naming it, reported through `on_parked`) and not returned.
   std::vector<std::pair<std::int64_t, slack::envelope>> unfinished(std::size_t limit);
 
  private:

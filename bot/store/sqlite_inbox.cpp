@@ -22,10 +22,15 @@ std::size_t sqlite_store::prune_processed_events(sys_seconds older_than) {
 
 namespace {
 
-constexpr std::string_view delivery_columns = "id, key, envelope_id, type, payload, received_at, done_at";
+constexpr std::string_view delivery_columns =
+    "id, key, envelope_id, type, payload, received_at, done_at, replay_attempts, parked_at, parked_reason";
 
 delivery read_delivery(const query& q) {
-  return delivery{q.int64(0), q.text(1), q.text(2), q.text(3), q.json_value(4), q.time(5), q.opt_time(6)};
+  return delivery{q.int64(0),      q.text(1),
+                  q.text(2),       q.text(3),
+                  q.json_value(4), q.time(5),
+                  q.opt_time(6),   static_cast<int>(q.int64(7)),
+                  q.opt_time(8),   q.opt_text(9).value_or("")};
 }
 
 }  // namespace
@@ -60,7 +65,36 @@ void sqlite_store::mark_deliveries_done(std::span<const std::int64_t> ids, sys_s
 
 std::vector<delivery> sqlite_store::unfinished_deliveries(std::size_t limit) {
   auto q = impl_->prepare("SELECT " + std::string(delivery_columns) +
-                          " FROM inbox WHERE done_at IS NULL ORDER BY id LIMIT ?");
+                          " FROM inbox WHERE done_at IS NULL AND parked_at IS NULL ORDER BY id LIMIT ?");
+  q.bind(limit);
+  std::vector<delivery> out;
+  while (q.step()) out.push_back(read_delivery(q));
+  return out;
+}
+
+int sqlite_store::count_replay(std::int64_t id) {
+  int attempts = 0;
+  impl_->transaction([&] {
+    impl_->prepare("UPDATE inbox SET replay_attempts = replay_attempts + 1 WHERE id = ?").bind(id).run();
+    auto q = impl_->prepare("SELECT replay_attempts FROM inbox WHERE id = ?");
+    q.bind(id);
+    if (!q.step()) throw store_error("count_replay: no delivery " + std::to_string(id));
+    attempts = static_cast<int>(q.int64(0));
+  });
+  return attempts;
+}
+
+void sqlite_store::park_delivery(std::int64_t id, std::string_view reason, sys_seconds at) {
+  impl_->transaction([&] {
+    impl_->prepare("UPDATE inbox SET parked_at = ?, parked_reason = ? WHERE id = ? AND done_at IS NULL")
+        .bind(at, reason, id)
+        .run();
+  });
+}
+
+std::vector<delivery> sqlite_store::parked_deliveries(std::size_t limit) {
+  auto q = impl_->prepare("SELECT " + std::string(delivery_columns) +
+                          " FROM inbox WHERE parked_at IS NOT NULL ORDER BY id LIMIT ?");
   q.bind(limit);
   std::vector<delivery> out;
   while (q.step()) out.push_back(read_delivery(q));

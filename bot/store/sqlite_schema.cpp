@@ -176,6 +176,16 @@ ALTER TABLE outbox ADD COLUMN claimed_by TEXT;
 ALTER TABLE outbox ADD COLUMN claim_expires_at INTEGER;
 CREATE INDEX outbox_pending_by_incident ON outbox (incident_id, id) WHERE state = 'pending';
 )sql"},
+    schema_migration{6, "inbox: replay attempts and parked (dead-letter) deliveries", R"sql(
+-- A delivery whose handler fails on every replay is parked after a few attempts instead of
+-- being replayed at every start for ever (docs/reliability.md, "Replays and dead letters").
+ALTER TABLE inbox ADD COLUMN replay_attempts INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE inbox ADD COLUMN parked_at INTEGER;
+ALTER TABLE inbox ADD COLUMN parked_reason TEXT;
+DROP INDEX inbox_unfinished;
+CREATE INDEX inbox_unfinished ON inbox (id) WHERE done_at IS NULL AND parked_at IS NULL;
+CREATE INDEX inbox_parked ON inbox (id) WHERE parked_at IS NOT NULL;
+)sql"},
 };
 
 }  // namespace

@@ -93,6 +93,9 @@ class sqlite_store final : public store {
                                                              sys_seconds at) override;
   void mark_deliveries_done(std::span<const std::int64_t> ids, sys_seconds at) override;
   std::vector<delivery> unfinished_deliveries(std::size_t limit) override;
+  int count_replay(std::int64_t id) override;
+  void park_delivery(std::int64_t id, std::string_view reason, sys_seconds at) override;
+  std::vector<delivery> parked_deliveries(std::size_t limit) override;
   std::optional<delivery> find_delivery(std::string_view key) override;
   void set_delivery_in_hand(std::string key, sys_seconds at) override;
   std::size_t prune_handled(sys_seconds older_than, std::size_t batch) override;

@@ -107,4 +107,12 @@ std::vector<outbox_item> store::pending_outbox_after(std::int64_t after_id, std:
   return out;
 }
 
+int store::count_replay(std::int64_t) { return 1; }
+
+void store::park_delivery(std::int64_t id, std::string_view, sys_seconds) {
+  throw store_error("this store cannot park delivery " + std::to_string(id) + " (no dead letters)");
+}
+
+std::vector<delivery> store::parked_deliveries(std::size_t) { return {}; }
+
 }  // namespace flare::store

@@ -217,6 +217,9 @@ struct delivery {
   json payload;
   sys_seconds received_at{};
   std::optional<sys_seconds> done_at;
+  int replay_attempts = 0;               // replays started after a restart (see count_replay)
+  std::optional<sys_seconds> parked_at;  // set: a dead letter, never replayed again
+  std::string parked_reason;
 };
 
 // ---- the interface ----------------------------------------------------------------------------
@@ -270,8 +273,19 @@ class store {
                                                                      sys_seconds at) = 0;
   // Marks deliveries handled (one transaction); rows already done keep their first done_at.
   virtual void mark_deliveries_done(std::span<const std::int64_t> ids, sys_seconds at) = 0;
-  // Deliveries recorded but not yet done (a crash or a failed handler), oldest first.
+  // Deliveries recorded but not yet done (a crash or a failed handler), oldest first; parked
+  // ones are not among them.
   virtual std::vector<delivery> unfinished_deliveries(std::size_t limit) = 0;
+  // Counts one replay of delivery `id`, committed before its handler runs (so a handler that
+  // crashes the process counts too); returns the replays so far, this one included. The default,
+  // for a store that does not count yet, returns 1: the replay cap then never applies.
+  virtual int count_replay(std::int64_t id);
+  // Parks delivery `id` as a dead letter: kept (with `reason`) for an operator, never replayed,
+  // never pruned. For a delivery whose handler failed on every replay. The default throws
+  // store_error (not reached while count_replay keeps its default).
+  virtual void park_delivery(std::int64_t id, std::string_view reason, sys_seconds at);
+  // Parked deliveries, oldest first. The default: none.
+  virtual std::vector<delivery> parked_deliveries(std::size_t limit);
   virtual std::optional<delivery> find_delivery(std::string_view key) = 0;
   // While set (see `delivery_in_hand`), the outermost transaction to commit also marks the
   // delivery `key` done, in the same commit as the handler's effects. Empty: none.
