@@ -140,12 +140,12 @@ void table_sizes(bool prune) {
         const auto removed = pruner.prune_once();
         worst_prune_ms = std::max(worst_prune_ms,
                                   std::chrono::duration<double, std::milli>(steady::now() - started).count());
-        if (removed < 500) break;
+        if (removed < flare::prune_options{}.batch) break;
       }
     }
   }
   std::printf("after 1,000,000 events over 14 days, %s: inbox %lld rows, file %.1f MB (%lld pages)%s\n",
-              prune ? "pruned (7d retention, every 10 min, 500-row batches)" : "never pruned",
+              prune ? "pruned (7d retention, every 10 min, 100-row batches)" : "never pruned",
               static_cast<long long>(store->row_count("inbox")), store->page_count() * 4096.0 / 1e6,
               static_cast<long long>(store->page_count()),
               prune ? (", slowest prune batch " + std::to_string(worst_prune_ms) + " ms").c_str() : "");
