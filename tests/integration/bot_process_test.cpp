@@ -2,17 +2,24 @@
 // (SLACK_API_URL and SLACK_CA_FILE point it at the fake Slack), driven through the fake Slack or
 // its console. Every wait is bounded.
 #include "tests/fake_slack/fake_slack.hpp"
+#include "tests/support/bot_env.hpp"
 #include "tests/support/child_process.hpp"
+#include "tests/support/temp_dir.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <sched.h>
+
+#include <cerrno>
 #include <csignal>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -22,6 +29,7 @@ namespace {
 using flare::testing::child_process;
 using flare::testing::fake_slack;
 using flare::testing::fake_slack_options;
+using flare::testing::temp_dir;
 using json = nlohmann::json;
 using namespace std::chrono_literals;
 using testing::HasSubstr;
@@ -29,31 +37,8 @@ using testing::Not;
 
 const std::string flare_binary = FLARE_BINARY;
 
-class temp_dir {
- public:
-  temp_dir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "flare-e2e-XXXXXX").string();
-    path_ = ::mkdtemp(pattern.data());
-  }
-  ~temp_dir() { std::filesystem::remove_all(path_); }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
-
 std::map<std::string, std::string> slack_env(const fake_slack& fake, const temp_dir& dir) {
-  return {{"SLACK_APP_TOKEN", fake.options().app_token},
-          {"SLACK_BOT_TOKEN", fake.options().bot_token},
-          {"SLACK_API_URL", fake.api_url()},
-          {"SLACK_CA_FILE", fake.ca_file()},
-          {"FLARE_SLACK_INCIDENTS_CHANNEL", "C0INC"},
-          {"FLARE_SLACK_SECURITY_CHANNEL", "G0SEC"},
-          {"FLARE_SLACK_SECURITY_TEAM_GROUP", "S0SEC"},
-          {"FLARE_SLACK_RESPONDERS_GROUP", "S0RESP"},
-          {"FLARE_STORE_PATH", dir.file("flare.db")},
-          {"FLARE_HEALTH_PORT", "0"},
-          {"FLARE_SHUTDOWN_DRAIN_SECONDS", "3"}};
+  return flare::testing::bot_env(fake, dir);
 }
 
 // Each invocation has its own trigger_id, as in Slack: the inbox recognises a redelivered command
@@ -83,7 +68,7 @@ std::string reply_text(const flare::testing::ack& a) {
 class bot_over_slack : public testing::Test {
  protected:
   fake_slack fake;
-  temp_dir dir;
+  temp_dir dir{"flare-e2e"};
 
   void SetUp() override {
     fake.set_usergroup_members("S0RESP", {"U0ALICE"});
@@ -331,7 +316,7 @@ TEST_F(bot_over_slack, link_disabled_stops_the_bot) {
 
 TEST(bot_tls, unknown_certificate_authority_is_rejected) {
   fake_slack fake;
-  temp_dir dir;
+  temp_dir dir{"flare-e2e"};
   flare::testing::test_ca other_ca;
   auto env = slack_env(fake, dir);
   env["SLACK_CA_FILE"] = other_ca.ca_file();
@@ -345,7 +330,7 @@ TEST(bot_tls, unknown_certificate_authority_is_rejected) {
 
 TEST(bot_tls, wrong_host_name_is_rejected) {
   fake_slack fake(fake_slack_options{.certificate_names = {"wrong.example"}});
-  temp_dir dir;
+  temp_dir dir{"flare-e2e"};
   child_process bot(flare_binary, {}, slack_env(fake, dir));
   const int code = bot.wait(30s);
   EXPECT_NE(code, 0) << bot.output();
@@ -355,7 +340,7 @@ TEST(bot_tls, wrong_host_name_is_rejected) {
 
 TEST(bot_restart, post_decided_before_a_crash_is_made_after_restart_exactly_once) {
   fake_slack fake;
-  temp_dir dir;
+  temp_dir dir{"flare-e2e"};
   fake.set_usergroup_members("S0RESP", {"U0ALICE"});
   fake.set_usergroup_members("S0SEC", {"U0SEC"});  // the start-up checks look both groups up
   fake.inject("chat.postMessage", {.http_status = 500, .times = 1000});
@@ -385,7 +370,7 @@ TEST(bot_restart, post_decided_before_a_crash_is_made_after_restart_exactly_once
 }
 
 TEST(bot_console, runs_the_same_handlers_against_the_terminal) {
-  temp_dir dir;
+  temp_dir dir{"flare-e2e"};
   child_process bot(flare_binary, {"console"},
                     {{"FLARE_STORE_PATH", dir.file("flare.db")}, {"FLARE_HEALTH_PORT", "0"}},
                     "/incident open Laptop stolen at the airport\n"
@@ -403,7 +388,7 @@ TEST(bot_console, runs_the_same_handlers_against_the_terminal) {
 }
 
 TEST(bot_cli, check_config_names_every_bad_key) {
-  temp_dir dir;
+  temp_dir dir{"flare-e2e"};
   std::ofstream(dir.file("bad.toml"))
       << "[slack]\nincidents_channel = \"#incidents\"\n[policy]\ntimezone = \"Nowhere/City\"\n";
   child_process bot(flare_binary, {"check-config", dir.file("bad.toml")}, {});
@@ -420,7 +405,7 @@ TEST(bot_cli, check_config_refuses_a_misspelt_flare_variable) {
 }
 
 TEST(bot_cli, bad_config_stops_start_up_with_the_same_message) {
-  temp_dir dir;
+  temp_dir dir{"flare-e2e"};
   std::ofstream(dir.file("bad.toml")) << "[log]\nlevel = \"chatty\"\n";
   child_process bot(flare_binary, {"--config", dir.file("bad.toml"), "run"}, {});
   EXPECT_EQ(bot.wait(10s), 3);
@@ -446,3 +431,82 @@ TEST(bot_cli, decide_names_the_bad_field) {
 }
 
 }  // namespace
+
+// A small volume of its own for the store: a tmpfs mounted in a mount namespace private to this
+// test process (and so to the bot it starts), gone when the process ends even if it is killed.
+// Needs root (CAP_SYS_ADMIN), which CI has.
+class small_volume {
+ public:
+  small_volume(const std::string& at, const std::string& size) : at_(at) {
+    if (::unshare(CLONE_NEWNS) != 0 || ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
+        ::mount("tmpfs", at.c_str(), "tmpfs", 0, ("size=" + size).c_str()) != 0) {
+      error_ = std::strerror(errno);
+      return;
+    }
+    mounted_ = true;
+  }
+  ~small_volume() {
+    if (mounted_) ::umount2(at_.c_str(), MNT_DETACH);
+  }
+  small_volume(const small_volume&) = delete;
+  small_volume& operator=(const small_volume&) = delete;
+  bool mounted() const { return mounted_; }
+  const std::string& error() const { return error_; }
+
+  // Writes a file until the volume has no room left; returns the bytes written.
+  std::size_t fill(const std::string& file) const {
+    std::FILE* f = std::fopen(file.c_str(), "wb");
+    if (f == nullptr) return 0;
+    const std::string chunk(64 * 1024, 'f');
+    std::size_t written = 0;
+    for (int i = 0; i < 100000; ++i) {  // bounded: 6 GB at most, far beyond any test volume
+      const auto n = std::fwrite(chunk.data(), 1, chunk.size(), f);
+      written += n;
+      if (n < chunk.size() || std::fflush(f) != 0) break;
+    }
+    std::fclose(f);
+    return written;
+  }
+
+ private:
+  std::string at_;
+  bool mounted_ = false;
+  std::string error_;
+};
+
+// Issue 13 item 7: with the store's volume full, a report is not acked (so Slack keeps it and
+// redelivers it) and /readyz is red; once there is room again the redelivered report gets its
+// reply and readiness comes back. Nothing acked is dropped.
+TEST_F(bot_over_slack, on_a_full_disk_reports_are_not_acked_and_readiness_is_red_until_there_is_room) {
+  const std::string volume = dir.file("volume");
+  std::filesystem::create_directories(volume);
+  small_volume disk(volume, "8m");
+  if (!disk.mounted()) GTEST_SKIP() << "cannot mount a tmpfs here (" << disk.error() << "); CI runs as root";
+  auto env = slack_env(fake, dir);
+  env["FLARE_STORE_PATH"] = volume + "/flare.db";
+  const int port = free_port();
+  env["FLARE_HEALTH_PORT"] = std::to_string(port);
+  child_process bot(flare_binary, {"run"}, env);
+  ASSERT_TRUE(fake.wait_for_open_connections(1, 15s)) << bot.output();
+  ASSERT_TRUE(eventually([&] { return http_status(port, "/readyz") == 200; }, 10s)) << bot.output();
+
+  ASSERT_GT(disk.fill(volume + "/filler"), 0u);
+  const auto report = message_event("Ev700", "C0INC", "channel",
+                                    "I got a phishing email and clicked the link", "1700000700.000100");
+  const auto id = fake.send_envelope("events_api", report);
+  EXPECT_FALSE(fake.wait_for_ack(id, 3s)) << "acked an envelope the store could not keep\n" << bot.output();
+  EXPECT_TRUE(eventually([&] { return http_status(port, "/readyz") == 503; }, 10s)) << bot.output();
+  EXPECT_TRUE(bot.wait_for_output("cannot write to the store", 5s)) << bot.output();
+  EXPECT_TRUE(fake.posted_messages().empty());
+
+  // Room again: Slack's redelivery of the unacked envelope is taken, and the report answered.
+  std::filesystem::remove(volume + "/filler");
+  fake.set_redelivery(true, 500ms);
+  // Slack redelivers in a new envelope (a new envelope id) carrying the same event.
+  EXPECT_TRUE(eventually([&] { return !fake.acks().empty(); }, 15s)) << bot.output();
+  ASSERT_TRUE(wait_for_posts(fake, 1, 15s)) << bot.output();
+  EXPECT_THAT(fake.posted_messages()[0].dump(), HasSubstr("phishing"));
+  EXPECT_TRUE(eventually([&] { return http_status(port, "/readyz") == 200; }, 10s)) << bot.output();
+  bot.signal(SIGTERM);
+  EXPECT_EQ(bot.wait(15s), 0) << bot.output();
+}
