@@ -44,12 +44,12 @@ std::string plain_markup(std::string text) {
     }
     const std::string inner = text.substr(i + 1, close - i - 1);
     const auto bar = inner.find('|');
-    if (inner.rfind("!date^", 0) == 0 && bar != std::string::npos) out += inner.substr(bar + 1);
-    else if (inner.rfind("@", 0) == 0) out += inner.substr(0, bar);
-    else if (inner.rfind("!subteam^", 0) == 0)
+    if (inner.starts_with("!date^") && bar != std::string::npos) out += inner.substr(bar + 1);
+    else if (inner.starts_with('@')) out += inner.substr(0, bar);
+    else if (inner.starts_with("!subteam^"))
       out += "@" + inner.substr(9, bar == std::string::npos ? std::string::npos : bar - 9);
-    else if (inner.rfind("#", 0) == 0) out += inner.substr(0, bar);
-    else if (inner.rfind("!", 0) == 0)
+    else if (inner.starts_with('#')) out += inner.substr(0, bar);
+    else if (inner.starts_with('!'))
       out += "@" + inner.substr(1, bar == std::string::npos ? std::string::npos : bar - 1);
     else out += bar == std::string::npos ? inner : inner.substr(bar + 1);
     i = close + 1;

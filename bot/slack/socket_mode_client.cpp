@@ -724,7 +724,13 @@ socket_mode_client::socket_mode_client(boost::asio::any_io_executor ex, socket_m
 
 socket_mode_client::~socket_mode_client() {
   state_->owner = nullptr;
-  if (state_->running) stop();
+  if (!state_->running) return;
+  // stop() dispatches to the executor, which can throw (allocation); a destructor must not. If it
+  // does, nothing is lost: run() holds its own reference to the state and ends with its executor.
+  try {
+    stop();
+  } catch (...) {  // nothing more to do in a destructor
+  }
 }
 
 boost::asio::awaitable<std::optional<api_error>> socket_mode_client::run() {
