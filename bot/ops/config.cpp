@@ -117,13 +117,13 @@ std::optional<std::string> check_prefixed_id(const std::string& id, char prefix,
 std::vector<key_spec> scalar_keys() {
   using s = std::string;
   auto str = [](s key, s config::*field, std::function<std::optional<s>(const s&)> check = {}) {
-    key_spec spec{key, kind::string, {}, {}, {}, {}, {}};
+    key_spec spec{std::move(key), kind::string, {}, {}, {}, {}, {}};
     spec.set_string = [field](config& c, const s& v) { c.*field = v; };
-    if (check) spec.check = [field, check](const config& c) { return check(c.*field); };
+    if (check) spec.check = [field, check = std::move(check)](const config& c) { return check(c.*field); };
     return spec;
   };
   auto integer = [](s key, int config::*field, long long lo, long long hi) {
-    key_spec spec{key, kind::integer, {}, {}, {}, {}, {}};
+    key_spec spec{std::move(key), kind::integer, {}, {}, {}, {}, {}};
     spec.set_integer = [field, lo, hi](config& c, long long v) {
       c.*field = static_cast<int>(std::clamp(v, lo - 1, hi + 1));
     };
@@ -303,7 +303,7 @@ std::vector<key_spec> scalar_keys() {
     keys.push_back(spec);
   }
   keys.push_back(
-      integer("intake.untriaged_after_seconds", &config::untriaged_after_seconds, 0, 7 * 24 * 3600));
+      integer("intake.untriaged_after_seconds", &config::untriaged_after_seconds, 0, 7LL * 24 * 3600));
   keys.push_back(str("digest.day", &config::digest_day, [](const s& v) -> std::optional<s> {
     for (const char* d :
          {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "off"})
@@ -531,7 +531,8 @@ class loader {
       policy::severity_timing& timing = cfg_.policy_tables.timing(*level);
       for (auto&& [field_key, value] : *fields) {
         const std::string field(field_key.str());
-        const std::string field_path = key + "." + field;
+        std::string field_path = key;
+        field_path.append(".").append(field);
         if (field != "initial" && field != "update") {
           problem(field_path, "unknown key (expected 'initial' or 'update')");
           continue;
@@ -644,7 +645,7 @@ class loader {
         touched = true;
         auto parsed = parse_table_interval(it->second);
         if (!parsed) {
-          problem(field_path + " (from " + name + ")",
+          problem(std::string(field_path).append(" (from ").append(name).append(")"),
                   "must be like \"48h\", \"7 business days\" or \"none\"");
           continue;
         }
@@ -668,7 +669,8 @@ class loader {
     for (auto it = env.lower_bound(prefix); it != env.end() && it->first.rfind(prefix, 0) == 0; ++it) {
       std::string name = lowercase(it->first.substr(prefix.size()));
       std::replace(name.begin(), name.end(), '_', ' ');
-      const std::string where = key + "." + name + " (from " + it->first + ")";
+      std::string where = key;
+      where.append(".").append(name).append(" (from ").append(it->first).append(")");
       if (trim(name).empty()) {
         problem(where, "the variable must name the entry after " + prefix);
         continue;
@@ -749,7 +751,7 @@ namespace {
 // A configuration file is a small regular file (or a symlink to one, as Kubernetes mounts a
 // ConfigMap). A directory, a FIFO or /dev/zero would otherwise read as empty or never end, and
 // check-config would call that "configuration OK".
-constexpr std::uintmax_t max_config_bytes = 1024 * 1024;
+constexpr std::uintmax_t max_config_bytes = std::uintmax_t{1024} * 1024;
 
 std::optional<std::string> not_a_config_file(const std::string& path) {
   std::error_code ec;
