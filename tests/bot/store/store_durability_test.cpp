@@ -15,6 +15,7 @@
 
 #include "bot/store/sqlite_store.hpp"
 #include "bot/store/store_lock.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace flare::store {
 namespace {
@@ -39,23 +40,12 @@ void scribble_over_pages(const std::string& file) {
 
 class durability : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir = fs::temp_directory_path() / ("flare-durability-" + std::to_string(::getpid()) + "-" +
-                                       ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir);
-    fs::create_directories(dir);
-    path = (dir / "flare.db").string();
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::permissions(dir, fs::perms::owner_all, ec);
-    fs::remove_all(dir, ec);
-  }
   static new_delivery event(const std::string& event_id) {
     return {inbox_key_for_event(event_id), "env-" + event_id, "events_api", {{"event_id", event_id}}};
   }
-  fs::path dir;
-  std::string path;
+  flare::testing::temp_dir scratch{"flare-durability"};  // also restores its mode before removal
+  const fs::path& dir = scratch.path();
+  std::string path = scratch.file("flare.db");
 };
 
 // ---- inbox ------------------------------------------------------------------------------------
