@@ -65,6 +65,17 @@ std::string default_config_path(const std::map<std::string, std::string>& env) {
   return {};
 }
 
+// The store the running bot uses, for the commands that read it (export, digest): PostgreSQL when
+// store.url is set (the password from PGPASSWORD or store.password_file), else the SQLite file.
+std::unique_ptr<flare::store::store> open_configured_store(const flare::config& cfg) {
+  if (cfg.store_url.empty()) return flare::store::sqlite_store::open(cfg.store_path);
+  flare::store::pg_options options;
+  options.outbox_lease = std::chrono::seconds(cfg.store_outbox_lease_seconds);
+  if (!cfg.store_password_file.empty())
+    options.password = flare::store::read_password_file(cfg.store_password_file);
+  return flare::store::pg_store::open(cfg.store_url, options);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -156,9 +167,9 @@ int main(int argc, char** argv) {
     }
     if (command == "export") {
       const flare::policy::business_calendar calendar(cfg.policy_tables.calendar);
-      std::unique_ptr<flare::store::sqlite_store> store;
+      std::unique_ptr<flare::store::store> store;
       try {
-        store = flare::store::sqlite_store::open(cfg.store_path);
+        store = open_configured_store(cfg);
       } catch (const flare::store::store_error& e) {
         std::cerr << "flare export: " << e.what() << "\n";
         return flare::exit_failure;
@@ -169,9 +180,9 @@ int main(int argc, char** argv) {
     }
     if (command == "digest") {
       const flare::policy::business_calendar calendar(cfg.policy_tables.calendar);
-      std::unique_ptr<flare::store::sqlite_store> store;
+      std::unique_ptr<flare::store::store> store;
       try {
-        store = flare::store::sqlite_store::open(cfg.store_path);
+        store = open_configured_store(cfg);
       } catch (const flare::store::store_error& e) {
         std::cerr << "flare digest: " << e.what() << "\n";
         return flare::exit_failure;
