@@ -20,6 +20,7 @@
 #include "commands/incident_commands.hpp"
 #include "policy/rfc3339.hpp"
 #include "tests/support/recording_slack.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace flare::commands {
 namespace {
@@ -74,8 +75,8 @@ void expect_golden(const std::string& name, const std::string& actual) {
 class incident_export_test : public ::testing::Test {
  protected:
   incident_export_test()
-      : dir_(make_dir()),
-        store_(store::sqlite_store::open((dir_ / "flare.db").string(),
+      : dir("flare-export"),
+        store_(store::sqlite_store::open((dir.path() / "flare.db").string(),
                                          store::sqlite_options{store::synchronous_mode::normal, 5000ms})),
         clock_(at("2026-11-20T10:00:00Z")),  // a Friday
         calendar_(tables_.calendar) {
@@ -88,14 +89,6 @@ class incident_export_test : public ::testing::Test {
   ~incident_export_test() override {
     commands_.reset();
     store_.reset();
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
-
-  static std::filesystem::path make_dir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "flare-export-XXXXXX").string();
-    if (!mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
-    return pattern;
   }
 
   void command_at(std::string_view when, const std::string& user, const std::string& text) {
@@ -118,7 +111,7 @@ class incident_export_test : public ::testing::Test {
     command_at("2026-11-23T16:00:00Z", "U_RESP", "resolve INC-1 tenant filter fixed, exports rotated");
   }
 
-  std::filesystem::path dir_;
+  flare::testing::temp_dir dir;  // removed last, after the store is closed
   std::unique_ptr<store::sqlite_store> store_;
   manual_clock clock_;
   policy::tables tables_;

@@ -18,6 +18,7 @@
 #include "messages/digest_chart.hpp"
 #include "policy/rfc3339.hpp"
 #include "tests/support/recording_slack.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace flare::commands {
 namespace {
@@ -35,8 +36,8 @@ sys_seconds at(std::string_view rfc3339) {
 class weekly_digest_test : public ::testing::Test {
  protected:
   weekly_digest_test()
-      : dir_(make_dir()),
-        store_(store::sqlite_store::open((dir_ / "flare.db").string(),
+      : dir("flare-digest"),
+        store_(store::sqlite_store::open((dir.path() / "flare.db").string(),
                                          store::sqlite_options{store::synchronous_mode::normal, 5000ms})),
         clock_(at("2026-11-16T09:00:00Z")),
         calendar_(tables_.calendar) {
@@ -54,13 +55,6 @@ class weekly_digest_test : public ::testing::Test {
   ~weekly_digest_test() override {
     commands_.reset();
     store_.reset();
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
-  static std::filesystem::path make_dir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "flare-digest-XXXXXX").string();
-    if (!mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
-    return pattern;
   }
   void command_at(std::string_view when, const std::string& user, const std::string& text) {
     clock_.set(at(when));
@@ -95,7 +89,7 @@ class weekly_digest_test : public ::testing::Test {
     command_at("2026-11-20T12:00:00Z", "U_RESP", "done INC-2 notice");
   }
 
-  std::filesystem::path dir_;
+  flare::testing::temp_dir dir;  // removed last, after the store is closed
   std::unique_ptr<store::sqlite_store> store_;
   manual_clock clock_;
   policy::tables tables_;

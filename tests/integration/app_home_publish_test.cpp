@@ -18,6 +18,7 @@
 #include "policy/facts_json.hpp"
 #include "policy/rfc3339.hpp"
 #include "tests/fake_slack/fake_slack.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace flare {
 namespace {
@@ -29,8 +30,8 @@ using namespace std::chrono_literals;
 class app_home_publish_test : public ::testing::Test {
  protected:
   app_home_publish_test()
-      : dir_(make_dir()),
-        store_(store::sqlite_store::open((dir_ / "flare.db").string(),
+      : dir("flare-home"),
+        store_(store::sqlite_store::open((dir.path() / "flare.db").string(),
                                          store::sqlite_options{store::synchronous_mode::normal, 5000ms})),
         clock_(*policy::parse_rfc3339("2026-11-20T12:00:00Z")),
         calendar_(tables_.calendar) {
@@ -52,13 +53,6 @@ class app_home_publish_test : public ::testing::Test {
     files_.reset();
     client_.reset();
     store_.reset();
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
-  static std::filesystem::path make_dir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "flare-home-XXXXXX").string();
-    if (!mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
-    return pattern;
   }
 
   std::int64_t open_incident(const std::string& title, bool sensitive) {
@@ -88,7 +82,7 @@ class app_home_publish_test : public ::testing::Test {
 
   testing::fake_slack fake_;
   asio::io_context io_;
-  std::filesystem::path dir_;
+  flare::testing::temp_dir dir;  // removed last, after the store is closed
   std::unique_ptr<store::sqlite_store> store_;
   manual_clock clock_;
   policy::tables tables_;

@@ -19,6 +19,7 @@
 #include "policy/facts_json.hpp"
 #include "policy/rfc3339.hpp"
 #include "tests/fake_slack/fake_slack.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace flare {
 namespace {
@@ -32,8 +33,8 @@ sys_seconds at(std::string_view t) { return *policy::parse_rfc3339(t); }
 class digest_post_test : public ::testing::Test {
  protected:
   digest_post_test()
-      : dir_(make_dir()),
-        store_(store::sqlite_store::open((dir_ / "flare.db").string(),
+      : dir("flare-digest-e2e"),
+        store_(store::sqlite_store::open((dir.path() / "flare.db").string(),
                                          store::sqlite_options{store::synchronous_mode::normal, 5000ms})),
         clock_(at("2026-11-23T07:00:00Z")),  // Monday, before the slot
         calendar_(tables_.calendar) {
@@ -56,13 +57,6 @@ class digest_post_test : public ::testing::Test {
     files_.reset();
     client_.reset();
     store_.reset();
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
-  static std::filesystem::path make_dir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "flare-digest-e2e-XXXXXX").string();
-    if (!mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
-    return pattern;
   }
   std::unique_ptr<digest_scheduler> scheduler() {
     return std::make_unique<digest_scheduler>(io_.get_executor(), *store_, files_.get(), clock_, tables_,
@@ -81,7 +75,7 @@ class digest_post_test : public ::testing::Test {
 
   testing::fake_slack fake_;
   asio::io_context io_;
-  std::filesystem::path dir_;
+  flare::testing::temp_dir dir;  // removed last, after the store is closed
   std::unique_ptr<store::sqlite_store> store_;
   manual_clock clock_;
   policy::tables tables_;

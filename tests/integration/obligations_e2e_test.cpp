@@ -15,6 +15,7 @@
 
 #include "tests/fake_slack/fake_slack.hpp"
 #include "tests/support/child_process.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace {
 
@@ -26,19 +27,6 @@ using testing::HasSubstr;
 using testing::Not;
 
 const std::string flare_binary = FLARE_BINARY;
-
-class temp_dir {
- public:
-  temp_dir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "flare-obligations-XXXXXX").string();
-    path_ = ::mkdtemp(pattern.data());
-  }
-  ~temp_dir() { std::filesystem::remove_all(path_); }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
 
 // RFC 3339 UTC, to the second, `offset` from the wall clock the bot also reads.
 std::string utc_in(std::chrono::seconds offset) {
@@ -152,7 +140,7 @@ std::string reply_text(const std::optional<flare::testing::ack>& a) {
 class obligations_e2e : public testing::Test {
  protected:
   fake_slack fake;
-  temp_dir dir;
+  flare::testing::temp_dir dir{"flare-obligations"};
   std::unique_ptr<child_process> bot;
 
   void SetUp() override {

@@ -11,6 +11,7 @@
 #include "bot/store/sqlite_store.hpp"
 #include "policy/facts_json.hpp"
 #include "policy/rfc3339.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace flare {
 namespace {
@@ -21,8 +22,8 @@ using json = nlohmann::json;
 class evidence_cli_test : public ::testing::Test {
  protected:
   evidence_cli_test()
-      : dir_(make_dir()),
-        store_(store::sqlite_store::open((dir_ / "flare.db").string())),
+      : dir("flare-evidence-cli"),
+        store_(store::sqlite_store::open((dir.path() / "flare.db").string())),
         calendar_(tables_.calendar) {
     store::new_incident f;
     f.title = "Leaked API key";
@@ -32,16 +33,7 @@ class evidence_cli_test : public ::testing::Test {
     store_->create_incident(f, "U_REP", *policy::parse_rfc3339("2026-11-18T10:00:00Z"),
                             {{"inputs", {{"title", f.title}, {"sensitive", false}}}});
   }
-  ~evidence_cli_test() override {
-    store_.reset();
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
-  static std::filesystem::path make_dir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "flare-evidence-cli-XXXXXX").string();
-    if (!mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
-    return pattern;
-  }
+  ~evidence_cli_test() override { store_.reset(); }
   int export_cli(const std::vector<std::string>& args) {
     out_.str("");
     err_.str("");
@@ -55,7 +47,7 @@ class evidence_cli_test : public ::testing::Test {
     return s.str();
   }
 
-  std::filesystem::path dir_;
+  flare::testing::temp_dir dir;  // removed last, after the store is closed
   std::unique_ptr<store::sqlite_store> store_;
   policy::tables tables_;
   policy::business_calendar calendar_;
@@ -63,11 +55,11 @@ class evidence_cli_test : public ::testing::Test {
 };
 
 TEST_F(evidence_cli_test, export_writes_the_markdown_record_and_the_json_one_by_extension) {
-  const auto md = dir_ / "INC-1.md";
+  const auto md = dir.path() / "INC-1.md";
   ASSERT_EQ(export_cli({"INC-1", "--out", md.string()}), 0) << err_.str();
   EXPECT_NE(read(md).find("# Incident record INC-1: Leaked API key"), std::string::npos);
   EXPECT_FALSE(std::filesystem::exists(md.string() + ".partial"));
-  const auto js = dir_ / "INC-1.json";
+  const auto js = dir.path() / "INC-1.json";
   ASSERT_EQ(export_cli({"--out", js.string(), "1"}), 0) << err_.str();
   EXPECT_EQ(json::parse(read(js))["incident"]["reference"], "INC-1");
 }
@@ -84,18 +76,18 @@ TEST_F(evidence_cli_test, export_names_what_is_wrong) {
 
 TEST_F(evidence_cli_test, digest_writes_markdown_and_a_png_for_the_week) {
   std::ostringstream out, err;
-  const auto dir = dir_ / "digests";
-  ASSERT_EQ(
-      run_digest_cli({"--since", "2026-11-16", "--out", dir.string()}, out, err, *store_, tables_, calendar_),
-      0)
+  const auto out_dir = dir.path() / "digests";
+  ASSERT_EQ(run_digest_cli({"--since", "2026-11-16", "--out", out_dir.string()}, out, err, *store_, tables_,
+                           calendar_),
+            0)
       << err.str();
-  const std::string md = read(dir / "digest-2026-11-16.md");
+  const std::string md = read(out_dir / "digest-2026-11-16.md");
   EXPECT_NE(md.find("# Weekly compliance digest"), std::string::npos);
   EXPECT_NE(md.find("| total | 1 | 0 |"), std::string::npos) << md;
-  EXPECT_EQ(read(dir / "digest-2026-11-16.png").substr(0, 4), "\x89PNG");
-  EXPECT_EQ(
-      run_digest_cli({"--since", "yesterday", "--out", dir.string()}, out, err, *store_, tables_, calendar_),
-      2);
+  EXPECT_EQ(read(out_dir / "digest-2026-11-16.png").substr(0, 4), "\x89PNG");
+  EXPECT_EQ(run_digest_cli({"--since", "yesterday", "--out", out_dir.string()}, out, err, *store_, tables_,
+                           calendar_),
+            2);
   EXPECT_EQ(run_digest_cli({"--since", "2026-11-16"}, out, err, *store_, tables_, calendar_), 2);
 }
 
