@@ -354,6 +354,15 @@ TEST(bot_restart, post_decided_before_a_crash_is_made_after_restart_exactly_once
     bot.signal(SIGKILL);
     bot.wait(5s);
   }
+  // A post the killed bot had already written to its socket may still be unread by the fake; read
+  // after the faults are cleared, it would succeed, and the restarted bot (which never saw the
+  // answer) would rightly post again. Let the fake drain what the dead process sent (bounded).
+  for (auto seen = fake.calls("chat.postMessage").size(), rounds = std::size_t{0}; rounds < 10; ++rounds) {
+    std::this_thread::sleep_for(50ms);
+    const auto now_seen = fake.calls("chat.postMessage").size();
+    if (now_seen == seen) break;
+    seen = now_seen;
+  }
   fake.clear_faults("chat.postMessage");  // Slack is healthy again
   const auto tried_before = fake.calls("chat.postMessage").size();
   {
