@@ -441,6 +441,11 @@ struct fake_slack::impl {
   json apps_connections_open(const json&) {
     const std::string ticket = std::to_string(++next_ticket);
     tickets.insert(ticket);
+    // A load generator that serves the Socket Mode link itself (bench/ack_load.cpp: Beast and
+    // nlohmann in the fake cost more per ack than flare does) names its own wss:// URL here; the
+    // Web API stays the fake's. Tests leave it unset.
+    if (const char* link = std::getenv("FLARE_FAKE_SLACK_SOCKET_MODE_URL"); link && *link)
+      return {{"ok", true}, {"url", std::string(link) + "?ticket=" + ticket + "&app_id=" + app_id}};
     return {{"ok", true},
             {"url", "wss://" + options.advertised_host + ":" + std::to_string(port) +
                         "/link/?ticket=" + ticket + "&app_id=" + app_id}};
