@@ -123,6 +123,14 @@ policy::checklist checklist_of(const store::incident& incident, const policy::fa
                                std::chrono::sys_seconds now) {
   policy::checklist c =
       policy::derive_checklist(facts, decision, tables, calendar, checklist_input_of(incident, ledger), now);
+  if (c.kind == policy::incident_kind::security && !facts.severity &&
+      incident.state == store::incident_state::open) {
+    // The card shows the checklist from the moment the incident is opened; say what is missing.
+    c.notes.insert(c.notes.begin(),
+                   "Not classified yet: Critical timings apply until a responder classifies it "
+                   "with `/incident classify " +
+                       incident.reference() + " <severity> <confirmed|potential>`.");
+  }
   if (const auto proposed = kind_proposal(ledger)) {
     const bool people = c.kind == policy::incident_kind::people_and_safety;
     c.notes.insert(c.notes.begin(), std::string{"Kind proposed by intake from the report: "} +

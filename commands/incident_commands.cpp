@@ -10,7 +10,6 @@
 #include "messages/blocks.hpp"
 #include "messages/checklist_view.hpp"
 #include "messages/decision_post.hpp"
-#include "messages/incident_card.hpp"
 #include "messages/incident_view.hpp"
 #include "messages/replies.hpp"
 #include "messages/report_reply.hpp"
@@ -418,6 +417,19 @@ command_reply outcome_problem(bool missing, const std::optional<std::string>& pr
   return reply(messages::error_message(text, usage_line(subcommand, command_name)));
 }
 
+// The card as first posted: the checklist the decision at open implies (nothing classified yet, so
+// Critical timings and the protective readings; a proposed kind is already in the ledger), with
+// its Mark done buttons, so the card never shows a different shape before the first
+// classification (issue 9, "The card always shows the checklist"). The decision is not stored:
+// the first classify or facts still posts the full decision in the thread.
+messages::slack_message opening_card(const command_context& ctx, const store::incident& created,
+                                     const store::obligation_ledger& ledger, sys_seconds now) {
+  const policy::facts f = facts_of(created);
+  const policy::decision d = policy::decide(f, ctx.tables, ctx.calendar);
+  const policy::checklist c = checklist_of(created, f, d, ledger, ctx.tables, ctx.calendar, now);
+  return messages::incident_card(view_of(created, f), &d, c, created.id, ctx.calendar.zone(), now);
+}
+
 }  // namespace
 
 command_reply incident_commands::open(const open_command& c, const std::string& user) {
@@ -444,7 +456,8 @@ command_reply incident_commands::open(const open_command& c, const std::string& 
         fields, user, now,
         {{"inputs", {{"title", c.title}, {"sensitive", c.sensitive}, {"channel", channel}}}});
     ctx_.store.enqueue(
-        card_post(created, messages::incident_card(view_of(created, {}), nullptr), std::nullopt), now);
+        card_post(created, opening_card(ctx_, created, ctx_.store.ledger_for(created.id), now), std::nullopt),
+        now);
   });
   after_change(created.id);
   spdlog::info("commands: {} opened by {}{}", created.reference(), user, c.sensitive ? " (sensitive)" : "");
@@ -513,7 +526,7 @@ asio::awaitable<command_reply> incident_commands::open_from_report(std::string u
       record_kind_proposal(ledger, ledger.kind, now);
       ctx_.store.save_ledger(ledger);
     }
-    const auto card = messages::incident_card(view_of(created, {}), nullptr);
+    const auto card = opening_card(ctx_, created, ctx_.store.ledger_for(created.id), now);
     if (sensitive) {
       ctx_.store.enqueue(card_post(created, card, std::nullopt), now);
       // The report is already where it is; its thread learns only that it was taken on.
@@ -1088,16 +1101,12 @@ asio::awaitable<command_reply> incident_commands::show(const show_command& c, co
   bool reveal = !incident->sensitive || incident->reporter == user;
   if (!reveal) reveal = co_await security_team_member(user);
   const policy::facts f = facts_of(*incident);
-  // Before the first classification or facts there is no decision, as on the card.
-  std::optional<policy::decision> d;
-  std::optional<policy::checklist> checklist;
-  if (incident->last_decision) {
-    d = policy::decide(f, ctx_.tables, ctx_.calendar);
-    // What responders owe now, from the ledger: done items show as done.
-    checklist = checklist_for(*incident, f, *d, ctx_.store.ledger_for(incident->id));
-  }
-  co_return reply(messages::incident_details(view_of(*incident, f), f, d ? &*d : nullptr, reveal,
-                                             {checklist ? &*checklist : nullptr, zone(), ctx_.clock.now()}));
+  // What responders owe now, from the ledger (done items show as done), from the moment the
+  // incident is opened, as on the card.
+  const policy::decision d = policy::decide(f, ctx_.tables, ctx_.calendar);
+  const policy::checklist checklist = checklist_for(*incident, f, d, ctx_.store.ledger_for(incident->id));
+  co_return reply(messages::incident_details(view_of(*incident, f), f, &d, reveal,
+                                             {&checklist, zone(), ctx_.clock.now()}));
 }
 
 asio::awaitable<command_reply> incident_commands::list(const list_command& c, const std::string& user) {

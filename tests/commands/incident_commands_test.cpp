@@ -142,6 +142,49 @@ TEST_F(incident_commands_test, open_creates_inc_1_and_enqueues_its_card_in_the_i
   EXPECT_TRUE(slack_.targets_of("usergroups.users.list").empty()) << "anyone may open: no membership lookup";
 }
 
+// Issue 9: "The card always shows the checklist", also before the first classification: the card
+// posted at open is the checklist card, with what the decision at open implies.
+TEST_F(incident_commands_test, the_card_posted_at_open_already_shows_the_checklist) {
+  command("U_ANY", "open Leaked API key in CI logs");
+  const auto items = outbox();
+  ASSERT_EQ(items.size(), 1u);
+  const std::string card = items[0].payload.dump();
+  EXPECT_NE(card.find("*Obligations*"), std::string::npos) << card;
+  EXPECT_NE(card.find("Not classified yet"), std::string::npos) << card;
+  EXPECT_NE(card.find("/incident classify INC-1"), std::string::npos) << card;
+  // Nothing is known yet, so the protective reading: a bulletin is owed, waiting for a fix, and
+  // the customer notices start with impact confirmation.
+  EXPECT_NE(card.find("Public security bulletin"), std::string::npos) << card;
+  EXPECT_NE(card.find("impact confirmation is recorded"), std::string::npos) << card;
+  EXPECT_NE(card.find("\"mark_done\""), std::string::npos) << "pending items have Mark done: " << card;
+  EXPECT_EQ(card.find("No decision yet"), std::string::npos) << card;
+  EXPECT_FALSE(incident(1).last_decision) << "the first classify still posts the full decision";
+
+  // The same checklist in show; classification then replaces the note and posts the decision.
+  EXPECT_NE(text_of(command("U_ANY", "show INC-1")).find("Not classified yet"), std::string::npos);
+  command("U_RESP", "classify INC-1 high confirmed");
+  const auto after = outbox();
+  ASSERT_GE(after.size(), 3u);
+  EXPECT_EQ(after[1].kind, "update");
+  EXPECT_EQ(after[1].payload.dump().find("Not classified yet"), std::string::npos);
+  EXPECT_NE(after[2].payload.dump().find("disclosure decision"), std::string::npos)
+      << after[2].payload.dump();
+}
+
+TEST_F(incident_commands_test,
+       a_card_opened_from_a_harassment_report_shows_its_proposed_kind_from_the_start) {
+  run(commands_->open_from_report("U_SEC", "C_SECURITY", "1700000000.000300", "Colleague harassing me", true,
+                                  "U_REP", policy::incident_kind::people_and_safety));
+  std::string card;
+  for (const auto& item : outbox())
+    if (item.payload.value("record_as", "") == "card") card = item.payload.dump();
+  ASSERT_FALSE(card.empty());
+  EXPECT_NE(card.find("Head of Finance"), std::string::npos) << card;
+  EXPECT_NE(card.find("Kind proposed by intake"), std::string::npos) << card;
+  EXPECT_EQ(card.find("Public security bulletin"), std::string::npos) << "no disclosure for harassment";
+  EXPECT_EQ(card.find("Not classified yet"), std::string::npos) << "severity is a security matter";
+}
+
 TEST_F(incident_commands_test, sensitive_open_posts_only_in_the_security_channel) {
   const json reply = command("U_REP", "open Payroll export on a public share sensitive", "C_GENERAL");
   EXPECT_EQ(reply["response_type"], "ephemeral");

@@ -236,6 +236,15 @@ TEST_F(obligations_e2e, done_by_command_and_by_the_cards_modal_shows_on_the_card
   EXPECT_TRUE(wait_for_post(fake, with("*Paid-customer initial notice* is done"))) << bot->output();
 }
 
+TEST_F(obligations_e2e, the_card_posted_at_open_shows_the_checklist_before_any_classification) {
+  const json card = open("Laptop stolen from a car", "INC-1");
+  EXPECT_THAT(card.dump(), HasSubstr("*Obligations*"));
+  EXPECT_THAT(card.dump(), HasSubstr("Not classified yet"));
+  EXPECT_THAT(card.dump(), Not(HasSubstr("No decision yet")));
+  EXPECT_FALSE(button_value(card, "mark_done", "bulletin").empty()) << card.dump();
+  ASSERT_EQ(fake.calls("chat.update").size(), 0u) << "this is the post, not a later edit";
+}
+
 TEST_F(obligations_e2e, a_deadline_move_needs_confirm_and_is_then_posted_with_its_reason) {
   open("Token in a public repository", "INC-1");
   command("classify INC-1 high confirmed confirmed-at=" + utc_in(-2h));
