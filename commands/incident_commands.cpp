@@ -1019,7 +1019,13 @@ command_reply incident_commands::resolve(const resolve_command& c, const std::st
         }
         return posts;
       }};
-  auto out = apply_change(c.incident_id, user, ch);
+  change_outcome out;
+  std::size_t carried = 0;
+  // The close and the carry of its completed obligations to the survivor commit together.
+  ctx_.store.transaction([&] {
+    out = apply_change(c.incident_id, user, ch);
+    if (out.incident && surviving) carried = carry_completions(*out.incident, *surviving, user);
+  });
   if (!out.incident)
     return outcome_problem(out.missing, out.problem, c.incident_id, "resolve", ctx_.settings.command_name);
   if (surviving) after_change(surviving->id);
@@ -1031,7 +1037,107 @@ command_reply incident_commands::resolve(const resolve_command& c, const std::st
   if (c.reason == close_reason::duplicate)
     how = "Closed as a duplicate of " + store::incident_reference(c.duplicate_of);
   const auto [due_md, due_text] = next_due_summary(out.checklist);
-  return confirmation(how + " *" + ref + "*. " + due_md, how + " " + ref + ". " + due_text);
+  std::string carried_words;
+  if (carried > 0) {
+    carried_words = " " + std::to_string(carried) + " completed obligation" + (carried == 1 ? "" : "s") +
+                    " carried to " + store::incident_reference(c.duplicate_of) + ".";
+  }
+  return confirmation(how + " *" + ref + "*." + carried_words + " " + due_md,
+                      how + " " + ref + "." + carried_words + " " + due_text);
+}
+
+// A duplicate's completed obligations belong to the surviving incident too (issue 9, section 4:
+// "reminders move with it"): what was already done there (the paid-customer notice went out
+// under the duplicate's reference, the regulator was told) is marked done on the survivor, with
+// who, when and the evidence, when the survivor owes the same obligation and has not done it yet.
+// Recorded as the survivor's own change ("carry" in its audit log) and said in its thread. The
+// evidence (free text, links) of a sensitive duplicate does not move into a survivor that is not
+// sensitive: only who and when, and where the evidence is. Returns how many were carried.
+std::size_t incident_commands::carry_completions(const store::incident& duplicate,
+                                                 const store::incident& surviving, const std::string& user) {
+  const std::string from = duplicate.reference();
+  const bool keep_evidence = !duplicate.sensitive || surviving.sensitive;
+  const store::obligation_ledger dup_ledger = ctx_.store.ledger_for(duplicate.id);
+  const sys_seconds now = ctx_.clock.now();
+  struct carried_item {
+    std::string id;
+    std::string title;
+    json completion;
+  };
+  std::vector<carried_item> items;
+  std::size_t not_on_survivor = 0;
+  json inputs = {{"from", from}, {"obligations", json::array()}};
+  change ch;
+  ch.action = "carry";
+  ch.inputs = json::object();
+  ch.apply = [&](store::incident&, policy::facts&, store::obligation_ledger& ledger,
+                 const policy::checklist& before) -> std::optional<std::string> {
+    items.clear();
+    not_on_survivor = 0;
+    inputs["obligations"] = json::array();
+    for (const auto& done : dup_ledger.completions) {
+      if (!done.is_object()) continue;
+      const policy::obligation* o = before.find(done.value("obligation", ""));
+      if (!o) {
+        ++not_on_survivor;
+        continue;
+      }
+      // Already done or not needed there: the survivor's own record stands.
+      if (o->state != policy::obligation_state::pending) continue;
+      std::string note = done.value("note", "");
+      std::string link = done.value("link", "");
+      if (!keep_evidence) {
+        link.clear();
+        note = "evidence recorded on " + from + " (sensitive)";
+      }
+      note = note.empty() ? "carried from " + from : note + "; carried from " + from;
+      json carried = {{"obligation", o->id},
+                      {"by", done.value("by", "")},
+                      {"at", done.value("at", "")},
+                      {"recorded_at", policy::format_rfc3339(now)},
+                      {"link", link},
+                      {"note", note},
+                      {"carried_from", from},
+                      {"carried_by", user}};
+      ledger.completions.push_back(carried);
+      inputs["obligations"].push_back(carried);
+      items.push_back({o->id, o->title, std::move(carried)});
+    }
+    if (items.empty()) return "nothing to carry";
+    // The audit entry's inputs are the completions as carried (without a sensitive
+    // duplicate's evidence): the survivor's record is exported to the survivor's thread.
+    ch.inputs = inputs;
+    return std::nullopt;
+  };
+  ch.posts = [&](const change_view& v) {
+    const auto view = view_of(v.incident, v.facts);
+    messages::slack_message m;
+    m.text = std::to_string(items.size()) + " completed obligation" + (items.size() == 1 ? "" : "s") +
+             " carried over from " + from + ", closed as a duplicate of this incident by <@" + user + ">";
+    std::string body = "🔁 *Carried over from " + messages::escape(from) +
+                       "* (closed as a duplicate of this incident by <@" + user + ">):";
+    for (const auto& it : items) {
+      const policy::obligation* o = v.after.find(it.id);
+      body += "\n" +
+              (o ? messages::obligation_line(*o, zone(), v.now) : "✅ *" + messages::escape(it.title) + "*");
+    }
+    if (not_on_survivor > 0) {
+      body += "\n_" + std::to_string(not_on_survivor) + " other completed item" +
+              (not_on_survivor == 1 ? " is" : "s are") + " not on this checklist; they stay recorded on " +
+              messages::escape(from) + "._";
+    }
+    m.blocks.push_back(messages::blocks::section("carried", body));
+    return std::vector<store::new_outbox_item>{
+        card_update(v.incident,
+                    messages::incident_card(view, &v.decision, v.after, v.incident.id, zone(), v.now),
+                    v.key_prefix),
+        thread_post(v.incident, messages::enforce_limits(std::move(m)), v.key_prefix + "/carried")};
+  };
+  auto out = apply_change(surviving.id, user, ch);
+  if (!out.incident) return 0;
+  spdlog::info("commands: {} completed obligations of {} carried to {}", items.size(), from,
+               surviving.reference());
+  return items.size();
 }
 
 command_reply incident_commands::decide(const decide_command& c, const std::string& user) {

@@ -164,6 +164,8 @@ class incident_commands {
   struct change_outcome;
   change_outcome apply_change(std::int64_t incident_id, const std::string& actor, const change& c);
   void after_change(std::int64_t incident_id);
+  std::size_t carry_completions(const store::incident& duplicate, const store::incident& surviving,
+                                const std::string& user);
   std::vector<store::new_outbox_item> standard_posts(const change_view& v, const std::string& user) const;
   command_reply confirmation_needed(const change_outcome& out, std::int64_t incident_id);
   std::pair<std::string, std::string> next_due_summary(const policy::checklist& c) const;

@@ -896,6 +896,97 @@ TEST_F(incident_commands_test, a_duplicate_points_to_the_surviving_incident_and_
   EXPECT_NE(text_of(reply).find("INC-2 is itself a duplicate of INC-1"), std::string::npos) << text_of(reply);
 }
 
+TEST_F(incident_commands_test,
+       a_duplicates_completed_obligations_carry_to_the_survivor_with_who_when_evidence) {
+  command("U_ANY", "open Phishing mail");
+  command("U_ANY", "open Same phishing mail");
+  command("U_RESP", "classify INC-1 critical confirmed");
+  command("U_RESP", "classify INC-2 critical confirmed");
+  clock_.advance(1h);
+  command("U_RESP",
+          "done INC-2 notice at=2026-11-20T10:30:00Z link=https://crm.example/notice-2 note=\"sent to all "
+          "paid\"");
+  clock_.advance(1h);
+  const std::size_t before = outbox().size();
+  const json reply = command("U_SEC", "resolve INC-2 duplicate-of=INC-1");
+  EXPECT_NE(text_of(reply).find("1 completed obligation carried to INC-1"), std::string::npos)
+      << text_of(reply);
+
+  // The survivor's ledger: done by the person who did it, when they did it, with the evidence.
+  const auto ledger = store_->ledger_for(1);
+  ASSERT_EQ(ledger.completions.size(), 1u);
+  EXPECT_EQ(ledger.completions[0]["obligation"], "paid_initial_notice");
+  EXPECT_EQ(ledger.completions[0]["by"], "U_RESP");
+  EXPECT_EQ(ledger.completions[0]["at"], "2026-11-20T10:30:00Z");
+  EXPECT_EQ(ledger.completions[0]["link"], "https://crm.example/notice-2");
+  EXPECT_EQ(ledger.completions[0]["carried_from"], "INC-2");
+  EXPECT_EQ(ledger.completions[0]["carried_by"], "U_SEC");
+  const auto c = stored_checklist(*store_, 1, tables_, calendar_, clock_.now());
+  ASSERT_TRUE(c);
+  ASSERT_TRUE(c->find("paid_initial_notice"));
+  EXPECT_EQ(c->find("paid_initial_notice")->state, policy::obligation_state::done);
+  // Audit-logged on the survivor.
+  const auto audit = store_->audit_for(1);
+  EXPECT_EQ(audit.back().action, "carry");
+  EXPECT_EQ(audit.back().actor, "U_SEC");
+  EXPECT_EQ(audit.back().details["inputs"]["from"], "INC-2");
+  // Said in the survivor's thread, and its card shows it done.
+  bool said = false, card = false;
+  for (std::size_t k = before; k < outbox().size(); ++k) {
+    const json p = outbox()[k].payload;
+    if (p.value("thread_of_incident", 0) == 1 &&
+        p.dump().find("Carried over from INC-2") != std::string::npos) {
+      said = true;
+      EXPECT_NE(p.dump().find("Paid-customer initial notice"), std::string::npos) << p.dump();
+      EXPECT_NE(p.dump().find("<@U_RESP>"), std::string::npos) << p.dump();
+      EXPECT_NE(p.dump().find("crm.example/notice-2"), std::string::npos) << p.dump();
+    }
+    if (p.value("card_of_incident", 0) == 1 &&
+        p.dump().find("Paid-customer initial notice* — done by <@U_RESP>") != std::string::npos)
+      card = true;
+  }
+  EXPECT_TRUE(said);
+  EXPECT_TRUE(card);
+}
+
+TEST_F(incident_commands_test, a_sensitive_duplicates_evidence_does_not_move_into_a_public_survivor) {
+  command("U_ANY", "open Phishing mail");
+  command("U_REP", "open Phishing mail to the CFO sensitive");
+  command("U_SEC", "classify INC-1 critical confirmed");
+  command("U_SEC", "classify INC-2 critical confirmed");
+  command("U_SEC", "done INC-2 notice note=\"CFO mailbox forwarded to attacker\"");
+  // Already done on the survivor: its own record stands, nothing is overwritten.
+  command("U_SEC", "done INC-2 legal:gdpr-art33 note=x");  // not on either checklist: refused
+  const std::size_t before = outbox().size();
+  const json reply = command("U_SEC", "resolve INC-2 duplicate-of=INC-1");
+  EXPECT_NE(text_of(reply).find("carried to INC-1"), std::string::npos) << text_of(reply);
+  const auto ledger = store_->ledger_for(1);
+  ASSERT_EQ(ledger.completions.size(), 1u);
+  EXPECT_EQ(ledger.completions[0]["by"], "U_SEC");
+  EXPECT_EQ(ledger.completions[0]["link"], "");
+  EXPECT_NE(ledger.completions[0]["note"].get<std::string>().find("INC-2 (sensitive)"), std::string::npos);
+  for (const auto& e : store_->audit_for(1))
+    EXPECT_EQ(e.details.dump().find("CFO"), std::string::npos) << e.details.dump();
+  for (std::size_t k = before; k < outbox().size(); ++k) {
+    const json p = outbox()[k].payload;
+    if (p.value("thread_of_incident", 0) == 1 || p.value("card_of_incident", 0) == 1)
+      EXPECT_EQ(p.dump().find("CFO"), std::string::npos) << p.dump();
+  }
+}
+
+TEST_F(incident_commands_test, a_duplicate_with_nothing_done_carries_nothing) {
+  command("U_ANY", "open Phishing mail");
+  command("U_ANY", "open Same phishing mail");
+  command("U_RESP", "classify INC-1 critical confirmed");
+  command("U_RESP", "done INC-1 notice");
+  command("U_RESP", "classify INC-2 critical confirmed");
+  command("U_RESP", "done INC-2 notice note=later");
+  const json reply = command("U_RESP", "resolve INC-2 duplicate-of=INC-1");
+  EXPECT_EQ(text_of(reply).find("carried"), std::string::npos) << "INC-1 had done it itself";
+  EXPECT_EQ(store_->ledger_for(1).completions.size(), 1u);
+  EXPECT_NE(store_->audit_for(1).back().action, "carry");
+}
+
 TEST_F(incident_commands_test, show_and_decide_read_the_checklist_so_done_items_are_not_required_again) {
   command("U_ANY", "open Exposed bucket");
   command("U_RESP", "classify INC-1 critical confirmed");
