@@ -75,23 +75,6 @@ store::new_outbox_item thread_post(const store::incident& i, const messages::sla
   return {key, i.id, "post", std::move(payload)};
 }
 
-// "Next customer notification due …" for replies, in mrkdwn and in plain text.
-std::pair<std::string, std::string> due_summary(const policy::decision& d) {
-  const auto& s = d.customer_notifications.schedule;
-  if (s.next_due) {
-    return {"Next customer notification due " + messages::slack_date(*s.next_due) + ".",
-            "Next customer notification due " + messages::utc_text(*s.next_due) + "."};
-  }
-  if (s.resolution_due) {
-    return {"Resolution message to customers due " + messages::slack_date(*s.resolution_due) + ".",
-            "Resolution message to customers due " + messages::utc_text(*s.resolution_due) + "."};
-  }
-  if (!s.scheduled) {
-    return {"No customer notifications are scheduled yet.", "No customer notifications are scheduled yet."};
-  }
-  return {"No further customer notifications are due.", "No further customer notifications are due."};
-}
-
 command_reply unverified_membership(const std::string& why) {
   const std::string text = "Your membership of the incident responders could not be verified with Slack (" +
                            why + "), so nothing was changed. Please try again in a minute.";

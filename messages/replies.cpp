@@ -78,29 +78,6 @@ std::vector<std::string> fact_lines(const policy::facts& facts) {
   return lines;
 }
 
-std::string next_notification_text(const incident_view& incident, std::chrono::sys_seconds at,
-                                   const policy::notification_schedule& schedule) {
-  // A notice at or after the resolution is the resolution message itself.
-  if (resolution_message_sent(schedule, {at}))
-    return "✅ This was the resolution message: no further customer notifications are due.";
-  if (schedule.next_due && schedule.next_due == schedule.initial_due) {
-    std::string text =
-        "⏰ The initial customer notification is still due " + due_text(*schedule.next_due, schedule) + ".";
-    // SaaS process, "Paid Customer Notification Process": the table runs "from the point of
-    // impact confirmation", so an earlier notice does not stand in for the initial one.
-    if (incident.impact_confirmed_at && at < *incident.impact_confirmed_at)
-      text += " A notification sent before impact confirmation does not count.";
-    return text;
-  }
-  if (schedule.next_due) return "⏰ Next customer update due " + due_text(*schedule.next_due, schedule) + ".";
-  if (schedule.resolution_due)
-    return "⏰ Resolution message to customers due " + due_text(*schedule.resolution_due, schedule) + ".";
-  if (schedule.scheduled) return "No further customer notifications are due.";
-  return incident.impact_confirmed_at
-             ? "No customer notifications are scheduled for this incident."
-             : "No customer notifications are scheduled yet: impact confirmation is not recorded.";
-}
-
 }  // namespace
 
 const std::vector<subcommand_help>& incident_subcommands() {
@@ -278,22 +255,6 @@ slack_message resolution_post(const incident_view& incident, std::string_view au
     m.text += ": " + escape(*incident.summary);
     m.blocks.push_back(blocks::section("summary", "*Summary*\n" + escape(*incident.summary)));
   }
-  return enforce_limits(std::move(m));
-}
-
-slack_message notified_post(const incident_view& incident, std::string_view author,
-                            std::chrono::sys_seconds at, const policy::decision& decision) {
-  slack_message m;
-  const auto& schedule = decision.customer_notifications.schedule;
-  std::vector<std::chrono::sys_seconds> sent = incident.notifications_sent;
-  sent.push_back(at);
-  const std::string next = next_due_summary(schedule, sent);
-  m.text = escape(incident.reference) + ": customer notification recorded at " + utc_text(at) +
-           (next.empty() ? "" : "; " + next);
-  m.blocks.push_back(
-      blocks::section("recorded", "📨 " + user_mention(author) + " recorded a customer notification for *" +
-                                      escape(incident.reference) + "* at " + slack_date(at) + "."));
-  m.blocks.push_back(blocks::section("next", next_notification_text(incident, at, schedule)));
   return enforce_limits(std::move(m));
 }
 

@@ -65,11 +65,6 @@ slack_message update_post(const incident_view& incident, std::string_view author
 // "<reference> resolved by <@author>", with the summary when there is one.
 slack_message resolution_post(const incident_view& incident, std::string_view author);
 
-// Records that `author` sent a customer notification at `at`, and says when the next one (or
-// the resolution message) is due according to `decision` (computed with that notification).
-slack_message notified_post(const incident_view& incident, std::string_view author,
-                            std::chrono::sys_seconds at, const policy::decision& decision);
-
 // For a sensitive incident opened or reported in a public place: "INC-7 was opened as a
 // sensitive incident; details are with the Security Team." — no title, reporter or details.
 slack_message sensitive_placeholder(std::string_view reference);

@@ -517,6 +517,31 @@ TEST_F(report_intake_test, mark_notified_records_a_notification_like_the_command
   EXPECT_EQ(ledger.completions[0]["by"], "U_RESP");
 }
 
+// The button's reply names what is still pending next on the checklist ledger: here the initial
+// notice was marked done by command, so the button records Customer update 1 and the reply
+// names update 2, due one Critical interval (24 h) after the update actually sent. The decision's
+// schedule knows nothing of the ledger and would still call the initial notice due.
+TEST_F(report_intake_test, the_mark_notified_reply_names_what_the_checklist_has_pending_next) {
+  run(commands_->handle(slash_command{"/incident", "open Key leak", "U_RESP", "C_INCIDENTS", "t", ""}));
+  run(commands_->handle(
+      slash_command{"/incident", "classify INC-1 critical confirmed", "U_RESP", "C_INCIDENTS", "t", ""}));
+  clock_.advance(std::chrono::hours(2));
+  run(commands_->handle(slash_command{"/incident", "done INC-1 notice", "U_RESP", "C_INCIDENTS", "t2", ""}));
+  clock_.advance(std::chrono::hours(3));  // Fri 20 Nov, 15:00 UTC
+  const auto press = button("mark_notified", "1", "U_RESP");
+  run(intake_->on_mark_notified(press));
+  const auto ledger = store_->ledger_for(1);
+  ASSERT_EQ(ledger.completions.size(), 2u);
+  EXPECT_EQ(ledger.completions[1]["obligation"], "update:1");
+  std::string reply;
+  for (const auto& item : outbox())
+    if (item.idempotency_key == "action-reply:" + press.trigger_id) reply = shown(item);
+  EXPECT_NE(reply.find("Marked Customer update 1 done for INC-1 at Fri 20 Nov, 15:00 UTC"), std::string::npos)
+      << reply;
+  EXPECT_NE(reply.find("Next: Customer update 2, due Sat 21 Nov, 15:00 UTC"), std::string::npos) << reply;
+  EXPECT_EQ(reply.find("initial"), std::string::npos) << reply;
+}
+
 TEST_F(report_intake_test, post_update_opens_the_modal_first_and_submission_posts_the_update) {
   run(commands_->handle(slash_command{"/incident", "open Key leak", "U_RESP", "C_INCIDENTS", "t", ""}));
   run(intake_->on_post_update(button("post_update", "1", "U_RESP")));

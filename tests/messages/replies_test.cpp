@@ -151,64 +151,6 @@ TEST(replies, resolution_names_the_author_and_summary) {
   EXPECT_EQ(m.text, "INC-8 resolved: Patched &lt;CVE&gt; &amp; rotated");
 }
 
-TEST(replies, notified_says_when_the_next_update_is_due) {
-  policy::facts f = high_facts();
-  f.notifications_sent = {at("2026-11-21T08:00:00Z")};
-  const auto d = testing::decide(f);
-  const auto m = notified_post(make(9, "t"), "U0N", at("2026-11-21T08:00:00Z"), d);
-  expect_valid(m);
-  // High: updates every 48h after the last notification.
-  EXPECT_TRUE(contains(all_text(m), "Next customer update due <!date^"));
-  EXPECT_TRUE(contains(all_text(m), "2026-11-23 08:00 UTC"));
-  EXPECT_TRUE(contains(all_text(m), "<@U0N> recorded a customer notification"));
-  EXPECT_EQ(m.text,
-            "INC-9: customer notification recorded at 2026-11-21 08:00 UTC; next customer update "
-            "due 2026-11-23 08:00 UTC");
-}
-
-TEST(replies, notified_before_impact_confirmation_keeps_the_initial_notice_due) {
-  policy::facts f = high_facts();
-  f.notifications_sent = {at("2026-11-20T09:30:00Z")};
-  incident_view i = make(9, "t");
-  i.impact_confirmed_at = f.impact_confirmed_at;
-  const auto m = notified_post(i, "U0N", at("2026-11-20T09:30:00Z"), testing::decide(f));
-  expect_valid(m);
-  // High: initial notice 72h after impact confirmation (2026-11-20T10:00Z).
-  EXPECT_TRUE(contains(all_text(m), "initial customer notification is still due"));
-  EXPECT_TRUE(contains(all_text(m), "2026-11-23 10:00 UTC"));
-  EXPECT_TRUE(contains(all_text(m), "before impact confirmation does not count"));
-}
-
-TEST(replies, notified_without_impact_confirmation_says_the_clock_has_not_started) {
-  policy::facts f = high_facts();
-  f.impact_confirmed_at.reset();
-  const auto m = notified_post(make(9, "t"), "U0N", at("2026-11-21T08:00:00Z"), testing::decide(f));
-  expect_valid(m);
-  EXPECT_TRUE(contains(all_text(m), "impact confirmation is not recorded"));
-}
-
-TEST(replies, notified_after_resolution_is_the_resolution_message) {
-  policy::facts f = high_facts();
-  f.resolved_at = at("2026-11-21T10:00:00Z");
-  f.notifications_sent = {at("2026-11-21T11:00:00Z")};
-  incident_view i = make(9, "t");
-  i.state = "resolved";
-  const auto m = notified_post(i, "U0N", at("2026-11-21T11:00:00Z"), testing::decide(f));
-  expect_valid(m);
-  EXPECT_TRUE(contains(all_text(m), "This was the resolution message"));
-  EXPECT_TRUE(contains(m.text, "resolution message sent"));
-}
-
-TEST(replies, notified_for_low_severity_says_nothing_is_scheduled) {
-  policy::facts f = high_facts();
-  f.severity = policy::severity::low;
-  incident_view i = make(9, "t");
-  i.impact_confirmed_at = f.impact_confirmed_at;
-  const auto m = notified_post(i, "U0N", at("2026-11-21T08:00:00Z"), testing::decide(f));
-  expect_valid(m);
-  EXPECT_TRUE(contains(all_text(m), "No customer notifications are scheduled for this incident."));
-}
-
 TEST(replies, sensitive_placeholder_carries_nothing_of_the_incident) {
   const auto m = sensitive_placeholder("INC-11");
   expect_valid(m);
