@@ -387,6 +387,7 @@ class loader {
     severity_from_env(env);
     phrases_from_env(env, "intake.signals");
     phrases_from_env(env, "intake.sensitive");
+    legal_from_env(env);
   }
 
  private:
@@ -552,10 +553,66 @@ class loader {
     }
   }
 
+  // FLARE_POLICY_LEGAL_<KEY>_<TITLE|NOTIFY|WITHIN|CITATION>: one field of one regime, applied
+  // over the file's table exactly as a [policy.legal.<key>] table with that field would be (a
+  // shipped key field by field, a new key needs title, notify and within). Environment names
+  // cannot hold '-' or '.', so <KEY> is matched against the known keys with both read as '_'
+  // (FLARE_POLICY_LEGAL_NYDFS_500_17_WITHIN is nydfs-500.17); an unknown one is a new key with
+  // '_' read as '-' (FLARE_POLICY_LEGAL_LGPD_ART48_TITLE is lgpd-art48).
+  void legal_from_env(const std::map<std::string, std::string>& env) {
+    const std::string prefix = env_name_for("policy.legal") + "_";
+    toml::table regimes;
+    std::map<std::string, std::string> origin;  // "<key>.<field>" and "<key>" -> variable name(s)
+    for (auto it = env.lower_bound(prefix); it != env.end() && it->first.rfind(prefix, 0) == 0; ++it) {
+      const std::string rest = it->first.substr(prefix.size());
+      std::string field;
+      for (const char* f : {"TITLE", "NOTIFY", "WITHIN", "CITATION"}) {
+        const std::string suffix = std::string("_") + f;
+        if (rest.size() > suffix.size() && rest.ends_with(suffix)) field = lowercase(f);
+      }
+      if (field.empty()) {
+        problem("policy.legal (from " + it->first + ")", "must be " + prefix +
+                                                             "<KEY>_<TITLE|NOTIFY|WITHIN|CITATION>, e.g. " +
+                                                             prefix + "GDPR_ART33_WITHIN");
+        continue;
+      }
+      const std::string key = legal_key_from_env(rest.substr(0, rest.size() - field.size() - 1));
+      if (!regimes.contains(key)) regimes.insert(key, toml::table{});
+      regimes[key].as_table()->insert_or_assign(field, it->second);
+      origin["policy.legal." + key + "." + field] = it->first;
+      auto& names = origin["policy.legal." + key];
+      names += (names.empty() ? "" : ", ") + it->first;
+    }
+    if (!regimes.empty()) legal_regimes(regimes, origin);
+  }
+
+  std::string legal_key_from_env(const std::string& upper) const {
+    auto squash = [](std::string k) {
+      for (char& c : k)
+        if (c == '-' || c == '.') c = '_';
+      return lowercase(k);
+    };
+    const std::string wanted = lowercase(upper);
+    for (const auto& r : cfg_.policy_tables.legal_regimes)
+      if (squash(r.key) == wanted) return lowercase(r.key);
+    std::string key = wanted;
+    std::replace(key.begin(), key.end(), '_', '-');
+    return key;
+  }
+
   // [policy.legal.<key>]: a legal regime that `legal=` facts name (issue 9, section 6). A key
   // flare ships with is overridden field by field; a new key needs title, notify and within.
-  // File only: a regime is a record, not a scalar (docs/configuration.md says so).
-  void legal_regimes(const toml::node& node) {
+  // From the file, or from FLARE_POLICY_LEGAL_* (legal_from_env); `origin` names the variable
+  // that set a field, for the problems.
+  void legal_regimes(const toml::node& node, const std::map<std::string, std::string>& origin = {}) {
+    auto where = [&](const std::string& path) {
+      auto it = origin.find(path);
+      return it == origin.end() ? path : path + " (from " + it->second + ")";
+    };
+    auto where_missing = [&](const std::string& regime_key, const std::string& field) {
+      auto it = origin.find(regime_key);
+      return regime_key + "." + field + (it == origin.end() ? "" : " (" + it->second + " set the others)");
+    };
     const auto* table = node.as_table();
     if (!table) return problem("policy.legal", "must be a table of regimes, e.g. [policy.legal.gdpr-art33]");
     auto& regimes = cfg_.policy_tables.legal_regimes;
@@ -564,7 +621,7 @@ class loader {
       const std::string key = "policy.legal." + std::string(name_key.str());
       const auto* fields = entry.as_table();
       if (!fields) {
-        problem(key, "must be a table with title, notify, within and citation");
+        problem(where(key), "must be a table with title, notify, within and citation");
         continue;
       }
       auto it = std::find_if(regimes.begin(), regimes.end(),
@@ -578,12 +635,12 @@ class loader {
         const std::string field_path = key + "." + field;
         auto text = value.value_exact<std::string>();
         if (field != "title" && field != "notify" && field != "within" && field != "citation") {
-          problem(field_path, "unknown key (expected title, notify, within or citation)");
+          problem(where(field_path), "unknown key (expected title, notify, within or citation)");
           ok = false;
           continue;
         }
         if (!text || trim(*text).empty()) {
-          problem(field_path, "must be a non-empty string");
+          problem(where(field_path), "must be a non-empty string");
           ok = false;
           continue;
         }
@@ -594,7 +651,7 @@ class loader {
           auto parsed = parse_table_interval(*text);
           if (!parsed) {
             problem(
-                field_path,
+                where(field_path),
                 "must be like \"72h\", \"4 business days\" or \"none\" (no fixed time: without undue delay)");
             ok = false;
             continue;
@@ -607,12 +664,12 @@ class loader {
         for (const auto& [field, value] : {std::pair<const char*, const std::string*>{"title", &regime.title},
                                            {"notify", &regime.notify}}) {
           if (value->empty()) {
-            problem(key + "." + field, "must be set for a regime flare does not ship with");
+            problem(where_missing(key, field), "must be set for a regime flare does not ship with");
             ok = false;
           }
         }
         if (!has_within) {
-          problem(key + ".within",
+          problem(where_missing(key, "within"),
                   "must be set for a regime flare does not ship with (\"none\" for no fixed time)");
           ok = false;
         }
@@ -621,7 +678,7 @@ class loader {
       try {
         policy::validate(policy::legal_regime_table{regime});
       } catch (const policy::tables_error& e) {
-        problem(key, e.what());
+        problem(where(key), e.what());
         continue;
       }
       if (known) *it = std::move(regime);
@@ -872,7 +929,8 @@ std::vector<config_problem> unknown_environment(const std::map<std::string, std:
     if (name.rfind("FLARE_", 0) != 0) continue;
     if (std::find(known.begin(), known.end(), name) != known.end()) continue;
     // Table entries carry their own name after the prefix.
-    if (name.rfind("FLARE_INTAKE_SIGNALS_", 0) == 0 || name.rfind("FLARE_INTAKE_SENSITIVE_", 0) == 0)
+    if (name.rfind("FLARE_INTAKE_SIGNALS_", 0) == 0 || name.rfind("FLARE_INTAKE_SENSITIVE_", 0) == 0 ||
+        name.rfind("FLARE_POLICY_LEGAL_", 0) == 0)
       continue;
     std::string reason = "is not a flare setting, so it changes nothing";
     const std::string* nearest = nullptr;

@@ -418,6 +418,55 @@ TEST(config, legal_regimes_ship_with_defaults_and_can_be_overridden_or_added) {
             flare::policy::default_legal_regimes());
 }
 
+// Issue 9, section 7: every key from the environment, legal regimes included
+// (FLARE_POLICY_LEGAL_<KEY>_<FIELD>), applied over the file field by field like the file's table.
+TEST(config, legal_regimes_can_be_set_from_the_environment_over_the_file) {
+  const auto cfg =
+      flare::load_config_text("[policy.legal.gdpr-art33]\nwithin = \"24h\"\n", "inline",
+                              {{"FLARE_POLICY_LEGAL_GDPR_ART33_WITHIN", "48h"},
+                               {"FLARE_POLICY_LEGAL_NYDFS_500_17_WITHIN", "none"},
+                               {"FLARE_POLICY_LEGAL_LGPD_ART48_TITLE", "LGPD Art. 48: notify the ANPD"},
+                               {"FLARE_POLICY_LEGAL_LGPD_ART48_NOTIFY", "the ANPD"},
+                               {"FLARE_POLICY_LEGAL_LGPD_ART48_WITHIN", "3 business days"}});
+  const auto& regimes = cfg.policy_tables.legal_regimes;
+  const auto* gdpr = flare::policy::find_regime(regimes, "gdpr-art33");
+  ASSERT_NE(gdpr, nullptr);
+  EXPECT_EQ(gdpr->within, (flare::policy::notification_interval{flare::policy::interval_unit::hours, 48}))
+      << "the environment wins over the file";
+  EXPECT_EQ(gdpr->title, "GDPR Art. 33: notify the supervisory authority");
+  const auto* nydfs = flare::policy::find_regime(regimes, "nydfs-500.17");
+  ASSERT_NE(nydfs, nullptr) << "a shipped key with '-' and '.' is found from its '_' spelling";
+  EXPECT_FALSE(nydfs->within);
+  EXPECT_EQ(flare::policy::find_regime(regimes, "nydfs-500-17"), nullptr) << "no second regime";
+  const auto* lgpd = flare::policy::find_regime(regimes, "lgpd-art48");
+  ASSERT_NE(lgpd, nullptr) << "a new key reads '_' as '-'";
+  EXPECT_EQ(lgpd->notify, "the ANPD");
+  EXPECT_EQ(lgpd->within,
+            (flare::policy::notification_interval{flare::policy::interval_unit::business_days, 3}));
+  EXPECT_TRUE(flare::unknown_environment({{"FLARE_POLICY_LEGAL_GDPR_ART33_WITHIN", "48h"}}).empty());
+  EXPECT_NE(cfg.policy_tables.legal_regimes, flare::policy::default_legal_regimes())
+      << "so the policy version changes with it";
+}
+
+TEST(config, a_bad_legal_regime_from_the_environment_names_its_variable) {
+  try {
+    flare::load_config_text("", "inline",
+                            {{"FLARE_POLICY_LEGAL_GDPR_ART33_WITHIN", "soon"},
+                             {"FLARE_POLICY_LEGAL_NEW_LAW_TITLE", "New law"},
+                             {"FLARE_POLICY_LEGAL_GDPR_ART33", "72h"}});
+    FAIL();
+  } catch (const config_error& e) {
+    std::string all;
+    for (const auto& p : e.problems()) all += p.key + ": " + p.reason + "\n";
+    EXPECT_THAT(all, HasSubstr("policy.legal.gdpr-art33.within (from FLARE_POLICY_LEGAL_GDPR_ART33_WITHIN): "
+                               "must be like"));
+    EXPECT_THAT(all, HasSubstr("policy.legal.new-law.notify (FLARE_POLICY_LEGAL_NEW_LAW_TITLE set the "
+                               "others): must be set"));
+    EXPECT_THAT(all, HasSubstr("policy.legal (from FLARE_POLICY_LEGAL_GDPR_ART33): must be "
+                               "FLARE_POLICY_LEGAL_<KEY>_<TITLE|NOTIFY|WITHIN|CITATION>"));
+  }
+}
+
 TEST(config, a_bad_legal_regime_is_named_field_by_field) {
   try {
     flare::load_config_text(
