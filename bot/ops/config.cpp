@@ -571,15 +571,19 @@ class loader {
         if (rest.size() > suffix.size() && rest.ends_with(suffix)) field = lowercase(f);
       }
       if (field.empty()) {
-        problem("policy.legal (from " + it->first + ")", "must be " + prefix +
-                                                             "<KEY>_<TITLE|NOTIFY|WITHIN|CITATION>, e.g. " +
-                                                             prefix + "GDPR_ART33_WITHIN");
+        std::string reason = "must be " + prefix;
+        reason.append("<KEY>_<TITLE|NOTIFY|WITHIN|CITATION>, e.g. ")
+            .append(prefix)
+            .append("GDPR_ART33_WITHIN");
+        problem("policy.legal (from " + it->first + ")", std::move(reason));
         continue;
       }
       const std::string key = legal_key_from_env(rest.substr(0, rest.size() - field.size() - 1));
       if (!regimes.contains(key)) regimes.insert(key, toml::table{});
       regimes[key].as_table()->insert_or_assign(field, it->second);
-      origin["policy.legal." + key + "." + field] = it->first;
+      std::string field_path = "policy.legal." + key;
+      field_path.append(".").append(field);
+      origin[field_path] = it->first;
       auto& names = origin["policy.legal." + key];
       names += (names.empty() ? "" : ", ") + it->first;
     }
