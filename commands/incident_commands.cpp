@@ -1073,7 +1073,7 @@ std::size_t incident_commands::carry_completions(const store::incident& duplicat
         link.clear();
         note = "evidence recorded on " + from + " (sensitive)";
       }
-      note = note.empty() ? "carried from " + from : note + "; carried from " + from;
+      note.append(note.empty() ? "" : "; ").append("carried from ").append(from);
       json carried = {{"obligation", o->id},
                       {"by", done.value("by", "")},
                       {"at", done.value("at", "")},
