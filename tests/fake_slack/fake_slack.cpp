@@ -21,6 +21,8 @@
 #include <boost/beast/websocket/ssl.hpp>
 #include <spdlog/spdlog.h>
 
+#include <poll.h>
+
 #include <algorithm>
 #include <condition_variable>
 #include <cstdlib>
@@ -224,6 +226,10 @@ struct fake_slack::impl {
   int links_opened = 0;
   std::map<std::string, steady::time_point> sent_at;            // every envelope ever sent
   std::map<std::string, std::shared_ptr<delivery>> deliveries;  // by envelope_id, all attempts
+  // For wait_until_drained(): connections open (HTTP or WebSocket), and when one last opened or
+  // closed or a call arrived.
+  std::size_t clients = 0;
+  steady::time_point last_activity = steady::now();
 
   // ---- server thread only ----
   net::io_context ioc{1};
@@ -235,6 +241,7 @@ struct fake_slack::impl {
   net::steady_timer redelivery_timer{ioc};
   std::thread thread;
   std::promise<void> stopped;
+  int listen_fd = -1;  // the acceptor's descriptor, fixed from construction to destruction
 
   explicit impl(fake_slack_options o) : options(std::move(o)), ca(options.certificate_names) {}
 
@@ -252,11 +259,14 @@ struct fake_slack::impl {
         if (!acceptor.is_open()) co_return;
         continue;
       }
-      bool refuse;
+      bool refuse = false;
       {
         std::lock_guard lock(mu);
         refuse = refusing;
+        if (!refuse) ++clients;
+        last_activity = steady::now();
       }
+      changed.notify_all();
       if (refuse) {
         // Linger 0 makes close() send a RST: the nearest a listening socket gets to "refused".
         beast::error_code ignored;
@@ -310,7 +320,19 @@ struct fake_slack::impl {
 
   void finish(const std::shared_ptr<connection>& c) {
     if (!c->closed) c->drop();
-    connections.erase(c);
+    if (connections.erase(c) == 0) return;
+    {
+      std::lock_guard lock(mu);
+      --clients;
+      last_activity = steady::now();
+    }
+    changed.notify_all();
+  }
+
+  // A connection the kernel completed that accept_loop has not taken yet.
+  bool accept_pending() const {
+    pollfd p{listen_fd, POLLIN, 0};
+    return ::poll(&p, 1, 0) > 0 && (p.revents & POLLIN) != 0;
   }
 
   // ---------------------------------------------------------------- Web API
@@ -370,6 +392,7 @@ struct fake_slack::impl {
     {
       std::lock_guard lock(mu);
       calls.push_back(api_call{method, authorization, content_type, body, steady::now()});
+      last_activity = steady::now();
     }
     changed.notify_all();
     log->debug("fake_slack: {} {}", std::string_view(req.method_string()), method);
@@ -933,6 +956,7 @@ fake_slack::fake_slack(fake_slack_options options) : impl_(std::make_unique<impl
   s.acceptor.bind(endpoint);
   s.acceptor.listen();
   s.port = s.acceptor.local_endpoint().port();
+  s.listen_fd = s.acceptor.native_handle();
 
   s.spawn(s.accept_loop());
   s.spawn(s.redeliver_loop());
@@ -1093,6 +1117,23 @@ bool fake_slack::wait_for_calls(const std::string& method, std::size_t n,
                std::count_if(impl_->calls.begin(), impl_->calls.end(),
                              [&](const api_call& c) { return method.empty() || c.method == method; })) >= n;
   });
+}
+
+bool fake_slack::wait_until_drained(std::chrono::milliseconds quiet,
+                                    std::chrono::milliseconds timeout) const {
+  const impl& s = *impl_;
+  const auto deadline = steady::now() + timeout;
+  std::unique_lock lock(s.mu);
+  for (;;) {
+    const auto now = steady::now();
+    const bool idle = s.clients == 0 && !s.accept_pending();
+    if (idle && now - s.last_activity >= quiet) return true;
+    if (now >= deadline) return false;
+    // Idle but not yet for `quiet`: wake when it will have been (or at the next change). A
+    // connection waiting to be accepted is taken within moments; look again shortly.
+    const auto wake = s.clients != 0 ? deadline : idle ? s.last_activity + quiet : now + 10ms;
+    s.changed.wait_until(lock, std::min(wake, deadline));
+  }
 }
 
 void fake_slack::inject(const std::string& method, fault f) {

@@ -160,6 +160,13 @@ class fake_slack {
   void set_conversation(const std::string& id, nlohmann::json fields);
   // Members returned by usergroups.users.list for a group id (others: no_such_subteam).
   void set_usergroup_members(const std::string& usergroup, std::vector<std::string> users);
+  // Waits until the fake is drained: no connection open (so every request a client sent has been
+  // read and answered, or found cut off), none waiting to be accepted, and no connection opened
+  // or closed and no call received for `quiet`. For after the bot exited or was killed: what the
+  // dead process had written to its sockets is then all recorded in calls(). False at `timeout`
+  // (a live client keeps its connections open, so it never drains).
+  bool wait_until_drained(std::chrono::milliseconds quiet = 100ms,
+                          std::chrono::milliseconds timeout = 10s) const;
   // Messages posted so far (chat.postMessage), in order, as Slack stored them (with ts), plus a
   // "channel" field. chat.update edits the stored message in place (text, blocks, "edited").
   std::vector<nlohmann::json> posted_messages() const;

@@ -266,6 +266,33 @@ TEST(fake_slack_web_api, destructor_is_bounded_with_a_delayed_answer_pending) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, 1s);
 }
 
+TEST(fake_slack_web_api, drained_only_once_a_vanished_client_s_last_request_is_answered) {
+  fake_slack fake;
+  fake.inject("chat.postMessage", {.delay = 300ms});
+  EXPECT_TRUE(fake.wait_until_drained(10ms, 1s));  // nothing connected yet
+  auto ctx = client_tls(fake);
+  bool drained_while_open = true;
+  std::chrono::steady_clock::time_point written;
+  run_client([&](net::io_context& ioc) -> net::awaitable<void> {
+    tls_stream stream(ioc, ctx);
+    co_await connect(stream, fake);
+    drained_while_open = fake.wait_until_drained(10ms, 200ms);  // an idle live connection
+    http::request<http::string_body> req{http::verb::post, "/api/chat.postMessage", 11};
+    req.set(http::field::host, "localhost");
+    req.set(http::field::authorization, "Bearer " + fake.options().bot_token);
+    req.set(http::field::content_type, "application/json");
+    req.body() = R"({"channel":"C1","text":"last words"})";
+    req.prepare_payload();
+    co_await http::async_write(stream, req, net::use_awaitable);
+    written = std::chrono::steady_clock::now();
+    // The client vanishes without reading the answer: no TLS shutdown, the socket just closes.
+  });
+  EXPECT_FALSE(drained_while_open);
+  ASSERT_TRUE(fake.wait_until_drained(50ms, 5s));
+  EXPECT_GE(std::chrono::steady_clock::now() - written, 300ms);  // the delayed answer came first
+  EXPECT_EQ(fake.calls("chat.postMessage").size(), 1u);
+}
+
 TEST(fake_slack_web_api, other_methods_answer_like_slack) {
   fake_slack fake;
   fake.set_usergroup_members("S0001", {"U1", "U2"});

@@ -356,13 +356,8 @@ TEST(bot_restart, post_decided_before_a_crash_is_made_after_restart_exactly_once
   }
   // A post the killed bot had already written to its socket may still be unread by the fake; read
   // after the faults are cleared, it would succeed, and the restarted bot (which never saw the
-  // answer) would rightly post again. Let the fake drain what the dead process sent (bounded).
-  for (auto seen = fake.calls("chat.postMessage").size(), rounds = std::size_t{0}; rounds < 10; ++rounds) {
-    std::this_thread::sleep_for(50ms);
-    const auto now_seen = fake.calls("chat.postMessage").size();
-    if (now_seen == seen) break;
-    seen = now_seen;
-  }
+  // answer) would rightly post again. Let the fake drain what the dead process sent.
+  ASSERT_TRUE(fake.wait_until_drained(100ms, 10s));
   fake.clear_faults("chat.postMessage");  // Slack is healthy again
   const auto tried_before = fake.calls("chat.postMessage").size();
   {
