@@ -84,17 +84,6 @@ std::optional<std::optional<policy::notification_interval>> parse_table_interval
   return std::optional<policy::notification_interval>{*interval};
 }
 
-// One scalar key: where it lives in the file, how to store it, how to check it.
-struct key_spec {
-  std::string key;
-  kind type;
-  std::function<void(config&, const std::string&)> set_string;
-  std::function<void(config&, long long)> set_integer;
-  std::function<void(config&, double)> set_number;
-  std::function<void(config&, const std::vector<std::string>&)> set_list;
-  std::function<std::optional<std::string>(const config&)> check;  // returns a reason when bad
-};
-
 bool valid_level(const std::string& level) {
   static const std::set<std::string> levels = {"trace", "debug", "info", "warn", "error", "critical", "off"};
   return levels.contains(level);
@@ -114,237 +103,289 @@ std::optional<std::string> check_prefixed_id(const std::string& id, char prefix,
   return std::nullopt;
 }
 
+// One scalar key: where it lives in the file, how to store it, how to check it.
+struct key_spec {
+  std::string key;
+  kind type;
+  std::function<void(config&, const std::string&)> set_string;
+  std::function<void(config&, long long)> set_integer;
+  std::function<void(config&, double)> set_number;
+  std::function<void(config&, const std::vector<std::string>&)> set_list;
+  std::function<std::optional<std::string>(const config&)> check;  // returns a reason when bad
+};
+
+using check_result = std::optional<std::string>;  // why a value is bad; nullopt when it is fine
+using value_check = std::function<check_result(const std::string&)>;
+
+// ---- The kinds of key most entries are: one field of `config`, checked on its own ----
+
+key_spec string_key(std::string key, std::string config::*field, value_check check = {}) {
+  key_spec spec{std::move(key), kind::string, {}, {}, {}, {}, {}};
+  spec.set_string = [field](config& c, const std::string& v) { c.*field = v; };
+  if (check) spec.check = [field, check = std::move(check)](const config& c) { return check(c.*field); };
+  return spec;
+}
+
+// Out-of-range values are clamped to just outside [lo, hi] when stored, so the int field cannot
+// overflow and check() still names them.
+key_spec integer_key(std::string key, int config::*field, long long lo, long long hi) {
+  key_spec spec{std::move(key), kind::integer, {}, {}, {}, {}, {}};
+  spec.set_integer = [field, lo, hi](config& c, long long v) {
+    c.*field = static_cast<int>(std::clamp(v, lo - 1, hi + 1));
+  };
+  spec.check = [field, lo, hi](const config& c) -> check_result {
+    if (c.*field < lo || c.*field > hi)
+      return "must be between " + std::to_string(lo) + " and " + std::to_string(hi);
+    return std::nullopt;
+  };
+  return spec;
+}
+
+key_spec positive_number_key(std::string key, double config::*field, int max) {
+  key_spec spec{std::move(key), kind::number, {}, {}, {}, {}, {}};
+  spec.set_number = [field](config& c, double v) { c.*field = v; };
+  spec.check = [field, max](const config& c) -> check_result {
+    if (!(c.*field > 0.0 && c.*field <= max)) return "must be > 0 and <= " + std::to_string(max);
+    return std::nullopt;
+  };
+  return spec;
+}
+
+// "4h": stored as a whole number of hours, -1 when unreadable so check() can name it.
+key_spec hours_key(std::string key, int config::*field, const char* example) {
+  key_spec spec{std::move(key), kind::hours, {}, {}, {}, {}, {}};
+  spec.set_string = [field](config& c, const std::string& v) { c.*field = parse_hours(v).value_or(-1); };
+  spec.check = [field, example](const config& c) -> check_result {
+    if (c.*field < 1) return std::string("must be a whole number of hours such as \"") + example + "\"";
+    return std::nullopt;
+  };
+  return spec;
+}
+
+// ---- [log] and [slack] ----
+
+check_result check_log_level(const std::string& v) {
+  if (!valid_level(v)) return "must be one of trace, debug, info, warn, error, critical, off";
+  return std::nullopt;
+}
+
+check_result check_api_url(const std::string& v) {
+  if (v.rfind("https://", 0) != 0) return "must be an https:// URL";
+  if (v.back() != '/') return "must end with '/' (the method name is appended)";
+  return std::nullopt;
+}
+
+check_result check_readable_file(const std::string& v) {
+  if (v.empty()) return std::nullopt;
+  if (std::FILE* f = std::fopen(v.c_str(), "r")) {
+    std::fclose(f);
+    return std::nullopt;
+  }
+  return "cannot read the file " + v;
+}
+
+check_result check_user_group_id(const std::string& v) { return check_prefixed_id(v, 'S', "user group"); }
+
+check_result check_user_id(const std::string& v) {
+  if (v.empty() || v[0] == 'U' || v[0] == 'W') return std::nullopt;
+  return "must be a Slack user id starting with U or W";
+}
+
+check_result check_command(const std::string& v) {
+  if (v.size() < 2 || v[0] != '/' || v.size() > 32) return "must start with '/' (at most 32 characters)";
+  return std::nullopt;
+}
+
+// ---- [store] ----
+
+check_result check_store_path(const std::string& v) { return store::plain_store_path_problem(v); }
+
+check_result check_processed_retention(const std::string& v) {
+  const auto retention = parse_retention(v);
+  if (!retention) return "must be a whole number with a unit s, m, h or d, e.g. \"7d\"";
+  // Slack retries an unacked envelope for minutes; less than an hour would forget deliveries it
+  // may still send again.
+  if (*retention < std::chrono::hours(1)) return "must be at least 1h";
+  return std::nullopt;
+}
+
+check_result check_store_url(const std::string& v) {
+  if (v.empty() || store::is_postgresql_url(v)) return std::nullopt;
+  return "must be a postgresql:// URL (or unset for the SQLite file at store.path)";
+}
+
+check_result check_password_file(const std::string& v) {
+  if (v.empty() || std::ifstream(v).good()) return std::nullopt;
+  return "cannot read the file " + v;
+}
+
+check_result check_synchronous(const std::string& v) {
+  if (v != "full" && v != "normal") return "must be \"full\" or \"normal\"";
+  return std::nullopt;
+}
+
+// ---- [policy] ----
+
+check_result check_time_zone(const std::string& zone) {
+  try {
+    (void)date::locate_zone(zone);
+    return std::nullopt;
+  } catch (const std::exception&) {
+    return "unknown IANA time zone '" + zone + "'";
+  }
+}
+
+key_spec policy_timezone_key() {
+  key_spec spec{"policy.timezone", kind::string, {}, {}, {}, {}, {}};
+  spec.set_string = [](config& c, const std::string& v) { c.policy_tables.calendar.zone = v; };
+  spec.check = [](const config& c) { return check_time_zone(c.policy_tables.calendar.zone); };
+  return spec;
+}
+
+key_spec policy_holidays_key() {
+  key_spec spec{"policy.holidays", kind::string_list, {}, {}, {}, {}, {}};
+  spec.set_list = [](config& c, const std::vector<std::string>& v) { c.policy_tables.calendar.holidays = v; };
+  // Every bad entry is named at once: fixing one and learning of the next on the following
+  // start-up is how a calendar ends up half-edited.
+  spec.check = [](const config& c) -> check_result {
+    std::vector<std::string> bad;
+    for (const auto& day : c.policy_tables.calendar.holidays) {
+      std::istringstream in(day);
+      date::year_month_day ymd{};
+      in >> date::parse("%F", ymd);
+      if (in.fail() || !ymd.ok() || day.size() != 10) bad.push_back("'" + day + "'");
+    }
+    if (bad.empty()) return std::nullopt;
+    std::string list;
+    for (std::size_t i = 0; i < bad.size(); ++i) list.append(i == 0 ? "" : ", ").append(bad[i]);
+    return list + (bad.size() == 1 ? " is not a date" : " are not dates") + " in the form YYYY-MM-DD";
+  };
+  return spec;
+}
+
+// ---- [reminders] ----
+
+key_spec reminders_before_key() {
+  key_spec spec{"reminders.before", kind::hours_list, {}, {}, {}, {}, {}};
+  spec.set_list = [](config& c, const std::vector<std::string>& v) {
+    c.reminder_hours_before.clear();
+    for (const auto& text : v) c.reminder_hours_before.push_back(parse_hours(text).value_or(-1));
+  };
+  spec.check = [](const config& c) -> check_result {
+    for (int hours : c.reminder_hours_before)
+      if (hours < 1) return "each entry must be a whole number of hours such as \"24h\"";
+    return std::nullopt;
+  };
+  return spec;
+}
+
+key_spec quiet_hours_key() {
+  key_spec spec{"reminders.quiet_hours", kind::string, {}, {}, {}, {}, {}};
+  // "" or "off": none. Anything unreadable is kept as an empty range so check() can name it.
+  spec.set_string = [](config& c, const std::string& v) {
+    const std::string text = lowercase(trim(v));
+    if (text.empty() || text == "off") {
+      c.quiet_hours.reset();
+      return;
+    }
+    c.quiet_hours = policy::parse_quiet_hours(text).value_or(policy::quiet_hours{0, 0});
+  };
+  spec.check = [](const config& c) -> check_result {
+    if (c.quiet_hours && c.quiet_hours->start_minute == c.quiet_hours->end_minute)
+      return "must be a local time range such as \"22:00-07:00\", or \"off\"";
+    return std::nullopt;
+  };
+  return spec;
+}
+
+// ---- [intake] ----
+
+key_spec page_responders_key() {
+  key_spec spec{"intake.page_responders", kind::boolean, {}, {}, {}, {}, {}};
+  spec.set_integer = [](config& c, long long v) { c.page_responders = v != 0; };
+  return spec;
+}
+
+key_spec finance_categories_key() {
+  key_spec spec{"intake.head_of_finance_ops_categories", kind::string_list, {}, {}, {}, {}, {}};
+  spec.set_list = [](config& c, const std::vector<std::string>& v) {
+    c.head_of_finance_ops_categories.clear();
+    for (const auto& name : v) c.head_of_finance_ops_categories.push_back(lowercase(trim(name)));
+  };
+  spec.check = [](const config& c) -> check_result {
+    for (const auto& name : c.head_of_finance_ops_categories)
+      if (name.empty()) return "category names must not be empty";
+    return std::nullopt;
+  };
+  return spec;
+}
+
+// ---- [digest] ----
+
+check_result check_digest_day(const std::string& v) {
+  for (const char* d : {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "off"})
+    if (lowercase(trim(v)) == d) return std::nullopt;
+  return "must be a day of the week (\"monday\" … \"sunday\") or \"off\"";
+}
+
+check_result check_digest_time(const std::string& v) {
+  const bool shape = v.size() == 5 && std::isdigit(static_cast<unsigned char>(v[0])) &&
+                     std::isdigit(static_cast<unsigned char>(v[1])) && v[2] == ':' &&
+                     std::isdigit(static_cast<unsigned char>(v[3])) &&
+                     std::isdigit(static_cast<unsigned char>(v[4]));
+  if (!shape || std::stoi(v.substr(0, 2)) > 23 || std::stoi(v.substr(3, 2)) > 59)
+    return "must be a local time of day such as \"09:00\"";
+  return std::nullopt;
+}
+
+check_result check_digest_timezone(const std::string& v) {
+  if (v.empty()) return std::nullopt;
+  return check_time_zone(v);
+}
+
+// Every scalar key, in the order problems are reported and FLARE_ variables listed
+// (docs/configuration.md has the same keys by section).
 std::vector<key_spec> scalar_keys() {
-  using s = std::string;
-  auto str = [](s key, s config::*field, std::function<std::optional<s>(const s&)> check = {}) {
-    key_spec spec{std::move(key), kind::string, {}, {}, {}, {}, {}};
-    spec.set_string = [field](config& c, const s& v) { c.*field = v; };
-    if (check) spec.check = [field, check = std::move(check)](const config& c) { return check(c.*field); };
-    return spec;
+  return {
+      string_key("log.level", &config::log_level, check_log_level),
+      string_key("slack.api_url", &config::api_url, check_api_url),
+      string_key("slack.ca_file", &config::ca_file, check_readable_file),
+      string_key("slack.incidents_channel", &config::incidents_channel, check_channel_id),
+      string_key("slack.security_channel", &config::security_channel, check_channel_id),
+      string_key("slack.security_team_group", &config::security_team_group, check_user_group_id),
+      string_key("slack.responders_group", &config::responders_group, check_user_group_id),
+      string_key("slack.head_of_finance_ops", &config::head_of_finance_ops, check_user_id),
+      string_key("slack.command", &config::command, check_command),
+      integer_key("slack.request_timeout_seconds", &config::request_timeout_seconds, 1, 120),
+      positive_number_key("slack.posts_per_second", &config::posts_per_second, 20),
+      integer_key("slack.post_burst", &config::post_burst, 1, 50),
+      // docs/intake.md: the score a report category needs (the default lexicon is tuned for 1.0).
+      positive_number_key("intake.threshold", &config::intake_threshold, 10),
+      string_key("console.user", &config::console_user),
+      string_key("console.channel", &config::console_channel),
+      string_key("console.security_channel", &config::console_security_channel),
+      string_key("store.path", &config::store_path, check_store_path),
+      string_key("store.processed_retention", &config::store_processed_retention, check_processed_retention),
+      string_key("store.url", &config::store_url, check_store_url),
+      string_key("store.password_file", &config::store_password_file, check_password_file),
+      integer_key("store.outbox_lease_seconds", &config::store_outbox_lease_seconds, 10, 3600),
+      string_key("store.synchronous", &config::store_synchronous, check_synchronous),
+      policy_timezone_key(),
+      policy_holidays_key(),
+      reminders_before_key(),
+      hours_key("reminders.overdue_every", &config::overdue_every_hours, "4h"),
+      hours_key("reminders.overdue_then_every", &config::overdue_then_every_hours, "24h"),
+      quiet_hours_key(),
+      page_responders_key(),
+      integer_key("intake.untriaged_after_seconds", &config::untriaged_after_seconds, 0, 7LL * 24 * 3600),
+      string_key("digest.day", &config::digest_day, check_digest_day),
+      string_key("digest.time", &config::digest_time, check_digest_time),
+      string_key("digest.timezone", &config::digest_timezone, check_digest_timezone),
+      finance_categories_key(),
+      string_key("health.address", &config::health_address),
+      integer_key("health.port", &config::health_port, 0, 65535),
+      integer_key("shutdown.drain_seconds", &config::shutdown_drain_seconds, 0, 300),
   };
-  auto integer = [](s key, int config::*field, long long lo, long long hi) {
-    key_spec spec{std::move(key), kind::integer, {}, {}, {}, {}, {}};
-    spec.set_integer = [field, lo, hi](config& c, long long v) {
-      c.*field = static_cast<int>(std::clamp(v, lo - 1, hi + 1));
-    };
-    spec.check = [field, lo, hi](const config& c) -> std::optional<s> {
-      if (c.*field < lo || c.*field > hi)
-        return "must be between " + std::to_string(lo) + " and " + std::to_string(hi);
-      return std::nullopt;
-    };
-    return spec;
-  };
-  std::vector<key_spec> keys;
-  keys.push_back(str("log.level", &config::log_level, [](const s& v) -> std::optional<s> {
-    if (!valid_level(v)) return "must be one of trace, debug, info, warn, error, critical, off";
-    return std::nullopt;
-  }));
-  keys.push_back(str("slack.api_url", &config::api_url, [](const s& v) -> std::optional<s> {
-    if (v.rfind("https://", 0) != 0) return "must be an https:// URL";
-    if (v.back() != '/') return "must end with '/' (the method name is appended)";
-    return std::nullopt;
-  }));
-  keys.push_back(str("slack.ca_file", &config::ca_file, [](const s& v) -> std::optional<s> {
-    if (v.empty()) return std::nullopt;
-    if (std::FILE* f = std::fopen(v.c_str(), "r")) {
-      std::fclose(f);
-      return std::nullopt;
-    }
-    return "cannot read the file " + v;
-  }));
-  keys.push_back(str("slack.incidents_channel", &config::incidents_channel, check_channel_id));
-  keys.push_back(str("slack.security_channel", &config::security_channel, check_channel_id));
-  keys.push_back(str("slack.security_team_group", &config::security_team_group,
-                     [](const s& v) { return check_prefixed_id(v, 'S', "user group"); }));
-  keys.push_back(str("slack.responders_group", &config::responders_group,
-                     [](const s& v) { return check_prefixed_id(v, 'S', "user group"); }));
-  keys.push_back(
-      str("slack.head_of_finance_ops", &config::head_of_finance_ops, [](const s& v) -> std::optional<s> {
-        if (v.empty() || v[0] == 'U' || v[0] == 'W') return std::nullopt;
-        return "must be a Slack user id starting with U or W";
-      }));
-  keys.push_back(str("slack.command", &config::command, [](const s& v) -> std::optional<s> {
-    if (v.size() < 2 || v[0] != '/' || v.size() > 32) return "must start with '/' (at most 32 characters)";
-    return std::nullopt;
-  }));
-  keys.push_back(integer("slack.request_timeout_seconds", &config::request_timeout_seconds, 1, 120));
-  {
-    key_spec spec{"slack.posts_per_second", kind::number, {}, {}, {}, {}, {}};
-    spec.set_number = [](config& c, double v) { c.posts_per_second = v; };
-    spec.check = [](const config& c) -> std::optional<s> {
-      if (!(c.posts_per_second > 0.0 && c.posts_per_second <= 20.0)) return "must be > 0 and <= 20";
-      return std::nullopt;
-    };
-    keys.push_back(spec);
-  }
-  keys.push_back(integer("slack.post_burst", &config::post_burst, 1, 50));
-  {
-    // docs/intake.md: the score a report category needs (the default lexicon is tuned for 1.0).
-    key_spec spec{"intake.threshold", kind::number, {}, {}, {}, {}, {}};
-    spec.set_number = [](config& c, double v) { c.intake_threshold = v; };
-    spec.check = [](const config& c) -> std::optional<s> {
-      if (!(c.intake_threshold > 0.0 && c.intake_threshold <= 10.0)) return "must be > 0 and <= 10";
-      return std::nullopt;
-    };
-    keys.push_back(spec);
-  }
-  keys.push_back(str("console.user", &config::console_user));
-  keys.push_back(str("console.channel", &config::console_channel));
-  keys.push_back(str("console.security_channel", &config::console_security_channel));
-  keys.push_back(str("store.path", &config::store_path,
-                     [](const s& v) -> std::optional<s> { return store::plain_store_path_problem(v); }));
-  keys.push_back(str("store.processed_retention", &config::store_processed_retention,
-                     [](const s& v) -> std::optional<s> {
-                       const auto retention = parse_retention(v);
-                       if (!retention) return "must be a whole number with a unit s, m, h or d, e.g. \"7d\"";
-                       // Slack retries an unacked envelope for minutes; less than an hour would
-                       // forget deliveries it may still send again.
-                       if (*retention < std::chrono::hours(1)) return "must be at least 1h";
-                       return std::nullopt;
-                     }));
-  keys.push_back(str("store.url", &config::store_url, [](const s& v) -> std::optional<s> {
-    if (v.empty() || store::is_postgresql_url(v)) return std::nullopt;
-    return "must be a postgresql:// URL (or unset for the SQLite file at store.path)";
-  }));
-  keys.push_back(str("store.password_file", &config::store_password_file, [](const s& v) -> std::optional<s> {
-    if (v.empty() || std::ifstream(v).good()) return std::nullopt;
-    return "cannot read the file " + v;
-  }));
-  keys.push_back(integer("store.outbox_lease_seconds", &config::store_outbox_lease_seconds, 10, 3600));
-  keys.push_back(str("store.synchronous", &config::store_synchronous, [](const s& v) -> std::optional<s> {
-    if (v != "full" && v != "normal") return "must be \"full\" or \"normal\"";
-    return std::nullopt;
-  }));
-  {
-    key_spec spec{"policy.timezone", kind::string, {}, {}, {}, {}, {}};
-    spec.set_string = [](config& c, const s& v) { c.policy_tables.calendar.zone = v; };
-    spec.check = [](const config& c) -> std::optional<s> {
-      try {
-        (void)date::locate_zone(c.policy_tables.calendar.zone);
-        return std::nullopt;
-      } catch (const std::exception&) {
-        return "unknown IANA time zone '" + c.policy_tables.calendar.zone + "'";
-      }
-    };
-    keys.push_back(spec);
-  }
-  {
-    key_spec spec{"policy.holidays", kind::string_list, {}, {}, {}, {}, {}};
-    spec.set_list = [](config& c, const std::vector<s>& v) { c.policy_tables.calendar.holidays = v; };
-    // Every bad entry is named at once: fixing one and learning of the next on the following
-    // start-up is how a calendar ends up half-edited.
-    spec.check = [](const config& c) -> std::optional<s> {
-      std::vector<s> bad;
-      for (const auto& day : c.policy_tables.calendar.holidays) {
-        std::istringstream in(day);
-        date::year_month_day ymd{};
-        in >> date::parse("%F", ymd);
-        if (in.fail() || !ymd.ok() || day.size() != 10) bad.push_back("'" + day + "'");
-      }
-      if (bad.empty()) return std::nullopt;
-      std::string list;
-      for (std::size_t i = 0; i < bad.size(); ++i) list += (i == 0 ? "" : ", ") + bad[i];
-      return list + (bad.size() == 1 ? " is not a date" : " are not dates") + " in the form YYYY-MM-DD";
-    };
-    keys.push_back(spec);
-  }
-  {
-    key_spec spec{"reminders.before", kind::hours_list, {}, {}, {}, {}, {}};
-    spec.set_list = [](config& c, const std::vector<s>& v) {
-      c.reminder_hours_before.clear();
-      for (const auto& text : v) c.reminder_hours_before.push_back(parse_hours(text).value_or(-1));
-    };
-    spec.check = [](const config& c) -> std::optional<s> {
-      for (int hours : c.reminder_hours_before)
-        if (hours < 1) return "each entry must be a whole number of hours such as \"24h\"";
-      return std::nullopt;
-    };
-    keys.push_back(spec);
-  }
-  {
-    key_spec spec{"reminders.overdue_every", kind::hours, {}, {}, {}, {}, {}};
-    spec.set_string = [](config& c, const s& v) { c.overdue_every_hours = parse_hours(v).value_or(-1); };
-    spec.check = [](const config& c) -> std::optional<s> {
-      if (c.overdue_every_hours < 1) return "must be a whole number of hours such as \"4h\"";
-      return std::nullopt;
-    };
-    keys.push_back(spec);
-  }
-  {
-    key_spec spec{"reminders.overdue_then_every", kind::hours, {}, {}, {}, {}, {}};
-    spec.set_string = [](config& c, const s& v) { c.overdue_then_every_hours = parse_hours(v).value_or(-1); };
-    spec.check = [](const config& c) -> std::optional<s> {
-      if (c.overdue_then_every_hours < 1) return "must be a whole number of hours such as \"24h\"";
-      return std::nullopt;
-    };
-    keys.push_back(spec);
-  }
-  {
-    key_spec spec{"reminders.quiet_hours", kind::string, {}, {}, {}, {}, {}};
-    // "" or "off": none. Anything unreadable is kept as an empty range so check() can name it.
-    spec.set_string = [](config& c, const s& v) {
-      const s text = lowercase(trim(v));
-      if (text.empty() || text == "off") {
-        c.quiet_hours.reset();
-        return;
-      }
-      c.quiet_hours = policy::parse_quiet_hours(text).value_or(policy::quiet_hours{0, 0});
-    };
-    spec.check = [](const config& c) -> std::optional<s> {
-      if (c.quiet_hours && c.quiet_hours->start_minute == c.quiet_hours->end_minute)
-        return "must be a local time range such as \"22:00-07:00\", or \"off\"";
-      return std::nullopt;
-    };
-    keys.push_back(spec);
-  }
-  {
-    key_spec spec{"intake.page_responders", kind::boolean, {}, {}, {}, {}, {}};
-    spec.set_integer = [](config& c, long long v) { c.page_responders = v != 0; };
-    keys.push_back(spec);
-  }
-  keys.push_back(
-      integer("intake.untriaged_after_seconds", &config::untriaged_after_seconds, 0, 7LL * 24 * 3600));
-  keys.push_back(str("digest.day", &config::digest_day, [](const s& v) -> std::optional<s> {
-    for (const char* d :
-         {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "off"})
-      if (lowercase(trim(v)) == d) return std::nullopt;
-    return "must be a day of the week (\"monday\" … \"sunday\") or \"off\"";
-  }));
-  keys.push_back(str("digest.time", &config::digest_time, [](const s& v) -> std::optional<s> {
-    const bool shape = v.size() == 5 && std::isdigit(static_cast<unsigned char>(v[0])) &&
-                       std::isdigit(static_cast<unsigned char>(v[1])) && v[2] == ':' &&
-                       std::isdigit(static_cast<unsigned char>(v[3])) &&
-                       std::isdigit(static_cast<unsigned char>(v[4]));
-    if (!shape || std::stoi(v.substr(0, 2)) > 23 || std::stoi(v.substr(3, 2)) > 59)
-      return "must be a local time of day such as \"09:00\"";
-    return std::nullopt;
-  }));
-  keys.push_back(str("digest.timezone", &config::digest_timezone, [](const s& v) -> std::optional<s> {
-    if (v.empty()) return std::nullopt;
-    try {
-      (void)date::locate_zone(v);
-      return std::nullopt;
-    } catch (const std::exception&) {
-      return "unknown IANA time zone '" + v + "'";
-    }
-  }));
-  {
-    key_spec spec{"intake.head_of_finance_ops_categories", kind::string_list, {}, {}, {}, {}, {}};
-    spec.set_list = [](config& c, const std::vector<s>& v) {
-      c.head_of_finance_ops_categories.clear();
-      for (const auto& name : v) c.head_of_finance_ops_categories.push_back(lowercase(trim(name)));
-    };
-    spec.check = [](const config& c) -> std::optional<s> {
-      for (const auto& name : c.head_of_finance_ops_categories)
-        if (name.empty()) return "category names must not be empty";
-      return std::nullopt;
-    };
-    keys.push_back(spec);
-  }
-  keys.push_back(str("health.address", &config::health_address));
-  keys.push_back(integer("health.port", &config::health_port, 0, 65535));
-  keys.push_back(integer("shutdown.drain_seconds", &config::shutdown_drain_seconds, 0, 300));
-  return keys;
 }
 
 std::string toml_type_name(const toml::node& node) {
