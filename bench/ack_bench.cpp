@@ -10,7 +10,9 @@
 #include "bot/slack/web_api_client.hpp"
 #include "bot/store/sqlite_store.hpp"
 #include "tests/fake_slack/fake_slack.hpp"
+#include "tests/support/bot_env.hpp"
 #include "tests/support/child_process.hpp"
+#include "tests/support/temp_dir.hpp"
 
 #include <benchmark/benchmark.h>
 #include <boost/asio/co_spawn.hpp>
@@ -21,7 +23,6 @@
 #include <algorithm>
 #include <csignal>
 #include <deque>
-#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -32,11 +33,52 @@ namespace asio = boost::asio;
 using namespace std::chrono_literals;
 using json = nlohmann::json;
 
-long peak_rss_kib() {
-  std::ifstream status("/proc/self/status");
+// Peak resident set size of a process ("self" or a pid) from /proc, in KiB.
+long peak_rss_kib(const std::string& process = "self") {
+  std::ifstream status("/proc/" + process + "/status");
   for (std::string line; std::getline(status, line);)
     if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
   return 0;
+}
+
+// Sends `total` envelopes keeping `in_flight` unacked; returns sorted ack latencies in
+// microseconds (empty if an ack went missing) and sets `seconds` to the elapsed time.
+std::vector<double> drive(flare::testing::fake_slack& fake, int total, int in_flight, const std::string& tag,
+                          double& seconds) {
+  std::vector<double> latencies_us;
+  latencies_us.reserve(static_cast<std::size_t>(total));
+  std::deque<std::string> window;
+  int sent = 0;
+  auto send_one = [&] {
+    const json payload = {{"type", "event_callback"},
+                          {"event_id", "Ev" + tag + "-" + std::to_string(sent)},
+                          {"event", {{"type", "reaction_added"}, {"user", "U1"}}}};
+    window.push_back(fake.send_envelope("events_api", payload));
+    ++sent;
+  };
+  const auto started = std::chrono::steady_clock::now();
+  while (sent < std::min(in_flight, total)) send_one();
+  while (!window.empty()) {
+    const auto ack = fake.wait_for_ack(window.front(), 5s);
+    window.pop_front();
+    if (!ack) return {};
+    latencies_us.push_back(std::chrono::duration<double, std::micro>(ack->latency).count());
+    if (sent < total) send_one();
+  }
+  seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  std::sort(latencies_us.begin(), latencies_us.end());
+  return latencies_us;
+}
+
+// p50, p99 and acks/s of one drive() run.
+void report(benchmark::State& state, const std::vector<double>& latencies_us, double seconds) {
+  auto percentile = [&](double p) {
+    return latencies_us[static_cast<std::size_t>(p * static_cast<double>(latencies_us.size() - 1))];
+  };
+  state.counters["p50_us"] = percentile(0.50);
+  state.counters["p99_us"] = percentile(0.99);
+  state.counters["max_us"] = latencies_us.back();
+  state.counters["acks_per_s"] = static_cast<double>(latencies_us.size()) / seconds;
 }
 
 class durable_events final : public flare::event_log {
@@ -58,11 +100,11 @@ void run_acks(benchmark::State& state, bool durable) {
   asio::io_context io(1);
   std::ostringstream sink;
   flare::console_slack quiet(sink);
-  const auto dir = std::filesystem::temp_directory_path() / ("flare-ack-bench-" + std::to_string(::getpid()));
+  const flare::testing::temp_dir dir{"flare-ack-bench"};
   std::unique_ptr<flare::store::sqlite_store> store;
   std::unique_ptr<flare::event_log> events;
   if (durable) {
-    store = flare::store::sqlite_store::open((dir / "bench.db").string());
+    store = flare::store::sqlite_store::open(dir.file("bench.db"));
     events = std::make_unique<durable_events>(*store);
   } else {
     events = std::make_unique<flare::remember_recent_events>(100000);
@@ -89,110 +131,37 @@ void run_acks(benchmark::State& state, bool durable) {
   if (!fake.wait_for_open_connections(1, 10s)) {
     state.SkipWithError("the client did not connect");
   } else {
+    int iteration = 0;
     for (auto _ : state) {
-      std::vector<double> latencies_us;
-      latencies_us.reserve(static_cast<std::size_t>(total));
-      std::deque<std::string> window;
-      int sent = 0;
-      int event_number = 0;
-      auto send_one = [&] {
-        const json payload = {
-            {"type", "event_callback"},
-            {"event_id", "EvBench" + std::to_string(durable) + "-" + std::to_string(event_number++)},
-            {"event", {{"type", "reaction_added"}, {"user", "U1"}}}};
-        window.push_back(fake.send_envelope("events_api", payload));
-        ++sent;
-      };
-      const auto started = std::chrono::steady_clock::now();
-      while (sent < std::min(in_flight, total)) send_one();
-      bool failed = false;
-      while (!window.empty()) {
-        const auto ack = fake.wait_for_ack(window.front(), 5s);
-        window.pop_front();
-        if (!ack) {
-          failed = true;
-          break;
-        }
-        latencies_us.push_back(std::chrono::duration<double, std::micro>(ack->latency).count());
-        if (sent < total) send_one();
-      }
-      const double seconds =
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-      if (failed) {
+      double seconds = 0;
+      // Event ids unique across iterations, so the de-duplication never drops one.
+      const std::string tag = "Bench" + std::to_string(durable) + "." + std::to_string(iteration++);
+      const auto latencies = drive(fake, total, in_flight, tag, seconds);
+      if (latencies.empty()) {
         state.SkipWithError("an ack did not arrive within 5 s");
         break;
       }
-      std::sort(latencies_us.begin(), latencies_us.end());
-      auto percentile = [&](double p) {
-        return latencies_us[static_cast<std::size_t>(p * (latencies_us.size() - 1))];
-      };
-      state.counters["p50_us"] = percentile(0.50);
-      state.counters["p99_us"] = percentile(0.99);
-      state.counters["max_us"] = latencies_us.back();
-      state.counters["acks_per_s"] = latencies_us.size() / seconds;
+      report(state, latencies, seconds);
     }
   }
-  state.counters["peak_rss_MiB"] = peak_rss_kib() / 1024.0;
+  state.counters["peak_rss_MiB"] = static_cast<double>(peak_rss_kib()) / 1024.0;
   asio::post(io, [&] { socket.stop(); });
   bot.join();
-  std::filesystem::remove_all(dir);
-}
-
-// Sends `total` envelopes keeping `in_flight` unacked; returns sorted ack latencies in
-// microseconds (empty if an ack went missing) and sets `seconds` to the elapsed time.
-std::vector<double> drive(flare::testing::fake_slack& fake, int total, int in_flight, const std::string& tag,
-                          double& seconds) {
-  std::vector<double> latencies_us;
-  std::deque<std::string> window;
-  int sent = 0;
-  auto send_one = [&] {
-    const json payload = {{"type", "event_callback"},
-                          {"event_id", "Ev" + tag + "-" + std::to_string(sent)},
-                          {"event", {{"type", "reaction_added"}, {"user", "U1"}}}};
-    window.push_back(fake.send_envelope("events_api", payload));
-    ++sent;
-  };
-  const auto started = std::chrono::steady_clock::now();
-  while (sent < std::min(in_flight, total)) send_one();
-  while (!window.empty()) {
-    const auto ack = fake.wait_for_ack(window.front(), 5s);
-    window.pop_front();
-    if (!ack) return {};
-    latencies_us.push_back(std::chrono::duration<double, std::micro>(ack->latency).count());
-    if (sent < total) send_one();
-  }
-  seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  std::sort(latencies_us.begin(), latencies_us.end());
-  return latencies_us;
-}
-
-long child_peak_rss_kib(int pid) {
-  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-  for (std::string line; std::getline(status, line);)
-    if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
-  return 0;
 }
 
 // The real bot binary in its own process, durable store and all: what production acks cost, and
-// the bot's own peak RSS (the in-process variants above also count the fake Slack's memory).
+// the bot's own peak RSS (the in-process variants above also count the fake Slack's memory). Its
+// environment is the end-to-end tests' (tests/support/bot_env.hpp).
 void BM_acks_flare_process(benchmark::State& state) {
   const bool full = state.range(1) == 1;
   flare::testing::fake_slack fake;
-  const auto dir =
-      std::filesystem::temp_directory_path() / ("flare-ack-bench-proc-" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
-  flare::testing::child_process bot(FLARE_BINARY, {"run"},
-                                    {{"SLACK_APP_TOKEN", fake.options().app_token},
-                                     {"SLACK_BOT_TOKEN", fake.options().bot_token},
-                                     {"SLACK_API_URL", fake.api_url()},
-                                     {"SLACK_CA_FILE", fake.ca_file()},
-                                     {"FLARE_SLACK_INCIDENTS_CHANNEL", "C0INC"},
-                                     {"FLARE_SLACK_SECURITY_CHANNEL", "G0SEC"},
-                                     {"FLARE_SLACK_SECURITY_TEAM_GROUP", "S0SEC"},
-                                     {"FLARE_STORE_PATH", (dir / "flare.db").string()},
-                                     {"FLARE_STORE_SYNCHRONOUS", full ? "full" : "normal"},
-                                     {"FLARE_HEALTH_PORT", "0"},
-                                     {"FLARE_LOG_LEVEL", "warn"}});
+  fake.set_usergroup_members("S0SEC", {"U0SEC"});  // the start-up checks look both groups up
+  fake.set_usergroup_members("S0RESP", {"U0ALICE"});
+  const flare::testing::temp_dir dir{"flare-ack-bench-proc"};
+  flare::testing::child_process bot(
+      FLARE_BINARY, {"run"},
+      flare::testing::bot_env(
+          fake, dir, {{"FLARE_STORE_SYNCHRONOUS", full ? "full" : "normal"}, {"FLARE_LOG_LEVEL", "warn"}}));
   if (!fake.wait_for_open_connections(1, 15s)) {
     state.SkipWithError("the bot did not connect");
   } else {
@@ -204,18 +173,13 @@ void BM_acks_flare_process(benchmark::State& state) {
         state.SkipWithError("an ack did not arrive within 5 s");
         break;
       }
-      auto percentile = [&](double p) {
-        return latencies[static_cast<std::size_t>(p * (latencies.size() - 1))];
-      };
-      state.counters["p50_us"] = percentile(0.50);
-      state.counters["p99_us"] = percentile(0.99);
-      state.counters["acks_per_s"] = latencies.size() / seconds;
+      report(state, latencies, seconds);
     }
-    state.counters["bot_peak_rss_MiB"] = child_peak_rss_kib(bot.pid()) / 1024.0;
+    state.counters["bot_peak_rss_MiB"] =
+        static_cast<double>(peak_rss_kib(std::to_string(bot.pid()))) / 1024.0;
   }
   bot.signal(SIGTERM);
   bot.wait(15s);
-  std::filesystem::remove_all(dir);
 }
 BENCHMARK(BM_acks_flare_process)
     ->Args({5000, 0})
