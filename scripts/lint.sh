@@ -133,11 +133,28 @@ format_ci() {
 
 # --- clang-tidy -------------------------------------------------------------------------------
 tidy_report() {  # reads clang-tidy output on stdin; fails on any warning or error
+  # A finding in a header is reported once per translation unit that includes it: print each
+  # finding (its line and the notes and source lines after it) once.
   local out
-  out=$(cat)
+  out=$(python3 -c '
+import re, sys
+head = re.compile(r"^\S+:\d+:\d+: (warning|error):")
+blocks, seen = [], set()
+for line in sys.stdin.read().splitlines():
+    if re.match(r"^\d+ warnings? (and \d+ errors? )?generated", line) or line.startswith("Suppressed "):
+        continue
+    if head.match(line) or not blocks:
+        blocks.append([line])
+    else:
+        blocks[-1].append(line)
+for b in blocks:
+    if b[0] not in seen:
+        seen.add(b[0])
+        print("\n".join(b))
+')
   if grep -qE ': (warning|error):' <<<"$out"; then
-    grep -vE '^[0-9]+ warnings? (and [0-9]+ errors? )?generated' <<<"$out" || true
-    echo "lint: clang-tidy: $(grep -cE ': (warning|error):' <<<"$out") finding(s)"
+    echo "$out"
+    echo "lint: clang-tidy: $(grep -cE '^\S+:[0-9]+:[0-9]+: (warning|error):' <<<"$out") finding(s)"
     return 1
   fi
   echo "lint: clang-tidy clean"
@@ -156,7 +173,8 @@ tidy_all() {
   if [ ! -f build/compile_commands.json ]; then
     echo "lint: build/compile_commands.json missing; configure first (scripts/build.sh)" >&2; return 2
   fi
-  python3 -c 'import json; [print(e["file"]) for e in json.load(open("build/compile_commands.json"))]' |
+  # Each source once (a few are compiled into two targets).
+  python3 -c 'import json; [print(f) for f in sorted({e["file"] for e in json.load(open("build/compile_commands.json"))})]' |
     xargs -P "$jobs" -n 1 "$clang_tidy" -p build --quiet 2>&1 | tidy_report
 }
 
