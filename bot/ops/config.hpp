@@ -60,6 +60,9 @@ struct config {
   std::string store_password_file;
   // How long a replica's claim on an outbox post lasts before another replica may take it over.
   int store_outbox_lease_seconds = 60;
+  // How long a replica's claim on an unfinished inbox delivery lasts without renewal: a delivery
+  // acked by a replica that died is replayed by another after at most about this long.
+  int store_inbox_lease_seconds = 30;
 
   // Policy tables: severity timings, time zone and holidays. Defaults are the documents' values
   // (policy/tables.hpp).

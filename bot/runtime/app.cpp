@@ -70,6 +70,9 @@ constexpr const char* console_security_group = "S0SECURITY";
 
 constexpr const char* console_store_path = "data/console.db";
 
+// How often a replica on a shared store looks for due reminders (see register_handlers).
+constexpr std::chrono::seconds shared_reminder_look{2};
+
 // The console prints posts to the terminal and marks them sent; Slack posts them to Slack. Either
 // one draining the other's pending posts loses them (they never reach their audience) or sends
 // them where they make no sense, so a store with pending posts stays with the kind of bot that
@@ -117,7 +120,7 @@ outbox_options outbox_options_for(const config& c, bool console) {
 
 struct runtime {
   runtime(const config& c, asio::io_context& io, store::store& s, slack::slack_api& api, metrics& m,
-          bool console)
+          bool console, store::delivery_claims* claims)
       : cfg(c),
         ioc(io),
         store(s),
@@ -125,15 +128,16 @@ struct runtime {
         counters(m),
         calendar(c.policy_tables.calendar),
         events(s, wall_clock),
-        deliveries(io.get_executor(), s, wall_clock, inbox_settings(m)),
+        deliveries(io.get_executor(), s, wall_clock, inbox_settings(m, claims)),
         dispatch(io.get_executor(), api, events, observed_by(m, console ? nullptr : &deliveries)),
         outbox(io.get_executor(), s, api, wall_clock, outbox_options_for(c, console)),
         pruner(io.get_executor(), s, wall_clock,
                prune_options{
                    parse_retention(c.store_processed_retention).value_or(std::chrono::hours(24 * 7))}) {}
 
-  inbox_options inbox_settings(metrics& m) {
+  inbox_options inbox_settings(metrics& m, store::delivery_claims* claims) {
     inbox_options o;
+    o.claims = claims;
     o.on_write = [&m](bool ok, const std::string&) {
       if (!ok) m.store_write_failed();
     };
@@ -156,7 +160,10 @@ struct runtime {
   }
 
   // Deliveries a crash (or a failed handler) left unfinished are handled now, before new ones.
+  // Several replicas: the inbox's claim loop does this (start_background_work), taking only
+  // deliveries whose replica is gone: another replica's running handler is not replayed here.
   void replay_unfinished() {
+    if (shared_inbox) return;
     std::size_t replayed = 0;
     for (auto& [id, envelope] : deliveries.unfinished(100000)) {
       dispatch.replay(std::move(envelope), id);
@@ -177,7 +184,8 @@ struct runtime {
   system_clock wall_clock;
   policy::business_calendar calendar;
   store_event_log events;
-  inbox deliveries;  // Slack mode only: the console has no redeliveries
+  inbox deliveries;           // Slack mode only: the console has no redeliveries
+  bool shared_inbox = false;  // several replicas: unfinished deliveries are claimed, not just replayed
   dispatcher dispatch;
   outbox_sender outbox;
   inbox_pruner pruner;
@@ -202,6 +210,12 @@ struct runtime {
     ladder.responders_group = settings.responders_group;
     ladder.command_name = settings.command_name;
     ladder.on_sent = [this](bool late, bool overdue) { counters.reminder_sent(late, overdue); };
+    // Several replicas: a reminder another replica scheduled (or one whose replica died) is not
+    // announced here, so the one next-due query runs every few seconds instead of every few
+    // minutes: a reminder fires within seconds from any replica, at the cost of one indexed
+    // query per replica per look (no poll per incident). Firing stays exactly once: the
+    // transaction that marks it sent (docs/postgresql.md).
+    if (shared_inbox) ladder.max_wait = shared_reminder_look;
     reminders = std::make_unique<reminder_scheduler>(ioc.get_executor(), store, wall_clock, cfg.policy_tables,
                                                      calendar, ladder, [this] { outbox.wake(); });
     commands::command_context ctx{store,
@@ -314,6 +328,12 @@ struct runtime {
     asio::co_spawn(ioc, reminders->run(), asio::detached);
     asio::co_spawn(ioc, pruner.run(), asio::detached);
     if (digest) asio::co_spawn(ioc, digest->run(), asio::detached);
+    if (shared_inbox) {
+      asio::co_spawn(ioc, deliveries.run_claims([this](std::int64_t id, slack::envelope envelope) {
+        dispatch.replay(std::move(envelope), id);
+      }),
+                     asio::detached);
+    }
     background_started = true;
   }
 
@@ -329,6 +349,7 @@ struct runtime {
       reminders->stop();
       pruner.stop();
       if (digest) digest->stop();
+      deliveries.stop();   // claims of handlers still running expire; another replica replays them
       deliveries.flush();  // the done marks of the handlers that just finished
       outbox.stop();
       // A last pass over the outbox, bounded: a Slack call still running when time is up is
@@ -593,12 +614,14 @@ int run_bot(const config& cfg, run_mode mode) {
       console && cfg.store_path == config{}.store_path ? console_store_path : cfg.store_path;
   std::unique_ptr<store::store_lock> lock;
   std::unique_ptr<store::store> store;
+  store::delivery_claims* claims = nullptr;
   std::string store_name;
   if (shared) {
     // Several replicas share this store by design: no lock file. The password comes from
     // PGPASSWORD (libpq reads it) or store.password_file; both are masked in every log line.
     store::pg_options pg;
     pg.outbox_lease = std::chrono::seconds(cfg.store_outbox_lease_seconds);
+    pg.inbox_lease = std::chrono::seconds(cfg.store_inbox_lease_seconds);
     try {
       if (!cfg.store_password_file.empty()) pg.password = store::read_password_file(cfg.store_password_file);
       auto opened = store::pg_store::open(cfg.store_url, pg);
@@ -608,6 +631,7 @@ int run_bot(const config& cfg, run_mode mode) {
         return exit_bad_config;
       }
       opened->set_used_by("slack");
+      claims = opened.get();
       store = std::move(opened);
     } catch (const store::store_error& e) {
       std::cerr << e.what() << "\n";
@@ -685,7 +709,8 @@ int run_bot(const config& cfg, run_mode mode) {
     settings.security_team_group = cfg.security_team_group;
   }
 
-  runtime rt(cfg, ioc, *store, *slack, counters, console);
+  runtime rt(cfg, ioc, *store, *slack, counters, console, claims);
+  rt.shared_inbox = claims != nullptr;
   rt.files = files.get();
   rt.register_handlers(settings);
 

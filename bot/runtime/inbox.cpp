@@ -3,6 +3,8 @@
 #include "input/json_fields.hpp"
 #include "policy/rfc3339.hpp"
 
+#include <map>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -40,7 +42,12 @@ struct batch {
 
 struct inbox::state : std::enable_shared_from_this<state> {
   state(asio::any_io_executor ex, store::store& s, const clock& c, inbox_options o)
-      : executor(std::move(ex)), store(s), clock_(c), options(std::move(o)), window_timer(executor) {}
+      : executor(std::move(ex)),
+        store(s),
+        clock_(c),
+        options(std::move(o)),
+        window_timer(executor),
+        claim_timer(executor) {}
 
   asio::any_io_executor executor;
   store::store& store;
@@ -51,6 +58,11 @@ struct inbox::state : std::enable_shared_from_this<state> {
   std::vector<std::int64_t> done_marks;
   bool timer_armed = false;
   bool ok = true;
+  // Several replicas: the deliveries whose handlers run here (recorded or replayed by this
+  // replica, not yet marked done in the store), with when they started: their claims are renewed.
+  std::map<std::int64_t, std::chrono::steady_clock::time_point> held_since;
+  asio::steady_timer claim_timer;
+  bool stopped = false;
 
   void arm() {
     if (timer_armed) return;
@@ -93,6 +105,12 @@ struct inbox::state : std::enable_shared_from_this<state> {
             error);
     }
     ok = succeeded;
+    if (succeeded && options.claims) {
+      const auto started = std::chrono::steady_clock::now();
+      for (const auto& id : ids)
+        if (id) held_since.emplace(*id, started);
+      for (auto id : marks) held_since.erase(id);
+    }
     if (!succeeded) {
       // Done marks that could not be written wait for the next commit. Should they never make
       // it, the rows are replayed after a restart, which is safe: a handler's effects are
@@ -112,7 +130,11 @@ struct inbox::state : std::enable_shared_from_this<state> {
 inbox::inbox(asio::any_io_executor executor, store::store& store, const clock& clock, inbox_options options)
     : state_(std::make_shared<state>(std::move(executor), store, clock, std::move(options))) {}
 
-inbox::~inbox() { state_->window_timer.cancel(); }
+inbox::~inbox() {
+  state_->window_timer.cancel();
+  state_->stopped = true;
+  state_->claim_timer.cancel();
+}
 
 asio::awaitable<std::optional<std::int64_t>> inbox::record(const slack::envelope& envelope) {
   auto s = state_;
@@ -143,22 +165,26 @@ void inbox::flush() {
 
 bool inbox::writable() const { return state_->ok; }
 
-std::vector<std::pair<std::int64_t, slack::envelope>> inbox::unfinished(std::size_t limit) {
+namespace {
+
+// The replay cap: each replay is counted (and committed) before the handler runs, so a handler
+// that kills the process counts; one past `max_replays` is parked instead of returned.
+std::vector<std::pair<std::int64_t, slack::envelope>> replayable(store::store& store, const clock& clock,
+                                                                 const inbox_options& options,
+                                                                 std::vector<store::delivery> deliveries) {
   std::vector<std::pair<std::int64_t, slack::envelope>> out;
-  auto& s = *state_;
-  for (auto& d : s.store.unfinished_deliveries(limit)) {
-    // Counted (and committed) before the handler runs: a handler that kills the process counts.
-    if (const int attempts = s.store.count_replay(d.id); attempts > s.options.max_replays) {
-      const std::string reason =
-          "not handled after " + std::to_string(s.options.max_replays) + " replays (one per start)";
-      s.store.park_delivery(d.id, reason, s.clock_.now());
+  for (auto& d : deliveries) {
+    if (const int attempts = store.count_replay(d.id); attempts > options.max_replays) {
+      const std::string reason = "not handled after " + std::to_string(options.max_replays) +
+                                 (options.claims ? " replays" : " replays (one per start)");
+      store.park_delivery(d.id, reason, clock.now());
       // Names the delivery, never its payload (a report's text may be sensitive).
       spdlog::error(
           "inbox: delivery {} ({} envelope {}, key {}, received {}) parked as a dead letter: {}. It is kept "
           "in the store's inbox table (parked_at set) for an operator; docs/reliability.md says how to "
           "look at it and hand it back",
           d.id, d.type, d.envelope_id, d.key, policy::format_rfc3339(d.received_at), reason);
-      if (s.options.on_parked) s.options.on_parked(d);
+      if (options.on_parked) options.on_parked(d);
       continue;
     }
     slack::envelope env;
@@ -170,5 +196,68 @@ std::vector<std::pair<std::int64_t, slack::envelope>> inbox::unfinished(std::siz
   }
   return out;
 }
+
+}  // namespace
+
+std::vector<std::pair<std::int64_t, slack::envelope>> inbox::unfinished(std::size_t limit) {
+  auto& s = *state_;
+  return replayable(s.store, s.clock_, s.options, s.store.unfinished_deliveries(limit));
+}
+
+asio::awaitable<void> inbox::run_claims(std::function<void(std::int64_t, slack::envelope)> replay) {
+  auto s = state_;
+  if (!s->options.claims) co_return;
+  constexpr std::size_t batch = 100;
+  const auto every =
+      s->options.claim_every.count() > 0
+          ? s->options.claim_every
+          : std::chrono::duration_cast<std::chrono::milliseconds>(s->options.claims->claim_lease()) / 3;
+  while (!s->stopped) {
+    std::size_t claimed = 0;
+    try {
+      // Renew first: a claim about to expire must not be taken by the look below, or by another
+      // replica. A handler running for longer than max_handler_time is given up on (it failed,
+      // or hangs): its delivery is left to expire and be replayed.
+      const auto steady_now = std::chrono::steady_clock::now();
+      std::vector<std::int64_t> ids;
+      for (auto it = s->held_since.begin(); it != s->held_since.end();) {
+        if (steady_now - it->second > s->options.max_handler_time) {
+          spdlog::warn(
+              "inbox: delivery {} not finished after {}s (its handler failed or hangs); its claim is left "
+              "to expire, and the delivery is replayed then",
+              it->first, s->options.max_handler_time.count());
+          it = s->held_since.erase(it);
+        } else {
+          ids.push_back(it->first);
+          ++it;
+        }
+      }
+      const auto now = s->clock_.now();
+      if (!ids.empty()) s->options.claims->renew_claims(ids, now);
+      auto deliveries = s->options.claims->claim_unfinished(now, batch);
+      claimed = deliveries.size();
+      auto envelopes = replayable(s->store, s->clock_, s->options, std::move(deliveries));
+      for (const auto& e : envelopes) s->held_since.emplace(e.first, steady_now);
+      if (!envelopes.empty())
+        spdlog::info("inbox: replaying {} delivery(ies) left unfinished by a replica that stopped",
+                     envelopes.size());
+      for (auto& [id, envelope] : envelopes) replay(id, std::move(envelope));
+    } catch (const std::exception& e) {
+      spdlog::warn("inbox: could not renew or claim unfinished deliveries ({}); trying again", e.what());
+    }
+    if (s->stopped) break;
+    // A full batch: more may be waiting, look again at once (after the handlers just started
+    // had their turn).
+    s->claim_timer.expires_after(claimed == batch ? std::chrono::milliseconds(0) : every);
+    co_await s->claim_timer.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+}
+
+void inbox::stop() {
+  state_->stopped = true;
+  state_->claim_timer.cancel();
+}
+
+std::size_t inbox::held() const { return state_->held_since.size(); }
 
 }  // namespace flare

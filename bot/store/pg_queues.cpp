@@ -1,5 +1,7 @@
 // pg_store: the inbox, processed-event marks, the outbox with its claims, reminders and the
 // obligation ledgers.
+#include <algorithm>
+
 #include "bot/store/pg_store_impl.hpp"
 
 namespace flare::store {
@@ -25,10 +27,21 @@ std::size_t pg_store::prune_processed_events(sys_seconds older_than) {
 
 namespace {
 
-constexpr std::string_view delivery_columns = "id, key, envelope_id, type, payload, received_at, done_at";
+constexpr std::string_view delivery_columns =
+    "id, key, envelope_id, type, payload, received_at, done_at, replay_attempts, parked_at, parked_reason";
 
 delivery read_delivery(const row& q) {
-  return delivery{q.int64(0), q.text(1), q.text(2), q.text(3), q.json_value(4), q.time(5), q.opt_time(6)};
+  return delivery{q.int64(0),      q.text(1),
+                  q.text(2),       q.text(3),
+                  q.json_value(4), q.time(5),
+                  q.opt_time(6),   static_cast<int>(q.int64(7)),
+                  q.opt_time(8),   q.opt_text(9).value_or("")};
+}
+
+std::vector<delivery> all_deliveries(const result& r) {
+  std::vector<delivery> out;
+  for (int i = 0; i < r.rows(); ++i) out.push_back(read_delivery(r.at(i)));
+  return out;
 }
 
 }  // namespace
@@ -42,11 +55,14 @@ std::vector<std::optional<std::int64_t>> pg_store::record_deliveries(std::span<c
     ids.clear();
     for (const auto& d : deliveries) {
       // A replica that recorded the same key first wins; this one waits for its commit, then
-      // sees the conflict (no row returned) and treats the envelope as a redelivery.
+      // sees the conflict (no row returned) and treats the envelope as a redelivery. The row is
+      // claimed by this replica, whose handler is about to run (delivery_claims.hpp).
       auto r = impl_->run(
-          "INSERT INTO inbox (key, envelope_id, type, payload, received_at) VALUES ($1, $2, $3, $4, $5) "
-          "ON CONFLICT (key) DO NOTHING RETURNING id",
-          params(d.key, d.envelope_id, d.type, d.payload, at));
+          "INSERT INTO inbox (key, envelope_id, type, payload, received_at, claimed_by, claim_expires_at) "
+          "VALUES ($1, $2, $3, $4, $5, $6, $5::bigint + $7::bigint) ON CONFLICT (key) DO NOTHING RETURNING "
+          "id",
+          params(d.key, d.envelope_id, d.type, d.payload, at, impl_->options.owner,
+                 static_cast<std::int64_t>(impl_->options.inbox_lease.count())));
       if (r.rows() == 1) ids.emplace_back(r.at(0).int64(0));
       else ids.emplace_back(std::nullopt);
     }
@@ -64,12 +80,70 @@ void pg_store::mark_deliveries_done(std::span<const std::int64_t> ids, sys_secon
 }
 
 std::vector<delivery> pg_store::unfinished_deliveries(std::size_t limit) {
+  return all_deliveries(impl_->run("SELECT " + std::string(delivery_columns) +
+                                       " FROM inbox WHERE done_at IS NULL AND parked_at IS NULL "
+                                       "ORDER BY id LIMIT $1",
+                                   params(limit)));
+}
+
+int pg_store::count_replay(std::int64_t id) {
+  // One statement, committed before the handler runs (autocommit outside a transaction): a
+  // replica that dies in the handler has still counted it.
   auto r = impl_->run(
-      "SELECT " + std::string(delivery_columns) + " FROM inbox WHERE done_at IS NULL ORDER BY id LIMIT $1",
-      params(limit));
-  std::vector<delivery> out;
-  for (int i = 0; i < r.rows(); ++i) out.push_back(read_delivery(r.at(i)));
+      "UPDATE inbox SET replay_attempts = replay_attempts + 1 WHERE id = $1 RETURNING "
+      "replay_attempts",
+      params(id));
+  if (r.rows() == 0) throw store_error(impl_->url + ": count_replay: no delivery " + std::to_string(id));
+  return static_cast<int>(r.at(0).int64(0));
+}
+
+void pg_store::park_delivery(std::int64_t id, std::string_view reason, sys_seconds at) {
+  impl_->run(
+      "UPDATE inbox SET parked_at = $1, parked_reason = $2, claimed_by = NULL, claim_expires_at = NULL "
+      "WHERE id = $3 AND done_at IS NULL",
+      params(at, reason, id));
+}
+
+std::vector<delivery> pg_store::parked_deliveries(std::size_t limit) {
+  return all_deliveries(impl_->run("SELECT " + std::string(delivery_columns) +
+                                       " FROM inbox WHERE parked_at IS NOT NULL ORDER BY id LIMIT $1",
+                                   params(limit)));
+}
+
+std::chrono::seconds pg_store::claim_lease() const { return impl_->options.inbox_lease; }
+
+std::vector<delivery> pg_store::claim_unfinished(sys_seconds now, std::size_t limit) {
+  // SKIP LOCKED: rows another replica is claiming right now are left to it. A row it claimed
+  // and committed meanwhile is re-checked against its new version when locked, so its fresh
+  // claim_expires_at excludes it here: one delivery, one claimant.
+  auto out = all_deliveries(impl_->run(
+      "UPDATE inbox SET claimed_by = $1, claim_expires_at = $2::bigint + $3::bigint WHERE id IN (SELECT id "
+      "FROM inbox "
+      "WHERE done_at IS NULL AND parked_at IS NULL AND (claim_expires_at IS NULL OR claim_expires_at <= $2) "
+      "ORDER BY id LIMIT $4 FOR UPDATE SKIP LOCKED) RETURNING " +
+          std::string(delivery_columns),
+      params(impl_->options.owner, now, static_cast<std::int64_t>(impl_->options.inbox_lease.count()),
+             limit)));
+  std::sort(out.begin(), out.end(), [](const delivery& a, const delivery& b) { return a.id < b.id; });
   return out;
+}
+
+std::size_t pg_store::renew_claims(std::span<const std::int64_t> ids, sys_seconds now) {
+  if (ids.empty()) return 0;
+  std::string array = "{";
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (i > 0) array += ',';
+    array += std::to_string(ids[i]);
+  }
+  array += '}';
+  return impl_
+      ->run(
+          "UPDATE inbox SET claim_expires_at = $1::bigint + $2::bigint WHERE id = ANY($3::bigint[]) AND "
+          "claimed_by = $4 "
+          "AND done_at IS NULL AND parked_at IS NULL",
+          params(now, static_cast<std::int64_t>(impl_->options.inbox_lease.count()), array,
+                 impl_->options.owner))
+      .changes();
 }
 
 std::optional<delivery> pg_store::find_delivery(std::string_view key) {

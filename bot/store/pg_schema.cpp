@@ -176,15 +176,21 @@ ALTER TABLE outbox ADD COLUMN claim_expires_at BIGINT;
 CREATE INDEX outbox_pending_by_incident ON outbox (incident_id, id) WHERE state = 'pending';
 )sql"},
     schema_migration{6, "inbox: replay attempts and parked (dead-letter) deliveries", R"sql(
--- Same columns as SQLite's migration 6, so `flare migrate-store` copies them. The replay cap
--- (docs/reliability.md, "Replays and dead letters") is enforced by the SQLite store; on
--- PostgreSQL the columns are kept but not yet used.
+-- Same columns as SQLite's migration 6, so `flare migrate-store` copies them: the replay cap
+-- (docs/reliability.md, "Replays and dead letters") holds on both backends.
 ALTER TABLE inbox ADD COLUMN replay_attempts INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE inbox ADD COLUMN parked_at BIGINT;
 ALTER TABLE inbox ADD COLUMN parked_reason TEXT;
 DROP INDEX inbox_unfinished;
 CREATE INDEX inbox_unfinished ON inbox (id) WHERE done_at IS NULL AND parked_at IS NULL;
 CREATE INDEX inbox_parked ON inbox (id) WHERE parked_at IS NOT NULL;
+)sql"},
+    schema_migration{7, "inbox claims with a lease, for several replicas", R"sql(
+-- Who holds an unfinished delivery, and until when (delivery_claims.hpp): a delivery acked by a
+-- replica that then died is replayed by another once the claim expires, and a live replica's
+-- handler is never replayed by another. Recorded deliveries are claimed by their replica.
+ALTER TABLE inbox ADD COLUMN claimed_by TEXT;
+ALTER TABLE inbox ADD COLUMN claim_expires_at BIGINT;
 )sql"},
 };
 

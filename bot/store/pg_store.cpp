@@ -5,6 +5,7 @@
 
 #include <array>
 #include <fstream>
+#include <random>
 #include <unordered_map>
 
 #include <spdlog/spdlog.h>
@@ -234,7 +235,11 @@ std::unique_ptr<pg_store> pg_store::open(const std::string& url, const pg_option
   if (p->options.owner.empty()) {
     std::array<char, 256> host{};
     ::gethostname(host.data(), host.size() - 1);
-    p->options.owner = std::string(host.data()) + ":" + std::to_string(::getpid());
+    // The random part keeps two processes apart that share a host name and a pid (pid 1 in two
+    // containers with the host's network and name): a claim names exactly one process.
+    std::random_device random;
+    p->options.owner = std::string(host.data()) + ":" + std::to_string(::getpid()) + ":" +
+                       std::to_string(std::uniform_int_distribution<std::uint32_t>()(random));
   }
   const std::string timeout = std::to_string(std::max<long long>(1, options.connect_timeout.count()));
   std::vector<const char*> keys{"dbname", "connect_timeout", "application_name", "keepalives",
@@ -259,6 +264,7 @@ std::unique_ptr<pg_store> pg_store::open(const std::string& url, const pg_option
 }
 
 const std::string& pg_store::display_url() const { return impl_->url; }
+const std::string& pg_store::owner() const { return impl_->options.owner; }
 
 void pg_store::transaction(const std::function<void()>& body) { impl_->transaction(body); }
 

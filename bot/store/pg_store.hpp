@@ -8,7 +8,10 @@
 //   replica sends it, an item whose incident has an earlier pending post waits for it, and a
 //   dead replica's claim expires and another takes the item over;
 // - a reminder fires in the transaction that moves it from pending to sent, so only one replica's
-//   firing commits (the row lock makes the others see it sent).
+//   firing commits (the row lock makes the others see it sent);
+// - an unfinished inbox delivery is claimed with a lease (delivery_claims.hpp): recorded deliveries
+//   are claimed by their replica, and one whose replica died is replayed by another once the
+//   lease expires; the replay cap (count_replay, park_delivery) applies as on SQLite.
 //
 // Calls are synchronous on the caller's thread, as with SQLite (docs/postgresql.md has the
 // measurements behind this choice), each bounded by statement_timeout and connect_timeout.
@@ -24,6 +27,7 @@
 #include <string_view>
 #include <vector>
 
+#include "bot/store/delivery_claims.hpp"
 #include "bot/store/pg_url.hpp"
 #include "bot/store/sqlite_store.hpp"
 #include "bot/store/store.hpp"
@@ -33,11 +37,17 @@ namespace flare::store {
 struct pg_options {
   // Empty: libpq's own sources (PGPASSWORD, ~/.pgpass).
   std::string password;
-  // Names this replica in outbox claims (default: host name and pid).
+  // Names this replica in outbox and inbox claims (default: host name, pid and a random number,
+  // so two processes never share a name, even with the same host name and pid in two
+  // containers).
   std::string owner;
   // How long a claimed outbox item stays with its replica: longer than the longest Web API call
   // with its pacing, shorter than what a lost post may wait for a survivor to take it over.
   std::chrono::seconds outbox_lease{60};
+  // How long an unfinished inbox delivery stays with the replica that holds it without a renewal
+  // (delivery_claims.hpp): what a delivery acked by a replica that then died waits, at most,
+  // before another replica replays it.
+  std::chrono::seconds inbox_lease{30};
   std::chrono::milliseconds statement_timeout{10000};
   std::chrono::seconds connect_timeout{5};
 };
@@ -45,7 +55,7 @@ struct pg_options {
 // The URL with any password replaced by "***", for log lines and errors.
 std::string redact_url(std::string_view url);
 
-class pg_store final : public store {
+class pg_store final : public store, public delivery_claims {
  public:
   // Connects and migrates to the latest schema. Throws store_error (with the URL redacted) when
   // the server cannot be reached, refuses the login, holds some other program's tables, or has a
@@ -83,10 +93,19 @@ class pg_store final : public store {
                                                              sys_seconds at) override;
   void mark_deliveries_done(std::span<const std::int64_t> ids, sys_seconds at) override;
   std::vector<delivery> unfinished_deliveries(std::size_t limit) override;
+  int count_replay(std::int64_t id) override;
+  void park_delivery(std::int64_t id, std::string_view reason, sys_seconds at) override;
+  std::vector<delivery> parked_deliveries(std::size_t limit) override;
   std::optional<delivery> find_delivery(std::string_view key) override;
   void set_delivery_in_hand(std::string key, sys_seconds at) override;
   std::size_t prune_handled(sys_seconds older_than, std::size_t batch) override;
   void heartbeat(sys_seconds at) override;
+
+  std::chrono::seconds claim_lease() const override;
+  std::vector<delivery> claim_unfinished(sys_seconds now, std::size_t limit) override;
+  std::size_t renew_claims(std::span<const std::int64_t> ids, sys_seconds now) override;
+  // This replica's name in claims (pg_options::owner, or the default).
+  const std::string& owner() const;
 
   outbox_item enqueue(const new_outbox_item& item, sys_seconds at) override;
   std::optional<outbox_item> find_outbox_item(std::int64_t id) override;

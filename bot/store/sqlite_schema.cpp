@@ -186,6 +186,13 @@ DROP INDEX inbox_unfinished;
 CREATE INDEX inbox_unfinished ON inbox (id) WHERE done_at IS NULL AND parked_at IS NULL;
 CREATE INDEX inbox_parked ON inbox (id) WHERE parked_at IS NOT NULL;
 )sql"},
+    schema_migration{7, "inbox claims with a lease, for several replicas", R"sql(
+-- Used by the PostgreSQL store (several replicas replaying each other's unfinished deliveries);
+-- kept here so both backends share one schema history and `flare migrate-store` copies the same
+-- columns. One process per SQLite file replays its unfinished deliveries at start, unclaimed.
+ALTER TABLE inbox ADD COLUMN claimed_by TEXT;
+ALTER TABLE inbox ADD COLUMN claim_expires_at INTEGER;
+)sql"},
 };
 
 }  // namespace

@@ -35,11 +35,13 @@ class pg_replicas_test : public ::testing::Test {
     if (!found) GTEST_SKIP() << why_not;
     database = std::make_unique<flare::testing::pg_test_database>(*found);
   }
-  std::unique_ptr<pg_store> replica(const std::string& name, std::chrono::seconds lease = 60s) {
+  std::unique_ptr<pg_store> replica(const std::string& name, std::chrono::seconds lease = 60s,
+                                    std::chrono::seconds inbox_lease = 30s) {
     pg_options o;
     o.password = database->password();
     o.owner = name;
     o.outbox_lease = lease;
+    o.inbox_lease = inbox_lease;
     return pg_store::open(database->url(), o);
   }
   std::unique_ptr<flare::testing::pg_test_database> database;
@@ -116,6 +118,85 @@ TEST_F(pg_replicas_test, an_envelope_redelivered_to_another_replica_is_recognise
   EXPECT_FALSE(second.at(0));
   EXPECT_TRUE(a->mark_event_processed("Ev1", t0));
   EXPECT_FALSE(b->mark_event_processed("Ev1", t0));
+}
+
+new_delivery inbox_event(const std::string& event_id) {
+  return {inbox_key_for_event(event_id), "env-" + event_id, "events_api", {{"event_id", event_id}}};
+}
+
+TEST_F(pg_replicas_test,
+       a_live_replicas_delivery_is_never_claimed_by_another_and_a_dead_ones_is_after_its_lease) {
+  auto a = replica("a", 60s, 30s);
+  auto b = replica("b", 60s, 30s);
+  const auto id = *a->record_deliveries(std::vector{inbox_event("Ev1")}, t0).at(0);
+  // a's handler runs: recorded means claimed by a until t0 + 30 s.
+  EXPECT_TRUE(b->claim_unfinished(t0, 10).empty());
+  EXPECT_TRUE(b->claim_unfinished(t0 + 29s, 10).empty());
+  // a renews while its handler runs; b still keeps off after the first lease would have ended.
+  EXPECT_EQ(a->renew_claims(std::vector{id}, t0 + 20s), 1u);
+  EXPECT_TRUE(b->claim_unfinished(t0 + 45s, 10).empty());
+  // a dies (no more renewals): b takes the delivery over when the lease is up, and nobody else.
+  auto taken = b->claim_unfinished(t0 + 50s, 10);
+  ASSERT_EQ(taken.size(), 1u);
+  EXPECT_EQ(taken[0].id, id);
+  EXPECT_EQ(taken[0].envelope_id, "env-Ev1");
+  EXPECT_EQ(taken[0].payload, (json{{"event_id", "Ev1"}}));
+  EXPECT_TRUE(a->claim_unfinished(t0 + 51s, 10).empty()) << "b holds it now";
+  EXPECT_EQ(a->renew_claims(std::vector{id}, t0 + 52s), 0u) << "a, back from a stall, does not get it back";
+  // Done (with its effects, by b) is never claimed again; neither is a parked delivery.
+  b->mark_deliveries_done(std::vector{id}, t0 + 55s);
+  const auto parked = *a->record_deliveries(std::vector{inbox_event("Ev2")}, t0 + 60s).at(0);
+  a->park_delivery(parked, "not handled after 5 replays", t0 + 61s);
+  EXPECT_TRUE(b->claim_unfinished(t0 + 1h, 10).empty());
+  EXPECT_EQ(b->renew_claims(std::vector{id}, t0 + 1h), 0u);
+}
+
+TEST_F(pg_replicas_test, deliveries_recorded_before_claims_existed_are_claimed_by_the_first_replica_to_look) {
+  auto a = replica("a");
+  auto b = replica("b");
+  const auto id = *a->record_deliveries(std::vector{inbox_event("Ev1")}, t0).at(0);
+  // As a row written by a flare without claims (migration 7 adds the columns empty).
+  ASSERT_EQ(database->exec("UPDATE inbox SET claimed_by = NULL, claim_expires_at = NULL"), "");
+  ASSERT_EQ(b->claim_unfinished(t0, 10).size(), 1u);
+  EXPECT_TRUE(a->claim_unfinished(t0 + 1s, 10).empty());
+  EXPECT_EQ(b->renew_claims(std::vector{id}, t0 + 2s), 1u);
+}
+
+TEST_F(pg_replicas_test, replicas_claiming_at_once_each_get_different_deliveries) {
+  constexpr int deliveries = 60, replicas = 3;
+  {
+    auto dead = replica("dead", 60s, 5s);
+    std::vector<new_delivery> batch;
+    for (int i = 0; i < deliveries; ++i) batch.push_back(inbox_event("Ev" + std::to_string(i)));
+    dead->record_deliveries(batch, t0);  // claimed by "dead" until t0 + 5 s, never renewed
+  }
+  std::vector<std::vector<std::int64_t>> got(replicas);
+  std::vector<std::thread> threads;
+  for (int r = 0; r < replicas; ++r) {
+    threads.emplace_back([&, r] {
+      auto s = replica("r" + std::to_string(r));
+      for (int round = 0; round < 40; ++round)
+        for (const auto& d : s->claim_unfinished(t0 + 10s, 7)) got[r].push_back(d.id);
+    });
+  }
+  for (auto& t : threads) t.join();
+  std::set<std::int64_t> all;
+  std::size_t total = 0;
+  for (const auto& v : got) {
+    all.insert(v.begin(), v.end());
+    total += v.size();
+  }
+  EXPECT_EQ(total, static_cast<std::size_t>(deliveries)) << "a delivery claimed twice";
+  EXPECT_EQ(all.size(), static_cast<std::size_t>(deliveries));
+}
+
+TEST_F(pg_replicas_test, the_default_owner_names_one_process) {
+  pg_options o;
+  o.password = database->password();
+  auto a = pg_store::open(database->url(), o);
+  auto b = pg_store::open(database->url(), o);
+  EXPECT_NE(a->owner(), b->owner()) << "same host and pid, still two claimants";
+  EXPECT_THAT(a->owner(), HasSubstr(":" + std::to_string(::getpid()) + ":"));
 }
 
 TEST_F(pg_replicas_test, incidents_opened_at_once_on_several_replicas_never_share_a_number) {

@@ -157,28 +157,7 @@ TEST_F(durability, pruning_forgets_only_old_handled_rows_in_bounded_batches) {
 
 // ---- readiness heartbeat and faults -----------------------------------------------------------
 
-TEST_F(durability, replays_are_counted_across_reopens_and_a_parked_delivery_is_never_replayed_or_pruned) {
-  std::int64_t id = 0;
-  {
-    auto db = sqlite_store::open(path);
-    id = *db->record_deliveries(std::vector{event("Ev1"), event("Ev2")}, t0)[0];
-    EXPECT_EQ(db->count_replay(id), 1);
-  }
-  auto db = sqlite_store::open(path);
-  EXPECT_EQ(db->count_replay(id), 2);  // durable: a crash in the handler still counted
-  db->park_delivery(id, "not handled after 5 replays", t0 + 1h);
-  const auto unfinished = db->unfinished_deliveries(10);
-  ASSERT_EQ(unfinished.size(), 1u);
-  EXPECT_EQ(unfinished[0].key, "event:Ev2");
-  const auto parked = db->parked_deliveries(10);
-  ASSERT_EQ(parked.size(), 1u);
-  EXPECT_EQ(parked[0].id, id);
-  EXPECT_EQ(parked[0].replay_attempts, 2);
-  EXPECT_EQ(parked[0].parked_at, t0 + 1h);
-  EXPECT_EQ(parked[0].parked_reason, "not handled after 5 replays");
-  EXPECT_EQ(db->prune_handled(t0 + 24h * 365, 100), 0u);  // a dead letter is kept for an operator
-  EXPECT_TRUE(db->find_delivery("event:Ev1"));
-}
+// Replay counting and parking are in the shared suite (store_test.cpp), on both backends.
 
 TEST_F(durability, the_heartbeat_is_a_real_write) {
   auto db = sqlite_store::open(path);

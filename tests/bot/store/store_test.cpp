@@ -434,6 +434,40 @@ TEST_P(store_test, pruning_forgets_only_old_events) {
   EXPECT_FALSE(db->mark_event_processed("new", t0 + 3h));
 }
 
+// ---- the inbox: replays and dead letters (issue 13, on both backends) ------------------------
+
+new_delivery inbox_event(const std::string& event_id) {
+  return {inbox_key_for_event(event_id), "env-" + event_id, "events_api", {{"event_id", event_id}}};
+}
+
+TEST_P(store_test, replays_are_counted_across_reopens_and_a_parked_delivery_is_never_replayed_or_pruned) {
+  const auto id = *db->record_deliveries(std::vector{inbox_event("Ev1"), inbox_event("Ev2")}, t0)[0];
+  EXPECT_EQ(db->count_replay(id), 1);
+  reopen();
+  EXPECT_EQ(db->count_replay(id), 2);  // durable: a crash in the handler still counted
+  db->park_delivery(id, "not handled after 5 replays", t0 + 1h);
+  const auto unfinished = db->unfinished_deliveries(10);
+  ASSERT_EQ(unfinished.size(), 1u);
+  EXPECT_EQ(unfinished[0].key, "event:Ev2");
+  EXPECT_EQ(unfinished[0].replay_attempts, 0);
+  const auto parked = db->parked_deliveries(10);
+  ASSERT_EQ(parked.size(), 1u);
+  EXPECT_EQ(parked[0].id, id);
+  EXPECT_EQ(parked[0].envelope_id, "env-Ev1");
+  EXPECT_EQ(parked[0].replay_attempts, 2);
+  EXPECT_EQ(parked[0].parked_at, t0 + 1h);
+  EXPECT_EQ(parked[0].parked_reason, "not handled after 5 replays");
+  EXPECT_EQ(db->prune_handled(t0 + 24h * 365, 100), 0u);  // a dead letter is kept for an operator
+  ASSERT_TRUE(db->find_delivery("event:Ev1"));
+  EXPECT_EQ(db->find_delivery("event:Ev1")->parked_reason, "not handled after 5 replays");
+  // Handled meanwhile (a done mark that raced the parking): a handled delivery is not parked.
+  const auto other = unfinished[0].id;
+  db->mark_deliveries_done(std::vector{other}, t0 + 2h);
+  db->park_delivery(other, "late", t0 + 3h);
+  EXPECT_EQ(db->parked_deliveries(10).size(), 1u);
+  EXPECT_THROW(db->count_replay(999999), store_error);
+}
+
 // ---- outbox -----------------------------------------------------------------------------------
 
 TEST_P(store_test, enqueueing_the_same_key_twice_returns_the_first_item) {
