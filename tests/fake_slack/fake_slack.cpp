@@ -24,6 +24,7 @@
 #include <poll.h>
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <cstdlib>
 #include <deque>
@@ -222,6 +223,8 @@ struct fake_slack::impl {
   bool answer_pings = true;
   bool redelivery = false;
   std::chrono::milliseconds redelivery_after{3000};
+  std::atomic<bool> spread{false};  // see set_spread()
+  int last_spread_link = 0;         // server thread: the link the last spread frame went to
   int open_links = 0;
   int links_opened = 0;
   std::map<std::string, steady::time_point> sent_at;            // every envelope ever sent
@@ -837,6 +840,12 @@ struct fake_slack::impl {
   }
 
   std::shared_ptr<connection> pick_link(int id) {
+    if (id == 0 && spread && !links.empty()) {
+      auto next = links.upper_bound(last_spread_link);
+      if (next == links.end()) next = links.begin();
+      last_spread_link = next->first;
+      return next->second;
+    }
     if (id == 0) return links.empty() ? nullptr : links.rbegin()->second;
     auto it = links.find(id);
     return it == links.end() ? nullptr : it->second;
@@ -920,7 +929,8 @@ struct fake_slack::impl {
         }
         for (auto& [id, d] : add) deliveries[id] = d;
       }
-      // Slack redelivers on whichever connection is open; the newest is as good as any.
+      // Slack redelivers on whichever connection is open: the newest, or the next in turn when
+      // spreading over several.
       for (auto& [id, frame] : due) send_on_link(0, std::move(frame), id);
     }
   }
@@ -1042,6 +1052,19 @@ void fake_slack::close_abruptly() {
   net::post(s.ioc, [&s] {
     for (auto& [id, c] : s.links) c->drop();
   });
+}
+
+void fake_slack::set_spread(bool on) { impl_->spread = on; }
+
+std::vector<std::string> fake_slack::unacked() const {
+  std::lock_guard lock(impl_->mu);
+  // deliveries holds every attempt's id; the first one seen per delivery is its original (ids
+  // are handed out in increasing order, and a map iterates in order).
+  std::set<const delivery*> seen;
+  std::vector<std::string> out;
+  for (const auto& [id, d] : impl_->deliveries)
+    if (seen.insert(d.get()).second && !d->acked) out.push_back(id);
+  return out;
 }
 
 void fake_slack::set_redelivery(bool on, std::chrono::milliseconds after) {

@@ -125,6 +125,11 @@ class fake_slack {
   // envelope_id, retry_attempt + 1, retry_reason "timeout") on the newest open connection, up to
   // 3 times — as Slack does.
   void set_redelivery(bool on, std::chrono::milliseconds after = 3000ms);
+  // Several Socket Mode connections (replicas of one app): when on, an envelope sent to
+  // connection 0 and every redelivery go to the open links in turn (round-robin), as Slack spreads
+  // envelopes over an app's connections; off (the default), to the newest link. A redelivery
+  // thus reaches another replica than the one that left it unacked.
+  void set_spread(bool on);
   // Whether `hello` is sent after the handshake (default true). Off: test the hello timeout.
   void set_send_hello(bool on);
   // Whether the fake answers the client's pings (default true). Off: test dead-link detection.
@@ -136,6 +141,9 @@ class fake_slack {
   std::optional<ack> wait_for_ack(const std::string& envelope_id,
                                   std::chrono::milliseconds timeout = 5s) const;
   std::vector<ack> acks() const;
+  // Envelopes (by the id they were first sent with) that neither they nor any redelivery of them
+  // has been acked.
+  std::vector<std::string> unacked() const;
   // Calls `observer` with every ack as it arrives (on the fake's thread, lock not held), so a load
   // generator can count acks in O(1) instead of searching them; keep=false stops recording acks
   // (acks() and wait_for_ack() then see none), which keeps a long run's memory flat.

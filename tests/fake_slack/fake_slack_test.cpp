@@ -451,6 +451,62 @@ TEST(fake_slack_socket_mode, unacked_envelope_is_redelivered_with_retry_attempt)
   EXPECT_EQ(fake.acks().size(), 1u);
 }
 
+TEST(fake_slack_socket_mode, spreading_sends_round_robin_and_redelivers_on_another_link) {
+  fake_slack fake;
+  fake.set_send_hello(false);
+  fake.set_spread(true);
+  fake.set_redelivery(true, 1000ms);  // time to ack and close before anything is redelivered
+  auto ctx = client_tls(fake);
+  std::vector<json> on_first, on_second;
+  std::string unacked_id;
+  std::vector<std::string> still_unacked;
+  run_client([&](net::io_context& ioc) -> net::awaitable<void> {
+    ws_stream first(ioc, ctx), second(ioc, ctx);
+    co_await open_link(first, fake);
+    co_await open_link(second, fake);
+    if (!fake.wait_for_open_connections(2, 2s)) throw std::runtime_error("links not open");
+    for (int i = 0; i < 4; ++i) fake.send_envelope("events_api", {{"event_id", "Ev" + std::to_string(i)}});
+    for (int i = 0; i < 2; ++i) on_first.push_back(co_await read_frame(first));
+    for (int i = 0; i < 2; ++i) on_second.push_back(co_await read_frame(second));
+    // The first link acks both of its envelopes; the second acks one and leaves one (as a
+    // replica that dies would): its redelivery comes on the other link.
+    for (const auto& f : on_first) {
+      const std::string a = json{{"envelope_id", f["envelope_id"]}}.dump();
+      co_await first.async_write(net::buffer(a), net::use_awaitable);
+    }
+    const std::string a = json{{"envelope_id", on_second[0]["envelope_id"]}}.dump();
+    co_await second.async_write(net::buffer(a), net::use_awaitable);
+    unacked_id = on_second[1]["envelope_id"].get<std::string>();
+    co_await second.async_close(websocket::close_code::normal, net::use_awaitable);
+    for (int i = 0; i < 200 && fake.open_connections() != 1; ++i) {
+      net::steady_timer poll(ioc, 10ms);
+      co_await poll.async_wait(net::use_awaitable);
+    }
+    on_first.push_back(co_await read_frame(first));
+    still_unacked = fake.unacked();
+    const std::string last = json{{"envelope_id", on_first.back()["envelope_id"]}}.dump();
+    co_await first.async_write(net::buffer(last), net::use_awaitable);
+    for (int i = 0; i < 200 && !fake.unacked().empty(); ++i) {
+      net::steady_timer poll(ioc, 10ms);
+      co_await poll.async_wait(net::use_awaitable);
+    }
+    co_await first.async_close(websocket::close_code::normal, net::use_awaitable);
+  });
+  ASSERT_EQ(on_first.size(), 3u);
+  ASSERT_EQ(on_second.size(), 2u);
+  // In turn: Ev0 and Ev2 on the first link, Ev1 and Ev3 on the second.
+  EXPECT_EQ(on_first[0]["payload"]["event_id"], "Ev0");
+  EXPECT_EQ(on_second[0]["payload"]["event_id"], "Ev1");
+  EXPECT_EQ(on_first[1]["payload"]["event_id"], "Ev2");
+  EXPECT_EQ(on_second[1]["payload"]["event_id"], "Ev3");
+  // Ev3, left unacked on the second link, came again on the first, with a new envelope id.
+  EXPECT_EQ(on_first[2]["payload"]["event_id"], "Ev3");
+  EXPECT_NE(on_first[2]["envelope_id"], unacked_id);
+  EXPECT_EQ(on_first[2]["retry_attempt"], 1);
+  EXPECT_EQ(still_unacked, std::vector<std::string>{unacked_id}) << "named by its first envelope id";
+  EXPECT_TRUE(fake.unacked().empty());
+}
+
 TEST(fake_slack_socket_mode, ping_switch_stops_and_restarts_pongs) {
   fake_slack fake;
   fake.set_send_hello(false);
