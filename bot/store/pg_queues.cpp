@@ -40,6 +40,7 @@ delivery read_delivery(const row& q) {
 
 std::vector<delivery> all_deliveries(const result& r) {
   std::vector<delivery> out;
+  out.reserve(static_cast<std::size_t>(r.rows()));
   for (int i = 0; i < r.rows(); ++i) out.push_back(read_delivery(r.at(i)));
   return out;
 }

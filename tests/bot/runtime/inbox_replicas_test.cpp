@@ -61,7 +61,7 @@ class inbox_replicas_test : public ::testing::Test {
     options.on_parked = [this](const store::delivery& d) { parked.push_back(d.id); };
     r->deliveries = std::make_unique<inbox>(io.get_executor(), *r->db, clock, options);
     auto* raw = r.get();
-    asio::co_spawn(io, raw->deliveries->run_claims([raw](std::int64_t id, slack::envelope) {
+    asio::co_spawn(io, raw->deliveries->run_claims([raw](std::int64_t id, const slack::envelope&) {
       raw->replayed.push_back(id);
     }),
                    asio::detached);

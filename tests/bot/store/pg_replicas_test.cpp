@@ -167,11 +167,13 @@ TEST_F(pg_replicas_test, replicas_claiming_at_once_each_get_different_deliveries
   {
     auto dead = replica("dead", 60s, 5s);
     std::vector<new_delivery> batch;
+    batch.reserve(deliveries);
     for (int i = 0; i < deliveries; ++i) batch.push_back(inbox_event("Ev" + std::to_string(i)));
     dead->record_deliveries(batch, t0);  // claimed by "dead" until t0 + 5 s, never renewed
   }
   std::vector<std::vector<std::int64_t>> got(replicas);
   std::vector<std::thread> threads;
+  threads.reserve(replicas);
   for (int r = 0; r < replicas; ++r) {
     threads.emplace_back([&, r] {
       auto s = replica("r" + std::to_string(r));
