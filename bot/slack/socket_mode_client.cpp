@@ -11,6 +11,7 @@
 #include "bot/slack/socket_mode_client.hpp"
 
 #include "bot/slack/backoff.hpp"
+#include "bot/slack/coalescing_stream.hpp"
 #include "bot/slack/errors.hpp"
 #include "bot/slack/reconnect.hpp"
 #include "bot/slack/timeout.hpp"
@@ -31,11 +32,14 @@
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
 #include <boost/url/parse.hpp>
+#include <openssl/rand.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <deque>
+#include <random>
 #include <variant>
 #include <vector>
 
@@ -46,7 +50,8 @@ namespace beast = boost::beast;
 namespace websocket = beast::websocket;
 using namespace asio::experimental::awaitable_operators;
 using tcp = asio::ip::tcp;
-using ws_stream = websocket::stream<beast::ssl_stream<beast::tcp_stream>>;
+using tls_stream = beast::ssl_stream<beast::tcp_stream>;
+using ws_stream = websocket::stream<coalescing_stream<tls_stream>>;
 using steady = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
@@ -111,7 +116,6 @@ struct connection : std::enable_shared_from_this<connection> {
   connection_state status = connection_state::awaiting_hello;
   std::string end_reason;
 
-  std::deque<std::string> outbox;  // ack frames, written one at a time (Beast allows one write)
   std::deque<std::pair<steady::time_point, std::shared_ptr<ack_state>>> awaiting_ack;
 
   wakeup hello_wake;
@@ -121,9 +125,11 @@ struct connection : std::enable_shared_from_this<connection> {
   // another thread): only then does it need waking. It otherwise sleeps until the oldest
   // envelope's deadline, however many acks go out meanwhile (issue 11: no wake per ack).
   bool safety_idle = false;
-  // When the write in progress started; the connection's one watchdog ends a write that takes
-  // longer than the idle timeout (instead of a timer raced against every write).
-  std::optional<steady::time_point> write_started;
+
+  // The layer under the WebSocket where ack frames are queued and written, one write per loop
+  // turn (coalescing_stream.hpp).
+  coalescing_stream<tls_stream>& frames() { return ws.next_layer(); }
+  tls_stream& tls() { return ws.next_layer().next_layer(); }
 
   // Close the socket under everything: pending operations complete at once with an error.
   void abort() {
@@ -173,6 +179,9 @@ struct state {
   std::deque<connection_event> events;
 
   asio::steady_timer stop_timer;  // never expires; stop() cancels it to wake every waiter
+  std::string ack_text;           // an ack's JSON before it is framed (kept: no allocation per ack)
+  std::array<unsigned char, 1024> mask_keys{};  // WebSocket masking keys, drawn 256 at a time
+  std::size_t mask_keys_used = mask_keys.size();
   wakeup events_wake;
   wakeup drained_wake;
   backoff reconnect_backoff;
@@ -194,6 +203,21 @@ struct state {
     }
   }
 
+  // An unpredictable masking key for one client frame (RFC 6455 §5.3), from OpenSSL's CSPRNG.
+  std::array<unsigned char, 4> next_mask_key() {
+    if (mask_keys_used + 4 > mask_keys.size()) {
+      if (RAND_bytes(mask_keys.data(), static_cast<int>(mask_keys.size())) != 1) {
+        std::random_device random;
+        for (auto& b : mask_keys) b = static_cast<unsigned char>(random());
+      }
+      mask_keys_used = 0;
+    }
+    std::array<unsigned char, 4> key{};
+    std::copy_n(mask_keys.begin() + static_cast<std::ptrdiff_t>(mask_keys_used), 4, key.begin());
+    mask_keys_used += 4;
+    return key;
+  }
+
   void push_event(connection_event ev) {
     if (stopping) return;
     events.push_back(std::move(ev));
@@ -208,6 +232,10 @@ void connection::request_close() {
   if (owner) owner->update_connected();
 }
 
+// Acks queued beyond this while a write does not complete end the connection (its unacked
+// envelopes are redelivered by Slack): a bound on memory when the peer stops reading.
+constexpr std::size_t max_queued_bytes = std::size_t{16} * 1024 * 1024;
+
 void send_ack(const std::shared_ptr<ack_state>& a, ack_payload payload) {
   a->sent = true;
   auto conn = a->conn.lock();
@@ -220,20 +248,40 @@ void send_ack(const std::shared_ptr<ack_state>& a, ack_payload payload) {
     return;
   }
   // {"envelope_id":...,"payload":...}, as nlohmann::json would write it, with a kept reply's bytes
-  // copied in rather than parsed and written again.
-  std::string frame = "{\"envelope_id\":";
-  frame += nlohmann::json(a->envelope_id).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  if (payload && a->accepts_response_payload) {
-    frame += ",\"payload\":";
-    payload.append_json_to(frame);
+  // copied in rather than parsed and written again; framed and masked straight into the
+  // connection's write queue, sent with the other acks of this loop turn in one write.
+  auto& s = *conn->owner;
+  std::string& text = s.ack_text;
+  text.assign("{\"envelope_id\":");
+  const bool plain_id = std::all_of(a->envelope_id.begin(), a->envelope_id.end(),
+                                    [](char c) { return c >= 0x20 && c < 0x7f && c != '"' && c != '\\'; });
+  if (plain_id) {
+    text += '"';
+    text += a->envelope_id;
+    text += '"';
+  } else {
+    text += nlohmann::json(a->envelope_id).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   }
-  frame += '}';
-  conn->outbox.push_back(std::move(frame));
-  conn->writer_wake.notify();
+  if (payload && a->accepts_response_payload) {
+    text += ",\"payload\":";
+    payload.append_json_to(text);
+  }
+  text += '}';
+  auto& frames = conn->frames();
+  append_masked_frame(frames.queue(), text, s.next_mask_key());
+  ++s.stats.acks_sent;
+  if (frames.queued_bytes() > max_queued_bytes) {
+    // Slack has not taken our writes for a long time and acks pile up: the link is dead.
+    conn->end_reason = "write_backlog";
+    conn->abort();
+    return;
+  }
+  frames.schedule_flush();
   // Acked envelopes leave the front of the safety queue here, without waking its coroutine.
   while (!conn->awaiting_ack.empty() && conn->awaiting_ack.front().second->sent)
     conn->awaiting_ack.pop_front();
   if (conn->safety_idle) conn->safety_wake.notify();
+  if (conn->status == connection_state::closing) conn->writer_wake.notify();  // may close now
 }
 
 // The sink withheld the ack (see withheld_ack): nothing is sent, and the safety ack stands down.
@@ -338,6 +386,7 @@ asio::awaitable<void> read_frames(std::shared_ptr<connection> conn) {
       if (conn->end_reason.empty()) conn->end_reason = describe_read_error(ec, conn->ws);
       co_return;
     }
+    conn->frames().reader_busy();
     // Slack sends JSON in text frames; anything else is not for us. Parsed in place: the flat
     // buffer is contiguous, so no copy of the frame is made first.
     if (conn->ws.got_text()) {
@@ -348,24 +397,12 @@ asio::awaitable<void> read_frames(std::shared_ptr<connection> conn) {
   }
 }
 
+// Acks are queued by send_ack() and written by the connection's frame layer; this coroutine ends
+// the connection when a write fails, and sends the close frame when the connection closes.
 asio::awaitable<void> write_frames(std::shared_ptr<connection> conn) {
   auto& s = *conn->owner;
   for (;;) {
-    if (!conn->outbox.empty()) {
-      conn->ws.text(true);
-      // A write that cannot finish within the idle timeout means the link is dead; Beast's own
-      // timeouts only watch reads, so write_watchdog() watches this one.
-      conn->write_started = steady::now();
-      auto [ec, n] = co_await conn->ws.async_write(asio::buffer(conn->outbox.front()), use_tuple);
-      conn->write_started.reset();
-      if (ec) {
-        if (conn->end_reason.empty()) conn->end_reason = "write_error (" + ec.message() + ")";
-        co_return;
-      }
-      conn->outbox.pop_front();
-      ++s.stats.acks_sent;
-      continue;
-    }
+    if (conn->frames().failed()) co_return;  // end_reason set by the layer's on_error
     // Closing waits for every envelope already handed to the sink to be acked (by the sink or,
     // at the latest, by the safety ack): an ack can't follow the close frame.
     bool acks_pending = std::any_of(conn->awaiting_ack.begin(), conn->awaiting_ack.end(),
@@ -431,8 +468,10 @@ asio::awaitable<void> write_watchdog(std::shared_ptr<connection> conn) {
   const auto period = std::max<steady::duration>(limit / 4, milliseconds(1));
   for (;;) {
     co_await sleep_for(period);
-    if (conn->write_started && steady::now() - *conn->write_started >= limit) {
+    const auto started = conn->frames().write_started();
+    if (started && steady::now() - *started >= limit) {
       conn->end_reason = "write_timeout";
+      conn->abort();  // the stuck write (and a close waiting behind it) ends at once
       co_return;
     }
   }
@@ -517,6 +556,13 @@ asio::awaitable<establish_result> establish(std::shared_ptr<state> s) {
     co_return failed("invalid_url");
   }
   auto conn = std::make_shared<connection>(s, s->ex, *s->tls, s->next_connection_id++);
+  conn->frames().set_owner(conn);
+  conn->frames().on_error([c = std::weak_ptr<connection>(conn)](const boost::system::error_code& ec) {
+    auto self = c.lock();
+    if (!self) return;
+    if (self->end_reason.empty()) self->end_reason = "write_error (" + ec.message() + ")";
+    self->writer_wake.notify();
+  });
   conn->host = parsed->host_address();
   std::string port = parsed->has_port() ? std::to_string(parsed->port_number()) : "443";
   auto encoded_target = parsed->encoded_target();
@@ -560,20 +606,19 @@ asio::awaitable<establish_result> establish(std::shared_ptr<state> s) {
     tcp_layer.socket().set_option(tcp::no_delay(true), ignored);
   }
 
-  if (auto ec = prepare_tls_stream(conn->ws.next_layer(), conn->host); ec) {
+  if (auto ec = prepare_tls_stream(conn->tls(), conn->host); ec) {
     co_return give_up("tls_setup_failed (" + ec.message() + ")");
   }
   tcp_layer.expires_after(o.connect_timeout);
-  auto [tls_end, tls_done] =
-      co_await bounded(*s, conn->ws.next_layer().async_handshake(asio::ssl::stream_base::client, use_tuple),
-                       o.connect_timeout);
+  auto [tls_end, tls_done] = co_await bounded(
+      *s, conn->tls().async_handshake(asio::ssl::stream_base::client, use_tuple), o.connect_timeout);
   if (tls_end == step_end::stopped) co_return stopped();
   if (tls_end == step_end::timed_out) co_return give_up("tls_timeout");
   if (auto [ec] = *tls_done; ec) {
-    if (is_tls_verification_failure(ec, conn->ws.next_layer().native_handle())) {
+    if (is_tls_verification_failure(ec, conn->tls().native_handle())) {
       // Not retried into silence: this needs a person (SLACK_CA_FILE, a proxy, the clock).
       spdlog::error("socket mode: certificate of {} not accepted: {}", conn->host,
-                    tls_verification_failure_reason(conn->ws.next_layer().native_handle()));
+                    tls_verification_failure_reason(conn->tls().native_handle()));
       co_return give_up("tls_verification_failed");
     }
     co_return give_up(ec == beast::error::timeout ? "tls_timeout"

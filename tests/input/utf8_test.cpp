@@ -28,6 +28,22 @@ TEST(utf8, each_ill_formed_sequence_becomes_one_replacement_character) {
   EXPECT_FALSE(is_valid_utf8("\xED\xA0\x80"));
 }
 
+// The check skips ASCII eight bytes at a time: an ill-formed byte is found at every offset of a
+// word, and a sequence that straddles two words is still checked whole.
+TEST(utf8, ill_formed_bytes_are_found_at_any_offset_after_ascii) {
+  for (std::size_t at = 0; at < 24; ++at) {
+    std::string text(32, 'a');
+    text[at] = '\xFF';
+    EXPECT_FALSE(is_valid_utf8(text)) << "at " << at;
+    text.replace(at, 1, "\xE2\x82\xAC");  // a well-formed euro sign instead
+    EXPECT_TRUE(is_valid_utf8(text)) << "at " << at;
+    text[at + 1] = 'x';  // broken in its middle
+    EXPECT_FALSE(is_valid_utf8(text)) << "at " << at;
+  }
+  EXPECT_FALSE(is_valid_utf8(std::string(40, 'a') + "\xC3"));  // truncated at the very end
+  EXPECT_TRUE(is_valid_utf8(""));
+}
+
 TEST(utf8, lone_surrogate_escapes_become_fffd_and_pairs_are_kept) {
   std::string text = R"({"a":"\uD800","b":"x\udc00y","c":"\uD83D\uDE00","d":"\\uD800","e":"\uD800\u0041"})";
   EXPECT_TRUE(replace_lone_surrogate_escapes(text));
