@@ -20,7 +20,7 @@ std::size_t sequence_length(std::string_view s, std::size_t& bad) {
   else if (b0 == 0xE0) {
     n = 3;
     lo = 0xA0;
-  } else if (b0 >= 0xE1 && b0 <= 0xEC) n = 3;
+  } else if (b0 >= 0xE1 && b0 <= 0xEC) n = 3;  // NOLINT(bugprone-branch-clone): Table 3-7's rows
   else if (b0 == 0xED) {
     n = 3;
     hi = 0x9F;
@@ -109,26 +109,26 @@ std::string sanitize_utf8(std::string_view text) {
   return out;
 }
 
-bool replace_lone_surrogate_escapes(std::string& s) {
+bool replace_lone_surrogate_escapes(std::string& json_text) {
   bool changed = false;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] != '\\') continue;
-    if (i + 1 >= s.size()) break;
-    if (s[i + 1] != 'u') {
+  for (std::size_t i = 0; i < json_text.size(); ++i) {
+    if (json_text[i] != '\\') continue;
+    if (i + 1 >= json_text.size()) break;
+    if (json_text[i + 1] != 'u') {
       ++i;  // skip the escaped character (it may be a backslash)
       continue;
     }
-    const long unit = escaped_unit(s, i);
+    const long unit = escaped_unit(json_text, i);
     if (unit < 0) {
       ++i;
       continue;
     }
-    if (is_high(unit) && is_low(escaped_unit(s, i + 6))) {
+    if (is_high(unit) && is_low(escaped_unit(json_text, i + 6))) {
       i += 11;  // a proper pair: keep both halves
       continue;
     }
     if (is_high(unit) || is_low(unit)) {
-      s.replace(i + 2, 4, "FFFD");
+      json_text.replace(i + 2, 4, "FFFD");
       changed = true;
     }
     i += 5;

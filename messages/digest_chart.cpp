@@ -43,9 +43,9 @@ double nice_max(double v) {
 }  // namespace
 
 std::string digest_chart_png(const std::vector<digest_week>& weeks) {
-  const int W = digest_chart_width, H = digest_chart_height;
+  const int width = digest_chart_width, height = digest_chart_height;
   std::unique_ptr<cairo_surface_t, surface_deleter> surface(
-      cairo_image_surface_create(CAIRO_FORMAT_RGB24, W, H));
+      cairo_image_surface_create(CAIRO_FORMAT_RGB24, width, height));
   if (cairo_surface_status(surface.get()) != CAIRO_STATUS_SUCCESS)
     throw std::runtime_error("digest chart: cairo cannot create the image");
   std::unique_ptr<cairo_t, context_deleter> owner(cairo_create(surface.get()));
@@ -55,12 +55,12 @@ std::string digest_chart_png(const std::vector<digest_week>& weeks) {
   cairo_paint(cr);
   cairo_select_font_face(cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
 
-  const double left = 60, right = W - 70, top = 50, bottom = H - 60;
+  const double left = 60, right = width - 70, top = 50, bottom = height - 60;
   double max_count = 0, max_hours = 0;
   for (const auto& w : weeks) {
     max_count = std::max(max_count, static_cast<double>(w.on_time + w.late));
     if (w.median_time_to_classify)
-      max_hours = std::max(max_hours, w.median_time_to_classify->count() / 3600.0);
+      max_hours = std::max(max_hours, static_cast<double>(w.median_time_to_classify->count()) / 3600.0);
   }
   // A multiple of 4, so the four grid steps are whole numbers.
   max_count = 4 * std::ceil(std::max(1.0, nice_max(max_count)) / 4);
@@ -95,7 +95,7 @@ std::string digest_chart_png(const std::vector<digest_week>& weeks) {
   std::vector<std::pair<double, double>> line;
   for (std::size_t i = 0; i < weeks.size(); ++i) {
     const auto& w = weeks[i];
-    const double x = left + slot * i + (slot - bar) / 2;
+    const double x = left + slot * static_cast<double>(i) + (slot - bar) / 2;
     const double on_h = (bottom - top) * w.on_time / max_count;
     const double late_h = (bottom - top) * w.late / max_count;
     cairo_set_source_rgb(cr, 0.18, 0.62, 0.33);  // on time
@@ -108,7 +108,9 @@ std::string digest_chart_png(const std::vector<digest_week>& weeks) {
     text_at(cr, x + bar / 2, bottom + 18, date::format("%d %b", date::floor<date::days>(w.start)), 0.5);
     if (w.median_time_to_classify)
       line.emplace_back(x + bar / 2,
-                        bottom - (bottom - top) * (w.median_time_to_classify->count() / 3600.0) / max_hours);
+                        bottom - (bottom - top) *
+                                     (static_cast<double>(w.median_time_to_classify->count()) / 3600.0) /
+                                     max_hours);
   }
   cairo_set_source_rgb(cr, 0.15, 0.35, 0.75);  // time to classify
   cairo_set_line_width(cr, 2.5);
@@ -123,7 +125,7 @@ std::string digest_chart_png(const std::vector<digest_week>& weeks) {
   }
 
   // Legend.
-  const double ly = H - 20;
+  const double ly = height - 20;
   cairo_set_source_rgb(cr, 0.18, 0.62, 0.33);
   cairo_rectangle(cr, left, ly - 10, 12, 12);
   cairo_fill(cr);

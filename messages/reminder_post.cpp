@@ -31,7 +31,7 @@ nlohmann::json button(std::string_view action_id, std::string_view text, std::st
 std::string duration_text(seconds d) {
   if (d < seconds{60}) return "less than a minute";
   const auto minutes = d.count() / 60;
-  const auto days = minutes / (24 * 60);
+  const auto days = minutes / (24LL * 60);
   const auto hours = (minutes / 60) % 24;
   const auto mins = minutes % 60;
   std::string out;

@@ -10,7 +10,7 @@ using std::chrono::seconds;
 // Two largest units, rounded down: "2 d 4 h", "3 h", "3 h 5 min", "45 min".
 std::string span(seconds d) {
   const long long minutes = d.count() / 60;
-  const long long days = minutes / (24 * 60);
+  const long long days = minutes / (24LL * 60);
   const long long hours = (minutes / 60) % 24;
   const long long mins = minutes % 60;
   if (days > 0) return std::to_string(days) + " d" + (hours ? " " + std::to_string(hours) + " h" : "");

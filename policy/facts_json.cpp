@@ -211,7 +211,7 @@ facts_result facts_from_json(const json& j) {
 facts_result facts_from_json_text(std::string_view text) {
   // Facts are a flat object of a dozen keys: 64 KiB and 16 levels are far more than any real
   // input, and bound what a hostile one can cost.
-  auto parsed = input::parse_untrusted_json(text, {.max_bytes = 64 * 1024, .max_depth = 16});
+  auto parsed = input::parse_untrusted_json(text, {.max_bytes = std::size_t{64} * 1024, .max_depth = 16});
   if (!parsed.ok()) {
     facts_result r;
     r.error = facts_error{"", "not valid JSON (" + parsed.error + ")"};

@@ -106,8 +106,8 @@ std::string describe(const quiet_hours& q) {
 
 std::string overdue_step_name(std::chrono::seconds late) {
   const long long minutes = late.count() / 60;
-  const long long d = minutes / (24 * 60);
-  const long long h = (minutes % (24 * 60)) / 60;
+  const long long d = minutes / (24LL * 60);
+  const long long h = (minutes % (24LL * 60)) / 60;
   const long long m = minutes % 60;
   std::string out = "overdue by ";
   if (d > 0) {

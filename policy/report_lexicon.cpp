@@ -699,6 +699,7 @@ report_lexicon default_report_lexicon() {
       "i|we clicked|opened|entered|typed|received|noticed|saw|found|lost|think|just|accidentally|gave|see",
       "i|we have|need|want|wanted|would",
       "i|we sent|shared|posted|emailed|forwarded|published|pushed|committed|uploaded|got",
+      // NOLINTNEXTLINE(bugprone-suspicious-missing-comma): one pattern, split for the line length
       "this|these|that email|mail|message|text|link|sms|call|site|page|website|file|attachment|popup|invoice|"
       "request|guy|person|login",
   };

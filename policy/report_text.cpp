@@ -382,9 +382,7 @@ std::string stem_word(std::string_view word) {
         s[n - 1] != 'z')
       s.pop_back();
   };
-  if (w.size() >= 5 && ends_with(w, "ies")) {
-    w.replace(w.size() - 3, 3, "y");
-  } else if (w.size() >= 5 && ends_with(w, "ied")) {
+  if (w.size() >= 5 && (ends_with(w, "ies") || ends_with(w, "ied"))) {
     w.replace(w.size() - 3, 3, "y");
   } else if (w.size() >= 6 && ends_with(w, "ing")) {
     w.resize(w.size() - 3);
@@ -392,9 +390,8 @@ std::string stem_word(std::string_view word) {
   } else if (w.size() >= 5 && ends_with(w, "ed") && !ends_with(w, "eed")) {
     w.resize(w.size() - 2);
     undouble(w);
-  } else if (w.size() >= 5 && ends_with(w, "sses")) {
-    w.resize(w.size() - 2);
-  } else if (w.size() >= 5 && (ends_with(w, "ches") || ends_with(w, "shes") || ends_with(w, "xes"))) {
+  } else if (w.size() >= 5 &&
+             (ends_with(w, "sses") || ends_with(w, "ches") || ends_with(w, "shes") || ends_with(w, "xes"))) {
     w.resize(w.size() - 2);
   } else if (w.size() >= 4 && ends_with(w, "s") && !ends_with(w, "ss") && !ends_with(w, "us") &&
              !ends_with(w, "is")) {

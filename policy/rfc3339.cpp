@@ -20,16 +20,17 @@ bool at(std::string_view s, std::size_t pos, char c) { return pos < s.size() && 
 
 }  // namespace
 
-std::optional<std::chrono::sys_seconds> parse_rfc3339(std::string_view s) {
+std::optional<std::chrono::sys_seconds> parse_rfc3339(std::string_view text) {
   using namespace std::chrono;
-  auto y = digits(s, 0, 4);
-  auto mo = digits(s, 5, 2);
-  auto d = digits(s, 8, 2);
-  auto h = digits(s, 11, 2);
-  auto mi = digits(s, 14, 2);
-  auto se = digits(s, 17, 2);
+  auto y = digits(text, 0, 4);
+  auto mo = digits(text, 5, 2);
+  auto d = digits(text, 8, 2);
+  auto h = digits(text, 11, 2);
+  auto mi = digits(text, 14, 2);
+  auto se = digits(text, 17, 2);
   if (!y || !mo || !d || !h || !mi || !se) return std::nullopt;
-  if (!at(s, 4, '-') || !at(s, 7, '-') || !at(s, 10, 'T') || !at(s, 13, ':') || !at(s, 16, ':')) {
+  if (!at(text, 4, '-') || !at(text, 7, '-') || !at(text, 10, 'T') || !at(text, 13, ':') ||
+      !at(text, 16, ':')) {
     return std::nullopt;
   }
   // Leap second 60 is refused: sys_seconds cannot hold it and no incident fact needs it.
@@ -39,27 +40,27 @@ std::optional<std::chrono::sys_seconds> parse_rfc3339(std::string_view s) {
   if (!ymd.ok()) return std::nullopt;
 
   std::size_t pos = 19;
-  if (at(s, pos, '.')) {
+  if (at(text, pos, '.')) {
     ++pos;
     const std::size_t first = pos;
-    while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') ++pos;
+    while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') ++pos;
     if (pos == first) return std::nullopt;
   }
   seconds offset{0};
-  if (at(s, pos, 'Z')) {
+  if (at(text, pos, 'Z')) {
     ++pos;
-  } else if (at(s, pos, '+') || at(s, pos, '-')) {
-    const bool negative = s[pos] == '-';
-    auto oh = digits(s, pos + 1, 2);
-    auto om = digits(s, pos + 4, 2);
-    if (!oh || !om || !at(s, pos + 3, ':') || *oh > 23 || *om > 59) return std::nullopt;
+  } else if (at(text, pos, '+') || at(text, pos, '-')) {
+    const bool negative = text[pos] == '-';
+    auto oh = digits(text, pos + 1, 2);
+    auto om = digits(text, pos + 4, 2);
+    if (!oh || !om || !at(text, pos + 3, ':') || *oh > 23 || *om > 59) return std::nullopt;
     offset = hours{*oh} + minutes{*om};
     if (negative) offset = -offset;
     pos += 6;
   } else {
     return std::nullopt;
   }
-  if (pos != s.size()) return std::nullopt;
+  if (pos != text.size()) return std::nullopt;
 
   const sys_seconds local_reading = date::sys_days{ymd} + hours{*h} + minutes{*mi} + seconds{*se};
   return local_reading - offset;
