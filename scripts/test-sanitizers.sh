@@ -17,6 +17,8 @@ nice cmake --build build-asan -j "$jobs"
 # halt_on_error: the first report fails the test. detect_leaks: LeakSanitizer too.
 # Child processes (the real binary in the integration tests) inherit these.
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=0}"
+# tests/lsan.supp: system libraries' process-lifetime caches (fontconfig), nothing of flare's.
+export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$PWD/tests/lsan.supp:print_suppressions=0}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 cd build-asan
 # Sanitized code is 2-3x slower: integration tests get a longer per-test timeout.
