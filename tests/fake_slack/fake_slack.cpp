@@ -50,7 +50,6 @@ namespace {
 constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
 constexpr auto handshake_timeout = std::chrono::seconds(10);
 constexpr auto http_idle_timeout = std::chrono::seconds(30);
-constexpr int max_redeliveries = 3;  // Slack retries an unacked event up to 3 times
 constexpr const char* app_id = "A0001";
 
 using tls_stream = beast::ssl_stream<pausable_stream>;
@@ -222,7 +221,9 @@ struct fake_slack::impl {
   bool send_hello = true;
   bool answer_pings = true;
   bool redelivery = false;
-  std::chrono::milliseconds redelivery_after{3000};
+  // The wait before each redelivery, counted from the attempt before it; its size is how many
+  // redeliveries there are (Slack: 3).
+  std::vector<std::chrono::milliseconds> redelivery_waits{3000ms, 3000ms, 3000ms};
   std::atomic<bool> spread{false};  // see set_spread()
   int last_spread_link = 0;         // server thread: the link the last spread frame went to
   int open_links = 0;
@@ -918,8 +919,8 @@ struct fake_slack::impl {
         std::vector<std::pair<std::string, std::shared_ptr<delivery>>> add;
         for (auto& [id, d] : deliveries) {
           if (!seen.insert(d.get()).second) continue;
-          if (d->acked || d->redeliveries >= max_redeliveries) continue;
-          if (now - d->last_sent < redelivery_after) continue;
+          if (d->acked || d->redeliveries >= static_cast<int>(redelivery_waits.size())) continue;
+          if (now - d->last_sent < redelivery_waits[static_cast<std::size_t>(d->redeliveries)]) continue;
           ++d->redeliveries;
           d->last_sent = now;
           const std::string new_id = fresh_envelope_id();
@@ -1070,7 +1071,13 @@ std::vector<std::string> fake_slack::unacked() const {
 void fake_slack::set_redelivery(bool on, std::chrono::milliseconds after) {
   std::lock_guard lock(impl_->mu);
   impl_->redelivery = on;
-  impl_->redelivery_after = after;
+  impl_->redelivery_waits = {after, after, after};
+}
+
+void fake_slack::set_redelivery_schedule(std::vector<std::chrono::milliseconds> waits) {
+  std::lock_guard lock(impl_->mu);
+  impl_->redelivery = true;
+  impl_->redelivery_waits = std::move(waits);
 }
 
 void fake_slack::set_send_hello(bool on) {

@@ -125,6 +125,11 @@ class fake_slack {
   // envelope_id, retry_attempt + 1, retry_reason "timeout") on the newest open connection, up to
   // 3 times — as Slack does.
   void set_redelivery(bool on, std::chrono::milliseconds after = 3000ms);
+  // Redelivery on, with the wait before each redelivery given separately (each counted from the
+  // attempt before it; as many redeliveries as waits). Slack's own schedule for events is about
+  // {immediately, 1 min, 5 min}; a test that restarts the bot uses a compressed copy of that shape
+  // so that a redelivery still comes after a slow restart, as Slack's would.
+  void set_redelivery_schedule(std::vector<std::chrono::milliseconds> waits);
   // Several Socket Mode connections (replicas of one app): when on, an envelope sent to
   // connection 0 and every redelivery go to the open links in turn (round-robin), as Slack spreads
   // envelopes over an app's connections; off (the default), to the newest link. A redelivery
