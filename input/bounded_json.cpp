@@ -1,5 +1,6 @@
 #include "input/bounded_json.hpp"
 
+#include "input/fast_json.hpp"
 #include "input/utf8.hpp"
 
 namespace flare::input {
@@ -70,6 +71,21 @@ parsed_json parse_untrusted_json(std::string_view text, const json_limits& limit
   const bool valid_utf8 = is_valid_utf8(text);
   const bool may_hold_surrogates =
       text.find("\\ud") != std::string_view::npos || text.find("\\uD") != std::string_view::npos;
+  if (valid_utf8 && !may_hold_surrogates) {
+    if (auto value = detail::parse_fast(text, limits.max_depth)) {
+      out.value = std::move(*value);
+      return out;
+    }
+  }
+  return detail::parse_untrusted_json_reference(text, limits, valid_utf8, may_hold_surrogates);
+}
+
+namespace detail {
+
+parsed_json parse_untrusted_json_reference(std::string_view text, const json_limits& limits, bool valid_utf8,
+                                           bool may_hold_surrogates) {
+  parsed_json out;
+  out.value = json(json::value_t::discarded);
   std::string repaired;
   if (!valid_utf8 || may_hold_surrogates) {
     if (!valid_utf8) {
@@ -94,6 +110,15 @@ parsed_json parse_untrusted_json(std::string_view text, const json_limits& limit
   out.value = std::move(result);
   return out;
 }
+
+parsed_json parse_untrusted_json_reference(std::string_view text, const json_limits& limits) {
+  if (text.size() > limits.max_bytes) return parse_untrusted_json(text, limits);  // the size error
+  return parse_untrusted_json_reference(
+      text, limits, is_valid_utf8(text),
+      text.find("\\ud") != std::string_view::npos || text.find("\\uD") != std::string_view::npos);
+}
+
+}  // namespace detail
 
 std::string dump_replacing_invalid_utf8(const nlohmann::json& value, int indent) {
   return value.dump(indent, ' ', false, json::error_handler_t::replace);

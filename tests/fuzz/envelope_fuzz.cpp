@@ -1,15 +1,24 @@
 // Socket Mode frames: parse_frame must return a value for any bytes (never throw, never crash),
 // and whatever envelope it returns must be safe to copy and serialise (the ack and the dispatcher
-// do both).
+// do both). The JSON parse has a fast path (Boost.JSON, input/fast_json.hpp) and a reference
+// path (nlohmann's parser): both must give the same result for any bytes.
 #include "bot/slack/envelope.hpp"
+#include "input/bounded_json.hpp"
+#include "input/fast_json.hpp"
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <string_view>
 #include <variant>
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
+  const auto fast = flare::input::parse_untrusted_json(text);
+  const auto reference = flare::input::detail::parse_untrusted_json_reference(text);
+  if (fast.error != reference.error || fast.repaired != reference.repaired ||
+      (fast.ok() && fast.value != reference.value))
+    std::abort();  // the two paths disagree
   auto f = flare::slack::parse_frame(text);
   if (auto* e = std::get_if<flare::slack::envelope>(&f)) {
     const nlohmann::json copy = e->payload;  // a deep copy: bounded depth keeps it off the stack's end
