@@ -183,18 +183,19 @@ std::optional<messages::incident_record> build_incident_record(store::store& sto
 
 // ---- /incident export ---------------------------------------------------------------------------
 
-incident_export::incident_export(store::store& store, slack::slack_files* files, const flare::clock& clock,
+incident_export::incident_export(store::store& store, bool can_upload, const flare::clock& clock,
                                  const policy::tables& tables, const policy::business_calendar& calendar,
                                  incident_commands& authority, std::string security_channel,
-                                 std::string command_name)
+                                 std::string command_name, std::function<void()> wake_outbox)
     : store_(store),
-      files_(files),
+      can_upload_(can_upload),
       clock_(clock),
       tables_(tables),
       calendar_(calendar),
       authority_(authority),
       security_channel_(std::move(security_channel)),
-      command_name_(std::move(command_name)) {}
+      command_name_(std::move(command_name)),
+      wake_outbox_(std::move(wake_outbox)) {}
 
 bool incident_export::is_export(std::string_view text) {
   while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
@@ -244,7 +245,7 @@ boost::asio::awaitable<command_reply> incident_export::handle(slash_command cmd)
                       " is sensitive but is not in the security channel, so its record was not uploaded. "
                       "Please tell the flare operators.");
   }
-  if (!files_) {
+  if (!can_upload_) {
     co_return problem("uploading files is not available here; run `flare export " + ref +
                       " --out FILE` on the bot's host instead");
   }
@@ -258,24 +259,33 @@ boost::asio::awaitable<command_reply> incident_export::handle(slash_command cmd)
   if (!record) co_return problem(ref + " does not exist");
   const std::string md_name = messages::record_file_name(*record, "md");
   const std::string json_name = messages::record_file_name(*record, "json");
-  std::vector<slack::file_upload> files(2);
+  std::vector<store::outbox_file> files(2);
   files[0].filename = md_name;
   files[0].title = ref + " incident record";
   files[0].content = messages::record_markdown(*record);
   files[1].filename = json_name;
   files[1].title = ref + " incident record (JSON)";
   files[1].content = messages::record_json(*record).dump(2) + "\n";
-  std::string comment = "Incident record of " + ref + ", exported by <@" + user + ">.";
-  auto uploaded =
-      co_await files_->upload_files(incident->channel, thread, std::move(comment), std::move(files));
-  if (!uploaded) {
-    spdlog::warn("commands: export of {} failed: {} ({})", ref, uploaded.error().code,
-                 uploaded.error().detail);
-    co_return problem("Slack did not take the upload of " + ref + "'s record (" + uploaded.error().code +
-                      "); nothing was shared. Please try again.");
-  }
-  // Who took the evidence out, when, and where it went: itself part of the evidence.
-  // (Statements, not one braced initialiser: GCC 12 mishandles braced literals in coroutines.)
+
+  // The upload is an outbox item (bot/runtime/outbox.hpp), keyed by the command's trigger_id:
+  // a redelivered command finds it and enqueues nothing new, a transient failure is retried, a
+  // final one is reported in the thread. (Statements, not braced initialisers: GCC 12 mishandles
+  // braced literals in coroutines.)
+  store::new_outbox_item upload;
+  upload.idempotency_key =
+      "export/" + (cmd.trigger_id.empty() ? user + "/" + policy::format_rfc3339(now) : cmd.trigger_id);
+  upload.incident_id = *id;
+  upload.kind = "upload";
+  upload.payload = json::object();
+  upload.payload["thread_of_incident"] = *id;
+  upload.payload["comment"] = "Incident record of " + ref + ", exported by <@" + user + ">.";
+  upload.payload["audit_action"] = "export-shared";
+  upload.payload["failure_notice"] = "The incident record of " + ref + " exported by <@" + user +
+                                     "> could not be uploaded. Please run `" + command_name_ + " export " +
+                                     ref + "` again, or `flare export " + ref +
+                                     " --out FILE` on the bot's host.";
+  // Who took the evidence out, when, and where it is to go: itself part of the evidence. The
+  // file ids follow in an "export-shared" entry once Slack has the files.
   store::audit_entry entry;
   entry.incident_id = *id;
   entry.actor = user;
@@ -286,14 +296,34 @@ boost::asio::awaitable<command_reply> incident_export::handle(slash_command cmd)
   inputs["channel"] = incident->channel;
   entry.details = json::object();
   entry.details["inputs"] = std::move(inputs);
-  entry.details["file_ids"] = uploaded.value();
-  store_.append_audit(entry);
-  spdlog::info("commands: {} record exported by {}", ref, user);
+  bool fresh = false;
+  {
+    // The audit entry, the upload and "this delivery is handled" commit together.
+    const std::string delivery =
+        cmd.trigger_id.empty() ? std::string{} : store::inbox_key_for_trigger(cmd.trigger_id);
+    store::delivery_in_hand in_hand(store_, delivery, now);
+    store_.transaction([&] {
+      const auto queued = store_.enqueue_upload(upload, files, now);
+      fresh = queued.inserted;
+      if (fresh) {
+        entry.details["outbox_item"] = queued.id;
+        store_.append_audit(entry);
+      }
+    });
+  }
+  if (fresh) {
+    spdlog::info("commands: {} record export by {} enqueued", ref, user);
+    if (wake_outbox_) wake_outbox_();
+  } else {
+    spdlog::info("commands: {} record export by {} was enqueued before (a redelivery); nothing new", ref,
+                 user);
+  }
   messages::slack_message m;
-  m.text = "Uploaded the incident record of " + messages::escape(ref) + " to its thread.";
+  m.text = "The incident record of " + messages::escape(ref) + " will be uploaded to its thread.";
   m.blocks.push_back(messages::blocks::section(
-      "export", "Uploaded the incident record of *" + messages::escape(ref) +
-                    "* (Markdown and JSON) to its thread in <#" + incident->channel + ">."));
+      "export", "The incident record of *" + messages::escape(ref) +
+                    "* (Markdown and JSON) will be uploaded to its thread in <#" + incident->channel +
+                    "> in a moment. If Slack refuses the files, the thread says so."));
   co_return messages::as_command_reply(messages::enforce_limits(std::move(m)));
 }
 

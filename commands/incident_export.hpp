@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -17,7 +18,6 @@
 
 #include "bot/runtime/clock.hpp"
 #include "bot/runtime/dispatcher.hpp"
-#include "bot/slack/slack_files.hpp"
 #include "bot/store/store.hpp"
 #include "messages/incident_record.hpp"
 #include "policy/business_calendar.hpp"
@@ -36,18 +36,23 @@ std::optional<messages::incident_record> build_incident_record(store::store& sto
 class incident_commands;
 
 // `/incident export <ID>`: the record uploaded to the incident's own thread (Markdown and JSON),
-// never to where the command was typed. Responders and the Security Team; for a sensitive
-// incident only the Security Team (incident response policy, "Incident Detection"), and its
-// record goes only to the security channel. The export is written to the audit log. The bot
-// routes "export …" here before the /incident grammar (bot/runtime/app.cpp).
+// never to where the command was typed. The handler does not upload: it writes the export's audit
+// entry and an "upload" outbox item (bot/runtime/outbox.hpp) keyed by the command's trigger_id in
+// one transaction, together with "this delivery is handled", so a redelivered command uploads
+// nothing twice and a failed upload is retried by the outbox. Responders and the Security Team; for a
+// sensitive incident only the Security Team (incident response policy, "Incident Detection"), and its record
+// goes only to the security channel. The export is written to the audit log. The bot routes "export …" here
+// before the /incident grammar (bot/runtime/app.cpp).
 class incident_export {
  public:
-  // `files` nullptr: no file uploads here (the console); the reply points to `flare export`.
+  // `can_upload` false: no file uploads here (the console); the reply points to `flare export`.
   // `authority` answers who is a responder / in the Security Team (the commands' cached,
-  // fail-closed lookups) and must outlive this.
-  incident_export(store::store& store, slack::slack_files* files, const flare::clock& clock,
+  // fail-closed lookups) and must outlive this. `wake_outbox` is called after an upload was
+  // enqueued.
+  incident_export(store::store& store, bool can_upload, const flare::clock& clock,
                   const policy::tables& tables, const policy::business_calendar& calendar,
-                  incident_commands& authority, std::string security_channel, std::string command_name);
+                  incident_commands& authority, std::string security_channel, std::string command_name,
+                  std::function<void()> wake_outbox = {});
 
   // Whether the command text is an export ("export INC-7", any case).
   static bool is_export(std::string_view text);
@@ -56,13 +61,14 @@ class incident_export {
 
  private:
   store::store& store_;
-  slack::slack_files* files_;
+  bool can_upload_;
   const flare::clock& clock_;
   const policy::tables& tables_;
   const policy::business_calendar& calendar_;
   incident_commands& authority_;
   std::string security_channel_;
   std::string command_name_;
+  std::function<void()> wake_outbox_;
 };
 
 }  // namespace flare::commands

@@ -230,9 +230,9 @@ struct runtime {
                                     if (home) home->incident_changed();
                                   }};
     incident_commands = std::make_unique<commands::incident_commands>(std::move(ctx));
-    exporter = std::make_unique<commands::incident_export>(store, files, wall_clock, cfg.policy_tables,
-                                                           calendar, *incident_commands,
-                                                           settings.security_channel, settings.command_name);
+    exporter = std::make_unique<commands::incident_export>(
+        store, files != nullptr, wall_clock, cfg.policy_tables, calendar, *incident_commands,
+        settings.security_channel, settings.command_name, [this] { outbox.wake(); });
     // `export` (issue 12) is answered by its own handler; everything else by the grammar.
     dispatch.on_command(
         settings.command_name,
@@ -250,7 +250,7 @@ struct runtime {
           home_options);
     }
     if (auto schedule = configured_digest_schedule(); schedule && !settings.security_channel.empty()) {
-      digest = std::make_unique<digest_scheduler>(ioc.get_executor(), store, files, wall_clock,
+      digest = std::make_unique<digest_scheduler>(ioc.get_executor(), store, files != nullptr, wall_clock,
                                                   cfg.policy_tables, calendar, *schedule,
                                                   settings.security_channel, [this] { outbox.wake(); });
     }
@@ -712,6 +712,7 @@ int run_bot(const config& cfg, run_mode mode) {
   runtime rt(cfg, ioc, *store, *slack, counters, console, claims);
   rt.shared_inbox = claims != nullptr;
   rt.files = files.get();
+  rt.outbox.use_files(rt.files);  // "upload" items: the record export, the digest's chart
   rt.register_handlers(settings);
 
   counters.set_sources(scrape_sources{

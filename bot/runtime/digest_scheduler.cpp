@@ -46,13 +46,13 @@ sys_seconds next_digest_slot(const digest_schedule& s, sys_seconds now) {
   return slot;
 }
 
-digest_scheduler::digest_scheduler(asio::any_io_executor ex, store::store& store, slack::slack_files* files,
+digest_scheduler::digest_scheduler(asio::any_io_executor ex, store::store& store, bool upload_chart,
                                    const clock& clock, const policy::tables& tables,
                                    const policy::business_calendar& calendar, digest_schedule schedule,
                                    std::string security_channel, std::function<void()> wake_outbox,
                                    std::chrono::seconds catch_up)
     : store_(store),
-      files_(files),
+      upload_chart_(upload_chart),
       clock_(clock),
       tables_(tables),
       calendar_(calendar),
@@ -71,41 +71,54 @@ asio::awaitable<bool> digest_scheduler::fire_if_due() {
   const sys_seconds now = clock_.now();
   const sys_seconds slot = last_digest_slot(schedule_, now);
   if (now - slot > catch_up_ || channel_.empty() || fired_slot_ == slot) co_return false;
-  const std::string key = "weekly-digest/" + policy::format_rfc3339(slot);
+  const std::string when = policy::format_rfc3339(slot);
+  const std::string key = "weekly-digest/" + when;
   const sys_seconds since = slot - std::chrono::days(7);
   const auto figures = commands::compute_digest(store_, tables_, calendar_, since, slot);
   json payload = messages::as_post_body(messages::digest_message(figures));
   payload["channel"] = channel_;
+
+  // The chart goes with the post as an "upload" outbox item keyed by the same slot, enqueued in
+  // the same transaction: sent once after the post, retried like it.
+  const std::string day = when.substr(0, 10);
+  std::vector<store::outbox_file> chart;
+  if (upload_chart_) {
+    try {
+      store::outbox_file png;
+      png.filename = "weekly-digest-" + day + ".png";
+      png.title = "Compliance, last 12 weeks";
+      png.content = messages::digest_chart_png(figures.weeks);
+      chart.push_back(std::move(png));
+    } catch (const std::exception& e) {
+      spdlog::warn("digest: the chart could not be drawn: {}", e.what());
+    }
+  }
+  store::new_outbox_item upload;
+  upload.idempotency_key = "weekly-digest-chart/" + when;
+  upload.kind = "upload";
+  upload.payload = json::object();
+  upload.payload["channel"] = channel_;
+  upload.payload["comment"] = "Weekly compliance digest: the last 12 weeks";
+  upload.payload["failure_notice"] = "The chart of the weekly compliance digest of " + day +
+                                     " could not be uploaded. `flare digest --since " +
+                                     policy::format_rfc3339(since).substr(0, 10) +
+                                     " --out DIR` on the bot's host draws it.";
+  store::new_outbox_item post;
+  post.idempotency_key = key;
+  post.kind = "post";
+  post.payload = std::move(payload);
   bool fresh = false;
   store_.transaction([&] {
-    const auto item = store_.enqueue({key, std::nullopt, "post", payload}, now);
     // The store returns the first item for a known key: then this week was decided before (by
     // an earlier run; this run's own repeats are caught by fired_slot_).
-    fresh = item.created_at == now && item.attempts == 0 && item.state == store::outbox_state::pending &&
-            !item.attempt_started_at;
+    fresh = store_.enqueue(post, now).inserted;
+    if (fresh && !chart.empty()) store_.enqueue_upload(upload, chart, now);
   });
   fired_slot_ = slot;
   if (!fresh) co_return false;
   if (wake_outbox_) wake_outbox_();
-  spdlog::info("digest: weekly digest for {} enqueued for the security channel",
-               policy::format_rfc3339(slot));
-  if (!files_) co_return true;
-  std::string png;
-  try {
-    png = messages::digest_chart_png(figures.weeks);
-  } catch (const std::exception& e) {
-    spdlog::warn("digest: the chart could not be drawn: {}", e.what());
-    co_return true;
-  }
-  const std::string day = policy::format_rfc3339(slot).substr(0, 10);
-  std::vector<slack::file_upload> files(1);
-  files[0].filename = "weekly-digest-" + day + ".png";
-  files[0].title = "Compliance, last 12 weeks";
-  files[0].content = std::move(png);
-  std::string comment = "Weekly compliance digest: the last 12 weeks";
-  auto r = co_await files_->upload_files(channel_, std::string{}, std::move(comment), std::move(files));
-  if (!r)
-    spdlog::warn("digest: the chart for {} was not uploaded: {} ({})", day, r.error().code, r.error().detail);
+  spdlog::info("digest: weekly digest for {} enqueued for the security channel{}", when,
+               chart.empty() ? "" : ", with its chart");
   co_return true;
 }
 

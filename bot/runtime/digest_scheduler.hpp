@@ -3,7 +3,9 @@
 // outbox item keyed by its scheduled time ("weekly-digest/2026-11-23T08:00:00Z"): enqueueing the
 // same key again returns the stored item, so a week is posted at most once even across
 // restarts, and a post decided before a crash is made after it. The chart (PNG,
-// messages/digest_chart.hpp) is uploaded with it, once, by the process that enqueued the post.
+// messages/digest_chart.hpp) is an "upload" outbox item keyed by the same slot
+// ("weekly-digest-chart/…"), enqueued in the same transaction, so it is uploaded once after the
+// post and retried like any outbox item.
 // After a restart a slot missed by less than `catch_up` is still posted; older ones are not.
 // Time comes from the injected clock: tests call fire_if_due() after moving a manual clock.
 #pragma once
@@ -19,7 +21,6 @@
 #include <date/tz.h>
 
 #include "bot/runtime/clock.hpp"
-#include "bot/slack/slack_files.hpp"
 #include "bot/store/store.hpp"
 #include "policy/business_calendar.hpp"
 #include "policy/tables.hpp"
@@ -38,8 +39,8 @@ sys_seconds next_digest_slot(const digest_schedule& s, sys_seconds now);
 
 class digest_scheduler {
  public:
-  // `files` nullptr: the chart is not uploaded (the console); the post still is.
-  digest_scheduler(boost::asio::any_io_executor ex, store::store& store, slack::slack_files* files,
+  // `upload_chart` false: no chart (the console cannot share files); the post still goes.
+  digest_scheduler(boost::asio::any_io_executor ex, store::store& store, bool upload_chart,
                    const clock& clock, const policy::tables& tables,
                    const policy::business_calendar& calendar, digest_schedule schedule,
                    std::string security_channel, std::function<void()> wake_outbox,
@@ -55,7 +56,7 @@ class digest_scheduler {
 
  private:
   store::store& store_;
-  slack::slack_files* files_;
+  bool upload_chart_;
   const clock& clock_;
   const policy::tables& tables_;
   const policy::business_calendar& calendar_;

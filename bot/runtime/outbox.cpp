@@ -82,6 +82,7 @@ struct outbox_sender::impl : std::enable_shared_from_this<impl> {
   asio::any_io_executor executor;
   store::store& store;
   slack::slack_api& slack;
+  slack::slack_files* files = nullptr;
   const flare::clock& wall;
   outbox_options options;
   asio::steady_timer wakeup;      // the loader: something was enqueued
@@ -201,6 +202,107 @@ struct outbox_sender::impl : std::enable_shared_from_this<impl> {
     co_return outcome::sent;
   }
 
+  // Where an "upload" item's files go: its incident's thread (resolved now, like a post's), or
+  // the channel and thread it names.
+  std::pair<std::string, std::string> upload_destination(const store::outbox_item& item) {
+    const json& p = item.payload;
+    std::string channel = string_at(p, "channel");
+    std::string thread = string_at(p, "thread_ts");
+    if (auto incident_id = integer(p, "thread_of_incident")) {
+      if (auto incident = store.find_incident(*incident_id)) {
+        channel = incident->channel;
+        thread = incident->thread_ts.value_or(incident->card_ts.value_or(thread));
+      }
+    }
+    return {channel, thread};
+  }
+
+  asio::awaitable<outcome> send_upload(const store::outbox_item& item, json& result) {
+    const json& p = item.payload;
+    if (!files) {
+      slack::api_error none;  // named: GCC 12 mishandles braced string literals in coroutines
+      none.code = "not_available";
+      none.detail = "file uploads are not available here";
+      co_return fail(item, none);
+    }
+    const auto destination = upload_destination(item);  // not a structured binding: a coroutine
+    const std::string& channel = destination.first;
+    const std::string& thread = destination.second;
+    std::vector<slack::file_upload> uploads;
+    for (auto& f : store.outbox_files(item.id)) {
+      slack::file_upload u;
+      u.filename = std::move(f.filename);
+      u.title = std::move(f.title);
+      u.content = std::move(f.content);
+      uploads.push_back(std::move(u));
+    }
+    if (uploads.empty()) {
+      spdlog::error("{}: outbox item {} is an upload without files; abandoned", reference_of(item), item.id);
+      store.abandon(item.id, "an upload without files", wall.now());
+      co_return outcome::failed;
+    }
+    std::string comment = string_at(p, "comment");
+    if (item.attempt_started_at)
+      comment +=
+          "\n_Uploaded again after a restart: if you see these files twice, the first upload got through._";
+    auto shared = co_await files->upload_files(channel, thread, std::move(comment), std::move(uploads));
+    if (!shared) co_return fail(item, shared.error());
+    result = json::object();
+    result["channel"] = channel;
+    result["thread_ts"] = thread;
+    result["file_ids"] = shared.value();
+    if (const std::string action = string_at(p, "audit_action"); item.incident_id && !action.empty()) {
+      // Where the evidence went, as Slack named the files: itself part of the evidence.
+      store::audit_entry entry;
+      entry.incident_id = *item.incident_id;
+      entry.actor = "flare";
+      entry.action = action;
+      entry.at = wall.now();
+      entry.details = json::object();
+      entry.details["file_ids"] = shared.value();
+      entry.details["channel"] = channel;
+      entry.details["outbox_item"] = item.id;
+      store.append_audit(entry);
+    }
+    co_return outcome::sent;
+  }
+
+  // An upload that failed for good says so where its files were to go (payload failure_notice).
+  void report_failed_upload(const store::outbox_item& item, const slack::api_error& error) {
+    const std::string notice = string_at(item.payload, "failure_notice");
+    if (notice.empty()) return;
+    const std::string why = error.code + (error.detail.empty() ? "" : ": " + error.detail);
+    json post = json::object();
+    const std::string text = notice + " (Slack: " + why + ")";
+    post["text"] = text;
+    json section = json::object();
+    section["type"] = "section";
+    section["text"] = json{{"type", "mrkdwn"}, {"text", text}};
+    post["blocks"] = json::array({section});
+    if (auto incident_id = integer(item.payload, "thread_of_incident")) {
+      post["thread_of_incident"] = *incident_id;
+    } else {
+      post["channel"] = string_at(item.payload, "channel");
+      if (const std::string thread = string_at(item.payload, "thread_ts"); !thread.empty())
+        post["thread_ts"] = thread;
+    }
+    try {
+      store::new_outbox_item n;
+      n.idempotency_key = "upload-failed/" + std::to_string(item.id);
+      n.incident_id = item.incident_id;
+      n.kind = "post";
+      n.payload = std::move(post);
+      auto queued = store.enqueue(n, wall.now());
+      if (queued.inserted && queued.state == store::outbox_state::pending) {
+        hold(queued);  // this lane (or a new one) sends it next, even while draining
+        start_idle_lanes();
+      }
+    } catch (const std::exception& e) {
+      spdlog::error("{}: the notice of the failed upload (outbox item {}) was not enqueued: {}",
+                    reference_of(item), item.id, e.what());
+    }
+  }
+
   outcome fail(const store::outbox_item& item, const slack::api_error& error) {
     const bool give_up = !transient(error) || item.attempts + 1 >= options.max_attempts;
     store.mark_failed(item.id, error.code + (error.detail.empty() ? "" : ": " + error.detail), wall.now(),
@@ -211,6 +313,7 @@ struct outbox_sender::impl : std::enable_shared_from_this<impl> {
       // sensitive), so a person can repeat it by hand.
       spdlog::error("{}: Slack {} (outbox item {}) failed for good after {} attempt(s): {} {}",
                     reference_of(item), item.kind, item.id, item.attempts + 1, error.code, error.detail);
+      if (item.kind == "upload") report_failed_upload(item, error);
       return outcome::failed;
     }
     ++stats.retried;
@@ -254,6 +357,7 @@ struct outbox_sender::impl : std::enable_shared_from_this<impl> {
     if (item.kind == "post") done = co_await send_post(item, result);
     else if (item.kind == "update") done = co_await send_update(item, result);
     else if (item.kind == "ephemeral") done = co_await send_ephemeral(item, result);
+    else if (item.kind == "upload") done = co_await send_upload(item, result);
     else {
       spdlog::error("{}: outbox item {} has unknown kind '{}'; abandoned", reference_of(item), item.id,
                     item.kind);
@@ -463,6 +567,8 @@ outbox_sender::outbox_sender(asio::any_io_executor executor, store::store& store
     : impl_(std::make_shared<impl>(std::move(executor), store, slack, clock, std::move(options))) {}
 
 outbox_sender::~outbox_sender() = default;
+
+void outbox_sender::use_files(slack::slack_files* files) { impl_->files = files; }
 
 void outbox_sender::wake() {
   impl_->woken = true;

@@ -14,6 +14,17 @@
 //   "update":    {"channel"?, "ts"?, "card_of_incident"?(int), "text", "blocks"}
 //                card_of_incident: chat.update of that incident's card (channel + card_ts).
 //   "ephemeral": {"channel", "user", "text", "blocks"}
+//   "upload":    {"channel"?, "thread_ts"?, "thread_of_incident"?(int), "comment",
+//                 "audit_action"?, "failure_notice"?}
+//                Shares the item's files (store::outbox_files, written with the item by
+//                enqueue_upload) with `comment` as the message: files.getUploadURLExternal, the
+//                upload to the presigned URL and files.completeUploadExternal, all three again on
+//                a transient failure (the upload URL answering 5xx or not at all; a file id whose
+//                upload failed is never shared, so nothing appears twice). On success, with
+//                incident_id and audit_action, the incident's audit log gets that entry (actor
+//                "flare") with the file ids. When it fails for good (a 4xx, or the attempts run
+//                out) and failure_notice is set, that text and the error are posted where the
+//                files were to go, so the people waiting for them learn it.
 // new_outbox_item.incident_id ties the item to its incident (used for logs: "INC-7", and to keep
 // an incident's posts in order).
 //
@@ -29,6 +40,7 @@
 
 #include "bot/runtime/clock.hpp"
 #include "bot/slack/slack_api.hpp"
+#include "bot/slack/slack_files.hpp"
 #include "bot/store/store.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
@@ -76,6 +88,9 @@ class outbox_sender {
                 const clock& clock, outbox_options options = {});
   ~outbox_sender();
 
+  // Where "upload" items go (none: they fail for good with "file uploads are not available
+  // here"). Must outlive this; set before run().
+  void use_files(slack::slack_files* files);
   // Something was enqueued: send it soon.
   void wake();
   // Sends pending items until stop(); each lane waits for wake(), a retry time or an earlier item

@@ -32,9 +32,10 @@ constexpr std::array<std::string_view, 12> refusals = {
     "token_expired", "team_disabled", "user_removed_from_team", "link_disabled",
     "missing_scope", "missing_args",  "not_allowed_token_type", "forbidden_team"};
 
-// Slack: "try again later" rather than "this request is wrong".
-constexpr std::array<std::string_view, 4> transient_codes = {"internal_error", "fatal_error",
-                                                             "service_unavailable", "request_timeout"};
+// Slack: "try again later" rather than "this request is wrong". upload_unavailable is flare's
+// name for the presigned upload URL answering 5xx, 408 or 429 (bot/slack/file_upload.cpp).
+constexpr std::array<std::string_view, 5> transient_codes = {
+    "internal_error", "fatal_error", "service_unavailable", "request_timeout", "upload_unavailable"};
 
 template <std::size_t N>
 bool listed(const std::array<std::string_view, N>& list, std::string_view code) {

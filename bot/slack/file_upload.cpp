@@ -37,7 +37,9 @@ api_error step_failure(const beast::error_code& ec, const std::string& what) {
 }
 
 // POSTs `body` to `url` with no credentials; the HTTP status on a 2xx, else an error:
-// "invalid_upload_url", the transport codes of bot/slack/errors.hpp, or "upload_failed".
+// "invalid_upload_url", the transport codes of bot/slack/errors.hpp (timeouts: transient),
+// "upload_unavailable" for 5xx, 408 and 429 (transient: the outbox tries the upload again) or
+// "upload_failed" for any other status (the request is refused: final).
 asio::awaitable<api_result<int>> post_to_upload_url(asio::any_io_executor ex, asio::ssl::context& tls,
                                                     std::string url, std::string body,
                                                     std::chrono::milliseconds step_timeout) {
@@ -110,7 +112,7 @@ asio::awaitable<api_result<int>> post_to_upload_url(asio::any_io_executor ex, as
   const int status = static_cast<int>(parser.get().result_int());
   if (status < 200 || status > 299) {
     api_error failed;
-    failed.code = "upload_failed";
+    failed.code = status >= 500 || status == 408 || status == 429 ? "upload_unavailable" : "upload_failed";
     failed.detail = "file upload: " + host + " answered HTTP " + std::to_string(status);
     co_return failed;
   }

@@ -6,8 +6,9 @@
 // web_slack_files implements it over the Web API client (bot/slack/web_api_client.hpp):
 // - files: files.getUploadURLExternal, a POST of the bytes to the presigned upload URL (https
 //   only, no token, the peer verified like every Slack connection, each step within the request
-//   timeout, no retry: the caller starts again), then files.completeUploadExternal sharing them
-//   (docs/slack.md §5.7);
+//   timeout, no retry here: the outbox's "upload" items start again from the first step when the
+//   failure is transient, e.g. the upload URL answering 5xx, "upload_unavailable"), then
+//   files.completeUploadExternal sharing them (docs/slack.md §5.7);
 // - App Home: views.publish.
 #pragma once
 

@@ -14,8 +14,9 @@ namespace {
 
 // Parents before children (foreign keys). heartbeat is the readiness probe's scratch row and
 // store_meta says which kind of bot used the store: neither is history.
-constexpr std::string_view copied_tables[] = {"incidents", "audit_log", "incident_obligations", "reminders",
-                                              "outbox",    "inbox",     "processed_events"};
+constexpr std::string_view copied_tables[] = {"incidents", "audit_log",       "incident_obligations",
+                                              "reminders", "outbox",          "outbox_files",
+                                              "inbox",     "processed_events"};
 // Tables whose id comes from an identity sequence, to move past the copied ids.
 constexpr std::string_view sequenced_tables[] = {"incidents", "audit_log", "reminders", "outbox", "inbox"};
 

@@ -194,15 +194,46 @@ std::vector<outbox_item> all_outbox(const result& r) {
 }  // namespace
 
 outbox_item pg_store::enqueue(const new_outbox_item& item, sys_seconds at) {
-  impl_->run(
-      "INSERT INTO outbox (idempotency_key, incident_id, kind, payload, created_at) "
-      "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (idempotency_key) DO NOTHING",
-      params(item.idempotency_key, item.incident_id, item.kind, item.payload, at));
+  const auto inserted =
+      impl_
+          ->run(
+              "INSERT INTO outbox (idempotency_key, incident_id, kind, payload, created_at) "
+              "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (idempotency_key) DO NOTHING",
+              params(item.idempotency_key, item.incident_id, item.kind, item.payload, at))
+          .changes() == 1;
   auto r = impl_->run("SELECT " + std::string(outbox_columns) + " FROM outbox WHERE idempotency_key = $1",
                       params(item.idempotency_key));
   if (r.rows() == 0)
     throw store_error(impl_->url + ": outbox item '" + item.idempotency_key + "' missing after insert");
-  return read_outbox(r.at(0));
+  auto out = read_outbox(r.at(0));
+  out.inserted = inserted;
+  return out;
+}
+
+outbox_item pg_store::enqueue_upload(const new_outbox_item& item, const std::vector<outbox_file>& files,
+                                     sys_seconds at) {
+  outbox_item out;
+  transaction([&] {
+    out = enqueue(item, at);
+    if (!out.inserted) return;
+    int position = 0;
+    for (const auto& f : files) {
+      impl_->run(
+          "INSERT INTO outbox_files (outbox_id, position, filename, title, content_base64) "
+          "VALUES ($1, $2, $3, $4, $5)",
+          params(out.id, position++, f.filename, f.title, store_rows::to_base64(f.content)));
+    }
+  });
+  return out;
+}
+
+std::vector<outbox_file> pg_store::outbox_files(std::int64_t outbox_id) {
+  auto r = impl_->run("SELECT " + std::string(store_rows::outbox_file_columns) +
+                          " FROM outbox_files WHERE outbox_id = $1 ORDER BY position",
+                      params(outbox_id));
+  std::vector<outbox_file> out;
+  for (int i = 0; i < r.rows(); ++i) out.push_back(store_rows::read_outbox_file(r.at(i)));
+  return out;
 }
 
 std::optional<outbox_item> pg_store::find_outbox_item(std::int64_t id) {

@@ -192,6 +192,17 @@ CREATE INDEX inbox_parked ON inbox (id) WHERE parked_at IS NOT NULL;
 ALTER TABLE inbox ADD COLUMN claimed_by TEXT;
 ALTER TABLE inbox ADD COLUMN claim_expires_at BIGINT;
 )sql"},
+    schema_migration{8, "files of upload outbox items", R"sql(
+-- Same table as SQLite's migration 8: the files of an "upload" outbox item, base64 text.
+CREATE TABLE outbox_files (
+  outbox_id      BIGINT  NOT NULL REFERENCES outbox (id),
+  position       INTEGER NOT NULL,
+  filename       TEXT    NOT NULL,
+  title          TEXT    NOT NULL,
+  content_base64 TEXT    NOT NULL,
+  PRIMARY KEY (outbox_id, position)
+);
+)sql"},
 };
 
 }  // namespace

@@ -414,9 +414,9 @@ void pg_store::set_used_by(std::string_view mode) {
 }
 
 std::int64_t pg_store::row_count(std::string_view table) {
-  static constexpr std::string_view known[] = {"inbox",     "processed_events",    "outbox",
-                                               "incidents", "audit_log",           "reminders",
-                                               "heartbeat", "incident_obligations"};
+  static constexpr std::string_view known[] = {
+      "inbox",     "processed_events",     "outbox",      "incidents", "audit_log", "reminders",
+      "heartbeat", "incident_obligations", "outbox_files"};
   bool ok = false;
   for (auto t : known) ok = ok || t == table;
   if (!ok) throw store_error("row_count: unknown table " + std::string(table));

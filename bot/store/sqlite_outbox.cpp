@@ -6,16 +6,45 @@ namespace flare::store {
 // ---- outbox -----------------------------------------------------------------------------------
 
 outbox_item sqlite_store::enqueue(const new_outbox_item& item, sys_seconds at) {
-  impl_
-      ->prepare(
-          "INSERT INTO outbox (idempotency_key, incident_id, kind, payload, created_at) "
-          "VALUES (?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING")
-      .bind(item.idempotency_key, item.incident_id, item.kind, item.payload, at)
-      .run();
+  auto insert = impl_->prepare(
+      "INSERT INTO outbox (idempotency_key, incident_id, kind, payload, created_at) "
+      "VALUES (?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING");
+  insert.bind(item.idempotency_key, item.incident_id, item.kind, item.payload, at).run();
+  const bool inserted = insert.changes() == 1;
   auto q = impl_->prepare("SELECT " + std::string(outbox_columns) + " FROM outbox WHERE idempotency_key = ?");
   q.bind(item.idempotency_key);
   if (!q.step()) impl_->fail("outbox item '" + item.idempotency_key + "' missing after insert");
-  return read_outbox(q);
+  auto out = read_outbox(q);
+  out.inserted = inserted;
+  return out;
+}
+
+outbox_item sqlite_store::enqueue_upload(const new_outbox_item& item, const std::vector<outbox_file>& files,
+                                         sys_seconds at) {
+  outbox_item out;
+  transaction([&] {
+    out = enqueue(item, at);
+    if (!out.inserted) return;
+    int position = 0;
+    for (const auto& f : files) {
+      impl_
+          ->prepare(
+              "INSERT INTO outbox_files (outbox_id, position, filename, title, content_base64) "
+              "VALUES (?, ?, ?, ?, ?)")
+          .bind(out.id, position++, f.filename, f.title, store_rows::to_base64(f.content))
+          .run();
+    }
+  });
+  return out;
+}
+
+std::vector<outbox_file> sqlite_store::outbox_files(std::int64_t outbox_id) {
+  auto q = impl_->prepare("SELECT " + std::string(store_rows::outbox_file_columns) +
+                          " FROM outbox_files WHERE outbox_id = ? ORDER BY position");
+  q.bind(outbox_id);
+  std::vector<outbox_file> out;
+  while (q.step()) out.push_back(store_rows::read_outbox_file(q));
+  return out;
 }
 
 std::optional<outbox_item> sqlite_store::find_outbox_item(std::int64_t id) {

@@ -193,6 +193,20 @@ CREATE INDEX inbox_parked ON inbox (id) WHERE parked_at IS NOT NULL;
 ALTER TABLE inbox ADD COLUMN claimed_by TEXT;
 ALTER TABLE inbox ADD COLUMN claim_expires_at INTEGER;
 )sql"},
+    schema_migration{8, "files of upload outbox items", R"sql(
+-- The files an "upload" outbox item shares (the incident record, the weekly digest's chart),
+-- written in the transaction that enqueues the item and read only when it is sent, so the
+-- pending-outbox scans never carry file bytes. base64 text: `flare migrate-store` copies every
+-- column as text.
+CREATE TABLE outbox_files (
+  outbox_id      INTEGER NOT NULL REFERENCES outbox (id),
+  position       INTEGER NOT NULL,
+  filename       TEXT    NOT NULL,
+  title          TEXT    NOT NULL,
+  content_base64 TEXT    NOT NULL,
+  PRIMARY KEY (outbox_id, position)
+) STRICT;
+)sql"},
 };
 
 }  // namespace

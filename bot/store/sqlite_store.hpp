@@ -102,6 +102,9 @@ class sqlite_store final : public store {
   void heartbeat(sys_seconds at) override;
 
   outbox_item enqueue(const new_outbox_item& item, sys_seconds at) override;
+  outbox_item enqueue_upload(const new_outbox_item& item, const std::vector<outbox_file>& files,
+                             sys_seconds at) override;
+  std::vector<outbox_file> outbox_files(std::int64_t outbox_id) override;
   std::optional<outbox_item> find_outbox_item(std::int64_t id) override;
   std::vector<outbox_item> pending_outbox(std::size_t limit) override;
   std::vector<outbox_item> pending_outbox_after(std::int64_t after_id, std::size_t limit) override;

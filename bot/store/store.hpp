@@ -140,6 +140,18 @@ struct outbox_item {
   std::optional<sys_seconds> sent_at;
   std::optional<sys_seconds> closed_at;  // when it stopped being pending, for any reason
   std::optional<json> result;            // e.g. {"channel": ..., "ts": ...}
+  // Set by enqueue/enqueue_upload only: this call created the item (false: the key was known, so
+  // the caller's effect was decided before, e.g. a redelivered command). Not stored.
+  bool inserted = false;
+};
+
+// A file an "upload" outbox item shares (the incident record, the digest's chart). Stored beside
+// the item (table outbox_files, base64 text), so the pending-outbox scans never carry file bytes;
+// the sender reads them when it sends the item.
+struct outbox_file {
+  std::string filename;  // "INC-7-record.md"
+  std::string title;     // shown in Slack
+  std::string content;   // the bytes
 };
 
 // ---- deadline reminders -----------------------------------------------------------------------
@@ -301,6 +313,12 @@ class store {
   // Outbox. Enqueue in the same transaction as the change that decided the post, so a post
   // decided before a crash is made after the restart, exactly once per idempotency key.
   virtual outbox_item enqueue(const new_outbox_item& item, sys_seconds at) = 0;
+  // enqueue, and the item's files with it when the item is new (a known key keeps its files).
+  // Call inside the transaction of the change that decided the upload.
+  virtual outbox_item enqueue_upload(const new_outbox_item& item, const std::vector<outbox_file>& files,
+                                     sys_seconds at) = 0;
+  // The files of an upload item, in order (none for other items).
+  virtual std::vector<outbox_file> outbox_files(std::int64_t outbox_id) = 0;
   virtual std::optional<outbox_item> find_outbox_item(std::int64_t id) = 0;
   // Pending items in the order they were enqueued.
   virtual std::vector<outbox_item> pending_outbox(std::size_t limit) = 0;

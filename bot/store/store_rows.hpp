@@ -22,6 +22,67 @@ inline constexpr std::string_view outbox_columns =
     "id, idempotency_key, incident_id, kind, payload, created_at, state, attempts, "
     "attempt_started_at, last_error, last_attempt_at, sent_at, closed_at, result";
 
+inline constexpr std::string_view outbox_file_columns = "filename, title, content_base64";
+
+// outbox_files.content_base64: file bytes as text, so both backends (and `flare migrate-store`,
+// which copies every column as text) hold them alike.
+inline std::string to_base64(std::string_view bytes) {
+  static constexpr char digits[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((bytes.size() + 2) / 3 * 4);
+  std::size_t i = 0;
+  for (; i + 2 < bytes.size(); i += 3) {
+    const auto n = (static_cast<unsigned>(static_cast<unsigned char>(bytes[i])) << 16) |
+                   (static_cast<unsigned>(static_cast<unsigned char>(bytes[i + 1])) << 8) |
+                   static_cast<unsigned>(static_cast<unsigned char>(bytes[i + 2]));
+    out += digits[(n >> 18) & 63];
+    out += digits[(n >> 12) & 63];
+    out += digits[(n >> 6) & 63];
+    out += digits[n & 63];
+  }
+  if (const std::size_t left = bytes.size() - i; left > 0) {
+    auto n = static_cast<unsigned>(static_cast<unsigned char>(bytes[i])) << 16;
+    if (left == 2) n |= static_cast<unsigned>(static_cast<unsigned char>(bytes[i + 1])) << 8;
+    out += digits[(n >> 18) & 63];
+    out += digits[(n >> 12) & 63];
+    out += left == 2 ? digits[(n >> 6) & 63] : '=';
+    out += '=';
+  }
+  return out;
+}
+
+inline std::string from_base64(std::string_view text) {
+  const auto value = [](char c) -> int {
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '+') return 62;
+    if (c == '/') return 63;
+    return -1;
+  };
+  std::string out;
+  out.reserve(text.size() / 4 * 3);
+  unsigned n = 0;
+  int bits = 0;
+  for (char c : text) {
+    if (c == '=') break;
+    const int v = value(c);
+    if (v < 0) throw store_error("outbox_files: content_base64 is not base64");
+    n = (n << 6) | static_cast<unsigned>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out += static_cast<char>((n >> bits) & 0xFF);
+    }
+  }
+  return out;
+}
+
+template <typename Row>
+outbox_file read_outbox_file(const Row& q) {
+  return outbox_file{q.text(0), q.text(1), from_base64(q.text(2))};
+}
+
 inline constexpr std::string_view reminder_columns =
     "id, incident_id, deadline_kind, deadline, fire_at, step, state, sent_at, late_by_seconds, obligation";
 

@@ -588,6 +588,14 @@ class faulty_store final : public st::store {
     if (fail_enqueue) throw st::store_error("disk I/O error");
     return inner_.enqueue(item, at);
   }
+  st::outbox_item enqueue_upload(const st::new_outbox_item& item, const std::vector<st::outbox_file>& files,
+                                 sys_seconds at) override {
+    if (fail_enqueue) throw st::store_error("disk I/O error");
+    return inner_.enqueue_upload(item, files, at);
+  }
+  std::vector<st::outbox_file> outbox_files(std::int64_t outbox_id) override {
+    return inner_.outbox_files(outbox_id);
+  }
   std::optional<st::outbox_item> find_outbox_item(std::int64_t id) override {
     return inner_.find_outbox_item(id);
   }

@@ -203,7 +203,9 @@ struct fake_slack::impl {
   std::set<std::string> tickets;
   std::map<std::string, std::string> view_hashes;
   // File uploads (files.getUploadURLExternal → POST /upload/<id> → files.completeUploadExternal):
-  // tests see them through calls() ("upload" has the bytes; the share is the complete call).
+  // tests see them through calls() ("upload" has the bytes, and its faults are injected as method
+  // "upload"; the share is the complete call, and each file it shared is a "files.shared" call
+  // with {"id", "name", "title", "content", "channel", "thread_ts", "initial_comment"}).
   struct pending_file {
     std::string filename;
     std::size_t length = 0;
@@ -367,7 +369,11 @@ struct fake_slack::impl {
   net::awaitable<http_response> answer(const http_request& req) {
     const std::string_view target = req.target();
     const std::string_view path = target.substr(0, target.find('?'));
-    if (path.starts_with("/upload/")) co_return receive_upload(req, std::string(path.substr(8)));
+    if (path.starts_with("/upload/")) {
+      // Faults for the upload URL are injected as method "upload" (status only: 500, 413, ...).
+      const auto f = take_fault("upload");
+      co_return receive_upload(req, std::string(path.substr(8)), f);
+    }
     if (!path.starts_with("/api/") || path.size() == 5) {
       co_return make_response(req, http::status::not_found, "not found\n", "text/plain");
     }
@@ -640,13 +646,18 @@ struct fake_slack::impl {
 
   // The upload URL is presigned: no token is expected (and one sent is recorded, so a test can
   // check that none leaks there). Slack answers 200 "OK - <length>".
-  http_response receive_upload(const http_request& req, const std::string& id) {
+  http_response receive_upload(const http_request& req, const std::string& id,
+                               const std::optional<fault>& f) {
     std::lock_guard lock(mu);
     // Recorded like a Web API call (method "upload"), with the file id and the bytes received.
     calls.push_back(api_call{"upload", std::string(req[http::field::authorization]),
                              std::string(req[http::field::content_type]),
                              json{{"file_id", id}, {"content", req.body()}}, steady::now()});
     changed.notify_all();
+    // An injected refusal: the bytes are not kept, so sharing this file id fails (as Slack's
+    // share of an unfinished upload does).
+    if (f && f->http_status != 200)
+      return make_response(req, static_cast<http::status>(f->http_status), "upload refused\n", "text/plain");
     auto it = pending_files.find(id);
     if (it == pending_files.end() || req.method() != http::verb::post)
       return make_response(req, http::status::not_found, "not found\n", "text/plain");
@@ -698,6 +709,9 @@ struct fake_slack::impl {
                    {"thread_ts", arg(args, "thread_ts")},
                    {"initial_comment", arg(args, "initial_comment")}};
       shared.push_back(file);
+      // Recorded as a pseudo-method "files.shared", one per file of a successful share, so tests
+      // count what was shared, not what was asked for (calls("files.shared")).
+      calls.push_back(api_call{"files.shared", "", "", file, steady::now()});
       out.push_back({{"id", id}, {"title", file["title"]}});
       pending_files.erase(id);
     }

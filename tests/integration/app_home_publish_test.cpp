@@ -5,20 +5,9 @@
 
 #include <gtest/gtest.h>
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-#include <boost/asio/io_context.hpp>
-
-#include <filesystem>
-#include <stdexcept>
-
-#include "bot/slack/slack_files.hpp"
-#include "bot/slack/web_api_client.hpp"
-#include "bot/store/sqlite_store.hpp"
 #include "policy/facts_json.hpp"
 #include "policy/rfc3339.hpp"
-#include "tests/fake_slack/fake_slack.hpp"
-#include "tests/support/temp_dir.hpp"
+#include "tests/support/evidence_fixture.hpp"
 
 namespace flare {
 namespace {
@@ -27,33 +16,16 @@ namespace asio = boost::asio;
 using json = nlohmann::json;
 using namespace std::chrono_literals;
 
-class app_home_publish_test : public ::testing::Test {
+class app_home_publish_test : public testing::evidence_fixture {
  protected:
-  app_home_publish_test()
-      : dir("flare-home"),
-        store_(store::sqlite_store::open((dir.path() / "flare.db").string(),
-                                         store::sqlite_options{store::synchronous_mode::normal, 5000ms})),
-        clock_(*policy::parse_rfc3339("2026-11-20T12:00:00Z")),
-        calendar_(tables_.calendar) {
-    slack::web_api_options o;
-    o.api_url = fake_.api_url();
-    o.bot_token = fake_.options().bot_token;
-    o.extra_ca_file = fake_.ca_file();
-    o.connect_timeout = 3s;
-    o.request_timeout = 5s;
-    o.max_attempts = 1;
-    client_ = std::make_unique<slack::web_api_client>(io_.get_executor(), o);
-    files_ = std::make_unique<slack::web_slack_files>(io_.get_executor(), *client_, fake_.ca_file(), 5s);
-    home_ = std::make_unique<app_home_publisher>(
-        io_.get_executor(), *store_, *client_, *files_, clock_, tables_, calendar_,
+  app_home_publish_test() : evidence_fixture("flare-home", *policy::parse_rfc3339("2026-11-20T12:00:00Z")) {
+    home = std::make_unique<app_home_publisher>(
+        io.get_executor(), *db, *client, *files, wall_clock, tables, calendar,
         [](std::string user) -> asio::awaitable<bool> { co_return user == "U_SEC"; });
   }
-  ~app_home_publish_test() override {
-    home_.reset();
-    files_.reset();
-    client_.reset();
-    store_.reset();
-  }
+  ~app_home_publish_test() override { home.reset(); }
+  app_home_publish_test(const app_home_publish_test&) = delete;
+  app_home_publish_test& operator=(const app_home_publish_test&) = delete;
 
   std::int64_t open_incident(const std::string& title, bool sensitive) {
     store::new_incident f;
@@ -63,38 +35,15 @@ class app_home_publish_test : public ::testing::Test {
     f.channel = sensitive ? "G_SECURITY" : "C_INCIDENTS";
     f.thread_ts = "1700000000.000100";
     f.facts = policy::to_json(policy::facts{});
-    return store_->create_incident(f, "U_REP", clock_.now(), {{"inputs", {{"title", title}}}}).id;
+    return db->create_incident(f, "U_REP", wall_clock.now(), {{"inputs", {{"title", title}}}}).id;
   }
 
-  void run(asio::awaitable<void> task) {
-    bool done = false;
-    asio::co_spawn(
-        io_,
-        [&]() -> asio::awaitable<void> {
-          co_await std::move(task);
-          done = true;
-        },
-        asio::detached);
-    io_.run_for(20s);  // bounded
-    io_.restart();
-    if (!done) throw std::runtime_error("did not finish");
-  }
-
-  testing::fake_slack fake_;
-  asio::io_context io_;
-  flare::testing::temp_dir dir;  // removed last, after the store is closed
-  std::unique_ptr<store::sqlite_store> store_;
-  manual_clock clock_;
-  policy::tables tables_;
-  policy::business_calendar calendar_;
-  std::unique_ptr<slack::web_api_client> client_;
-  std::unique_ptr<slack::web_slack_files> files_;
-  std::unique_ptr<app_home_publisher> home_;
+  std::unique_ptr<app_home_publisher> home;
 
   // The view last published for `user` (views.publish), or nullopt.
   std::optional<json> home_view(const std::string& user) const {
     std::optional<json> out;
-    for (const auto& c : fake_.calls("views.publish"))
+    for (const auto& c : fake.calls("views.publish"))
       if (c.body.value("user_id", "") == user) out = c.body["view"];
     return out;
   }
@@ -102,7 +51,7 @@ class app_home_publish_test : public ::testing::Test {
 
 TEST_F(app_home_publish_test, opening_the_home_tab_publishes_the_open_incidents_in_the_persons_zone) {
   open_incident("Leaked API key in CI logs", false);
-  run(home_->opened("U_RESP"));
+  run(home->opened("U_RESP"));
   const auto view = home_view("U_RESP");
   ASSERT_TRUE(view);
   EXPECT_EQ((*view)["type"], "home");
@@ -111,43 +60,43 @@ TEST_F(app_home_publish_test, opening_the_home_tab_publishes_the_open_incidents_
   EXPECT_NE(text.find("Leaked API key in CI logs"), std::string::npos);
   EXPECT_NE(text.find("Europe/London"), std::string::npos) << "the fake's users.info tz";
   EXPECT_LE((*view)["blocks"].size(), messages::app_home_block_limit);
-  EXPECT_EQ(fake_.calls("users.info").size(), 1u);
+  EXPECT_EQ(fake.calls("users.info").size(), 1u);
 
   // The zone is cached: opening again looks nothing up.
-  run(home_->opened("U_RESP"));
-  EXPECT_EQ(fake_.calls("users.info").size(), 1u);
-  EXPECT_EQ(fake_.calls("views.publish").size(), 2u);
+  run(home->opened("U_RESP"));
+  EXPECT_EQ(fake.calls("users.info").size(), 1u);
+  EXPECT_EQ(fake.calls("views.publish").size(), 2u);
 }
 
 TEST_F(app_home_publish_test, a_change_republishes_for_recent_openers_only) {
   open_incident("Leaked API key in CI logs", false);
-  run(home_->opened("U_A"));
-  clock_.advance(9h);  // U_A's visit is older than the recent window (8 h)
-  run(home_->opened("U_B"));
+  run(home->opened("U_A"));
+  wall_clock.advance(9h);  // U_A's visit is older than the recent window (8 h)
+  run(home->opened("U_B"));
   open_incident("Phishing wave", false);
-  const auto before = fake_.calls("views.publish").size();
-  run(home_->republish());
-  EXPECT_EQ(fake_.calls("views.publish").size(), before + 1);
+  const auto before = fake.calls("views.publish").size();
+  run(home->republish());
+  EXPECT_EQ(fake.calls("views.publish").size(), before + 1);
   EXPECT_NE(home_view("U_B")->dump().find("Phishing wave"), std::string::npos);
   EXPECT_EQ(home_view("U_A")->dump().find("Phishing wave"), std::string::npos);
-  EXPECT_EQ(home_->recent_users(), std::vector<std::string>{"U_B"});
+  EXPECT_EQ(home->recent_users(), std::vector<std::string>{"U_B"});
 }
 
 TEST_F(app_home_publish_test, incident_changed_coalesces_into_one_round_per_burst) {
-  run(home_->opened("U_B"));
-  const auto before = fake_.calls("views.publish").size();
-  for (int i = 0; i < 10; ++i) home_->incident_changed();
-  io_.run_for(10s);
-  io_.restart();
-  EXPECT_LE(fake_.calls("views.publish").size(), before + 2) << "ten changes, at most two rounds";
-  EXPECT_GE(fake_.calls("views.publish").size(), before + 1);
+  run(home->opened("U_B"));
+  const auto before = fake.calls("views.publish").size();
+  for (int i = 0; i < 10; ++i) home->incident_changed();
+  io.run_for(10s);  // bounded
+  io.restart();
+  EXPECT_LE(fake.calls("views.publish").size(), before + 2) << "ten changes, at most two rounds";
+  EXPECT_GE(fake.calls("views.publish").size(), before + 1);
 }
 
 TEST_F(app_home_publish_test, a_sensitive_incident_is_shown_to_the_security_team_and_its_reporter_only) {
   open_incident("Harassment by a manager", true);
-  run(home_->opened("U_RESP"));
-  run(home_->opened("U_SEC"));
-  run(home_->opened("U_REP"));
+  run(home->opened("U_RESP"));
+  run(home->opened("U_SEC"));
+  run(home->opened("U_REP"));
   EXPECT_EQ(home_view("U_RESP")->dump().find("Harassment"), std::string::npos);
   EXPECT_NE(home_view("U_SEC")->dump().find("Harassment"), std::string::npos);
   EXPECT_NE(home_view("U_REP")->dump().find("Harassment"), std::string::npos);
@@ -156,11 +105,11 @@ TEST_F(app_home_publish_test, a_sensitive_incident_is_shown_to_the_security_team
 TEST_F(app_home_publish_test, the_number_of_people_republished_is_bounded) {
   app_home_options small;
   small.max_recent_users = 3;
-  home_ = std::make_unique<app_home_publisher>(
-      io_.get_executor(), *store_, *client_, *files_, clock_, tables_, calendar_,
+  home = std::make_unique<app_home_publisher>(
+      io.get_executor(), *db, *client, *files, wall_clock, tables, calendar,
       [](std::string) -> asio::awaitable<bool> { co_return false; }, small);
-  for (int i = 0; i < 10; ++i) run(home_->opened("U_" + std::to_string(i)));
-  EXPECT_EQ(home_->recent_users(), (std::vector<std::string>{"U_7", "U_8", "U_9"}));
+  for (int i = 0; i < 10; ++i) run(home->opened("U_" + std::to_string(i)));
+  EXPECT_EQ(home->recent_users(), (std::vector<std::string>{"U_7", "U_8", "U_9"}));
 }
 
 }  // namespace

@@ -67,6 +67,9 @@ TEST_F(pg_import_test, every_table_is_copied_with_its_ids_and_numbering_carries_
       l.completions = json::array({{{"obligation", "bulletin"}, {"by", "U1"}}});
       lite->save_ledger(l);
     }
+    // An upload's files (schema 8), bytes that are not text included.
+    lite->enqueue_upload({"export/T1", 1, "upload", {{"comment", "c"}}},
+                         {{"chart.png", "Chart", std::string("\x89PNG\0\xff", 6)}}, t0);
     auto first = lite->pending_outbox(1).at(0);
     ASSERT_TRUE(lite->mark_sent(first.id, {{"ts", "1.2"}}, t0 + 1s));
     const new_delivery d{inbox_key_for_event("Ev1"), "env", "events_api", {{"event_id", "Ev1"}}};
@@ -80,7 +83,8 @@ TEST_F(pg_import_test, every_table_is_copied_with_its_ids_and_numbering_carries_
   for (const auto& c : copies) rows[c.table] = c.rows;
   EXPECT_EQ(rows["incidents"], 5);
   EXPECT_EQ(rows["audit_log"], 5);
-  EXPECT_EQ(rows["outbox"], 5);
+  EXPECT_EQ(rows["outbox"], 6);
+  EXPECT_EQ(rows["outbox_files"], 1);
   EXPECT_EQ(rows["reminders"], 5);
   EXPECT_EQ(rows["incident_obligations"], 5);
   EXPECT_EQ(rows["inbox"], 1);
@@ -91,7 +95,10 @@ TEST_F(pg_import_test, every_table_is_copied_with_its_ids_and_numbering_carries_
   EXPECT_EQ(third->title, "incident 2");
   EXPECT_TRUE(third->sensitive);
   EXPECT_EQ(third->facts["note"], "naïve — ünïcode");
-  EXPECT_EQ(pg->pending_outbox(10).size(), 4u) << "what was sent stays sent";
+  EXPECT_EQ(pg->pending_outbox(10).size(), 5u) << "what was sent stays sent";
+  const auto files = pg->outbox_files(6);
+  ASSERT_EQ(files.size(), 1u);
+  EXPECT_EQ(files[0].content, std::string("\x89PNG\0\xff", 6));
   EXPECT_EQ(pg->ledger_for(3).completions.at(0)["obligation"], "bulletin");
   EXPECT_FALSE(pg->mark_event_processed("Ev1", t0)) << "redeliveries are still recognised";
   EXPECT_EQ(pg->create_incident({"after the move", "U1"}, "U1", t0, {}).reference(), "INC-6");

@@ -479,6 +479,33 @@ TEST_P(store_test, enqueueing_the_same_key_twice_returns_the_first_item) {
   EXPECT_EQ(second.created_at, t0);
   EXPECT_EQ(second.state, outbox_state::pending);
   EXPECT_EQ(db->pending_outbox(10).size(), 1u);
+  EXPECT_TRUE(first.inserted);
+  EXPECT_FALSE(second.inserted) << "the caller learns that the key was known";
+}
+
+TEST_P(store_test, an_upload_keeps_its_files_byte_for_byte_and_a_known_key_adds_none) {
+  auto a = db->create_incident(sample_incident("Leaked key"), "U0REPORTER", t0, {});
+  std::string png("\x89PNG\r\n\x1a\n\0\0\0\rIHDR", 16);
+  for (int i = 0; i < 256; ++i) png += static_cast<char>(i);
+  const std::vector<outbox_file> files{
+      {"chart.png", "Chart", png}, {"INC-1-record.md", "Record", "# INC-1\n"}, {"empty.txt", "Empty", ""}};
+  const auto first = db->enqueue_upload({"export/T1", a.id, "upload", {{"comment", "c"}}}, files, t0);
+  EXPECT_TRUE(first.inserted);
+  EXPECT_EQ(first.kind, "upload");
+  const auto again = db->enqueue_upload({"export/T1", a.id, "upload", {{"comment", "c"}}},
+                                        {{"other.md", "Other", "x"}}, t0 + 1min);
+  EXPECT_FALSE(again.inserted);
+  EXPECT_EQ(again.id, first.id);
+  const auto stored = db->outbox_files(first.id);
+  ASSERT_EQ(stored.size(), 3u);
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    EXPECT_EQ(stored[i].filename, files[i].filename);
+    EXPECT_EQ(stored[i].title, files[i].title);
+    EXPECT_EQ(stored[i].content, files[i].content) << files[i].filename;
+  }
+  EXPECT_TRUE(db->outbox_files(first.id + 1).empty());
+  // The pending scan carries the item, not its bytes.
+  EXPECT_EQ(db->pending_outbox(10).at(0).payload.dump().find("PNG"), std::string::npos);
 }
 
 TEST_P(store_test, pending_items_come_in_enqueue_order_and_leave_when_sent) {
