@@ -1241,10 +1241,43 @@ asio::awaitable<void> incident_commands::on_mark_done(block_action a) {
   const auto checklist =
       stored_checklist(ctx_.store, target->incident_id, ctx_.tables, ctx_.calendar, ctx_.clock.now());
   const policy::obligation* o = checklist ? checklist->find(target->obligation_id) : nullptr;
+  // The button may be older than the item's state: the card or the App Home tab was drawn before
+  // someone else marked it done, or (App Home) before the incident closed. Say so rather than
+  // open a form that can only be refused, or record it twice.
+  std::optional<std::string> refusal;
+  const std::string ref = store::incident_reference(target->incident_id);
   if (!incident || !o) {
-    reply_ephemeral("action-reply:" + a.trigger_id, a.channel_id, a.user_id,
-                    reply(messages::error_message("That checklist item no longer exists.",
-                                                  usage_line("done", ctx_.settings.command_name))));
+    refusal = "That checklist item of " + ref + " no longer exists.";
+  } else if (o->state != policy::obligation_state::pending) {
+    refusal =
+        "*" + messages::escape(o->title) + "* on " + ref + " is " + state_words(*o) + ": nothing to do.";
+  } else if (a.channel_id.empty() && incident->state != store::incident_state::open) {
+    // From the App Home tab (no channel), which lists open incidents only; the card in the
+    // incident's thread still takes items owed after the close (e.g. the resolution notice).
+    refusal =
+        ref + " was closed" +
+        (incident->resolved_at ? " at " + policy::format_rfc3339(*incident->resolved_at) : std::string{}) +
+        " after your Home tab was drawn. If *" + messages::escape(o->title) +
+        "* is still owed, use the card in its thread or `" + ctx_.settings.command_name + " done " + ref +
+        " " + o->id + "`.";
+  }
+  if (refusal) {
+    spdlog::info("commands: Mark done of {} {} by {} refused: not pending", ref, target->obligation_id,
+                 a.user_id);
+    if (!a.channel_id.empty()) {
+      reply_ephemeral(
+          "action-reply:" + a.trigger_id, a.channel_id, a.user_id,
+          reply(messages::error_message(*refusal, usage_line("done", ctx_.settings.command_name))));
+      co_return;
+    }
+    // The App Home tab: no channel for an ephemeral reply, so a small modal where they clicked,
+    // and the tab drawn again without the stale item.
+    const json notice = messages::mark_done_refused_modal(*refusal);
+    const auto shown = co_await ctx_.slack.open_view(a.trigger_id, notice);
+    if (!shown)
+      spdlog::warn("commands: the Mark done refusal for {} could not be shown to {}: {}", ref, a.user_id,
+                   shown.error().code);
+    if (ctx_.incident_changed) ctx_.incident_changed(target->incident_id);
     co_return;
   }
   // slack-protocol §4.3: the trigger_id expires 3 s after Slack sent it, so views.open comes
@@ -1288,10 +1321,16 @@ asio::awaitable<std::optional<json>> incident_commands::on_mark_done_submission(
     co_return errors(messages::mark_done_evidence_block,
                      "Only incident responders and the Security Team may mark items done.");
   const auto result = done(target->incident_id, target->obligation_id, options, v.user_id, "done");
-  // A refusal (not ready, already done) is shown in the form, where the person is looking.
-  const std::string text = result.value("text", "");
-  if (text.starts_with("⚠️") || result.dump().find("\"problem\"") != std::string::npos) {
-    co_return errors(messages::mark_done_evidence_block, text);
+  // A refusal (not ready, already done by someone else meanwhile) is shown in the form, where the
+  // person is looking. It is the reply's "problem" block; enforce_limits() has suffixed its id
+  // ("problem.<hash>"), so match the prefix (matching "problem" exactly never did).
+  if (auto b = result.find("blocks"); b != result.end() && b->is_array()) {
+    for (const auto& block : *b) {
+      if (!block.is_object() || !block.value("block_id", "").starts_with("problem")) continue;
+      std::string text = result.value("text", "");
+      if (auto t = block.find("text"); t != block.end() && t->is_object()) text = t->value("text", text);
+      co_return errors(messages::mark_done_evidence_block, text);
+    }
   }
   co_return std::nullopt;
 }

@@ -407,6 +407,17 @@ nlohmann::json mark_done_modal(std::int64_t incident_id, const obligation& o) {
   return view;
 }
 
+nlohmann::json mark_done_refused_modal(std::string_view text) {
+  auto plain = [](std::string_view t) {
+    return nlohmann::json{{"type", "plain_text"}, {"text", std::string{t}}};
+  };
+  nlohmann::json view{{"type", "modal"}, {"title", plain("Mark done")}, {"close", plain("Close")}};
+  // A section's text holds at most 3,000 characters.
+  const std::string body = text.size() > 2900 ? std::string{text.substr(0, 2900)} + "…" : std::string{text};
+  view["blocks"] = nlohmann::json::array({blocks::section("refused", body)});
+  return view;
+}
+
 mark_done_submission parse_mark_done_submission(const nlohmann::json& state_values) {
   mark_done_submission out;
   auto read = [&](std::string_view block, std::string_view input) -> std::string {

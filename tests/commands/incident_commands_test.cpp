@@ -14,6 +14,7 @@
 
 #include "bot/store/sqlite_store.hpp"
 #include "commands/incident_checklist.hpp"
+#include "messages/checklist_view.hpp"
 #include "policy/rfc3339.hpp"
 #include "tests/support/recording_slack.hpp"
 
@@ -1116,6 +1117,139 @@ TEST_F(incident_commands_test, only_responders_mark_items_done) {
   EXPECT_NE(text_of(reply).find("not authorised to mark obligations done"), std::string::npos)
       << text_of(reply);
   EXPECT_TRUE(store_->ledger_for(1).completions.empty());
+}
+
+// ---- Mark done on a stale button (the card, the App Home tab) -----------------------------------
+
+class mark_done_button_test : public incident_commands_test {
+ protected:
+  // A critical confirmed incident with its paid-customer initial notice marked done by U_RESP;
+  // returns that obligation's id.
+  std::string incident_with_a_done_item() {
+    command("U_ANY", "open Leaked token");
+    command("U_RESP", "classify INC-1 critical confirmed");
+    const std::string id = a_pending_item();
+    const json r = command("U_RESP", "done INC-1 " + id + " note=sent");
+    const auto checklist = stored_checklist(*store_, 1, tables_, calendar_, clock_.now());
+    const auto* o = checklist ? checklist->find(id) : nullptr;
+    if (!o || o->state != policy::obligation_state::done) throw std::runtime_error("not done: " + r.dump());
+    return id;
+  }
+  // The first item that may be marked done now.
+  std::string a_pending_item() {
+    const auto checklist = stored_checklist(*store_, 1, tables_, calendar_, clock_.now());
+    for (const auto& o : checklist->items)
+      if (o.state == policy::obligation_state::pending && o.ready) return o.id;
+    throw std::runtime_error("nothing pending");
+  }
+  // A click on Mark done: from the App Home tab when `channel` is empty (Slack sends no channel
+  // for a view), else from the card in that channel.
+  void click(const std::string& user, const std::string& obligation, const std::string& channel = "") {
+    block_action a;
+    a.action_id = std::string{messages::mark_done_action};
+    a.value = messages::mark_done_value(1, obligation);
+    a.user_id = user;
+    a.channel_id = channel;
+    a.trigger_id = "T-click-" + std::to_string(++clicks);
+    run(click_task(commands_.get(), std::move(a)));
+  }
+  static asio::awaitable<bool> click_task(incident_commands* c, block_action a) {
+    co_await c->on_mark_done(std::move(a));
+    co_return true;
+  }
+  std::vector<json> opened_views() const {
+    std::vector<json> out;
+    for (const auto& c : slack_.calls_to("views.open")) out.push_back(c.view);
+    return out;
+  }
+  int clicks = 0;
+};
+
+TEST_F(mark_done_button_test, an_item_done_meanwhile_is_refused_on_the_app_home_tab_saying_by_whom) {
+  const std::string done_id = incident_with_a_done_item();
+  const auto completions = store_->ledger_for(1).completions.size();
+  const auto outbox_before = outbox().size();
+  changed_.clear();
+
+  click("U_SEC", done_id);
+  const auto views = opened_views();
+  ASSERT_EQ(views.size(), 1u) << "a notice where they clicked, not the form";
+  const std::string shown = views[0].dump();
+  EXPECT_EQ(views[0].value("callback_id", ""), "") << "nothing to submit: " << shown;
+  EXPECT_NE(shown.find("already done by <@U_RESP>"), std::string::npos) << shown;
+  EXPECT_NE(shown.find("nothing to do"), std::string::npos) << shown;
+  EXPECT_EQ(store_->ledger_for(1).completions.size(), completions) << "not recorded twice";
+  EXPECT_EQ(outbox().size(), outbox_before) << "no ephemeral: the Home tab has no channel";
+  EXPECT_EQ(changed_, std::vector<std::int64_t>{1}) << "the stale Home tab is drawn again";
+}
+
+TEST_F(mark_done_button_test, an_item_done_meanwhile_is_refused_on_the_card_with_an_ephemeral_reply) {
+  const std::string done_id = incident_with_a_done_item();
+  const auto outbox_before = outbox().size();
+  click("U_SEC", done_id, "C_INCIDENTS");
+  EXPECT_TRUE(opened_views().empty());
+  const auto items = outbox();
+  ASSERT_EQ(items.size(), outbox_before + 1);
+  EXPECT_EQ(items.back().kind, "ephemeral");
+  EXPECT_EQ(items.back().payload["user"], "U_SEC");
+  // error_message() escapes the problem text, so the mention arrives as text (&lt;@U_RESP&gt;).
+  EXPECT_NE(items.back().payload.dump().find("already done by &lt;@U_RESP&gt;"), std::string::npos)
+      << items.back().payload.dump();
+}
+
+TEST_F(mark_done_button_test, an_item_of_an_incident_closed_meanwhile_is_refused_on_the_app_home_tab) {
+  incident_with_a_done_item();
+  clock_.advance(1h);
+  command("U_RESP", "resolve INC-1 rotated");
+  const std::string pending = a_pending_item();
+  const auto completions = store_->ledger_for(1).completions.size();
+  click("U_RESP", pending);
+  const auto views = opened_views();
+  ASSERT_EQ(views.size(), 1u);
+  const std::string shown = views[0].dump();
+  EXPECT_NE(shown.find("INC-1 was closed at 2026-11-20T11:00:00Z"), std::string::npos) << shown;
+  EXPECT_NE(shown.find("/incident done INC-1 " + pending), std::string::npos) << shown;
+  EXPECT_EQ(store_->ledger_for(1).completions.size(), completions);
+
+  // The card in the thread still opens the form: items can be owed after the close.
+  click("U_RESP", pending, "C_INCIDENTS");
+  ASSERT_EQ(opened_views().size(), 2u);
+  EXPECT_EQ(opened_views()[1].value("callback_id", ""), std::string{messages::mark_done_callback});
+}
+
+TEST_F(mark_done_button_test, an_item_that_no_longer_exists_is_named_on_the_app_home_tab) {
+  incident_with_a_done_item();
+  click("U_RESP", "no-such-item");
+  const auto views = opened_views();
+  ASSERT_EQ(views.size(), 1u);
+  EXPECT_NE(views[0].dump().find("That checklist item of INC-1 no longer exists"), std::string::npos)
+      << views[0].dump();
+}
+
+TEST_F(mark_done_button_test,
+       a_form_submitted_after_someone_else_marked_the_item_done_is_refused_in_the_form) {
+  command("U_ANY", "open Leaked token");
+  command("U_RESP", "classify INC-1 critical confirmed");
+  const std::string pending = a_pending_item();
+  click("U_SEC", pending);  // the form opens: the item is still pending
+  ASSERT_EQ(opened_views().size(), 1u);
+  EXPECT_EQ(opened_views()[0].value("callback_id", ""), std::string{messages::mark_done_callback});
+
+  command("U_RESP", "done INC-1 " + pending);  // meanwhile, someone else
+  const auto completions = store_->ledger_for(1).completions.size();
+  view_submission v;
+  v.callback_id = std::string{messages::mark_done_callback};
+  v.user_id = "U_SEC";
+  v.private_metadata = messages::mark_done_value(1, pending);
+  v.values = json::object();
+  v.values[std::string{messages::mark_done_evidence_block}][std::string{messages::mark_done_evidence_input}] =
+      {{"type", "plain_text_input"}, {"value", "sent"}};
+  const auto answer = run(commands_->on_mark_done_submission(std::move(v)));
+  ASSERT_TRUE(answer);
+  EXPECT_EQ((*answer)["response_action"], "errors");
+  const std::string error = (*answer)["errors"][std::string{messages::mark_done_evidence_block}];
+  EXPECT_NE(error.find("already done by &lt;@U_RESP&gt;"), std::string::npos) << error;
+  EXPECT_EQ(store_->ledger_for(1).completions.size(), completions) << "not recorded twice";
 }
 
 }  // namespace
