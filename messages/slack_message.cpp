@@ -14,6 +14,8 @@ constexpr std::size_t max_blocks = 50;
 constexpr std::size_t max_section_text = 3000;
 constexpr std::size_t max_header_text = 150;
 constexpr std::size_t max_fields = 10;
+constexpr std::size_t max_table_rows = 100;
+constexpr std::size_t max_table_cells = 20;
 constexpr std::size_t max_field_text = 2000;
 constexpr std::size_t max_context_elements = 10;
 constexpr std::size_t max_button_text = 75;
@@ -86,6 +88,18 @@ void limit_block(nlohmann::json& block) {
   } else if (type == "actions") {
     for (auto& e : block["elements"])
       if (e.value("type", "") == "button") truncate_text(e["text"], max_button_text);
+  } else if (type == "table") {
+    // docs/slack.md §5.5: at most 100 rows of at most 20 cells, and as many column settings.
+    auto& rows = block["rows"];
+    if (rows.is_array() && rows.size() > max_table_rows)
+      rows.erase(rows.begin() + max_table_rows, rows.end());
+    for (auto& row : rows)
+      if (row.is_array() && row.size() > max_table_cells) row.erase(row.begin() + max_table_cells, row.end());
+    if (block.contains("column_settings") && block["column_settings"].is_array()) {
+      auto& settings = block["column_settings"];
+      if (settings.size() > max_table_cells)
+        settings.erase(settings.begin() + max_table_cells, settings.end());
+    }
   }
 }
 

@@ -1,5 +1,6 @@
 #include "messages/weekly_digest.hpp"
 
+#include <algorithm>
 #include <sstream>
 
 #include <date/date.h>
@@ -48,6 +49,31 @@ std::vector<std::vector<std::string>> rows(const digest_figures& f) {
     out.push_back({"kind " + k, std::to_string(count(f.opened_by_kind, k)),
                    std::to_string(count(f.closed_by_kind, k))});
   out.push_back({"total", std::to_string(f.opened), std::to_string(f.closed)});
+  return out;
+}
+
+// A table block (docs/slack.md §5.5; messages only, one per message): `rows` of raw_text cells,
+// the first row the header; `right_aligned` names the columns aligned right (numbers). An empty
+// cell becomes "—" (raw_text needs a character). enforce_limits() cuts rows and cells beyond
+// Slack's limits.
+nlohmann::json table_block(std::string_view block_id, const std::vector<std::vector<std::string>>& rows,
+                           const std::vector<std::size_t>& right_aligned) {
+  nlohmann::json out = {
+      {"type", "table"}, {"block_id", std::string{block_id}}, {"rows", nlohmann::json::array()}};
+  std::size_t columns = 0;
+  for (const auto& row : rows) {
+    nlohmann::json cells = nlohmann::json::array();
+    for (const auto& text : row)
+      cells.push_back({{"type", "raw_text"}, {"text", text.empty() ? std::string{"—"} : text}});
+    columns = std::max(columns, row.size());
+    out["rows"].push_back(std::move(cells));
+  }
+  nlohmann::json settings = nlohmann::json::array();
+  for (std::size_t c = 0; c < columns; ++c) {
+    const bool right = std::find(right_aligned.begin(), right_aligned.end(), c) != right_aligned.end();
+    settings.push_back({{"align", right ? "right" : "left"}});
+  }
+  out["column_settings"] = std::move(settings);
   return out;
 }
 
@@ -101,10 +127,21 @@ slack_message digest_message(const digest_figures& f, bool reveal) {
   m.text = "Weekly compliance digest: " + std::to_string(f.opened) + " opened, " + std::to_string(f.closed) +
            " closed, " + std::to_string(f.on_time) + " obligations on time, " + std::to_string(f.late) +
            " late.";
+  // The text is also the fallback for clients that render neither the chart nor the table.
+  m.text += " Last " + std::to_string(f.weeks.size()) + " weeks, on time/late:";
+  for (const auto& w : f.weeks) {
+    m.text += ' ';
+    m.text += date::format("%d %b", date::floor<date::days>(w.start));
+    m.text += ' ';
+    m.text += std::to_string(w.on_time);
+    m.text += '/';
+    m.text += std::to_string(w.late);
+    m.text += &w == &f.weeks.back() ? '.' : ',';
+  }
   m.blocks.push_back(blocks::header("digest_header", "Weekly compliance digest"));
   m.blocks.push_back(blocks::context("digest_period", {utc(f.since) + " – " + utc(f.until)}));
-  // A monospace table: Block Kit has no table that every client renders, and this is the
-  // fallback for clients that show no images.
+  // The week's counts stay a monospace block: a message holds one table block (docs/slack.md
+  // §5.5), and that is the 12 weeks below.
   std::string table = "```\n" + pad("", 30) + pad("opened", 8) + "closed\n";
   for (const auto& r : rows(f)) table += pad(r[0], 30) + pad(r[1], 8) + r[2] + "\n";
   table += "```";
@@ -121,13 +158,13 @@ slack_message digest_message(const digest_figures& f, bool reveal) {
   for (const auto& l : f.late_ones)
     late += "• " + escape(name_of(l, reveal)) + ": " + escape(l.obligation) + ", " + late_text(l) + "\n";
   m.blocks.push_back(blocks::section("digest_late", late));
-  std::string weeks = "```\n" + pad("week of", 18) + pad("on time", 9) + pad("late", 6) + "to classify\n";
+  // The chart's figures as a table block, for clients that show no images (docs/slack.md §5.5).
+  std::vector<std::vector<std::string>> weeks{{"Week of", "On time", "Late", "Median time to classify"}};
   for (const auto& w : f.weeks)
-    weeks += pad(day(w.start), 18) + pad(std::to_string(w.on_time), 9) + pad(std::to_string(w.late), 6) +
-             duration_text(w.median_time_to_classify) + "\n";
-  weeks += "```";
-  m.blocks.push_back(
-      blocks::section("digest_weeks", "*Last " + std::to_string(f.weeks.size()) + " weeks*\n" + weeks));
+    weeks.push_back({day(w.start), std::to_string(w.on_time), std::to_string(w.late),
+                     duration_text(w.median_time_to_classify)});
+  m.blocks.push_back(blocks::section("digest_weeks", "*Last " + std::to_string(f.weeks.size()) + " weeks*"));
+  m.blocks.push_back(table_block("digest_weeks_table", weeks, {1, 2, 3}));
   return enforce_limits(std::move(m));
 }
 

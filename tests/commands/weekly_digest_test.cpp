@@ -17,6 +17,7 @@
 #include "commands/incident_commands.hpp"
 #include "messages/digest_chart.hpp"
 #include "policy/rfc3339.hpp"
+#include "tests/messages/block_kit_check.hpp"
 #include "tests/support/recording_slack.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -131,8 +132,26 @@ TEST_F(weekly_digest_test, counts_incidents_obligations_and_medians_for_the_week
   const auto hidden = messages::digest_markdown(f, false);
   EXPECT_NE(hidden.find("INC-2 Ransomware"), std::string::npos) << "not sensitive: named either way";
   const auto slack = messages::digest_message(f);
-  EXPECT_LE(slack.blocks.size(), 50u);
+  messages::testing::expect_valid(slack);
   EXPECT_NE(slack.blocks.dump().find("opened"), std::string::npos);
+
+  // The chart's figures as a table block: a header row, then one row per week, oldest first.
+  const nlohmann::json* table = nullptr;
+  for (const auto& b : slack.blocks)
+    if (b.value("type", "") == "table") table = &b;
+  ASSERT_NE(table, nullptr) << slack.blocks.dump();
+  const auto& rows = (*table)["rows"];
+  ASSERT_EQ(rows.size(), 13u);
+  EXPECT_EQ(rows[0][0]["text"], "Week of");
+  EXPECT_EQ(rows[0][3]["text"], "Median time to classify");
+  EXPECT_EQ(rows[12][0]["text"], "Mon 16 Nov 2026");
+  EXPECT_EQ(rows[12][1]["text"], std::to_string(f.weeks.back().on_time));
+  EXPECT_EQ(rows[12][2]["text"], std::to_string(f.weeks.back().late));
+  EXPECT_EQ((*table)["column_settings"][1]["align"], "right");
+  // And in the text, for clients that render neither the chart nor the table.
+  const std::string week =
+      "16 Nov " + std::to_string(f.weeks.back().on_time) + "/" + std::to_string(f.weeks.back().late) + ".";
+  EXPECT_NE(slack.text.find(week), std::string::npos) << slack.text;
 }
 
 TEST_F(weekly_digest_test, an_empty_week_gives_zeros_and_no_medians) {

@@ -504,11 +504,47 @@ struct fake_slack::impl {
     return buf;
   }
 
+  // A table block as Slack's reference describes it (docs/slack.md §5.5): rows of at most 20
+  // raw_text / rich_text cells, at most 100 rows, at most 20 column settings with a known align;
+  // and, as flare assumes, one table per message.
+  static bool valid_tables(const json& blocks) {
+    int tables = 0;
+    for (const auto& b : blocks) {
+      if (!b.is_object() || b.value("type", "") != "table") continue;
+      if (++tables > 1) return false;
+      const auto rows = b.find("rows");
+      if (rows == b.end() || !rows->is_array() || rows->empty() || rows->size() > 100) return false;
+      for (const auto& row : *rows) {
+        if (!row.is_array() || row.empty() || row.size() > 20) return false;
+        for (const auto& cell : row) {
+          const std::string type = cell.is_object() ? cell.value("type", "") : "";
+          if (type == "raw_text") {
+            const auto text = cell.find("text");
+            if (text == cell.end() || !text->is_string() || text->get<std::string>().empty()) return false;
+          } else if (type != "rich_text") {
+            return false;
+          }
+        }
+      }
+      if (const auto settings = b.find("column_settings"); settings != b.end()) {
+        if (!settings->is_array() || settings->size() > 20) return false;
+        for (const auto& c : *settings) {
+          if (!c.is_object()) return false;
+          const std::string align = c.value("align", "left");
+          if (align != "left" && align != "center" && align != "right") return false;
+          if (c.contains("is_wrapped") && !c["is_wrapped"].is_boolean()) return false;
+        }
+      }
+    }
+    return true;
+  }
+
   // Validates text/blocks the way chat.* methods do; returns an error code or empty.
   static std::string message_content(const json& args, json& message) {
     const std::string text = arg(args, "text");
     const std::optional<json> blocks = structured_arg(args, "blocks");
     if (blocks && !blocks->is_array()) return "invalid_blocks";
+    if (blocks && !valid_tables(*blocks)) return "invalid_blocks";
     if (text.empty() && (!blocks || blocks->empty())) return "no_text";
     message["text"] = text;
     if (blocks) message["blocks"] = *blocks;

@@ -173,6 +173,43 @@ TEST(fake_slack_web_api, post_message_is_recorded_and_answered_with_ts) {
   EXPECT_EQ(posted[0]["channel"], "C0001");
 }
 
+TEST(fake_slack_web_api, a_table_block_is_checked_against_slacks_documented_limits) {
+  fake_slack fake;
+  const auto post = [&](const std::string& blocks) {
+    return call_once(fake, "chat.postMessage", fake.options().bot_token,
+                     R"({"channel":"C0001","text":"t","blocks":)" + blocks + "}");
+  };
+  const std::string cell = R"({"type":"raw_text","text":"1"})";
+  const auto row = [&](int cells) {
+    std::string r = "[";
+    for (int i = 0; i < cells; ++i) {
+      if (i > 0) r += ',';
+      r += cell;
+    }
+    return r + "]";
+  };
+  const auto table = [&](int rows, int cells, const std::string& extra = "") {
+    std::string t = R"({"type":"table","rows":[)";
+    for (int i = 0; i < rows; ++i) {
+      if (i > 0) t += ',';
+      t += row(cells);
+    }
+    return t + "]" + extra + "}";
+  };
+  EXPECT_TRUE(post("[" + table(100, 20, R"(,"column_settings":[{"align":"right","is_wrapped":true}])") + "]")
+                  .body.value("ok", false));
+  EXPECT_EQ(post("[" + table(101, 2) + "]").body.value("error", ""), "invalid_blocks");
+  EXPECT_EQ(post("[" + table(2, 21) + "]").body.value("error", ""), "invalid_blocks");
+  EXPECT_EQ(post(R"([{"type":"table","rows":[[{"type":"raw_text","text":""}]]}])").body.value("error", ""),
+            "invalid_blocks");
+  EXPECT_EQ(post(R"([{"type":"table","rows":[[{"type":"mrkdwn","text":"x"}]]}])").body.value("error", ""),
+            "invalid_blocks");
+  EXPECT_EQ(
+      post("[" + table(1, 1, R"(,"column_settings":[{"align":"middle"}])") + "]").body.value("error", ""),
+      "invalid_blocks");
+  EXPECT_EQ(post("[" + table(1, 1) + "," + table(1, 1) + "]").body.value("error", ""), "invalid_blocks");
+}
+
 TEST(fake_slack_web_api, keep_alive_serves_several_calls_on_one_connection) {
   fake_slack fake;
   auto ctx = client_tls(fake);

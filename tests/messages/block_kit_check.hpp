@@ -43,7 +43,8 @@ inline void expect_only_known_tokens(std::string_view mrkdwn) {
 }
 
 inline void expect_valid(const slack_message& m) {
-  static const std::set<std::string> types{"header", "section", "context", "divider", "actions"};
+  static const std::set<std::string> types{"header", "section", "context", "divider", "actions", "table"};
+  int tables = 0;
   EXPECT_FALSE(m.text.empty()) << "fallback text missing";
   EXPECT_LE(code_points(m.text), 4000u);
   ASSERT_TRUE(m.blocks.is_array());
@@ -80,7 +81,25 @@ inline void expect_valid(const slack_message& m) {
       }
     }
     if (type == "context") EXPECT_LE(b["elements"].size(), 10u);
+    if (type == "table") {
+      // docs/slack.md §5.5: rows of raw_text (or rich_text) cells, at most 100 rows of 20 cells;
+      // flare sends one table per message.
+      ++tables;
+      ASSERT_TRUE(b["rows"].is_array());
+      EXPECT_GE(b["rows"].size(), 1u);
+      EXPECT_LE(b["rows"].size(), 100u);
+      for (const auto& row : b["rows"]) {
+        ASSERT_TRUE(row.is_array());
+        EXPECT_LE(row.size(), 20u);
+        for (const auto& cell : row) {
+          EXPECT_EQ(cell.value("type", ""), "raw_text");
+          EXPECT_GE(code_points(cell.value("text", "")), 1u);
+        }
+      }
+      if (b.contains("column_settings")) EXPECT_LE(b["column_settings"].size(), 20u);
+    }
   }
+  EXPECT_LE(tables, 1) << "one table block per message";
 }
 
 // Everything a reader can see: fallback text plus every text in every block.
