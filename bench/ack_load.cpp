@@ -15,6 +15,19 @@
 //   build/bench/ack_load --preload 100000 --total 0               (idle RSS and start-up with 100,000
 //                                                                  open incidents already stored)
 //
+// Several replicas (issue 10): --replicas N starts N flare processes, each with its own Socket
+// Mode link (Slack gives each envelope to one link: here each link carries an even share of the
+// load, in parallel); --store postgresql puts them on a fresh database of the throwaway cluster
+// (scripts/pg-test-cluster.sh, started durable unless --pg-fsync off). --opens N then opens N
+// incidents at once and counts their posts as the Web API receives them (posts/s), and
+// --failover N runs N fail-over drills instead of the load: a replica holding a due reminder's post
+// is killed (SIGKILL) and the time until another replica posts it is measured.
+//
+//   build/bench/ack_load --total 20000 --opens 200 --posts-per-second 20
+//   build/bench/ack_load --store postgresql --total 20000 --opens 200 --posts-per-second 20
+//   build/bench/ack_load --store postgresql --replicas 3 --total 20000 --opens 200 --posts-per-second 20
+//   build/bench/ack_load --store postgresql --replicas 3 --failover 3
+//
 // The Web API (auth.test, apps.connections.open, chat.postMessage, ...) is the fake Slack's, on
 // its own thread. The Socket Mode link is served here instead, on the generator's thread, with
 // OpenSSL and a few lines of WebSocket framing: the fake's Beast and nlohmann::json cost 100-240 us
@@ -27,6 +40,7 @@
 #include "bot/store/sqlite_store.hpp"
 #include "tests/fake_slack/fake_slack.hpp"
 #include "tests/support/child_process.hpp"
+#include "tests/support/pg_test_cluster.hpp"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -56,7 +70,10 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
+#include <map>
+#include <memory>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -81,15 +98,25 @@ struct options {
   int warmup = 1000;
   int max_batch = 0;  // envelopes per TLS write; 0: all that the last read freed up
   std::string synchronous = "full";
-  int scrape_every_ms = 0;  // 0: no scraping
-  int preload = 0;          // open incidents written to the store before flare starts
-  std::string callgrind;    // non-empty: run flare under callgrind, writing this file
+  int scrape_every_ms = 0;       // 0: no scraping
+  int preload = 0;               // open incidents written to the store before flare starts
+  std::string callgrind;         // non-empty: run flare under callgrind, writing this file
+  int replicas = 1;              // flare processes, each with its own Socket Mode link
+  std::string store = "sqlite";  // sqlite | postgresql (the throwaway cluster)
+  bool pg_fsync = true;          // start the throwaway cluster durable (fsync and synchronous_commit on)
+  int opens = 0;                 // after the acks: incidents opened at once, their posts counted
+  int failover = 0;              // fail-over drills instead of the load (PostgreSQL, 2+ replicas)
+  int outbox_lease = 0;          // store.outbox_lease_seconds; 0: flare's default
+  int posts_per_second = 0;      // slack.posts_per_second; 0: flare's default
+  int post_burst = 50;           // slack.post_burst, with posts_per_second
 };
 
 void usage() {
   std::cerr << "usage: ack_load [--binary PATH] [--command help|show|list] [--total N] [--in-flight N]\n"
                "                [--incidents N] [--warmup N] [--max-batch N] [--synchronous full|normal]\n"
                "                [--scrape-every-ms N] [--preload N] [--callgrind OUT]\n"
+               "                [--replicas N] [--store sqlite|postgresql] [--pg-fsync on|off] [--opens N]\n"
+               "                [--failover N] [--outbox-lease S] [--posts-per-second N] [--post-burst N]\n"
                "                (--total 0: start, idle for 2 s, report RSS and start-up)\n";
 }
 
@@ -110,13 +137,27 @@ bool parse(int argc, char** argv, options& o) {
       else if (arg == "--scrape-every-ms") o.scrape_every_ms = std::stoi(value);
       else if (arg == "--preload") o.preload = std::stoi(value);
       else if (arg == "--callgrind") o.callgrind = value;
+      else if (arg == "--replicas") o.replicas = std::stoi(value);
+      else if (arg == "--store") o.store = value;
+      else if (arg == "--pg-fsync" && (value == "on" || value == "off")) o.pg_fsync = value == "on";
+      else if (arg == "--opens") o.opens = std::stoi(value);
+      else if (arg == "--failover") o.failover = std::stoi(value);
+      else if (arg == "--outbox-lease") o.outbox_lease = std::stoi(value);
+      else if (arg == "--posts-per-second") o.posts_per_second = std::stoi(value);
+      else if (arg == "--post-burst") o.post_burst = std::stoi(value);
       else return false;
     } catch (const std::exception&) {
       return false;
     }
   }
+  const bool one_sqlite_process = o.replicas == 1 && o.store == "sqlite";
   return (o.command == "help" || o.command == "show" || o.command == "list") && o.total >= 0 &&
-         o.in_flight > 0 && o.preload >= 0 && o.max_batch >= 0 && o.warmup >= 0;
+         o.in_flight > 0 && o.preload >= 0 && o.max_batch >= 0 && o.warmup >= 0 && o.replicas >= 1 &&
+         o.replicas <= 9 && (o.store == "sqlite" || o.store == "postgresql") && o.opens >= 0 &&
+         o.failover >= 0 && (o.failover == 0 || (o.store == "postgresql" && o.replicas >= 2)) &&
+         (o.preload == 0 || one_sqlite_process) && (o.callgrind.empty() || o.replicas == 1) &&
+         (o.replicas == 1 || o.command == "help") && o.outbox_lease >= 0 && o.posts_per_second >= 0 &&
+         o.post_burst >= 1;
 }
 
 // utime and stime of a process, in seconds (/proc/<pid>/stat fields 14 and 15).
@@ -304,6 +345,20 @@ class link_server {
   link_server(const link_server&) = delete;
   link_server& operator=(const link_server&) = delete;
 
+  // Another link on the same port and certificate, for one more flare replica: the fake's
+  // apps.connections.open hands every replica the same URL, and each accept() takes the next
+  // replica's connection.
+  struct on_port_of {
+    const link_server& listener;
+  };
+  explicit link_server(on_port_of shared)
+      : ctx_(shared.listener.ctx_),
+        listen_fd_(::dup(shared.listener.listen_fd_)),
+        port_(shared.listener.port_) {
+    SSL_CTX_up_ref(ctx_);
+    if (listen_fd_ < 0) throw std::runtime_error("link: dup failed");
+  }
+
   int port() const { return port_; }
 
   // Takes flare's connection: TCP, TLS, the WebSocket upgrade, then hello. Bounded by `timeout`.
@@ -385,7 +440,8 @@ class link_server {
 
 // What the driver learnt from flare's frames.
 struct ack_log {
-  std::vector<steady::time_point> sent_at;  // by envelope id
+  long base = 0;                            // the link's first envelope id (replica k: k * 10^8)
+  std::vector<steady::time_point> sent_at;  // by envelope id - base
   std::vector<double> latencies_us;         // of the recorded acks
   bool recording = false;
   long acked = 0;
@@ -473,7 +529,7 @@ class frame_reader {
   }
 
   void finish_message(ack_log& log, steady::time_point now) {
-    if (id_ < 0 || static_cast<std::size_t>(id_) >= log.sent_at.size()) {
+    if (id_ < log.base || static_cast<std::size_t>(id_ - log.base) >= log.sent_at.size()) {
       if (log.bad.empty()) log.bad = "a frame that is not an ack of ours";
       return;
     }
@@ -489,7 +545,9 @@ class frame_reader {
     }
     ++log.acked;
     if (log.recording)
-      log.latencies_us.push_back(std::chrono::duration<double, std::micro>(now - log.sent_at[id_]).count());
+      log.latencies_us.push_back(std::chrono::duration<double, std::micro>(
+                                     now - log.sent_at[static_cast<std::size_t>(id_ - log.base)])
+                                     .count());
     id_ = -1;
   }
 
@@ -499,7 +557,7 @@ class frame_reader {
   std::string text_;
 };
 
-// Sends envelopes ids [first, first + n) (templates[pick(i)] for the i-th) keeping at most
+// Sends envelopes ids [first, first + n) (templates[pick(i - log.base)] for id i) keeping at most
 // `in_flight` unacked, the ones each read frees up in one write (at most `max_batch`, 0: all).
 // False with a reason when flare stopped acking.
 bool drive(link_server& link, frame_reader& reader, ack_log& log, long& next_id, long n, int in_flight,
@@ -513,14 +571,14 @@ bool drive(link_server& link, frame_reader& reader, ack_log& log, long& next_id,
     out.clear();
     const auto now = steady::now();
     int batch = 0;
-    while (next_id < end && next_id - log.acked < in_flight) {
+    while (next_id < end && next_id - log.base - log.acked < in_flight) {
       if (max_batch > 0 && batch == max_batch) {
         link.write(out);
         out.clear();
         batch = 0;
       }
-      templates[pick(next_id)].append(out, next_id);
-      log.sent_at[static_cast<std::size_t>(next_id)] = now;
+      templates[pick(next_id - log.base)].append(out, next_id);
+      log.sent_at[static_cast<std::size_t>(next_id - log.base)] = now;
       ++next_id;
       ++batch;
     }
@@ -621,14 +679,122 @@ void callgrind_control(const std::string& args, int pid) {
   if (std::system(command.c_str()) != 0) std::cerr << "ack_load: '" << command << "' failed\n";
 }
 
+// One flare process and its Socket Mode link. Replica k sends envelope ids from k * 10^8 (trigger
+// ids too: they are the inbox keys, shared by all replicas on PostgreSQL).
+struct replica {
+  std::unique_ptr<flare::testing::child_process> bot;
+  std::unique_ptr<link_server> link;
+  frame_reader reader{""};
+  ack_log log;
+  long next_id = 0;
+  int health_port = 0;
+  double connected_ms = 0;
+  double startup_cpu_ms = 0;
+  bool alive = false;
+};
+
+constexpr long ids_per_replica = 100'000'000;
+
+// Drives every live replica's link at once (one thread each), `n` envelopes and `in_flight` in all,
+// shared evenly. False with the first reason when one stopped acking.
+bool drive_all(std::vector<replica*> links, long n, int in_flight, int max_batch, bool check,
+               const std::vector<envelope_template>& templates, const std::function<std::size_t(long)>& pick,
+               std::string& why) {
+  const auto count = static_cast<long>(links.size());
+  if (count == 1)
+    return drive(*links[0]->link, links[0]->reader, links[0]->log, links[0]->next_id, n, in_flight, max_batch,
+                 check, templates, pick, why);
+  std::vector<std::string> whys(links.size());
+  std::vector<char> ok(links.size(), 0);
+  std::vector<std::thread> threads;
+  for (long k = 0; k < count; ++k) {
+    const long share = n / count + (k < n % count ? 1 : 0);
+    const int flight = std::max(1, in_flight / static_cast<int>(count));
+    threads.emplace_back([&, k, share, flight] {
+      auto& r = *links[static_cast<std::size_t>(k)];
+      try {
+        ok[static_cast<std::size_t>(k)] = drive(*r.link, r.reader, r.log, r.next_id, share, flight, max_batch,
+                                                check, templates, pick, whys[static_cast<std::size_t>(k)])
+                                              ? 1
+                                              : 0;
+      } catch (const std::exception& e) {
+        whys[static_cast<std::size_t>(k)] = e.what();
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (std::size_t k = 0; k < links.size(); ++k)
+    if (!ok[k]) {
+      why = "replica " + std::to_string(k) + ": " + whys[k];
+      return false;
+    }
+  return true;
+}
+
+// What makes a post the post it is (where it went and what it says), without the re-send marker.
+const std::string resent_marker = "Re-sent after a restart";
+std::string post_identity(const json& body) {
+  json blocks = json::array();
+  if (body.contains("blocks")) {
+    json b = body["blocks"];
+    if (b.is_string()) b = json::parse(b.get<std::string>(), nullptr, false);
+    if (b.is_array())
+      for (const auto& block : b)
+        if (block.dump().find(resent_marker) == std::string::npos) blocks.push_back(block);
+  }
+  return body.value("channel", "") + "|" + body.value("thread_ts", "") + "|" + body.value("text", "") + "|" +
+         blocks.dump();
+}
+
+// Reads what the links bring for about `for_how_long`, answering flare's pings: a link left unread
+// through a long wait would be given up by flare (no pong) and reconnected.
+void pump(const std::vector<replica*>& links, std::chrono::milliseconds for_how_long) {
+  const auto until = steady::now() + for_how_long;
+  do {
+    for (auto* r : links) {
+      try {
+        if (r->link->read_some(5ms)) r->reader.consume(*r->link, r->log, steady::now());
+      } catch (const std::exception&) {  // a killed replica's link: nothing to answer
+      }
+    }
+  } while (steady::now() < until);
+}
+
+// Waits until `fake` has received no chat.postMessage for `quiet` (at most `limit`), meanwhile
+// answering the links; the calls.
+std::vector<flare::testing::api_call> settled_posts(const flare::testing::fake_slack& fake,
+                                                    const std::vector<replica*>& links,
+                                                    std::chrono::milliseconds quiet,
+                                                    std::chrono::seconds limit, std::size_t at_least = 0) {
+  const auto deadline = steady::now() + limit;
+  auto posts = fake.calls("chat.postMessage");
+  auto changed = steady::now();
+  while (steady::now() < deadline) {
+    pump(links, std::min<std::chrono::milliseconds>(quiet / 4, 250ms));
+    auto now_posts = fake.calls("chat.postMessage");
+    if (now_posts.size() != posts.size()) {
+      posts = std::move(now_posts);
+      changed = steady::now();
+    } else if (posts.size() >= at_least && steady::now() - changed >= quiet) {
+      break;
+    }
+  }
+  return posts;
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0 : v[v.size() / 2];
+}
+
 int run(const options& o) {
   flare::testing::fake_slack fake;
   fake.set_usergroup_members("S0RESP", {"U0ALICE"});
   fake.set_usergroup_members("S0SEC", {"U0SEC"});
   flare::testing::test_ca link_ca;
-  link_server link(link_ca.server_cert_pem(), link_ca.server_key_pem());
+  link_server listener(link_ca.server_cert_pem(), link_ca.server_key_pem());
   ::setenv("FLARE_FAKE_SLACK_SOCKET_MODE_URL",
-           ("wss://localhost:" + std::to_string(link.port()) + "/link/").c_str(), 1);
+           ("wss://localhost:" + std::to_string(listener.port()) + "/link/").c_str(), 1);
 
   const auto dir = std::filesystem::temp_directory_path() / ("flare-ack-load-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
@@ -643,51 +809,249 @@ int run(const options& o) {
     std::ofstream bundle(dir / "ca.pem");
     bundle << std::ifstream(fake.ca_file()).rdbuf() << std::ifstream(link_ca.ca_file()).rdbuf();
   }
-  const int health_port = free_port();
   if (o.preload > 0) preload_incidents((dir / "flare.db").string(), o.preload);
 
-  std::string program = o.binary;
-  std::vector<std::string> args = {"run"};
-  if (!o.callgrind.empty()) {
-    program = "/usr/bin/valgrind";
-    args = {"--tool=callgrind", "--callgrind-out-file=" + o.callgrind, o.binary, "run"};
+  // PostgreSQL: a fresh database on the throwaway cluster (scripts/pg-test-cluster.sh; with
+  // FLARE_TEST_PG_DIR unset, started here and stopped at exit). --pg-fsync on (the default)
+  // starts it durable, as a production server is: each commit waits for its disk sync, like
+  // SQLite's synchronous=full.
+  std::unique_ptr<flare::testing::pg_test_database> database;
+  std::string pg_settings;
+  if (o.store == "postgresql") {
+    if (o.pg_fsync) ::setenv("FLARE_PG_TEST_DURABLE", "1", 1);
+    std::string why_not;
+    const auto server = flare::testing::test_pg_server(&why_not);
+    if (!server) {
+      std::cerr << "ack_load: " << why_not << "\n";
+      return 1;
+    }
+    database = std::make_unique<flare::testing::pg_test_database>(*server);
+    std::string fsync;
+    std::string commit;
+    database->exec("SHOW fsync", &fsync);
+    database->exec("SHOW synchronous_commit", &commit);
+    pg_settings = "fsync=" + fsync + ", synchronous_commit=" + commit;
   }
+
+  std::map<std::string, std::string> env = {{"SLACK_APP_TOKEN", fake.options().app_token},
+                                            {"SLACK_BOT_TOKEN", fake.options().bot_token},
+                                            {"SLACK_API_URL", fake.api_url()},
+                                            {"SLACK_CA_FILE", (dir / "ca.pem").string()},
+                                            {"FLARE_SLACK_INCIDENTS_CHANNEL", "C0INC"},
+                                            {"FLARE_SLACK_SECURITY_CHANNEL", "G0SEC"},
+                                            {"FLARE_SLACK_SECURITY_TEAM_GROUP", "S0SEC"},
+                                            {"FLARE_SLACK_RESPONDERS_GROUP", "S0RESP"},
+                                            {"FLARE_STORE_PATH", (dir / "flare.db").string()},
+                                            {"FLARE_STORE_SYNCHRONOUS", o.synchronous},
+                                            {"FLARE_LOG_LEVEL", "warn"}};
+  if (database) {
+    env["FLARE_STORE_URL"] = database->url();
+    env["PGPASSWORD"] = database->password();
+  }
+  if (o.posts_per_second > 0) {
+    env["FLARE_SLACK_POSTS_PER_SECOND"] = std::to_string(o.posts_per_second);
+    env["FLARE_SLACK_POST_BURST"] = std::to_string(o.post_burst);
+  }
+  if (o.outbox_lease > 0) env["FLARE_STORE_OUTBOX_LEASE_SECONDS"] = std::to_string(o.outbox_lease);
+  constexpr int untriaged_after = 5;  // the fail-over drill's reminder: the untriaged nudge
+  if (o.failover > 0) env["FLARE_INTAKE_UNTRIAGED_AFTER_SECONDS"] = std::to_string(untriaged_after);
+
   const auto connect_timeout = o.callgrind.empty() ? 20s : 120s;
-  const auto exec_at = steady::now();
-  flare::testing::child_process bot(program, args,
-                                    {{"SLACK_APP_TOKEN", fake.options().app_token},
-                                     {"SLACK_BOT_TOKEN", fake.options().bot_token},
-                                     {"SLACK_API_URL", fake.api_url()},
-                                     {"SLACK_CA_FILE", (dir / "ca.pem").string()},
-                                     {"FLARE_SLACK_INCIDENTS_CHANNEL", "C0INC"},
-                                     {"FLARE_SLACK_SECURITY_CHANNEL", "G0SEC"},
-                                     {"FLARE_SLACK_SECURITY_TEAM_GROUP", "S0SEC"},
-                                     {"FLARE_SLACK_RESPONDERS_GROUP", "S0RESP"},
-                                     {"FLARE_STORE_PATH", (dir / "flare.db").string()},
-                                     {"FLARE_STORE_SYNCHRONOUS", o.synchronous},
-                                     {"FLARE_HEALTH_PORT", std::to_string(health_port)},
-                                     {"FLARE_LOG_LEVEL", "warn"}});
+  const long per_replica_ids = (o.command == "help" ? 0 : o.incidents) + o.warmup + o.total + o.opens + 1000;
+  std::vector<std::unique_ptr<replica>> replicas;
+  // Starts replica k (again, after a kill) and takes its link. One at a time: the first migrates
+  // the schema, and accept() takes the connection of the one just started.
+  const auto start_replica = [&](std::size_t k) {
+    if (replicas.size() <= k) replicas.resize(k + 1);
+    auto r = std::make_unique<replica>();
+    r->reader = frame_reader(o.command == "help" ? "/incident" : "");
+    r->log.base = static_cast<long>(k) * ids_per_replica;
+    r->log.sent_at.resize(static_cast<std::size_t>(per_replica_ids));
+    r->next_id = r->log.base;
+    r->health_port = free_port();
+    auto replica_env = env;
+    replica_env["FLARE_HEALTH_PORT"] = std::to_string(r->health_port);
+    std::string program = o.binary;
+    std::vector<std::string> args = {"run"};
+    if (!o.callgrind.empty()) {
+      program = "/usr/bin/valgrind";
+      args = {"--tool=callgrind", "--callgrind-out-file=" + o.callgrind, o.binary, "run"};
+    }
+    r->link = std::make_unique<link_server>(link_server::on_port_of{listener});
+    const auto exec_at = steady::now();
+    r->bot = std::make_unique<flare::testing::child_process>(program, args, replica_env);
+    replicas[k] = std::move(r);
+    auto& started = *replicas[k];
+    started.link->accept(connect_timeout);
+    started.connected_ms = std::chrono::duration<double, std::milli>(steady::now() - exec_at).count();
+    started.startup_cpu_ms = process_cpu(started.bot->pid()).total() * 1000.0;
+    started.alive = true;
+  };
+  const auto live = [&] {
+    std::vector<replica*> out;
+    for (auto& r : replicas)
+      if (r && r->alive) out.push_back(r.get());
+    return out;
+  };
+  const auto flare_cpu = [&] {
+    cpu_times sum;
+    for (auto* r : live()) {
+      const auto c = process_cpu(r->bot->pid());
+      sum.user += c.user;
+      sum.system += c.system;
+    }
+    return sum;
+  };
+
   int exit_code = 0;
   auto fail = [&](const std::string& why) {
-    std::cerr << "ack_load: " << why << "\n" << bot.output() << "\n";
+    std::cerr << "ack_load: " << why << "\n";
+    for (std::size_t k = 0; k < replicas.size(); ++k)
+      if (replicas[k] && replicas[k]->bot)
+        std::cerr << "replica " << k << ":\n" << replicas[k]->bot->output() << "\n";
     exit_code = 1;
   };
+  const auto stop_all = [&] {
+    for (auto* r : live()) r->bot->signal(SIGTERM);
+    for (auto* r : live()) answer_close(*r->link, 5s);
+    for (auto* r : live())
+      if (r->bot->wait(o.callgrind.empty() ? 15s : 60s) != 0 && exit_code == 0)
+        fail("flare did not stop cleanly");
+  };
   try {
-    link.accept(connect_timeout);
+    for (int k = 0; k < o.replicas; ++k) start_replica(static_cast<std::size_t>(k));
   } catch (const std::exception& e) {
     fail(e.what());
-    bot.signal(SIGTERM);
-    bot.wait(15s);
+    for (auto& r : replicas)
+      if (r && r->bot) r->bot->signal(SIGTERM);
+    for (auto& r : replicas)
+      if (r && r->bot) r->bot->wait(15s);
     return 1;
   }
-  const double connected_ms = std::chrono::duration<double, std::milli>(steady::now() - exec_at).count();
-  const double startup_cpu_ms = process_cpu(bot.pid()).total() * 1000.0;
+  auto& first = *replicas[0];
+  const std::string setup =
+      std::to_string(o.replicas) + (o.replicas == 1 ? " replica" : " replicas") + " on " +
+      (database ? "PostgreSQL (" + pg_settings + ")" : "SQLite (synchronous=" + o.synchronous + ")");
+
+  if (o.failover > 0) {
+    // The fail-over drill, `failover` times: an incident is opened and left untriaged, so its
+    // untriaged nudge (a reminder) falls due after `untriaged_after`. Slack holds that post's
+    // chat.postMessage unanswered, so the replica that fired the reminder holds its outbox claim
+    // mid-call; it is killed (SIGKILL) and the time until another replica's chat.postMessage of the
+    // same post reaches Slack is the fail-over time. The killed replica is started again for the
+    // next drill.
+    std::vector<double> times;
+    std::printf("fail-over        %s, outbox lease %s, untriaged nudge after %d s\n", setup.c_str(),
+                o.outbox_lease > 0 ? (std::to_string(o.outbox_lease) + " s").c_str() : "flare's default",
+                untriaged_after);
+    for (int trial = 0; trial < o.failover && exit_code == 0; ++trial) {
+      auto links = live();
+      auto* opener = links[static_cast<std::size_t>(trial) % links.size()];
+      const std::vector<envelope_template> open{
+          envelope_template("open Fail-over drill " + std::to_string(trial + 1))};
+      std::string why;
+      const auto opened_at = steady::now();
+      if (!drive(
+              *opener->link, opener->reader, opener->log, opener->next_id, 1, 1, 0, false, open,
+              [](long) { return std::size_t{0}; }, why)) {
+        fail("the drill's open was not acked: " + why);
+        break;
+      }
+      // The incident's own posts (card, Security Team ping) first, all answered.
+      const auto before = settled_posts(fake, live(), 1000ms, 20s);
+      if (steady::now() - opened_at > std::chrono::seconds(untriaged_after - 1)) {
+        fail("the incident's posts took too long to settle before its nudge fell due");
+        break;
+      }
+      flare::testing::fault hold;
+      hold.delay = 600s;
+      fake.inject("chat.postMessage", hold);
+      if (!fake.wait_for_calls("chat.postMessage", before.size() + 1,
+                               std::chrono::seconds(untriaged_after + 15))) {
+        fail("the untriaged nudge was not posted");
+        break;
+      }
+      const auto held = fake.calls("chat.postMessage").at(before.size());
+      std::string holder;
+      for (int i = 0; i < 100 && holder.empty(); ++i) {
+        database->exec(
+            "SELECT claimed_by FROM outbox WHERE state = 'pending' AND idempotency_key LIKE 'reminder:%' AND "
+            "claimed_by "
+            "IS NOT "
+            "NULL LIMIT 1",
+            &holder);
+        if (holder.empty()) pump(live(), 20ms);
+      }
+      // owner: host:pid:random
+      const auto colon = holder.find(':');
+      const int pid = colon == std::string::npos ? -1 : std::atoi(holder.c_str() + colon + 1);
+      replica* victim = nullptr;
+      for (auto* r : live())
+        if (r->bot->pid() == pid) victim = r;
+      if (!victim) {
+        std::string rows;
+        rows = database->exec(
+            "SELECT string_agg(idempotency_key || ' ' || state || ' ' || coalesce(claimed_by, '-'), '; ' "
+            "ORDER BY id) FROM "
+            "outbox",
+            &rows);
+        std::string message = "no live replica holds the nudge's outbox claim (claimed_by '" + holder;
+        message += "'); the held post: ";
+        message += held.body.value("text", "").substr(0, 200);
+        message += "; the outbox: ";
+        message += rows;
+        fail(message);
+        break;
+      }
+      victim->bot->signal(SIGKILL);
+      const auto killed_at = steady::now();
+      victim->alive = false;
+      victim->bot->wait(5s);
+      const auto wanted = post_identity(held.body);
+      bool posted = false;
+      for (const auto deadline = killed_at + 300s; steady::now() < deadline && !posted;) {
+        for (const auto& c : fake.calls("chat.postMessage"))
+          if (c.at > killed_at && post_identity(c.body) == wanted) {
+            const double s = std::chrono::duration<double>(c.at - killed_at).count();
+            times.push_back(s);
+            std::printf(
+                "drill %d          SIGKILL of the holder to the post by another replica: %.2f s (%s)\n",
+                trial + 1, s,
+                c.body.dump().find(resent_marker) != std::string::npos ? "marked re-sent" : "unmarked");
+            posted = true;
+            break;
+          }
+        if (!posted) pump(live(), 50ms);
+      }
+      if (!posted) {
+        fail("the held reminder was not posted by another replica within 300 s");
+        break;
+      }
+      for (std::size_t k = 0; k < replicas.size(); ++k)
+        if (replicas[k].get() == victim) start_replica(k);
+      // The drill's Security Team nudge (twice as late) goes out before the next drill holds a post.
+      const auto settle_at = opened_at + std::chrono::seconds(2 * untriaged_after + 2);
+      if (steady::now() < settle_at)
+        pump(live(), std::chrono::duration_cast<std::chrono::milliseconds>(settle_at - steady::now()));
+      settled_posts(fake, live(), 1000ms, 30s);
+    }
+    if (!times.empty())
+      std::printf("fail-over time   min %.2f s, median %.2f s, max %.2f s over %zu drills\n",
+                  *std::min_element(times.begin(), times.end()), median(times),
+                  *std::max_element(times.begin(), times.end()), times.size());
+    std::printf("load average     %.2f at the end (2 cores, shared with other engineers' builds)\n",
+                load_average());
+    stop_all();
+    return exit_code;
+  }
+
   if (o.total == 0) {
     std::this_thread::sleep_for(2s);
     std::printf("idle             %d open incidents preloaded\n", o.preload);
-    std::printf("flare RSS        %.1f MiB now, %.1f MiB peak\n", status_mib(bot.pid(), "VmRSS"),
-                status_mib(bot.pid(), "VmHWM"));
-    std::printf("start-up         exec to connected %.0f ms, %.0f ms CPU\n", connected_ms, startup_cpu_ms);
+    std::printf("flare RSS        %.1f MiB now, %.1f MiB peak\n", status_mib(first.bot->pid(), "VmRSS"),
+                status_mib(first.bot->pid(), "VmHWM"));
+    std::printf("start-up         exec to connected %.0f ms, %.0f ms CPU\n", first.connected_ms,
+                first.startup_cpu_ms);
   } else {
     const int incidents = o.command == "help" ? 0 : o.incidents;
     std::vector<envelope_template> seeds;
@@ -701,47 +1065,42 @@ int run(const options& o) {
     } else {
       commands.emplace_back(o.command);
     }
-    ack_log log;
-    log.sent_at.resize(static_cast<std::size_t>(incidents) + o.warmup + o.total);
-    frame_reader reader(o.command == "help" ? "/incident" : "");
-    long next_id = 0;
     std::string why;
-    const auto seed_pick = [](long id) { return static_cast<std::size_t>(id); };
-    const long first_command = incidents + 0L;
-    const auto command_pick = [&](long id) {
-      return static_cast<std::size_t>(id - first_command) % commands.size();
-    };
-    if (!drive(link, reader, log, next_id, incidents, std::min(o.in_flight, 10), 0, false, seeds, seed_pick,
-               why)) {
+    const auto seed_pick = [](long rel) { return static_cast<std::size_t>(rel); };
+    const auto command_pick = [&](long rel) { return static_cast<std::size_t>(rel) % commands.size(); };
+    if (!drive(*first.link, first.reader, first.log, first.next_id, incidents, std::min(o.in_flight, 10), 0,
+               false, seeds, seed_pick, why)) {
       fail("the incidents were not all acked: " + why);
-    } else if (!drive(link, reader, log, next_id, o.warmup, o.in_flight, o.max_batch, true, commands,
-                      command_pick, why)) {
+    } else if (!drive_all(live(), o.warmup, o.in_flight, o.max_batch, true, commands, command_pick, why)) {
       fail("the warm-up was not all acked: " + why);
     } else {
       scraper scrapes;
       std::thread scrape_thread;
       if (o.scrape_every_ms > 0)
-        scrape_thread =
-            std::thread([&] { scrapes.run(health_port, std::chrono::milliseconds(o.scrape_every_ms)); });
-      if (!o.callgrind.empty()) callgrind_control("-z", bot.pid());  // count from here
-      log.recording = true;
-      const auto bot_cpu0 = process_cpu(bot.pid());
+        scrape_thread = std::thread(
+            [&] { scrapes.run(first.health_port, std::chrono::milliseconds(o.scrape_every_ms)); });
+      if (!o.callgrind.empty()) callgrind_control("-z", first.bot->pid());  // count from here
+      for (auto* r : live()) r->log.recording = true;
+      const auto bot_cpu0 = flare_cpu();
       const auto self_cpu0 = own_cpu(RUSAGE_SELF);
       const auto driver_cpu0 = own_cpu(RUSAGE_THREAD);
       const double load0 = load_average();
       const auto started = steady::now();
-      const bool ok = drive(link, reader, log, next_id, o.total, o.in_flight, o.max_batch, true, commands,
-                            command_pick, why);
+      const bool ok = drive_all(live(), o.total, o.in_flight, o.max_batch, true, commands, command_pick, why);
       const double seconds = std::chrono::duration<double>(steady::now() - started).count();
-      const auto bot_cpu1 = process_cpu(bot.pid());
+      const auto bot_cpu1 = flare_cpu();
       const auto driver_cpu1 = own_cpu(RUSAGE_THREAD);
       const double self_cpu = own_cpu(RUSAGE_SELF).total() - self_cpu0.total();
       if (!o.callgrind.empty()) {
-        callgrind_control("-d", bot.pid());  // the measured acks alone: <out>.1
+        callgrind_control("-d", first.bot->pid());  // the measured acks alone: <out>.1
       }
       scrapes.stop = true;
       if (scrape_thread.joinable()) scrape_thread.join();
-      auto& latencies = log.latencies_us;
+      std::vector<double> latencies;
+      for (auto* r : live()) {
+        latencies.insert(latencies.end(), r->log.latencies_us.begin(), r->log.latencies_us.end());
+        r->log.recording = false;
+      }
       if (!ok || latencies.size() != static_cast<std::size_t>(o.total)) {
         fail("acks went missing: " + std::to_string(latencies.size()) + " of " + std::to_string(o.total) +
              ": " + why);
@@ -751,17 +1110,18 @@ int run(const options& o) {
           return latencies[static_cast<std::size_t>(p * static_cast<double>(latencies.size() - 1))];
         };
         const double per_ack = 1e6 / o.total;
+        std::printf("setup            %s\n", setup.c_str());
         std::printf(
             "command          /incident %s (%d open incidents), %d acks, %d in flight, synchronous=%s%s\n",
             o.command.c_str(), incidents, o.total, o.in_flight, o.synchronous.c_str(),
             o.max_batch > 0 ? (", at most " + std::to_string(o.max_batch) + " envelopes per write").c_str()
                             : "");
-        std::printf("reply            %zu bytes on the ack (%ld acks checked in full)\n", log.reply_bytes,
-                    log.checked);
-        std::printf("flare CPU/ack    %.1f us (%.1f user, %.1f kernel)%s\n",
+        std::printf("reply            %zu bytes on the ack (%ld acks checked in full)\n",
+                    first.log.reply_bytes, first.log.checked);
+        std::printf("flare CPU/ack    %.1f us (%.1f user, %.1f kernel)%s%s\n",
                     (bot_cpu1.total() - bot_cpu0.total()) * per_ack,
                     (bot_cpu1.user - bot_cpu0.user) * per_ack, (bot_cpu1.system - bot_cpu0.system) * per_ack,
-                    o.callgrind.empty() ? "" : " under callgrind");
+                    o.replicas > 1 ? ", all replicas" : "", o.callgrind.empty() ? "" : " under callgrind");
         std::printf("ack latency      p50 %.2f ms, p99 %.2f ms, max %.2f ms\n", pct(0.50) / 1000,
                     pct(0.99) / 1000, latencies.back() / 1000);
         std::printf("throughput       %.0f acks/s\n", o.total / seconds);
@@ -775,10 +1135,10 @@ int run(const options& o) {
         std::printf(
             "load average     %.2f at the start, %.2f at the end (2 cores; timings are upper bounds)\n",
             load0, load_average());
-        std::printf("flare RSS        %.1f MiB now, %.1f MiB peak\n", status_mib(bot.pid(), "VmRSS"),
-                    status_mib(bot.pid(), "VmHWM"));
-        std::printf("start-up         exec to connected %.0f ms, %.0f ms CPU\n", connected_ms,
-                    startup_cpu_ms);
+        std::printf("flare RSS        %.1f MiB now, %.1f MiB peak%s\n", status_mib(first.bot->pid(), "VmRSS"),
+                    status_mib(first.bot->pid(), "VmHWM"), o.replicas > 1 ? " (replica 0)" : "");
+        std::printf("start-up         exec to connected %.0f ms, %.0f ms CPU\n", first.connected_ms,
+                    first.startup_cpu_ms);
         if (o.scrape_every_ms > 0)
           std::printf("scrapes          %d every %d ms, mean %.2f ms, slowest %.2f ms, %d failed\n",
                       scrapes.scrapes, o.scrape_every_ms,
@@ -791,16 +1151,59 @@ int run(const options& o) {
               o.callgrind.c_str(), o.total);
       }
     }
+    if (exit_code == 0 && o.opens > 0) {
+      // Posts: `opens` incidents opened through the links at once (each a card in C0INC and a ping
+      // in the security channel, sent by the outbox), and the posts counted as Slack receives them,
+      // from the first open sent to the last post, once no post has come for 3 s.
+      std::vector<envelope_template> opens;
+      opens.reserve(static_cast<std::size_t>(o.opens));
+      for (int i = 0; i < o.opens; ++i)
+        opens.emplace_back("open Bench incident number " + std::to_string(i + 1));
+      const auto posts_before = fake.calls("chat.postMessage").size();
+      const double load0 = load_average();
+      const auto started = steady::now();
+      if (!drive_all(
+              live(), o.opens, std::min(o.in_flight, 10 * o.replicas), 0, false, opens,
+              [&](long rel) { return static_cast<std::size_t>(rel) % opens.size(); }, why)) {
+        fail("the opens were not all acked: " + why);
+      } else {
+        const double acked_s = std::chrono::duration<double>(steady::now() - started).count();
+        const auto posts =
+            settled_posts(fake, live(), 3000ms, 300s, posts_before + static_cast<std::size_t>(o.opens));
+        std::map<std::string, int> seen;
+        int resent = 0;
+        int doubled = 0;
+        steady::time_point last = started;
+        for (std::size_t i = posts_before; i < posts.size(); ++i) {
+          last = std::max(last, posts[i].at);
+          if (posts[i].body.dump().find(resent_marker) != std::string::npos) ++resent;
+          if (++seen[post_identity(posts[i].body)] == 2) ++doubled;
+        }
+        const auto n = posts.size() - posts_before;
+        const double s = std::chrono::duration<double>(last - started).count();
+        std::printf(
+            "posts            %zu chat.postMessage for %d opens (acked in %.2f s) in %.2f s: %.1f posts/s; "
+            "%d doubled, %d marked re-sent; pacing %s\n",
+            n, o.opens, acked_s, s, s > 0 ? static_cast<double>(n) / s : 0.0, doubled, resent,
+            o.posts_per_second > 0 ? (std::to_string(o.posts_per_second) +
+                                      "/s per channel per replica, burst " + std::to_string(o.post_burst))
+                                         .c_str()
+                                   : "flare's default");
+        std::printf("load average     %.2f at the start of the posts, %.2f at the end\n", load0,
+                    load_average());
+      }
+    }
   }
-  bot.signal(SIGTERM);
-  answer_close(link, 5s);
-  if (bot.wait(o.callgrind.empty() ? 15s : 60s) != 0 && exit_code == 0) fail("flare did not stop cleanly");
+  stop_all();
   return exit_code;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A link whose replica was killed fails its writes (EPIPE) instead of killing the generator.
+  std::signal(SIGPIPE, SIG_IGN);
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // each figure as it is measured
   options o;
   if (!parse(argc, argv, o)) {
     usage();

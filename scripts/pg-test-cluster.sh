@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # A throwaway PostgreSQL cluster for the test run (issue 10): initdb into DIR as an unprivileged
 # user, listening on a free port on 127.0.0.1 only, password authentication (scram), fsync off
-# (a test cluster holds nothing worth a disk sync).
+# (a test cluster holds nothing worth a disk sync). FLARE_PG_TEST_DURABLE=1 keeps fsync,
+# synchronous_commit and full_page_writes on, as on a production server (bench/ack_load does, so
+# its commits cost a disk sync like SQLite's synchronous=full).
 #
 #   pg-test-cluster.sh start DIR   writes DIR/url (postgresql://flare_test@127.0.0.1:PORT/postgres)
 #                                  and DIR/password. When PostgreSQL is not installed it writes
@@ -53,13 +55,15 @@ case "$command" in
       -E UTF8 --locale=C.UTF-8 --no-sync >"$dir/initdb.log" 2>&1 \
       || { cat "$dir/initdb.log" >&2; exit 1; }
     rm -f "$dir/pwfile"
+    durability="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    if [ "${FLARE_PG_TEST_DURABLE:-0}" = "1" ]; then durability=""; fi
     # A free port: try a few random ones; postgres refuses a port in use and pg_ctl reports it.
     started=0
     for _ in 1 2 3 4 5 6 7 8; do
       port=$((20000 + RANDOM % 30000))
       if as_owner "$pg_ctl" -D "$data" -l "$dir/server.log" -w -t 30 start \
-        -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories='' -c fsync=off \
-            -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" >/dev/null 2>&1; then
+        -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories='' $durability \
+            -c max_connections=200" >/dev/null 2>&1; then
         started=1
         break
       fi
