@@ -368,7 +368,7 @@ std::vector<key_spec> scalar_keys() {
       string_key("store.processed_retention", &config::store_processed_retention, check_processed_retention),
       string_key("store.url", &config::store_url, check_store_url),
       string_key("store.password_file", &config::store_password_file, check_password_file),
-      integer_key("store.outbox_lease_seconds", &config::store_outbox_lease_seconds, 10, 3600),
+      integer_key("store.outbox_lease_seconds", &config::store_outbox_lease_seconds, 3, 3600),
       integer_key("store.inbox_lease_seconds", &config::store_inbox_lease_seconds, 3, 3600),
       string_key("store.synchronous", &config::store_synchronous, check_synchronous),
       policy_timezone_key(),

@@ -58,8 +58,9 @@ struct config {
   // store_password_file.
   std::string store_url;
   std::string store_password_file;
-  // How long a replica's claim on an outbox post lasts before another replica may take it over.
-  int store_outbox_lease_seconds = 60;
+  // How long a replica's claim on an outbox post lasts without renewal (the outbox renews the
+  // claims of its sends every third of it) before another replica may take the post over.
+  int store_outbox_lease_seconds = 10;
   // How long a replica's claim on an unfinished inbox delivery lasts without renewal: a delivery
   // acked by a replica that died is replayed by another after at most about this long.
   int store_inbox_lease_seconds = 30;

@@ -105,13 +105,17 @@ dispatcher_options observed_by(metrics& m, delivery_log* inbox) {
 }
 
 // The security channel's lane never waits behind public posts (outbox.hpp).
-outbox_options outbox_options_for(const config& c, bool console) {
+outbox_options outbox_options_for(const config& c, bool console, store::outbox_claims* claims) {
   outbox_options o;
   if (!console && !c.store_url.empty()) {
-    // Several replicas: look for posts another replica enqueued or left behind at least twice
-    // per claim lease, so a dead replica's post goes out within about 1.5 leases.
+    // Several replicas: look for posts another replica enqueued or left behind every half claim
+    // lease (at least every 5 s), and renew the claims of this replica's sends every third of it,
+    // so a dead replica's post goes out about one lease after its last renewal while a live one
+    // keeps its post through any wait (docs/postgresql.md).
     o.shared_store = true;
-    o.look_every = std::chrono::seconds(std::max(5, c.store_outbox_lease_seconds / 2));
+    o.look_every = std::chrono::seconds(std::clamp(c.store_outbox_lease_seconds / 2, 1, 5));
+    o.claims = claims;
+    o.claim_renew_every = std::chrono::milliseconds(c.store_outbox_lease_seconds * 1000 / 3);
   }
   for (const auto& channel : {c.security_channel, c.console_security_channel})
     if (!channel.empty()) o.private_channels.insert(channel);
@@ -120,7 +124,7 @@ outbox_options outbox_options_for(const config& c, bool console) {
 
 struct runtime {
   runtime(const config& c, asio::io_context& io, store::store& s, slack::slack_api& api, metrics& m,
-          bool console, store::delivery_claims* claims)
+          bool console, store::delivery_claims* claims, store::outbox_claims* post_claims)
       : cfg(c),
         ioc(io),
         store(s),
@@ -130,7 +134,7 @@ struct runtime {
         events(s, wall_clock),
         deliveries(io.get_executor(), s, wall_clock, inbox_settings(m, claims)),
         dispatch(io.get_executor(), api, events, observed_by(m, console ? nullptr : &deliveries)),
-        outbox(io.get_executor(), s, api, wall_clock, outbox_options_for(c, console)),
+        outbox(io.get_executor(), s, api, wall_clock, outbox_options_for(c, console, post_claims)),
         pruner(io.get_executor(), s, wall_clock,
                prune_options{
                    parse_retention(c.store_processed_retention).value_or(std::chrono::hours(24 * 7))}) {}
@@ -615,6 +619,7 @@ int run_bot(const config& cfg, run_mode mode) {
   std::unique_ptr<store::store_lock> lock;
   std::unique_ptr<store::store> store;
   store::delivery_claims* claims = nullptr;
+  store::outbox_claims* post_claims = nullptr;
   std::string store_name;
   if (shared) {
     // Several replicas share this store by design: no lock file. The password comes from
@@ -632,6 +637,7 @@ int run_bot(const config& cfg, run_mode mode) {
       }
       opened->set_used_by("slack");
       claims = opened.get();
+      post_claims = opened.get();
       store = std::move(opened);
     } catch (const store::store_error& e) {
       std::cerr << e.what() << "\n";
@@ -709,7 +715,7 @@ int run_bot(const config& cfg, run_mode mode) {
     settings.security_team_group = cfg.security_team_group;
   }
 
-  runtime rt(cfg, ioc, *store, *slack, counters, console, claims);
+  runtime rt(cfg, ioc, *store, *slack, counters, console, claims, post_claims);
   rt.shared_inbox = claims != nullptr;
   rt.files = files.get();
   rt.outbox.use_files(rt.files);  // "upload" items: the record export, the digest's chart

@@ -74,7 +74,8 @@ struct outbox_sender::impl : std::enable_shared_from_this<impl> {
         options(std::move(o)),
         wakeup(ex),
         slot_free(ex),
-        lanes_done(ex) {
+        lanes_done(ex),
+        heartbeat(ex) {
     options.max_concurrent_public_sends = std::max<std::size_t>(1, options.max_concurrent_public_sends);
     options.max_loaded = std::max<std::size_t>(1, options.max_loaded);
   }
@@ -88,6 +89,10 @@ struct outbox_sender::impl : std::enable_shared_from_this<impl> {
   asio::steady_timer wakeup;      // the loader: something was enqueued
   asio::steady_timer slot_free;   // public lanes waiting for a send slot
   asio::steady_timer lanes_done;  // drain_once waiting for every lane to finish
+  asio::steady_timer heartbeat;   // renews the claims of the posts being sent
+  bool heartbeat_running = false;
+  // Items claimed (begin_attempt) whose send is under way: their claims are renewed.
+  std::set<std::int64_t> claimed;
   bool stopped = false;
   bool woken = false;
   bool draining = false;
@@ -352,6 +357,7 @@ struct outbox_sender::impl : std::enable_shared_from_this<impl> {
       }
       co_return outcome::failed;
     }
+    claimed.insert(item.id);  // until run_lane has the outcome: renewed meanwhile
     json result = json::object();
     outcome done = outcome::failed;
     if (item.kind == "post") done = co_await send_post(item, result);
@@ -370,6 +376,50 @@ struct outbox_sender::impl : std::enable_shared_from_this<impl> {
       ++stats.sent;
     }
     co_return done;
+  }
+
+  // ---- the claims' heartbeat ----
+
+  // Renews the claims of the sends under way. A claim that ran out and was taken over (the event
+  // loop stalled for a whole lease) stays with the replica that took it: said, and counted.
+  void renew_claims() {
+    if (claimed.empty()) return;
+    const std::vector<std::int64_t> ids(claimed.begin(), claimed.end());
+    try {
+      const auto held = options.claims->renew_outbox_claims(ids, wall.now());
+      if (held < ids.size()) {
+        stats.claims_lost += ids.size() - held;
+        spdlog::warn(
+            "outbox: {} of {} claim(s) ran out before their renewal; another replica may send those posts "
+            "too (marked re-sent)",
+            ids.size() - held, ids.size());
+      }
+    } catch (const std::exception& e) {
+      spdlog::error("outbox: renewing claims: {}", e.what());
+    }
+  }
+
+  bool heartbeat_needed() const { return !(stopped && claimed.empty() && !draining); }
+
+  void start_heartbeat() {
+    if (!options.claims || options.claim_renew_every.count() <= 0 || heartbeat_running) return;
+    heartbeat_running = true;
+    asio::co_spawn(executor, keep_claims(shared_from_this()), asio::detached);
+  }
+
+  static asio::awaitable<void> keep_claims(std::shared_ptr<impl> self) {
+    while (self->heartbeat_needed()) {
+      self->heartbeat.expires_after(self->options.claim_renew_every);
+      co_await self->heartbeat.async_wait(asio::as_tuple(asio::use_awaitable));
+      self->renew_claims();
+    }
+    self->heartbeat_running = false;
+  }
+
+  // A send ended (whatever its outcome): its claim is cleared by the store or left to expire.
+  void release_claim(std::int64_t id) {
+    claimed.erase(id);
+    if (!heartbeat_needed()) heartbeat.cancel();
   }
 
   // ---- lanes ----
@@ -535,6 +585,7 @@ struct outbox_sender::impl : std::enable_shared_from_this<impl> {
         self->retry_at[item->id] = std::chrono::steady_clock::now() + self->backoff(item->attempts);
         done = outcome::retry_later;
       }
+      self->release_claim(item->id);
       --self->in_flight;
       if (!l->priority) {
         --self->public_sends;
@@ -577,6 +628,7 @@ void outbox_sender::wake() {
 
 asio::awaitable<void> outbox_sender::run() {
   auto self = impl_;
+  self->start_heartbeat();
   bool periodic = false;
   while (!self->stopped) {
     self->woken = false;
@@ -607,6 +659,7 @@ asio::awaitable<std::size_t> outbox_sender::drain_once() {
   }
   const auto sent_before = self->stats.sent;
   self->draining = true;
+  self->start_heartbeat();
   self->retry_at.clear();
   self->load();
   self->start_idle_lanes();
@@ -615,6 +668,7 @@ asio::awaitable<std::size_t> outbox_sender::drain_once() {
     co_await self->lanes_done.async_wait(asio::as_tuple(asio::use_awaitable));
   }
   self->draining = false;
+  if (!self->heartbeat_needed()) self->heartbeat.cancel();
   self->retry_at.clear();
   co_return static_cast<std::size_t>(self->stats.sent - sent_before);
 }
@@ -623,6 +677,7 @@ void outbox_sender::stop() {
   impl_->stopped = true;
   impl_->wakeup.cancel();
   impl_->slot_free.cancel();
+  if (!impl_->heartbeat_needed()) impl_->heartbeat.cancel();
   for (auto& [key, l] : impl_->lanes) l->timer.cancel();
 }
 

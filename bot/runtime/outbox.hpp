@@ -41,6 +41,7 @@
 #include "bot/runtime/clock.hpp"
 #include "bot/slack/slack_api.hpp"
 #include "bot/slack/slack_files.hpp"
+#include "bot/store/outbox_claims.hpp"
 #include "bot/store/store.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
@@ -74,12 +75,20 @@ struct outbox_options {
   // An item claimed by another replica (or waiting for an earlier post of its incident there) is
   // tried again after this.
   std::chrono::milliseconds claimed_elsewhere_retry{2000};
+  // A shared store's claims (the PostgreSQL store; null: SQLite, no claims). The claims of the
+  // posts this replica is sending are renewed every `claim_renew_every` (a third of
+  // store.outbox_lease_seconds), for as long as each call takes, Retry-After waits included; so a
+  // live replica never loses a post it is sending, and a dead one's post is taken over one lease
+  // after the last renewal (outbox_claims.hpp).
+  store::outbox_claims* claims = nullptr;
+  std::chrono::milliseconds claim_renew_every{0};
 };
 
 struct outbox_stats {
   std::uint64_t sent = 0;
   std::uint64_t failed = 0;  // given up for good
   std::uint64_t retried = 0;
+  std::uint64_t claims_lost = 0;  // claims found taken over at a renewal (the post may go twice)
 };
 
 class outbox_sender {

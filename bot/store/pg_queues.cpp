@@ -129,14 +129,22 @@ std::vector<delivery> pg_store::claim_unfinished(sys_seconds now, std::size_t li
   return out;
 }
 
-std::size_t pg_store::renew_claims(std::span<const std::int64_t> ids, sys_seconds now) {
-  if (ids.empty()) return 0;
+namespace {
+// A bigint[] literal: {1,2,3}.
+std::string id_array(std::span<const std::int64_t> ids) {
   std::string array = "{";
   for (std::size_t i = 0; i < ids.size(); ++i) {
     if (i > 0) array += ',';
     array += std::to_string(ids[i]);
   }
   array += '}';
+  return array;
+}
+}  // namespace
+
+std::size_t pg_store::renew_claims(std::span<const std::int64_t> ids, sys_seconds now) {
+  if (ids.empty()) return 0;
+  const std::string array = id_array(ids);
   return impl_
       ->run(
           "UPDATE inbox SET claim_expires_at = $1::bigint + $2::bigint WHERE id = ANY($3::bigint[]) AND "
@@ -270,6 +278,18 @@ bool pg_store::begin_attempt(std::int64_t id, sys_seconds at) {
                  "AND e.state = 'pending' AND e.id < outbox.id)",
                  params(at, impl_->options.owner, lease, id))
              .changes() == 1;
+}
+
+std::size_t pg_store::renew_outbox_claims(std::span<const std::int64_t> ids, sys_seconds now) {
+  if (ids.empty()) return 0;
+  // Only claims this replica still holds: one that ran out and was taken over stays taken.
+  return impl_
+      ->run(
+          "UPDATE outbox SET claim_expires_at = $1::bigint + $2::bigint WHERE id = ANY($3::bigint[]) AND "
+          "claimed_by = $4 AND state = 'pending'",
+          params(now, static_cast<std::int64_t>(impl_->options.outbox_lease.count()), id_array(ids),
+                 impl_->options.owner))
+      .changes();
 }
 
 bool pg_store::mark_sent(std::int64_t id, const json& result, sys_seconds at) {

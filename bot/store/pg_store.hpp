@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "bot/store/delivery_claims.hpp"
+#include "bot/store/outbox_claims.hpp"
 #include "bot/store/pg_url.hpp"
 #include "bot/store/sqlite_store.hpp"
 #include "bot/store/store.hpp"
@@ -41,9 +42,11 @@ struct pg_options {
   // so two processes never share a name, even with the same host name and pid in two
   // containers).
   std::string owner;
-  // How long a claimed outbox item stays with its replica: longer than the longest Web API call
-  // with its pacing, shorter than what a lost post may wait for a survivor to take it over.
-  std::chrono::seconds outbox_lease{60};
+  // How long a claimed outbox item stays with its replica without a renewal: the outbox renews
+  // the claims of the posts it is sending every third of this (renew_outbox_claims), so a live
+  // replica keeps a post however long its call waits, and a dead one's post is taken over at most
+  // one lease after the last renewal. Longer than the event loop ever stalls.
+  std::chrono::seconds outbox_lease{10};
   // How long an unfinished inbox delivery stays with the replica that holds it without a renewal
   // (delivery_claims.hpp): what a delivery acked by a replica that then died waits, at most,
   // before another replica replays it.
@@ -55,7 +58,7 @@ struct pg_options {
 // The URL with any password replaced by "***", for log lines and errors.
 std::string redact_url(std::string_view url);
 
-class pg_store final : public store, public delivery_claims {
+class pg_store final : public store, public delivery_claims, public outbox_claims {
  public:
   // Connects and migrates to the latest schema. Throws store_error (with the URL redacted) when
   // the server cannot be reached, refuses the login, holds some other program's tables, or has a
@@ -117,6 +120,9 @@ class pg_store final : public store, public delivery_claims {
   // Also claims the item for this replica for outbox_lease; false while another replica's claim
   // is live or an earlier item of the same incident is still pending.
   bool begin_attempt(std::int64_t id, sys_seconds at) override;
+  // The outbox's heartbeat (outbox_claims.hpp): this replica's claims on `ids` run one
+  // outbox_lease from `now`.
+  std::size_t renew_outbox_claims(std::span<const std::int64_t> ids, sys_seconds now) override;
   bool mark_sent(std::int64_t id, const json& result, sys_seconds at) override;
   bool mark_failed(std::int64_t id, std::string_view error, sys_seconds at, bool final) override;
   bool abandon(std::int64_t id, std::string_view reason, sys_seconds at) override;
