@@ -676,9 +676,10 @@ class loader {
       policy::legal_regime regime = known ? *it : policy::legal_regime{name, {}, {}, {}, {}};
       bool has_within = known;
       bool ok = true;
+      const std::string field_prefix = key + ".";
       for (auto&& [field_key, value] : *fields) {
         const std::string field(field_key.str());
-        const std::string field_path = key + "." + field;
+        const std::string field_path = field_prefix + field;
         auto text = value.value_exact<std::string>();
         if (field != "title" && field != "notify" && field != "within" && field != "citation") {
           problem(where(field_path), "unknown key (expected title, notify, within or citation)");
@@ -838,7 +839,7 @@ std::vector<std::string> config::secrets() const {
   return out;
 }
 
-config_error::config_error(std::string source, std::vector<config_problem> problems)
+config_error::config_error(const std::string& source, std::vector<config_problem> problems)
     : std::runtime_error(join_problems(source, problems)), problems_(std::move(problems)) {}
 
 config default_config() {

@@ -115,7 +115,7 @@ struct config_problem {
 
 class config_error : public std::runtime_error {
  public:
-  config_error(std::string source, std::vector<config_problem> problems);
+  config_error(const std::string& source, std::vector<config_problem> problems);
   const std::vector<config_problem>& problems() const { return problems_; }
 
  private:

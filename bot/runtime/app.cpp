@@ -589,7 +589,7 @@ int check_slack_online(const config& cfg, std::ostream& out, std::ostream& err) 
           result = exit_ok;
         }
       },
-      [&](std::exception_ptr e) {
+      [&](const std::exception_ptr& e) {
         if (!e) return;
         try {
           std::rethrow_exception(e);
@@ -768,7 +768,7 @@ int run_bot(const config& cfg, run_mode mode) {
         if (health) health->stop();
         ioc.stop();
       },
-      [&](std::exception_ptr error) {
+      [&](const std::exception_ptr& error) {
         if (!error) return;
         try {
           std::rethrow_exception(error);

@@ -45,10 +45,9 @@ std::string plain_markup(std::string text) {
     const std::string inner = text.substr(i + 1, close - i - 1);
     const auto bar = inner.find('|');
     if (inner.starts_with("!date^") && bar != std::string::npos) out += inner.substr(bar + 1);
-    else if (inner.starts_with('@')) out += inner.substr(0, bar);
+    else if (inner.starts_with('@') || inner.starts_with('#')) out += inner.substr(0, bar);
     else if (inner.starts_with("!subteam^"))
       out += "@" + inner.substr(9, bar == std::string::npos ? std::string::npos : bar - 9);
-    else if (inner.starts_with('#')) out += inner.substr(0, bar);
     else if (inner.starts_with('!'))
       out += "@" + inner.substr(1, bar == std::string::npos ? std::string::npos : bar - 1);
     else out += bar == std::string::npos ? inner : inner.substr(bar + 1);
@@ -284,7 +283,8 @@ asio::awaitable<void> console_adapter::post_message(const std::string& channel,
                                                     const std::string& channel_type, const std::string& text,
                                                     const std::string& ts, const std::string& thread_ts) {
   json payload = message_event_payload(channel, channel_type, text, ts, thread_ts);
-  co_await dispatcher_.process(envelope_of("events_api", std::move(payload)), [](std::optional<json>) {});
+  co_await dispatcher_.process(envelope_of("events_api", std::move(payload)),
+                               [](const slack::ack_payload&) {});
 }
 
 asio::awaitable<void> console_adapter::run_slash_command(const std::string& line) {
@@ -319,7 +319,8 @@ asio::awaitable<void> console_adapter::click(const std::string& rest) {
                   {"channel", {{"id", options_.channel}}},
                   {"trigger_id", next_trigger_id()},
                   {"actions", json::array({{{"action_id", action_id}, {"value", value}}})}};
-  co_await dispatcher_.process(envelope_of("interactive", std::move(payload)), [](std::optional<json>) {});
+  co_await dispatcher_.process(envelope_of("interactive", std::move(payload)),
+                               [](const slack::ack_payload&) {});
 }
 
 asio::awaitable<void> console_adapter::reply_in_thread(const std::string& rest) {

@@ -83,7 +83,7 @@ class console_adapter {
 
   // Handles one typed line; returns when the handlers it started have finished. Returns false
   // when the line asked to quit.
-  boost::asio::awaitable<bool> handle_line(std::string line);
+  boost::asio::awaitable<bool> handle_line(std::string typed);
   // Reads standard input until end of file, `!quit`, or stop().
   boost::asio::awaitable<void> run_stdin(boost::asio::any_io_executor executor);
   // Ends run_stdin after the line being handled (if any) is done.

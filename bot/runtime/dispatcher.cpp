@@ -512,7 +512,9 @@ struct dispatcher::impl : std::enable_shared_from_this<impl> {
     return cmd ? lookup->second(*cmd) : nullptr;
   }
 
-  void route(const slack::envelope& envelope, slack::ack_fn raw_ack, const completion_ptr& done) {
+  // Takes the envelope by value: with an inbox it moves on into the recording coroutine (no copy of
+  // the payload per envelope).
+  void route(slack::envelope envelope, slack::ack_fn raw_ack, const completion_ptr& done) {
     ++stats.envelopes;
     const slack::ack_fn ack = observed(std::move(raw_ack), envelope.type);
     try {
@@ -525,12 +527,14 @@ struct dispatcher::impl : std::enable_shared_from_this<impl> {
         return ack(slack::ack_payload::serialized(std::move(reply)));
       if (options.inbox) {
         running_token token(shared_from_this(), done);
-        asio::co_spawn(executor, record_then_route(shared_from_this(), envelope, ack, done, std::move(token)),
-                       asio::detached);
+        asio::co_spawn(
+            executor, record_then_route(shared_from_this(), std::move(envelope), ack, done, std::move(token)),
+            asio::detached);
         return;
       }
       route_kind(envelope, ack, done, {});
     } catch (const std::exception& e) {
+      // (The id is empty only if co_spawn itself failed after the envelope moved into the coroutine.)
       handler_failed("envelope " + envelope.envelope_id, e);
       ack(std::nullopt);
     }
@@ -564,13 +568,13 @@ void dispatcher::on_view_submission(const std::string& callback_id, view_handler
 }
 
 void dispatcher::dispatch(slack::envelope envelope, slack::ack_fn ack) {
-  impl_->route(envelope, std::move(ack), nullptr);
+  impl_->route(std::move(envelope), std::move(ack), nullptr);
 }
 
 asio::awaitable<void> dispatcher::process(slack::envelope envelope, slack::ack_fn ack) {
   auto self = impl_;
   auto done = std::make_shared<impl::completion>(self->executor);
-  self->route(envelope, std::move(ack), done);
+  self->route(std::move(envelope), std::move(ack), done);
   while (done->pending > 0) {
     done->finished.expires_at(std::chrono::steady_clock::time_point::max());
     co_await done->finished.async_wait(asio::as_tuple(asio::use_awaitable));

@@ -61,7 +61,7 @@ struct block_action {
   std::string trigger_id;
 };
 
-struct view_submission {
+struct view_submission {  // NOLINT(bugprone-exception-escape): json's destructor may allocate
   std::string callback_id;
   std::string user_id;
   std::string view_id;

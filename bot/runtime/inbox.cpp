@@ -31,8 +31,7 @@ std::string inbox_key(const slack::envelope& envelope) {
 // One group commit: the envelopes waiting for it, and a timer every waiter awaits; cancelling it
 // wakes them all once the outcome is known.
 struct batch {
-  explicit batch(asio::any_io_executor ex)
-      : committed(std::move(ex), asio::steady_timer::time_point::max()) {}
+  explicit batch(asio::any_io_executor ex) : committed(ex, asio::steady_timer::time_point::max()) {}
   std::vector<store::new_delivery> deliveries;
   std::vector<std::optional<std::int64_t>> ids;
   std::string error;  // non-empty: the commit failed
@@ -44,14 +43,14 @@ struct inbox::state : std::enable_shared_from_this<state> {
   state(asio::any_io_executor ex, store::store& s, const clock& c, inbox_options o)
       : executor(std::move(ex)),
         store(s),
-        clock_(c),
+        time_source(c),
         options(std::move(o)),
         window_timer(executor),
         claim_timer(executor) {}
 
   asio::any_io_executor executor;
   store::store& store;
-  const clock& clock_;
+  const clock& time_source;
   inbox_options options;
   asio::steady_timer window_timer;
   std::shared_ptr<batch> open_batch;
@@ -87,7 +86,7 @@ struct inbox::state : std::enable_shared_from_this<state> {
     std::string error;
     std::vector<std::optional<std::int64_t>> ids;
     try {
-      const auto now = clock_.now();
+      const auto now = time_source.now();
       store.transaction([&] {
         if (current) ids = store.record_deliveries(current->deliveries, now);
         store.mark_deliveries_done(marks, now);
@@ -201,7 +200,7 @@ std::vector<std::pair<std::int64_t, slack::envelope>> replayable(store::store& s
 
 std::vector<std::pair<std::int64_t, slack::envelope>> inbox::unfinished(std::size_t limit) {
   auto& s = *state_;
-  return replayable(s.store, s.clock_, s.options, s.store.unfinished_deliveries(limit));
+  return replayable(s.store, s.time_source, s.options, s.store.unfinished_deliveries(limit));
 }
 
 asio::awaitable<void> inbox::run_claims(std::function<void(std::int64_t, slack::envelope)> replay) {
@@ -232,11 +231,11 @@ asio::awaitable<void> inbox::run_claims(std::function<void(std::int64_t, slack::
           ++it;
         }
       }
-      const auto now = s->clock_.now();
+      const auto now = s->time_source.now();
       if (!ids.empty()) s->options.claims->renew_claims(ids, now);
       auto deliveries = s->options.claims->claim_unfinished(now, batch);
       claimed = deliveries.size();
-      auto envelopes = replayable(s->store, s->clock_, s->options, std::move(deliveries));
+      auto envelopes = replayable(s->store, s->time_source, s->options, std::move(deliveries));
       for (const auto& e : envelopes) s->held_since.emplace(e.first, steady_now);
       if (!envelopes.empty())
         spdlog::info("inbox: replaying {} delivery(ies) left unfinished by a replica that stopped",

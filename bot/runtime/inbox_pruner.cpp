@@ -11,10 +11,10 @@ namespace asio = boost::asio;
 
 struct inbox_pruner::state {
   state(asio::any_io_executor ex, store::store& s, const clock& c, prune_options o)
-      : timer(std::move(ex)), store(s), clock_(c), options(o) {}
+      : timer(ex), store(s), time_source(c), options(o) {}
   asio::steady_timer timer;
   store::store& store;
-  const clock& clock_;
+  const clock& time_source;
   prune_options options;
   bool stopped = false;
 };
@@ -26,7 +26,8 @@ inbox_pruner::inbox_pruner(asio::any_io_executor executor, store::store& store, 
 inbox_pruner::~inbox_pruner() { stop(); }
 
 std::size_t inbox_pruner::prune_once() {
-  return state_->store.prune_handled(state_->clock_.now() - state_->options.retention, state_->options.batch);
+  return state_->store.prune_handled(state_->time_source.now() - state_->options.retention,
+                                     state_->options.batch);
 }
 
 asio::awaitable<void> inbox_pruner::run() {

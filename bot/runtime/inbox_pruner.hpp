@@ -18,8 +18,8 @@ namespace flare {
 struct prune_options {
   std::chrono::seconds retention{std::chrono::hours(24 * 7)};
   std::chrono::seconds every{std::chrono::minutes(10)};  // between sweeps once nothing is left
-  // Rows per table per transaction. 500-row batches took 51 ms on a 7-day, 1M-event store
-  // (bench/inbox_bench.cpp): an ack waits that long behind one. 100 keeps a batch near 10 ms.
+  // Rows per table per transaction; an ack can wait behind one. 1M-event store, loaded machine (inbox_bench
+  // prune): 100 rows p50 1.3 ms, p99 22.3, slowest 78.9; 500 rows 9.5 / 72.6 / 204.8 ms.
   std::size_t batch = 100;
 };
 

@@ -99,9 +99,8 @@ struct reminder_scheduler::impl {
     std::vector<store::new_reminder> fresh;
     fresh.reserve(next.size() + 2);
     for (const auto& r : next) {
-      store::new_reminder n{kind_of(r.obligation_id), r.due, r.fire_at, r.step};
-      n.obligation = r.obligation_id;
-      fresh.push_back(std::move(n));
+      fresh.push_back(
+          store::new_reminder{kind_of(r.obligation_id), r.due, r.fire_at, r.step, r.obligation_id});
     }
     add_untriaged_steps(*inc, fresh);
     if (fresh.empty()) {
@@ -121,9 +120,8 @@ struct reminder_scheduler::impl {
       if (r.state == store::reminder_state::sent && is_untriaged_step(r.step)) sent.insert(r.step);
     const auto add = [&](std::string_view step, sys_seconds at) {
       if (sent.contains(step)) return;
-      store::new_reminder n{store::deadline_kind::initial, at, at, std::string{step}};
-      n.obligation = std::string{triage_obligation};
-      fresh.push_back(std::move(n));
+      fresh.push_back(store::new_reminder{store::deadline_kind::initial, at, at, std::string{step},
+                                          std::string{triage_obligation}});
     };
     add(untriaged_nudge_step, inc.created_at + settings.untriaged_after);
     add(untriaged_security_step, inc.created_at + 2 * settings.untriaged_after);

@@ -16,7 +16,7 @@
 namespace flare::slack {
 
 // events_api | slash_commands | interactive
-struct envelope {
+struct envelope {  // NOLINT(bugprone-exception-escape): json's destructor may allocate
   std::string envelope_id;
   std::string type;
   nlohmann::json payload;

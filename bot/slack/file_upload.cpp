@@ -28,7 +28,7 @@ using tcp = asio::ip::tcp;
 namespace {
 
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
-constexpr std::size_t kMaxAnswer = 64 * 1024;  // Slack answers "OK - <length>"
+constexpr std::size_t kMaxAnswer = std::size_t{64} * 1024;  // Slack answers "OK - <length>"
 
 api_error step_failure(const beast::error_code& ec, const std::string& what) {
   if (ec == beast::error::timeout || ec == asio::error::operation_aborted)

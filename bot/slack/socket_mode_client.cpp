@@ -236,7 +236,7 @@ void connection::request_close() {
 // envelopes are redelivered by Slack): a bound on memory when the peer stops reading.
 constexpr std::size_t max_queued_bytes = std::size_t{16} * 1024 * 1024;
 
-void send_ack(const std::shared_ptr<ack_state>& a, ack_payload payload) {
+void send_ack(const std::shared_ptr<ack_state>& a, const ack_payload& payload) {
   a->sent = true;
   auto conn = a->conn.lock();
   if (!conn || conn->is_closed()) {
@@ -301,7 +301,7 @@ ack_fn make_ack_fn(std::shared_ptr<ack_state> a) {
       asio::dispatch(a->ex, [a] { withhold_ack(a); });
       return;
     }
-    asio::dispatch(a->ex, [a, payload = std::move(payload)]() mutable { send_ack(a, std::move(payload)); });
+    asio::dispatch(a->ex, [a, payload = std::move(payload)] { send_ack(a, payload); });
   };
 }
 

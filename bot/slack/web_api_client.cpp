@@ -43,7 +43,7 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 constexpr const char* kJsonContentType = "application/json; charset=utf-8";
 constexpr const char* kFormContentType = "application/x-www-form-urlencoded";
-constexpr std::size_t kMaxResponseBytes = 8 * 1024 * 1024;
+constexpr std::size_t kMaxResponseBytes = std::size_t{8} * 1024 * 1024;
 // Slack's edge drops idle keep-alive connections after about a minute; one idle longer than
 // this is more likely dead than alive, so it is not worth the failed write.
 constexpr auto kMaxIdle = std::chrono::seconds(50);

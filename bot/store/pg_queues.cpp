@@ -196,6 +196,7 @@ void pg_store::heartbeat(sys_seconds at) {
 namespace {
 std::vector<outbox_item> all_outbox(const result& r) {
   std::vector<outbox_item> out;
+  out.reserve(static_cast<std::size_t>(r.rows()));
   for (int i = 0; i < r.rows(); ++i) out.push_back(read_outbox(r.at(i)));
   return out;
 }
@@ -330,6 +331,7 @@ bool pg_store::abandon(std::int64_t id, std::string_view reason, sys_seconds at)
 namespace {
 std::vector<reminder> all_reminders(const result& r) {
   std::vector<reminder> out;
+  out.reserve(static_cast<std::size_t>(r.rows()));
   for (int i = 0; i < r.rows(); ++i) out.push_back(read_reminder(r.at(i)));
   return out;
 }
@@ -427,6 +429,7 @@ std::vector<std::int64_t> pg_store::duplicates_of(std::int64_t surviving) {
       impl_->run("SELECT incident_id FROM incident_obligations WHERE duplicate_of = $1 ORDER BY incident_id",
                  params(surviving));
   std::vector<std::int64_t> out;
+  out.reserve(static_cast<std::size_t>(r.rows()));
   for (int i = 0; i < r.rows(); ++i) out.push_back(r.at(i).int64(0));
   return out;
 }

@@ -381,6 +381,7 @@ std::vector<audit_record> pg_store::audit_for(std::int64_t incident_id) {
       "SELECT " + std::string(audit_columns) + " FROM audit_log WHERE incident_id = $1 ORDER BY id",
       params(incident_id));
   std::vector<audit_record> out;
+  out.reserve(static_cast<std::size_t>(r.rows()));
   for (int i = 0; i < r.rows(); ++i) out.push_back(read_audit(r.at(i)));
   return out;
 }
