@@ -128,6 +128,7 @@ std::variant<std::vector<fact_assignment>, std::string> read_assignments(std::st
       while (stop < rest.size() && !is_space(rest[stop])) ++stop;
       raw = std::string{rest.substr(0, stop)};
       if (raw.find('"') != std::string::npos) {
+        // NOLINTNEXTLINE(performance-inefficient-string-concatenation): once, the loop ends here
         return key + ": a value with a \" must be quoted as a whole, like " + key + "=\"...\"";
       }
       rest.remove_prefix(stop);

@@ -98,6 +98,7 @@ policy::checklist_input checklist_input_of(const store::incident& incident,
     if (auto at = policy::parse_rfc3339(c.value("at", ""))) done.at = *at;
     const std::string link = c.value("link", "");
     const std::string note = c.value("note", "");
+    // NOLINTNEXTLINE(performance-inefficient-string-concatenation): a few completions, not a hot loop
     done.evidence = link.empty() ? note : (note.empty() ? link : link + " (" + note + ")");
     if (!done.obligation_id.empty()) in.completions.push_back(std::move(done));
   }

@@ -33,7 +33,7 @@ constexpr std::string_view kResponders = "incident responders and the Security T
 command_reply reply(const messages::slack_message& m) { return messages::as_command_reply(m); }
 
 // A short confirmation: `mrkdwn` is already escaped, `fallback` is the notification text.
-command_reply confirmation(std::string mrkdwn, std::string fallback) {
+command_reply confirmation(const std::string& mrkdwn, std::string fallback) {
   messages::slack_message m;
   m.text = std::move(fallback);
   m.blocks.push_back(messages::blocks::section("confirmation", mrkdwn));
@@ -142,7 +142,7 @@ struct incident_commands::change_view {
   sys_seconds now;
 };
 
-struct incident_commands::change {
+struct incident_commands::change {  // NOLINT(bugprone-exception-escape): json's destructor may allocate
   std::string action;
   json inputs;
   std::function<std::optional<std::string>(store::incident&, policy::facts&, store::obligation_ledger&,
