@@ -180,6 +180,7 @@ slack_message incident_list(const std::vector<incident_view>& incidents, bool re
     return enforce_limits(std::move(m));
   }
   std::vector<std::string> lines;
+  lines.reserve(incidents.size());
   for (const auto& incident : incidents) lines.push_back(list_line(incident, reveal_sensitive));
   add_packed_sections(m, "incidents", lines);
   return enforce_limits(std::move(m));
