@@ -36,7 +36,7 @@ T run(asio::awaitable<T> task) {
   asio::io_context io;
   std::optional<T> result;
   std::exception_ptr failure;
-  asio::co_spawn(io, std::move(task), [&](std::exception_ptr e, T value) {
+  asio::co_spawn(io, std::move(task), [&](const std::exception_ptr& e, T value) {
     failure = e;
     if (!e) result = std::move(value);
   });
@@ -49,23 +49,23 @@ T run(asio::awaitable<T> task) {
 class incident_commands_test : public ::testing::Test {
  protected:
   incident_commands_test()
-      : dir_(make_dir()),
-        store_(store::sqlite_store::open((dir_ / "flare.db").string(),
-                                         store::sqlite_options{store::synchronous_mode::normal, 5000ms})),
-        clock_(at("2026-11-20T10:00:00Z")),  // a Friday
-        calendar_(tables_.calendar) {
-    slack_.usergroups = {{"S_RESP", {"U_RESP"}}, {"S_SEC", {"U_SEC"}}};
+      : dir(make_dir()),
+        db(store::sqlite_store::open((dir / "flare.db").string(),
+                                     store::sqlite_options{store::synchronous_mode::normal, 5000ms})),
+        test_clock(at("2026-11-20T10:00:00Z")),  // a Friday
+        calendar(tables.calendar) {
+    fake_slack.usergroups = {{"S_RESP", {"U_RESP"}}, {"S_SEC", {"U_SEC"}}};
     command_settings settings{"C_INCIDENTS", "C_SECURITY", "S_RESP", "S_SEC", "/incident"};
-    commands_ = std::make_unique<incident_commands>(
-        command_context{*store_, slack_, clock_, tables_, calendar_, settings, [this] { ++wakes_; },
-                        [this](std::int64_t id) { changed_.push_back(id); }});
+    cmds = std::make_unique<incident_commands>(
+        command_context{*db, fake_slack, test_clock, tables, calendar, settings, [this] { ++wakes; },
+                        [this](std::int64_t id) { changed_ids.push_back(id); }});
   }
 
   ~incident_commands_test() override {
-    commands_.reset();
-    store_.reset();
+    cmds.reset();
+    db.reset();
     std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
+    std::filesystem::remove_all(dir, ec);
   }
 
   static std::filesystem::path make_dir() {
@@ -76,15 +76,15 @@ class incident_commands_test : public ::testing::Test {
 
   json command(const std::string& user, const std::string& text, const std::string& channel = "C_GENERAL") {
     slash_command cmd{"/incident", text, user, channel, "trigger", "https://hooks.slack.test/x"};
-    return run(commands_->handle(cmd));
+    return run(cmds->handle(cmd));
   }
 
   static std::string text_of(const json& reply) { return reply.dump(); }
 
-  std::vector<store::outbox_item> outbox() { return store_->pending_outbox(1000); }
+  std::vector<store::outbox_item> outbox() { return db->pending_outbox(1000); }
 
   store::incident incident(std::int64_t id) {
-    auto i = store_->find_incident(id);
+    auto i = db->find_incident(id);
     if (!i) throw std::runtime_error("no incident");
     return *i;
   }
@@ -92,24 +92,24 @@ class incident_commands_test : public ::testing::Test {
   // What a person could observe of the stored state: the incident, its audit and the outbox.
   std::string snapshot(std::int64_t id) {
     json j;
-    auto i = store_->find_incident(id);
+    auto i = db->find_incident(id);
     j["version"] = i ? i->version : -1;
     j["facts"] = i ? i->facts : json();
     j["state"] = i ? std::string{store::to_string(i->state)} : "";
-    j["audit"] = store_->audit_for(id).size();
+    j["audit"] = db->audit_for(id).size();
     j["outbox"] = outbox().size();
     return j.dump();
   }
 
-  std::filesystem::path dir_;
-  std::unique_ptr<store::sqlite_store> store_;
-  manual_clock clock_;
-  policy::tables tables_;
-  policy::business_calendar calendar_;
-  flare::testing::recording_slack slack_;
-  int wakes_ = 0;
-  std::vector<std::int64_t> changed_;
-  std::unique_ptr<incident_commands> commands_;
+  std::filesystem::path dir;
+  std::unique_ptr<store::sqlite_store> db;
+  manual_clock test_clock;
+  policy::tables tables;
+  policy::business_calendar calendar;
+  flare::testing::recording_slack fake_slack;
+  int wakes = 0;
+  std::vector<std::int64_t> changed_ids;
+  std::unique_ptr<incident_commands> cmds;
 };
 
 TEST_F(incident_commands_test, open_creates_inc_1_and_enqueues_its_card_in_the_incidents_channel) {
@@ -133,14 +133,15 @@ TEST_F(incident_commands_test, open_creates_inc_1_and_enqueues_its_card_in_the_i
   EXPECT_FALSE(items[0].payload["text"].get<std::string>().empty());
   EXPECT_TRUE(items[0].payload["blocks"].is_array());
 
-  const auto audit = store_->audit_for(1);
+  const auto audit = db->audit_for(1);
   ASSERT_EQ(audit.size(), 1u);
   EXPECT_EQ(audit[0].actor, "U_ANY");
   EXPECT_EQ(audit[0].action, "open");
-  EXPECT_EQ(wakes_, 1);
-  EXPECT_EQ(changed_, std::vector<std::int64_t>{1});
-  EXPECT_EQ(slack_.calls_other_than({"usergroups.users.list"}), 0u);
-  EXPECT_TRUE(slack_.targets_of("usergroups.users.list").empty()) << "anyone may open: no membership lookup";
+  EXPECT_EQ(wakes, 1);
+  EXPECT_EQ(changed_ids, std::vector<std::int64_t>{1});
+  EXPECT_EQ(fake_slack.calls_other_than({"usergroups.users.list"}), 0u);
+  EXPECT_TRUE(fake_slack.targets_of("usergroups.users.list").empty())
+      << "anyone may open: no membership lookup";
 }
 
 // Issue 9: "The card always shows the checklist", also before the first classification: the card
@@ -174,8 +175,8 @@ TEST_F(incident_commands_test, the_card_posted_at_open_already_shows_the_checkli
 
 TEST_F(incident_commands_test,
        a_card_opened_from_a_harassment_report_shows_its_proposed_kind_from_the_start) {
-  run(commands_->open_from_report("U_SEC", "C_SECURITY", "1700000000.000300", "Colleague harassing me", true,
-                                  "U_REP", policy::incident_kind::people_and_safety));
+  run(cmds->open_from_report("U_SEC", "C_SECURITY", "1700000000.000300", "Colleague harassing me", true,
+                             "U_REP", policy::incident_kind::people_and_safety));
   std::string card;
   for (const auto& item : outbox())
     if (item.payload.value("record_as", "") == "card") card = item.payload.dump();
@@ -204,13 +205,13 @@ TEST_F(incident_commands_test, sensitive_open_posts_only_in_the_security_channel
 TEST_F(incident_commands_test, non_responder_classify_is_refused_and_nothing_changes) {
   command("U_ANY", "open Suspicious login");
   const std::string before = snapshot(1);
-  const int wakes_before = wakes_;
+  const int wakes_before = wakes;
 
   const json reply = command("U_ANY", "classify INC-1 high confirmed");
   EXPECT_EQ(reply["response_type"], "ephemeral");
   EXPECT_NE(text_of(reply).find("not authorised"), std::string::npos) << text_of(reply);
   EXPECT_EQ(snapshot(1), before);
-  EXPECT_EQ(wakes_, wakes_before);
+  EXPECT_EQ(wakes, wakes_before);
 
   for (const std::string text : {"facts INC-1 fix_available=true", "notified INC-1", "resolve INC-1",
                                  "update INC-1 looking", "decide INC-1"}) {
@@ -246,14 +247,14 @@ TEST_F(incident_commands_test, responder_classify_confirmed_starts_the_clock_and
   EXPECT_EQ(decision.payload["channel"], "C_INCIDENTS");
   EXPECT_NE(card.idempotency_key, decision.idempotency_key);
 
-  const auto audit = store_->audit_for(1);
+  const auto audit = db->audit_for(1);
   ASSERT_EQ(audit.size(), 2u);
   EXPECT_EQ(audit[1].actor, "U_RESP");
   EXPECT_EQ(audit[1].action, "classify");
   EXPECT_EQ(audit[1].details["inputs"]["severity"], "high");
   EXPECT_EQ(audit[1].details["decision"]["customer_notifications"]["initial_due"], "2026-11-23T10:00:00Z");
-  EXPECT_EQ(audit[1].details["policy_version"], policy::policy_version(tables_));
-  EXPECT_EQ(changed_.back(), 1);
+  EXPECT_EQ(audit[1].details["policy_version"], policy::policy_version(tables));
+  EXPECT_EQ(changed_ids.back(), 1);
 }
 
 TEST_F(incident_commands_test, potential_leaves_the_clock_unstarted_unless_confirmed_at_is_given) {
@@ -305,7 +306,7 @@ TEST_F(incident_commands_test, notified_records_now_and_moves_the_next_due_time)
   // Critical: initial 48h after confirmation, then updates every 24h.
   EXPECT_EQ((*incident(1).last_decision)["customer_notifications"]["next_due"], "2026-11-22T10:00:00Z");
 
-  clock_.advance(10h);
+  test_clock.advance(10h);
   const std::size_t before = outbox().size();
   const json reply = command("U_RESP", "notified INC-1");
   // `notified` is "done" for the next customer notice, and the reply names what is due next.
@@ -315,7 +316,7 @@ TEST_F(incident_commands_test, notified_records_now_and_moves_the_next_due_time)
       << text_of(reply);
   EXPECT_NE(text_of(reply).find("Next: Customer update 1, due Sat 21 Nov, 20:00 UTC"), std::string::npos);
 
-  const auto ledger = store_->ledger_for(1);
+  const auto ledger = db->ledger_for(1);
   ASSERT_EQ(ledger.completions.size(), 1u);
   EXPECT_EQ(ledger.completions[0]["obligation"], "paid_initial_notice");
   EXPECT_EQ(ledger.completions[0]["by"], "U_RESP");
@@ -324,13 +325,13 @@ TEST_F(incident_commands_test, notified_records_now_and_moves_the_next_due_time)
   ASSERT_EQ(items.size(), before + 2);
   EXPECT_EQ(items[before].kind, "update");
   EXPECT_EQ(items[before + 1].payload["thread_of_incident"], 1);
-  EXPECT_EQ(store_->audit_for(1).back().action, "notified");
+  EXPECT_EQ(db->audit_for(1).back().action, "notified");
 }
 
 TEST_F(incident_commands_test, resolve_records_the_time_and_summary_and_posts_the_resolution) {
   command("U_ANY", "open Phishing wave");
   command("U_RESP", "classify INC-1 high confirmed");
-  clock_.advance(5h);
+  test_clock.advance(5h);
   const std::size_t before = outbox().size();
 
   json reply = command("U_RESP", "resolve INC-1 passwords reset, no access found");
@@ -346,7 +347,7 @@ TEST_F(incident_commands_test, resolve_records_the_time_and_summary_and_posts_th
   EXPECT_EQ(items[before].payload["card_of_incident"], 1);
   EXPECT_EQ(items[before + 1].payload["thread_of_incident"], 1);
   EXPECT_EQ(items[before + 2].payload["thread_of_incident"], 1);
-  EXPECT_EQ(store_->ledger_for(1).close_reason, "resolved");
+  EXPECT_EQ(db->ledger_for(1).close_reason, "resolved");
 
   const std::string after = snapshot(1);
   reply = command("U_RESP", "resolve INC-1");
@@ -368,7 +369,7 @@ TEST_F(incident_commands_test, update_posts_the_text_in_the_thread) {
   EXPECT_EQ(items[1].payload["thread_of_incident"], 1);
   EXPECT_NE(items[1].payload.dump().find("host isolated &amp; imaged"), std::string::npos)
       << items[1].payload.dump();
-  EXPECT_EQ(store_->audit_for(1).back().details["inputs"]["text"], "host isolated & imaged");
+  EXPECT_EQ(db->audit_for(1).back().details["inputs"]["text"], "host isolated & imaged");
 }
 
 TEST_F(incident_commands_test, decide_reposts_the_decision_each_time) {
@@ -407,9 +408,9 @@ TEST_F(incident_commands_test, show_and_list_hide_sensitive_titles_from_non_memb
   EXPECT_NE(text_of(r).find(secret), std::string::npos) << text_of(r);
 
   // A failed lookup shows less, never more.
-  slack_.fail("usergroups.users.list", slack::api_error{"timeout", "no answer within 10s", true},
-              flare::testing::recording_slack::always);
-  clock_.advance(2min);
+  fake_slack.fail("usergroups.users.list", slack::api_error{"timeout", "no answer within 10s", true},
+                  flare::testing::recording_slack::always);
+  test_clock.advance(2min);
   r = command("U_SEC", "show INC-1");
   EXPECT_EQ(text_of(r).find(secret), std::string::npos) << text_of(r);
 }
@@ -428,8 +429,8 @@ TEST_F(incident_commands_test, list_filters_open_by_default) {
 TEST_F(incident_commands_test, usergroup_lookup_failure_refuses_and_changes_nothing) {
   command("U_ANY", "open Strange cron job");
   const std::string before = snapshot(1);
-  slack_.fail("usergroups.users.list", slack::api_error{"timeout", "no answer within 10s", true},
-              flare::testing::recording_slack::always);
+  fake_slack.fail("usergroups.users.list", slack::api_error{"timeout", "no answer within 10s", true},
+                  flare::testing::recording_slack::always);
   const json reply = command("U_RESP", "classify INC-1 critical confirmed");
   EXPECT_NE(text_of(reply).find("could not be verified"), std::string::npos) << text_of(reply);
   EXPECT_EQ(snapshot(1), before);
@@ -439,27 +440,27 @@ TEST_F(incident_commands_test, membership_is_cached_for_sixty_seconds) {
   command("U_ANY", "open Cache me");
   command("U_RESP", "decide INC-1");
   command("U_RESP", "decide INC-1");
-  EXPECT_EQ(slack_.targets_of("usergroups.users.list"), std::vector<std::string>{"S_RESP"});
+  EXPECT_EQ(fake_slack.targets_of("usergroups.users.list"), std::vector<std::string>{"S_RESP"});
 
-  clock_.advance(59s);
+  test_clock.advance(59s);
   command("U_RESP", "decide INC-1");
-  EXPECT_EQ(slack_.targets_of("usergroups.users.list").size(), 1u);
+  EXPECT_EQ(fake_slack.targets_of("usergroups.users.list").size(), 1u);
 
-  clock_.advance(2s);
-  slack_.usergroups["S_RESP"] = {};  // removed from the group: noticed once the cache expires
+  test_clock.advance(2s);
+  fake_slack.usergroups["S_RESP"] = {};  // removed from the group: noticed once the cache expires
   const json reply = command("U_RESP", "decide INC-1");
-  EXPECT_EQ(slack_.targets_of("usergroups.users.list").size(), 3u);  // S_RESP again, then S_SEC
+  EXPECT_EQ(fake_slack.targets_of("usergroups.users.list").size(), 3u);  // S_RESP again, then S_SEC
   EXPECT_NE(text_of(reply).find("not authorised"), std::string::npos) << text_of(reply);
 }
 
 TEST_F(incident_commands_test, empty_group_settings_mean_nobody_and_no_lookup) {
   command_settings settings{"C_INCIDENTS", "C_SECURITY", "", "", "/incident"};
-  incident_commands strict{command_context{*store_, slack_, clock_, tables_, calendar_, settings, {}, {}}};
+  incident_commands strict{command_context{*db, fake_slack, test_clock, tables, calendar, settings, {}, {}}};
   command("U_ANY", "open Nobody may classify");
   const json reply =
       run(strict.handle(slash_command{"/incident", "classify 1 low potential", "U_RESP", "C1", "", ""}));
   EXPECT_NE(text_of(reply).find("not authorised"), std::string::npos) << text_of(reply);
-  EXPECT_TRUE(slack_.targets_of("usergroups.users.list").empty());
+  EXPECT_TRUE(fake_slack.targets_of("usergroups.users.list").empty());
 }
 
 TEST_F(incident_commands_test, unknown_incident_is_named_with_the_usage) {
@@ -482,8 +483,7 @@ TEST_F(incident_commands_test, usage_errors_and_help_are_ephemeral) {
 }
 
 TEST_F(incident_commands_test, open_from_report_puts_the_card_in_the_report_thread_once) {
-  json reply =
-      run(commands_->open_from_report("U_REP", "C_REPORTS", "1700000000.000100", "Weird email", false));
+  json reply = run(cmds->open_from_report("U_REP", "C_REPORTS", "1700000000.000100", "Weird email", false));
   EXPECT_NE(text_of(reply).find("INC-1"), std::string::npos) << text_of(reply);
   auto i = incident(1);
   EXPECT_EQ(i.channel, "C_REPORTS");
@@ -495,14 +495,14 @@ TEST_F(incident_commands_test, open_from_report_puts_the_card_in_the_report_thre
   EXPECT_EQ(items[0].payload["thread_ts"], "1700000000.000100");
   EXPECT_EQ(items[0].payload["record_as"], "card");
 
-  reply = run(commands_->open_from_report("U_OTHER", "C_REPORTS", "1700000000.000100", "Weird email", false));
+  reply = run(cmds->open_from_report("U_OTHER", "C_REPORTS", "1700000000.000100", "Weird email", false));
   EXPECT_NE(text_of(reply).find("already"), std::string::npos) << text_of(reply);
-  EXPECT_FALSE(store_->find_incident(2));
+  EXPECT_FALSE(db->find_incident(2));
   EXPECT_EQ(outbox().size(), 1u);
 }
 
 TEST_F(incident_commands_test, sensitive_report_gets_only_a_placeholder_in_its_thread) {
-  run(commands_->open_from_report("U_REP", "C_REPORTS", "1700000000.000200", "HR data on a laptop", true));
+  run(cmds->open_from_report("U_REP", "C_REPORTS", "1700000000.000200", "HR data on a laptop", true));
   const auto i = incident(1);
   EXPECT_EQ(i.channel, "C_SECURITY");
   for (const auto& item : outbox()) {
@@ -636,28 +636,28 @@ class faulty_store final : public st::store {
 
 class incident_commands_fault_test : public incident_commands_test {
  protected:
-  incident_commands_fault_test() : faulty_(*store_) {
+  incident_commands_fault_test() : faulty(*db) {
     command_settings settings{"C_INCIDENTS", "C_SECURITY", "S_RESP", "S_SEC", "/incident"};
-    faulty_commands_ = std::make_unique<incident_commands>(
-        command_context{faulty_, slack_, clock_, tables_, calendar_, settings, [this] { ++wakes_; }, {}});
+    faulty_commands = std::make_unique<incident_commands>(
+        command_context{faulty, fake_slack, test_clock, tables, calendar, settings, [this] { ++wakes; }, {}});
   }
   json faulty_command(const std::string& user, const std::string& text) {
-    return run(faulty_commands_->handle(slash_command{"/incident", text, user, "C_GENERAL", "", ""}));
+    return run(faulty_commands->handle(slash_command{"/incident", text, user, "C_GENERAL", "", ""}));
   }
-  faulty_store faulty_;
-  std::unique_ptr<incident_commands> faulty_commands_;
+  faulty_store faulty;
+  std::unique_ptr<incident_commands> faulty_commands;
 };
 
 TEST_F(incident_commands_fault_test, a_version_conflict_is_reread_and_reapplied_once) {
   command("U_ANY", "open Race");
-  faulty_.conflict_once = true;
+  faulty.conflict_once = true;
   const json reply = faulty_command("U_RESP", "classify INC-1 high confirmed");
   EXPECT_NE(text_of(reply).find("Classified"), std::string::npos) << text_of(reply);
-  EXPECT_EQ(faulty_.update_calls, 2);
+  EXPECT_EQ(faulty.update_calls, 2);
   const auto i = incident(1);
   EXPECT_EQ(i.severity, "high");
   EXPECT_EQ(i.summary, "edited by someone else");  // their change kept, ours applied on top
-  const auto audit = store_->audit_for(1);
+  const auto audit = db->audit_for(1);
   ASSERT_EQ(audit.size(), 3u);
   EXPECT_EQ(audit[1].actor, "U_OTHER");
   EXPECT_EQ(audit[2].action, "classify");
@@ -666,11 +666,11 @@ TEST_F(incident_commands_fault_test, a_version_conflict_is_reread_and_reapplied_
 TEST_F(incident_commands_fault_test, a_failed_outbox_write_undoes_the_whole_change) {
   command("U_ANY", "open Disk full");
   const std::string before = snapshot(1);
-  const int wakes_before = wakes_;
-  faulty_.fail_enqueue = true;
+  const int wakes_before = wakes;
+  faulty.fail_enqueue = true;
   EXPECT_THROW(faulty_command("U_RESP", "classify INC-1 high confirmed"), store::store_error);
   EXPECT_EQ(snapshot(1), before);
-  EXPECT_EQ(wakes_, wakes_before);
+  EXPECT_EQ(wakes, wakes_before);
 }
 
 }  // namespace
@@ -680,13 +680,13 @@ namespace flare::commands {
 namespace {
 
 TEST_F(incident_commands_test, may_respond_uses_the_same_fail_closed_membership) {
-  EXPECT_TRUE(run(commands_->may_respond("U_RESP")));
-  EXPECT_TRUE(run(commands_->may_respond("U_SEC")));
-  EXPECT_FALSE(run(commands_->may_respond("U_ANY")));
-  slack_.fail("usergroups.users.list", slack::api_error{"timeout", "no answer within 10s", true},
-              flare::testing::recording_slack::always);
-  clock_.advance(61s);
-  EXPECT_FALSE(run(commands_->may_respond("U_RESP")));
+  EXPECT_TRUE(run(cmds->may_respond("U_RESP")));
+  EXPECT_TRUE(run(cmds->may_respond("U_SEC")));
+  EXPECT_FALSE(run(cmds->may_respond("U_ANY")));
+  fake_slack.fail("usergroups.users.list", slack::api_error{"timeout", "no answer within 10s", true},
+                  flare::testing::recording_slack::always);
+  test_clock.advance(61s);
+  EXPECT_FALSE(run(cmds->may_respond("U_RESP")));
 }
 
 }  // namespace
@@ -698,9 +698,9 @@ namespace {
 TEST_F(incident_commands_test, the_resolution_message_marked_done_shows_on_the_card_and_as_a_change) {
   command("U_ANY", "open Resolved then notified");
   command("U_RESP", "classify INC-1 high confirmed");
-  clock_.advance(2h);
+  test_clock.advance(2h);
   command("U_RESP", "resolve INC-1");
-  clock_.advance(1h);
+  test_clock.advance(1h);
   const std::size_t before = outbox().size();
   command("U_RESP", "done INC-1 resolution link=https://status.example/inc-1");
   const auto items = outbox();
@@ -741,12 +741,12 @@ TEST_F(incident_commands_test, a_time_in_the_future_is_refused_with_the_time_rea
   EXPECT_NE(text_of(reply).find("at 2026-11-20T11:00:00Z is Fri 20 Nov, 11:00 UTC, which is in the future"),
             std::string::npos)
       << text_of(reply);
-  EXPECT_TRUE(store_->ledger_for(1).completions.empty());
+  EXPECT_TRUE(db->ledger_for(1).completions.empty());
 }
 
 TEST_F(incident_commands_test, classify_confirmed_without_a_time_says_which_time_it_assumed) {
   command("U_ANY", "open Leaked token");
-  clock_.advance(243min);
+  test_clock.advance(243min);
   const json reply = command("U_RESP", "classify INC-1 high confirmed");
   EXPECT_NE(text_of(reply).find(
                 "Impact confirmed now, Fri 20 Nov, 14:03 UTC; use `confirmed-at=` if it was earlier"),
@@ -780,7 +780,7 @@ TEST_F(incident_commands_test, moving_a_running_deadline_asks_for_confirmation_t
                    (post.find("because") != std::string::npos && post.find("<@U_RESP>") != std::string::npos);
   }
   EXPECT_TRUE(moved_notice) << "a notice in the thread says what moved, why and who confirmed";
-  const auto audit = store_->audit_for(1).back();
+  const auto audit = db->audit_for(1).back();
   ASSERT_TRUE(audit.details.contains("deadline_moves")) << audit.details.dump();
   EXPECT_EQ(audit.details["deadline_moves"][0]["obligation"], "paid_initial_notice");
   EXPECT_EQ(audit.details["confirmed_by"], "U_RESP");
@@ -812,21 +812,21 @@ TEST_F(incident_commands_test, the_bulletin_waits_for_its_prerequisites_with_an_
   json reply = command("U_RESP", "done INC-1 bulletin link=https://blog.example/sec");
   EXPECT_NE(text_of(reply).find("is not ready yet: it waits for"), std::string::npos) << text_of(reply);
   EXPECT_NE(text_of(reply).find("Paid-customer initial notice"), std::string::npos) << text_of(reply);
-  EXPECT_TRUE(store_->ledger_for(1).completions.empty());
+  EXPECT_TRUE(db->ledger_for(1).completions.empty());
 
-  clock_.advance(1h);
+  test_clock.advance(1h);
   reply = command("U_RESP", "done INC-1 notice at=2026-11-20T10:30:00Z note=\"sent from the CRM\"");
   EXPECT_NE(text_of(reply).find("Marked Paid-customer initial notice done"), std::string::npos)
       << text_of(reply);
   reply = command("U_RESP", "done INC-1 bulletin link=https://blog.example/sec");
   EXPECT_NE(text_of(reply).find("Marked Public security bulletin done"), std::string::npos) << text_of(reply);
-  const auto ledger = store_->ledger_for(1);
+  const auto ledger = db->ledger_for(1);
   ASSERT_EQ(ledger.completions.size(), 2u);
   EXPECT_EQ(ledger.completions[0]["at"], "2026-11-20T10:30:00Z");
   EXPECT_EQ(ledger.completions[0]["note"], "sent from the CRM");
   EXPECT_EQ(ledger.completions[1]["link"], "https://blog.example/sec");
-  EXPECT_EQ(store_->audit_for(1).back().action, "done");
-  EXPECT_EQ(store_->audit_for(1).back().details["inputs"]["link"], "https://blog.example/sec");
+  EXPECT_EQ(db->audit_for(1).back().action, "done");
+  EXPECT_EQ(db->audit_for(1).back().details["inputs"]["link"], "https://blog.example/sec");
 
   reply = command("U_RESP", "done INC-1 bulletin");
   EXPECT_NE(text_of(reply).find("already done by"), std::string::npos) << text_of(reply);
@@ -842,7 +842,7 @@ TEST_F(incident_commands_test, not_needed_records_who_and_why_and_shows_on_the_c
   const json reply =
       command("U_RESP", "not-needed INC-1 notice reason=\"contract says the MSP informs them\"");
   EXPECT_NE(text_of(reply).find("not needed for"), std::string::npos) << text_of(reply);
-  const auto ledger = store_->ledger_for(1);
+  const auto ledger = db->ledger_for(1);
   ASSERT_EQ(ledger.not_needed.size(), 1u);
   EXPECT_EQ(ledger.not_needed[0]["by"], "U_RESP");
   EXPECT_NE(outbox()[before].payload.dump().find(
@@ -850,7 +850,7 @@ TEST_F(incident_commands_test, not_needed_records_who_and_why_and_shows_on_the_c
             std::string::npos)
       << outbox()[before].payload.dump();
   // Nothing reminds of it any more.
-  const auto c = stored_checklist(*store_, 1, tables_, calendar_, clock_.now());
+  const auto c = stored_checklist(*db, 1, tables, calendar, test_clock.now());
   ASSERT_TRUE(c);
   EXPECT_EQ(c->find("paid_initial_notice")->state, policy::obligation_state::not_needed);
 }
@@ -861,8 +861,8 @@ TEST_F(incident_commands_test,
   command("U_RESP", "classify INC-1 critical confirmed");
   command("U_RESP", "notified INC-1");
   command("U_RESP", "resolve INC-1 false-positive it was the pen test");
-  EXPECT_EQ(store_->ledger_for(1).close_reason, "false positive");
-  const auto c = stored_checklist(*store_, 1, tables_, calendar_, clock_.now());
+  EXPECT_EQ(db->ledger_for(1).close_reason, "false positive");
+  const auto c = stored_checklist(*db, 1, tables, calendar, test_clock.now());
   ASSERT_TRUE(c);
   // Customers were told, so they must hear that it is over.
   EXPECT_EQ(c->find("resolution_message")->state, policy::obligation_state::pending);
@@ -879,10 +879,10 @@ TEST_F(incident_commands_test, a_duplicate_points_to_the_surviving_incident_and_
   const std::size_t before = outbox().size();
   reply = command("U_RESP", "resolve INC-2 duplicate-of=INC-1");
   EXPECT_NE(text_of(reply).find("Closed as a duplicate of INC-1"), std::string::npos) << text_of(reply);
-  const auto ledger = store_->ledger_for(2);
+  const auto ledger = db->ledger_for(2);
   EXPECT_EQ(ledger.close_reason, "duplicate");
   EXPECT_EQ(ledger.duplicate_of, 1);
-  EXPECT_EQ(store_->duplicates_of(1), std::vector<std::int64_t>{2});
+  EXPECT_EQ(db->duplicates_of(1), std::vector<std::int64_t>{2});
   bool here = false, there = false;
   for (std::size_t k = before; k < outbox().size(); ++k) {
     const json p = outbox()[k].payload;
@@ -896,8 +896,9 @@ TEST_F(incident_commands_test, a_duplicate_points_to_the_surviving_incident_and_
   EXPECT_TRUE(there);
   if (!here || !there)
     for (std::size_t k = before; k < outbox().size(); ++k) ADD_FAILURE() << outbox()[k].payload.dump();
-  EXPECT_NE(std::find(changed_.begin(), changed_.end(), 1), changed_.end()) << "the survivor reschedules";
-  const auto c = stored_checklist(*store_, 2, tables_, calendar_, clock_.now());
+  EXPECT_NE(std::find(changed_ids.begin(), changed_ids.end(), 1), changed_ids.end())
+      << "the survivor reschedules";
+  const auto c = stored_checklist(*db, 2, tables, calendar, test_clock.now());
   ASSERT_TRUE(c);
   EXPECT_TRUE(c->open_deadlines().empty()) << "its obligations continue in INC-1";
   command("U_ANY", "open Third copy");
@@ -911,18 +912,18 @@ TEST_F(incident_commands_test,
   command("U_ANY", "open Same phishing mail");
   command("U_RESP", "classify INC-1 critical confirmed");
   command("U_RESP", "classify INC-2 critical confirmed");
-  clock_.advance(1h);
+  test_clock.advance(1h);
   command("U_RESP",
           "done INC-2 notice at=2026-11-20T10:30:00Z link=https://crm.example/notice-2 note=\"sent to all "
           "paid\"");
-  clock_.advance(1h);
+  test_clock.advance(1h);
   const std::size_t before = outbox().size();
   const json reply = command("U_SEC", "resolve INC-2 duplicate-of=INC-1");
   EXPECT_NE(text_of(reply).find("1 completed obligation carried to INC-1"), std::string::npos)
       << text_of(reply);
 
   // The survivor's ledger: done by the person who did it, when they did it, with the evidence.
-  const auto ledger = store_->ledger_for(1);
+  const auto ledger = db->ledger_for(1);
   ASSERT_EQ(ledger.completions.size(), 1u);
   EXPECT_EQ(ledger.completions[0]["obligation"], "paid_initial_notice");
   EXPECT_EQ(ledger.completions[0]["by"], "U_RESP");
@@ -930,12 +931,12 @@ TEST_F(incident_commands_test,
   EXPECT_EQ(ledger.completions[0]["link"], "https://crm.example/notice-2");
   EXPECT_EQ(ledger.completions[0]["carried_from"], "INC-2");
   EXPECT_EQ(ledger.completions[0]["carried_by"], "U_SEC");
-  const auto c = stored_checklist(*store_, 1, tables_, calendar_, clock_.now());
+  const auto c = stored_checklist(*db, 1, tables, calendar, test_clock.now());
   ASSERT_TRUE(c);
   ASSERT_TRUE(c->find("paid_initial_notice"));
   EXPECT_EQ(c->find("paid_initial_notice")->state, policy::obligation_state::done);
   // Audit-logged on the survivor.
-  const auto audit = store_->audit_for(1);
+  const auto audit = db->audit_for(1);
   EXPECT_EQ(audit.back().action, "carry");
   EXPECT_EQ(audit.back().actor, "U_SEC");
   EXPECT_EQ(audit.back().details["inputs"]["from"], "INC-2");
@@ -969,12 +970,12 @@ TEST_F(incident_commands_test, a_sensitive_duplicates_evidence_does_not_move_int
   const std::size_t before = outbox().size();
   const json reply = command("U_SEC", "resolve INC-2 duplicate-of=INC-1");
   EXPECT_NE(text_of(reply).find("carried to INC-1"), std::string::npos) << text_of(reply);
-  const auto ledger = store_->ledger_for(1);
+  const auto ledger = db->ledger_for(1);
   ASSERT_EQ(ledger.completions.size(), 1u);
   EXPECT_EQ(ledger.completions[0]["by"], "U_SEC");
   EXPECT_EQ(ledger.completions[0]["link"], "");
   EXPECT_NE(ledger.completions[0]["note"].get<std::string>().find("INC-2 (sensitive)"), std::string::npos);
-  for (const auto& e : store_->audit_for(1))
+  for (const auto& e : db->audit_for(1))
     EXPECT_EQ(e.details.dump().find("CFO"), std::string::npos) << e.details.dump();
   for (std::size_t k = before; k < outbox().size(); ++k) {
     const json p = outbox()[k].payload;
@@ -992,8 +993,8 @@ TEST_F(incident_commands_test, a_duplicate_with_nothing_done_carries_nothing) {
   command("U_RESP", "done INC-2 notice note=later");
   const json reply = command("U_RESP", "resolve INC-2 duplicate-of=INC-1");
   EXPECT_EQ(text_of(reply).find("carried"), std::string::npos) << "INC-1 had done it itself";
-  EXPECT_EQ(store_->ledger_for(1).completions.size(), 1u);
-  EXPECT_NE(store_->audit_for(1).back().action, "carry");
+  EXPECT_EQ(db->ledger_for(1).completions.size(), 1u);
+  EXPECT_NE(db->audit_for(1).back().action, "carry");
 }
 
 TEST_F(incident_commands_test, show_and_decide_read_the_checklist_so_done_items_are_not_required_again) {
@@ -1020,12 +1021,12 @@ TEST_F(incident_commands_test, show_and_decide_read_the_checklist_so_done_items_
 }
 
 TEST_F(incident_commands_test, the_kind_intake_proposes_is_applied_as_a_proposal_a_responder_confirms) {
-  run(commands_->open_from_report("U_SEC", "C_SECURITY", "1700000000.000300", "Colleague harassing me", true,
-                                  "U_REP", policy::incident_kind::people_and_safety));
-  auto ledger = store_->ledger_for(1);
+  run(cmds->open_from_report("U_SEC", "C_SECURITY", "1700000000.000300", "Colleague harassing me", true,
+                             "U_REP", policy::incident_kind::people_and_safety));
+  auto ledger = db->ledger_for(1);
   EXPECT_EQ(ledger.kind, "people_and_safety");
   EXPECT_EQ(kind_proposal(ledger), "people_and_safety");
-  EXPECT_EQ(store_->audit_for(1).front().details["inputs"]["proposed_kind"], "people_and_safety");
+  EXPECT_EQ(db->audit_for(1).front().details["inputs"]["proposed_kind"], "people_and_safety");
 
   const std::size_t before = outbox().size();
   command("U_SEC", "classify INC-1 high confirmed");
@@ -1037,16 +1038,15 @@ TEST_F(incident_commands_test, the_kind_intake_proposes_is_applied_as_a_proposal
   EXPECT_NE(posted.find("Kind proposed by intake"), std::string::npos) << posted;
 
   command("U_SEC", "kind INC-1 people");
-  EXPECT_FALSE(kind_proposal(store_->ledger_for(1))) << "a responder's kind is no longer a proposal";
-  const auto c = stored_checklist(*store_, 1, tables_, calendar_, clock_.now());
+  EXPECT_FALSE(kind_proposal(db->ledger_for(1))) << "a responder's kind is no longer a proposal";
+  const auto c = stored_checklist(*db, 1, tables, calendar, test_clock.now());
   ASSERT_TRUE(c);
   for (const auto& n : c->notes) EXPECT_EQ(n.find("proposed"), std::string::npos) << n;
 }
 
 TEST_F(incident_commands_test, a_report_of_a_duplicate_is_sent_to_the_surviving_incident) {
   command("U_ANY", "open Phishing wave");
-  run(commands_->open_from_report("U_RESP", "C_REPORTS", "1700000000.000400", "Phishing mail", false,
-                                  "U_REP"));
+  run(cmds->open_from_report("U_RESP", "C_REPORTS", "1700000000.000400", "Phishing mail", false, "U_REP"));
   command("U_RESP", "resolve INC-2 duplicate-of=INC-1");
   bool linked = false;
   for (const auto& item : outbox()) {
@@ -1056,15 +1056,15 @@ TEST_F(incident_commands_test, a_report_of_a_duplicate_is_sent_to_the_surviving_
       linked = p.find("https://slack.com/archives/C_REPORTS/p1700000000000400") != std::string::npos;
   }
   EXPECT_TRUE(linked) << "the survivor's thread links the duplicate's report";
-  const json reply = run(commands_->open_from_report("U_RESP", "C_REPORTS", "1700000000.000400",
-                                                     "Phishing mail", false, "U_REP"));
+  const json reply = run(
+      cmds->open_from_report("U_RESP", "C_REPORTS", "1700000000.000400", "Phishing mail", false, "U_REP"));
   EXPECT_NE(text_of(reply).find("closed as a duplicate of *INC-1*: it continues there"), std::string::npos)
       << text_of(reply);
 }
 
 TEST_F(incident_commands_test, a_sensitive_duplicates_report_thread_is_told_where_it_continues) {
   command("U_SEC", "open Harassment report sensitive");
-  run(commands_->open_from_report("U_REP", "D_REP", "1700000000.000500", "Same harassment", true, "U_REP"));
+  run(cmds->open_from_report("U_REP", "D_REP", "1700000000.000500", "Same harassment", true, "U_REP"));
   const std::size_t before = outbox().size();
   command("U_SEC", "resolve INC-2 duplicate-of=INC-1");
   bool told = false;
@@ -1086,8 +1086,8 @@ TEST_F(incident_commands_test, kind_people_and_safety_has_no_disclosure_obligati
       << "dropping a running clock asks";
   reply = command("U_RESP", "kind INC-1 people --confirm");
   EXPECT_NE(text_of(reply).find("a people and safety incident"), std::string::npos) << text_of(reply);
-  EXPECT_EQ(store_->ledger_for(1).kind, "people_and_safety");
-  const auto c = stored_checklist(*store_, 1, tables_, calendar_, clock_.now());
+  EXPECT_EQ(db->ledger_for(1).kind, "people_and_safety");
+  const auto c = stored_checklist(*db, 1, tables, calendar, test_clock.now());
   ASSERT_TRUE(c);
   const auto* bulletin = c->find("bulletin");
   EXPECT_TRUE(!bulletin || bulletin->state != policy::obligation_state::pending);
@@ -1116,7 +1116,7 @@ TEST_F(incident_commands_test, only_responders_mark_items_done) {
   const json reply = command("U_ANY", "done INC-1 notice");
   EXPECT_NE(text_of(reply).find("not authorised to mark obligations done"), std::string::npos)
       << text_of(reply);
-  EXPECT_TRUE(store_->ledger_for(1).completions.empty());
+  EXPECT_TRUE(db->ledger_for(1).completions.empty());
 }
 
 // ---- Mark done on a stale button (the card, the App Home tab) -----------------------------------
@@ -1130,14 +1130,14 @@ class mark_done_button_test : public incident_commands_test {
     command("U_RESP", "classify INC-1 critical confirmed");
     const std::string id = a_pending_item();
     const json r = command("U_RESP", "done INC-1 " + id + " note=sent");
-    const auto checklist = stored_checklist(*store_, 1, tables_, calendar_, clock_.now());
+    const auto checklist = stored_checklist(*db, 1, tables, calendar, test_clock.now());
     const auto* o = checklist ? checklist->find(id) : nullptr;
     if (!o || o->state != policy::obligation_state::done) throw std::runtime_error("not done: " + r.dump());
     return id;
   }
   // The first item that may be marked done now.
   std::string a_pending_item() {
-    const auto checklist = stored_checklist(*store_, 1, tables_, calendar_, clock_.now());
+    const auto checklist = stored_checklist(*db, 1, tables, calendar, test_clock.now());
     for (const auto& o : checklist->items)
       if (o.state == policy::obligation_state::pending && o.ready) return o.id;
     throw std::runtime_error("nothing pending");
@@ -1151,7 +1151,7 @@ class mark_done_button_test : public incident_commands_test {
     a.user_id = user;
     a.channel_id = channel;
     a.trigger_id = "T-click-" + std::to_string(++clicks);
-    run(click_task(commands_.get(), std::move(a)));
+    run(click_task(cmds.get(), std::move(a)));
   }
   static asio::awaitable<bool> click_task(incident_commands* c, block_action a) {
     co_await c->on_mark_done(std::move(a));
@@ -1159,7 +1159,7 @@ class mark_done_button_test : public incident_commands_test {
   }
   std::vector<json> opened_views() const {
     std::vector<json> out;
-    for (const auto& c : slack_.calls_to("views.open")) out.push_back(c.view);
+    for (const auto& c : fake_slack.calls_to("views.open")) out.push_back(c.view);
     return out;
   }
   int clicks = 0;
@@ -1167,9 +1167,9 @@ class mark_done_button_test : public incident_commands_test {
 
 TEST_F(mark_done_button_test, an_item_done_meanwhile_is_refused_on_the_app_home_tab_saying_by_whom) {
   const std::string done_id = incident_with_a_done_item();
-  const auto completions = store_->ledger_for(1).completions.size();
+  const auto completions = db->ledger_for(1).completions.size();
   const auto outbox_before = outbox().size();
-  changed_.clear();
+  changed_ids.clear();
 
   click("U_SEC", done_id);
   const auto views = opened_views();
@@ -1178,9 +1178,9 @@ TEST_F(mark_done_button_test, an_item_done_meanwhile_is_refused_on_the_app_home_
   EXPECT_EQ(views[0].value("callback_id", ""), "") << "nothing to submit: " << shown;
   EXPECT_NE(shown.find("already done by <@U_RESP>"), std::string::npos) << shown;
   EXPECT_NE(shown.find("nothing to do"), std::string::npos) << shown;
-  EXPECT_EQ(store_->ledger_for(1).completions.size(), completions) << "not recorded twice";
+  EXPECT_EQ(db->ledger_for(1).completions.size(), completions) << "not recorded twice";
   EXPECT_EQ(outbox().size(), outbox_before) << "no ephemeral: the Home tab has no channel";
-  EXPECT_EQ(changed_, std::vector<std::int64_t>{1}) << "the stale Home tab is drawn again";
+  EXPECT_EQ(changed_ids, std::vector<std::int64_t>{1}) << "the stale Home tab is drawn again";
 }
 
 TEST_F(mark_done_button_test, an_item_done_meanwhile_is_refused_on_the_card_with_an_ephemeral_reply) {
@@ -1199,17 +1199,17 @@ TEST_F(mark_done_button_test, an_item_done_meanwhile_is_refused_on_the_card_with
 
 TEST_F(mark_done_button_test, an_item_of_an_incident_closed_meanwhile_is_refused_on_the_app_home_tab) {
   incident_with_a_done_item();
-  clock_.advance(1h);
+  test_clock.advance(1h);
   command("U_RESP", "resolve INC-1 rotated");
   const std::string pending = a_pending_item();
-  const auto completions = store_->ledger_for(1).completions.size();
+  const auto completions = db->ledger_for(1).completions.size();
   click("U_RESP", pending);
   const auto views = opened_views();
   ASSERT_EQ(views.size(), 1u);
   const std::string shown = views[0].dump();
   EXPECT_NE(shown.find("INC-1 was closed at 2026-11-20T11:00:00Z"), std::string::npos) << shown;
   EXPECT_NE(shown.find("/incident done INC-1 " + pending), std::string::npos) << shown;
-  EXPECT_EQ(store_->ledger_for(1).completions.size(), completions);
+  EXPECT_EQ(db->ledger_for(1).completions.size(), completions);
 
   // The card in the thread still opens the form: items can be owed after the close.
   click("U_RESP", pending, "C_INCIDENTS");
@@ -1236,7 +1236,7 @@ TEST_F(mark_done_button_test,
   EXPECT_EQ(opened_views()[0].value("callback_id", ""), std::string{messages::mark_done_callback});
 
   command("U_RESP", "done INC-1 " + pending);  // meanwhile, someone else
-  const auto completions = store_->ledger_for(1).completions.size();
+  const auto completions = db->ledger_for(1).completions.size();
   view_submission v;
   v.callback_id = std::string{messages::mark_done_callback};
   v.user_id = "U_SEC";
@@ -1244,12 +1244,12 @@ TEST_F(mark_done_button_test,
   v.values = json::object();
   v.values[std::string{messages::mark_done_evidence_block}][std::string{messages::mark_done_evidence_input}] =
       {{"type", "plain_text_input"}, {"value", "sent"}};
-  const auto answer = run(commands_->on_mark_done_submission(std::move(v)));
+  const auto answer = run(cmds->on_mark_done_submission(std::move(v)));
   ASSERT_TRUE(answer);
   EXPECT_EQ((*answer)["response_action"], "errors");
   const std::string error = (*answer)["errors"][std::string{messages::mark_done_evidence_block}];
   EXPECT_NE(error.find("already done by &lt;@U_RESP&gt;"), std::string::npos) << error;
-  EXPECT_EQ(store_->ledger_for(1).completions.size(), completions) << "not recorded twice";
+  EXPECT_EQ(db->ledger_for(1).completions.size(), completions) << "not recorded twice";
 }
 
 }  // namespace

@@ -40,7 +40,7 @@ T run(asio::awaitable<T> task) {
   asio::io_context io;
   std::optional<T> result;
   std::exception_ptr failure;
-  asio::co_spawn(io, std::move(task), [&](std::exception_ptr e, T value) {
+  asio::co_spawn(io, std::move(task), [&](const std::exception_ptr& e, T value) {
     failure = e;
     if (!e) result = std::move(value);
   });
@@ -76,25 +76,25 @@ class incident_export_test : public ::testing::Test {
  protected:
   incident_export_test()
       : dir("flare-export"),
-        store_(store::sqlite_store::open((dir.path() / "flare.db").string(),
-                                         store::sqlite_options{store::synchronous_mode::normal, 5000ms})),
-        clock_(at("2026-11-20T10:00:00Z")),  // a Friday
-        calendar_(tables_.calendar) {
-    slack_.usergroups = {{"S_RESP", {"U_RESP", "U_LEAD"}}, {"S_SEC", {"U_SEC"}}};
+        db(store::sqlite_store::open((dir.path() / "flare.db").string(),
+                                     store::sqlite_options{store::synchronous_mode::normal, 5000ms})),
+        test_clock(at("2026-11-20T10:00:00Z")),  // a Friday
+        calendar(tables.calendar) {
+    fake_slack.usergroups = {{"S_RESP", {"U_RESP", "U_LEAD"}}, {"S_SEC", {"U_SEC"}}};
     command_settings settings{"C_INCIDENTS", "C_SECURITY", "S_RESP", "S_SEC", "/incident"};
-    commands_ = std::make_unique<incident_commands>(
-        command_context{*store_, slack_, clock_, tables_, calendar_, settings, [] {}, {}});
+    cmds = std::make_unique<incident_commands>(
+        command_context{*db, fake_slack, test_clock, tables, calendar, settings, [] {}, {}});
   }
 
   ~incident_export_test() override {
-    commands_.reset();
-    store_.reset();
+    cmds.reset();
+    db.reset();
   }
 
   void command_at(std::string_view when, const std::string& user, const std::string& text) {
-    clock_.set(at(when));
-    slash_command cmd{"/incident", text, user, "C_GENERAL", "trigger-" + std::to_string(++triggers_), ""};
-    const json reply = run(commands_->handle(cmd));
+    test_clock.set(at(when));
+    slash_command cmd{"/incident", text, user, "C_GENERAL", "trigger-" + std::to_string(++triggers), ""};
+    const json reply = run(cmds->handle(cmd));
     ASSERT_EQ(reply.dump().find("⚠"), std::string::npos) << text << ": " << reply.dump();
   }
 
@@ -112,18 +112,18 @@ class incident_export_test : public ::testing::Test {
   }
 
   flare::testing::temp_dir dir;  // removed last, after the store is closed
-  std::unique_ptr<store::sqlite_store> store_;
-  manual_clock clock_;
-  policy::tables tables_;
-  policy::business_calendar calendar_;
-  flare::testing::recording_slack slack_;
-  std::unique_ptr<incident_commands> commands_;
-  int triggers_ = 0;
+  std::unique_ptr<store::sqlite_store> db;
+  manual_clock test_clock;
+  policy::tables tables;
+  policy::business_calendar calendar;
+  flare::testing::recording_slack fake_slack;
+  std::unique_ptr<incident_commands> cmds;
+  int triggers = 0;
 };
 
 TEST_F(incident_export_test, the_record_of_a_scripted_incident_matches_the_golden_markdown_and_json) {
   script_incident();
-  const auto record = build_incident_record(*store_, 1, tables_, calendar_, at("2026-11-30T12:00:00Z"));
+  const auto record = build_incident_record(*db, 1, tables, calendar, at("2026-11-30T12:00:00Z"));
   ASSERT_TRUE(record);
   expect_golden("INC-1-record.md", messages::record_markdown(*record));
   expect_golden("INC-1-record.json", messages::record_json(*record).dump(2) + "\n");
@@ -131,9 +131,9 @@ TEST_F(incident_export_test, the_record_of_a_scripted_incident_matches_the_golde
 
 TEST_F(incident_export_test, replaying_the_audit_log_gives_the_records_timeline_decisions_and_outcome) {
   script_incident();
-  const auto record = build_incident_record(*store_, 1, tables_, calendar_, at("2026-11-30T12:00:00Z"));
+  const auto record = build_incident_record(*db, 1, tables, calendar, at("2026-11-30T12:00:00Z"));
   ASSERT_TRUE(record);
-  const auto audit = store_->audit_for(1);
+  const auto audit = db->audit_for(1);
 
   // Every audit entry is in the record, in order, with its time, actor, action and inputs.
   ASSERT_EQ(record->timeline.size(), audit.size());
@@ -193,7 +193,7 @@ TEST_F(incident_export_test, an_open_obligation_past_its_due_time_is_reported_ov
   command_at("2026-11-20T10:00:00Z", "U_REP", "open Leaked key");
   command_at("2026-11-20T10:20:00Z", "U_RESP", "classify INC-1 high confirmed");
   command_at("2026-11-20T10:40:00Z", "U_RESP", "facts INC-1 users_affected=confirmed data_exposed=confirmed");
-  const auto record = build_incident_record(*store_, 1, tables_, calendar_, at("2026-12-10T12:00:00Z"));
+  const auto record = build_incident_record(*db, 1, tables, calendar, at("2026-12-10T12:00:00Z"));
   ASSERT_TRUE(record);
   bool overdue = false;
   for (const auto& o : record->obligations)
@@ -205,7 +205,7 @@ TEST_F(incident_export_test, an_open_obligation_past_its_due_time_is_reported_ov
 
 TEST_F(incident_export_test, user_text_cannot_inject_markdown_structure_into_the_record) {
   command_at("2026-11-20T10:00:00Z", "U_REP", "open # Heading | pipe [link](http://x) &lt;b&gt;");
-  const auto record = build_incident_record(*store_, 1, tables_, calendar_, at("2026-11-20T11:00:00Z"));
+  const auto record = build_incident_record(*db, 1, tables, calendar, at("2026-11-20T11:00:00Z"));
   ASSERT_TRUE(record);
   const std::string md = messages::record_markdown(*record);
   EXPECT_NE(md.find("\\# Heading \\| pipe \\[link\\](http://x) \\<b\\>"), std::string::npos)
@@ -215,7 +215,7 @@ TEST_F(incident_export_test, user_text_cannot_inject_markdown_structure_into_the
 
 TEST_F(incident_export_test, a_sensitive_incident_is_marked_sensitive_in_both_formats) {
   command_at("2026-11-20T10:00:00Z", "U_REP", "open Harassment by a manager sensitive");
-  const auto record = build_incident_record(*store_, 1, tables_, calendar_, at("2026-11-20T11:00:00Z"));
+  const auto record = build_incident_record(*db, 1, tables, calendar, at("2026-11-20T11:00:00Z"));
   ASSERT_TRUE(record);
   EXPECT_TRUE(record->sensitive);
   EXPECT_NE(messages::record_markdown(*record).find("Sensitive incident"), std::string::npos);
@@ -223,12 +223,12 @@ TEST_F(incident_export_test, a_sensitive_incident_is_marked_sensitive_in_both_fo
 }
 
 TEST_F(incident_export_test, an_unknown_incident_has_no_record) {
-  EXPECT_FALSE(build_incident_record(*store_, 42, tables_, calendar_, at("2026-11-20T11:00:00Z")));
+  EXPECT_FALSE(build_incident_record(*db, 42, tables, calendar, at("2026-11-20T11:00:00Z")));
 }
 
 TEST_F(incident_export_test, the_markdown_ends_with_the_post_incident_review_skeleton) {
   script_incident();
-  const auto record = build_incident_record(*store_, 1, tables_, calendar_, at("2026-11-30T12:00:00Z"));
+  const auto record = build_incident_record(*db, 1, tables, calendar, at("2026-11-30T12:00:00Z"));
   ASSERT_TRUE(record);
   const std::string md = messages::record_markdown(*record);
   const auto review = md.find("# Post-incident review: INC-1");

@@ -31,7 +31,7 @@ T run(asio::awaitable<T> task) {
   asio::io_context io;
   std::optional<T> result;
   std::exception_ptr failure;
-  asio::co_spawn(io, std::move(task), [&](std::exception_ptr e, T value) {
+  asio::co_spawn(io, std::move(task), [&](const std::exception_ptr& e, T value) {
     failure = e;
     if (!e) result = std::move(value);
   });
@@ -51,33 +51,33 @@ void run(asio::awaitable<void> task) {
 class report_intake_test : public ::testing::Test {
  protected:
   report_intake_test()
-      : dir_(make_dir()),
-        store_(store::sqlite_store::open((dir_ / "flare.db").string(),
-                                         store::sqlite_options{store::synchronous_mode::normal, 5000ms})),
-        clock_(*policy::parse_rfc3339("2026-11-20T10:00:00Z")),
-        calendar_(tables_.calendar) {
-    slack_.usergroups = {{"S_RESP", {"U_RESP"}}, {"S_SEC", {"U_SEC"}}};
+      : dir(make_dir()),
+        db(store::sqlite_store::open((dir / "flare.db").string(),
+                                     store::sqlite_options{store::synchronous_mode::normal, 5000ms})),
+        test_clock(*policy::parse_rfc3339("2026-11-20T10:00:00Z")),
+        calendar(tables.calendar) {
+    fake_slack.usergroups = {{"S_RESP", {"U_RESP"}}, {"S_SEC", {"U_SEC"}}};
     command_settings cs{"C_INCIDENTS", "C_SECURITY", "S_RESP", "S_SEC", "/incident"};
-    commands_ = std::make_unique<incident_commands>(
-        command_context{*store_, slack_, clock_, tables_, calendar_, cs, [this] { ++wakes_; },
-                        [this](std::int64_t id) { changed_.push_back(id); }});
+    cmds = std::make_unique<incident_commands>(
+        command_context{*db, fake_slack, test_clock, tables, calendar, cs, [this] { ++wakes; },
+                        [this](std::int64_t id) { changed_ids.push_back(id); }});
     const auto cfg = default_config();
-    settings_ = intake_settings{
+    settings = intake_settings{
         "C_INCIDENTS", "C_SECURITY", "S_SEC", "U_HEAD", "/incident", cfg.signals, cfg.sensitive_categories};
-    settings_.responders_group = "S_RESP";
+    settings.responders_group = "S_RESP";
     make_intake();
   }
   void make_intake() {
-    intake_ =
-        std::make_unique<report_intake>(*store_, slack_, clock_, *commands_, settings_, [this] { ++wakes_; });
-    intake_->set_bot_identity("U0BOT", "B0BOT");
+    intake_cmds =
+        std::make_unique<report_intake>(*db, fake_slack, test_clock, *cmds, settings, [this] { ++wakes; });
+    intake_cmds->set_bot_identity("U0BOT", "B0BOT");
   }
   ~report_intake_test() override {
-    intake_.reset();
-    commands_.reset();
-    store_.reset();
+    intake_cmds.reset();
+    cmds.reset();
+    db.reset();
     std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
+    std::filesystem::remove_all(dir, ec);
   }
   static std::filesystem::path make_dir() {
     std::string pattern = (std::filesystem::temp_directory_path() / "flare-intake-XXXXXX").string();
@@ -98,8 +98,8 @@ class report_intake_test : public ::testing::Test {
     return e;
   }
 
-  void send(message_event e) { run(intake_->on_message(std::move(e))); }
-  std::vector<store::outbox_item> outbox() { return store_->pending_outbox(1000); }
+  void send(message_event e) { run(intake_cmds->on_message(std::move(e))); }
+  std::vector<store::outbox_item> outbox() { return db->pending_outbox(1000); }
   static std::string shown(const store::outbox_item& i) {
     return i.payload.value("text", "") + i.payload.value("blocks", json::array()).dump();
   }
@@ -129,17 +129,17 @@ class report_intake_test : public ::testing::Test {
   }
 
   inline static int counter = 0;
-  std::filesystem::path dir_;
-  std::unique_ptr<store::sqlite_store> store_;
-  manual_clock clock_;
-  policy::tables tables_;
-  policy::business_calendar calendar_;
-  flare::testing::recording_slack slack_;
-  int wakes_ = 0;
-  std::vector<std::int64_t> changed_;
-  std::unique_ptr<incident_commands> commands_;
-  intake_settings settings_;
-  std::unique_ptr<report_intake> intake_;
+  std::filesystem::path dir;
+  std::unique_ptr<store::sqlite_store> db;
+  manual_clock test_clock;
+  policy::tables tables;
+  policy::business_calendar calendar;
+  flare::testing::recording_slack fake_slack;
+  int wakes = 0;
+  std::vector<std::int64_t> changed_ids;
+  std::unique_ptr<incident_commands> cmds;
+  intake_settings settings;
+  std::unique_ptr<report_intake> intake_cmds;
 };
 
 TEST_F(report_intake_test, report_gets_one_threaded_reply_with_signals_and_button) {
@@ -152,7 +152,7 @@ TEST_F(report_intake_test, report_gets_one_threaded_reply_with_signals_and_butto
   EXPECT_NE(shown(items[0]).find("phishing, unrequested password reset"), std::string::npos)
       << shown(items[0]);
   EXPECT_FALSE(button_value(items[0], "open_incident").empty());
-  EXPECT_EQ(wakes_, 1);
+  EXPECT_EQ(wakes, 1);
 }
 
 TEST_F(report_intake_test, redeliveries_and_app_mention_of_the_same_message_reply_once) {
@@ -199,7 +199,8 @@ TEST_F(report_intake_test, thread_mention_asks_for_status) {
   EXPECT_EQ(items[1].payload["thread_ts"], "1.1");
   EXPECT_NE(shown(items[1]).find("No incident is linked"), std::string::npos);
 
-  run(intake_->on_open_incident(button("open_incident", button_value(items[0], "open_incident"), "U_RESP")));
+  run(intake_cmds->on_open_incident(
+      button("open_incident", button_value(items[0], "open_incident"), "U_RESP")));
   auto again = report("<@U0BOT> status?", "1.3");
   again.thread_ts = "1.1";
   send(again);
@@ -211,13 +212,13 @@ TEST_F(report_intake_test, thread_mention_asks_for_status) {
 TEST_F(report_intake_test, open_incident_button_is_for_responders_and_links_the_report) {
   send(report("a DDoS on the API", "1.1"));
   const auto value = button_value(outbox()[0], "open_incident");
-  run(intake_->on_open_incident(button("open_incident", value, "U_ANY")));
-  EXPECT_FALSE(store_->find_incident(1));
+  run(intake_cmds->on_open_incident(button("open_incident", value, "U_ANY")));
+  EXPECT_FALSE(db->find_incident(1));
   EXPECT_NE(shown(outbox().back()).find("not authorised"), std::string::npos) << shown(outbox().back());
   EXPECT_EQ(outbox().back().kind, "ephemeral");
 
-  run(intake_->on_open_incident(button("open_incident", value, "U_RESP")));
-  const auto inc = store_->find_incident_by_report("C_INCIDENTS", "1.1");
+  run(intake_cmds->on_open_incident(button("open_incident", value, "U_RESP")));
+  const auto inc = db->find_incident_by_report("C_INCIDENTS", "1.1");
   ASSERT_TRUE(inc);
   EXPECT_EQ(inc->title, "a DDoS on the API");
   EXPECT_EQ(inc->thread_ts, "1.1");
@@ -246,14 +247,14 @@ TEST_F(report_intake_test, sensitive_report_echoes_nothing_in_public_and_pings_s
   EXPECT_NE(ping.find("<@U_HEAD>"), std::string::npos) << "harassment and threats also go to the Head of F&O";
   EXPECT_NE(ping.find("harassing"), std::string::npos);
   // The button there opens a sensitive incident.
-  run(intake_->on_open_incident(
+  run(intake_cmds->on_open_incident(
       button("open_incident", button_value(items[3], "open_incident"), "U_SEC", "C_SECURITY")));
-  const auto inc = store_->find_incident_by_report("C_INCIDENTS", "1.1");
+  const auto inc = db->find_incident_by_report("C_INCIDENTS", "1.1");
   ASSERT_TRUE(inc);
   EXPECT_TRUE(inc->sensitive);
   EXPECT_EQ(inc->channel, "C_SECURITY");
   EXPECT_EQ(inc->reporter, "U_REP") << "the report's author, not the Security Team member who clicked";
-  EXPECT_EQ(store_->audit_for(inc->id).front().actor, "U_SEC") << "the clicker is the opener";
+  EXPECT_EQ(db->audit_for(inc->id).front().actor, "U_SEC") << "the clicker is the opener";
 }
 
 TEST_F(report_intake_test, theft_goes_to_security_team_only) {
@@ -265,7 +266,7 @@ TEST_F(report_intake_test, theft_goes_to_security_team_only) {
 }
 
 TEST_F(report_intake_test, which_categories_reach_the_head_of_finance_ops_is_config) {
-  settings_.head_of_finance_ops_categories = {"theft"};
+  settings.head_of_finance_ops_categories = {"theft"};
   make_intake();
   send(report("Someone stole my badge, theft from the office", "1.1"));
   send(report("My colleague is harassing me", "1.2"));
@@ -288,7 +289,7 @@ TEST_F(report_intake_test, public_report_pings_responders_in_its_thread_unless_s
   EXPECT_NE(shown(reply).find("<!subteam^S_RESP>"), std::string::npos) << shown(reply);
   EXPECT_FALSE(button_value(reply, "report_sensitive").empty());
 
-  settings_.page_responders = false;
+  settings.page_responders = false;
   make_intake();
   send(report("a DDoS on the API again", "1.2"));
   EXPECT_EQ(shown(outbox().at(1)).find("subteam"), std::string::npos) << shown(outbox().at(1));
@@ -306,7 +307,7 @@ TEST_F(report_intake_test, this_is_sensitive_moves_the_report_to_the_private_rou
   auto press = [&](const std::string& user) {
     auto a = button("report_sensitive", value, user);
     a.message_ts = "1.1.reply";
-    run(intake_->on_mark_sensitive(a));
+    run(intake_cmds->on_mark_sensitive(a));
   };
   press("U_OTHER");  // neither the reporter nor the Security Team
   EXPECT_EQ(outbox().size(), 2u);
@@ -340,16 +341,16 @@ TEST_F(report_intake_test, this_is_sensitive_moves_the_report_to_the_private_rou
   // The Security Team may press it too; the reporter recorded is still the author.
   send(report("a DDoS on the API, second", "1.2"));
   auto a = button("report_sensitive", button_value(outbox().back(), "report_sensitive"), "U_SEC");
-  run(intake_->on_mark_sensitive(a));
+  run(intake_cmds->on_mark_sensitive(a));
   bool pinged = false;
   for (const auto& i : outbox())
     if (i.idempotency_key == "report-security:C_INCIDENTS:1.2") {
       pinged = true;
-      run(intake_->on_open_incident(
+      run(intake_cmds->on_open_incident(
           button("open_incident", button_value(i, "open_incident"), "U_SEC", "C_SECURITY")));
     }
   ASSERT_TRUE(pinged);
-  const auto inc = store_->find_incident_by_report("C_INCIDENTS", "1.2");
+  const auto inc = db->find_incident_by_report("C_INCIDENTS", "1.2");
   ASSERT_TRUE(inc);
   EXPECT_TRUE(inc->sensitive);
   EXPECT_EQ(inc->reporter, "U_REP");
@@ -373,12 +374,12 @@ TEST_F(report_intake_test, mention_elsewhere_gets_a_private_pointer_and_repeats_
 
 TEST_F(report_intake_test, open_incident_from_a_public_report_records_author_as_reporter) {
   send(report("a DDoS on the API", "1.1"));
-  run(intake_->on_open_incident(
+  run(intake_cmds->on_open_incident(
       button("open_incident", button_value(outbox()[0], "open_incident"), "U_RESP")));
-  const auto inc = store_->find_incident_by_report("C_INCIDENTS", "1.1");
+  const auto inc = db->find_incident_by_report("C_INCIDENTS", "1.1");
   ASSERT_TRUE(inc);
   EXPECT_EQ(inc->reporter, "U_REP");
-  const auto audit = store_->audit_for(inc->id);
+  const auto audit = db->audit_for(inc->id);
   EXPECT_EQ(audit.front().actor, "U_RESP");
   EXPECT_EQ(audit.front().details["inputs"]["opener"], "U_RESP");
 }
@@ -386,31 +387,31 @@ TEST_F(report_intake_test, open_incident_from_a_public_report_records_author_as_
 TEST_F(report_intake_test, the_recognisers_proposed_kind_rides_the_button_into_the_incident) {
   send(report("My colleague is harassing me at the offsite", "1.1"));
   for (const auto& i : in_channel("C_SECURITY"))
-    run(intake_->on_open_incident(
+    run(intake_cmds->on_open_incident(
         button("open_incident", button_value(i, "open_incident"), "U_SEC", "C_SECURITY")));
-  const auto harassment = store_->find_incident_by_report("C_INCIDENTS", "1.1");
+  const auto harassment = db->find_incident_by_report("C_INCIDENTS", "1.1");
   ASSERT_TRUE(harassment);
-  EXPECT_EQ(store_->ledger_for(harassment->id).kind, "people_and_safety");
-  EXPECT_EQ(kind_proposal(store_->ledger_for(harassment->id)), "people_and_safety");
+  EXPECT_EQ(db->ledger_for(harassment->id).kind, "people_and_safety");
+  EXPECT_EQ(kind_proposal(db->ledger_for(harassment->id)), "people_and_safety");
 
   send(report("a DDoS on the API", "1.2"));
   for (const auto& i : in_channel("C_INCIDENTS")) {
     const std::string value = button_value(i, "open_incident");
     if (!value.empty() && value.find("1.2") != std::string::npos)
-      run(intake_->on_open_incident(button("open_incident", value, "U_RESP")));
+      run(intake_cmds->on_open_incident(button("open_incident", value, "U_RESP")));
   }
-  const auto ddos = store_->find_incident_by_report("C_INCIDENTS", "1.2");
+  const auto ddos = db->find_incident_by_report("C_INCIDENTS", "1.2");
   ASSERT_TRUE(ddos);
-  EXPECT_EQ(store_->ledger_for(ddos->id).kind, "security");
+  EXPECT_EQ(db->ledger_for(ddos->id).kind, "security");
 }
 
 TEST_F(report_intake_test, reporter_sees_their_own_sensitive_incident) {
   send(report("My colleague is harassing me at the offsite", "1.1"));
   for (const auto& i : in_channel("C_SECURITY"))
-    run(intake_->on_open_incident(
+    run(intake_cmds->on_open_incident(
         button("open_incident", button_value(i, "open_incident"), "U_SEC", "C_SECURITY")));
   auto shown_to = [&](const std::string& user, const std::string& text) {
-    return run(commands_->handle(slash_command{"/incident", text, user, "C_INCIDENTS", "t", ""})).dump();
+    return run(cmds->handle(slash_command{"/incident", text, user, "C_INCIDENTS", "t", ""})).dump();
   };
   EXPECT_NE(shown_to("U_REP", "show INC-1").find("offsite"), std::string::npos);
   EXPECT_NE(shown_to("U_REP", "list").find("offsite"), std::string::npos);
@@ -425,27 +426,27 @@ TEST_F(report_intake_test, dm_that_is_not_a_report_asks_with_two_buttons) {
   const auto value = button_value(ask, "dm_report_privately");
   ASSERT_FALSE(value.empty());
   EXPECT_EQ(button_value(ask, "dm_just_a_question"), value);
-  EXPECT_FALSE(store_->find_incident(1));
+  EXPECT_FALSE(db->find_incident(1));
   EXPECT_TRUE(in_channel("C_SECURITY").empty()) << "nobody is paged for an unclear DM";
 
   auto a = button("dm_just_a_question", value, "U_REP", "D_REP");
   a.message_ts = "1.1.ask";
-  run(intake_->on_dm_question(a));
+  run(intake_cmds->on_dm_question(a));
   EXPECT_EQ(outbox().back().kind, "update");
   EXPECT_EQ(outbox().back().payload["ts"], "1.1.ask");
-  EXPECT_FALSE(store_->find_incident(1));
+  EXPECT_FALSE(db->find_incident(1));
 
   send(report("hi again, a thing to tell you", "1.2", "D_REP"));
   auto report_it =
       button("dm_report_privately", button_value(outbox().back(), "dm_report_privately"), "U_REP", "D_REP");
   report_it.message_ts = "1.2.ask";
-  run(intake_->on_dm_report(report_it));
-  run(intake_->on_dm_report(report_it));  // pressed twice
-  const auto inc = store_->find_incident_by_report("D_REP", "1.2");
+  run(intake_cmds->on_dm_report(report_it));
+  run(intake_cmds->on_dm_report(report_it));  // pressed twice
+  const auto inc = db->find_incident_by_report("D_REP", "1.2");
   ASSERT_TRUE(inc);
   EXPECT_TRUE(inc->sensitive);
   EXPECT_EQ(inc->reporter, "U_REP");
-  EXPECT_EQ(store_->list_incidents(false, 10).size(), 1u);
+  EXPECT_EQ(db->list_incidents(false, 10).size(), 1u);
   ASSERT_EQ(in_channel("C_SECURITY").size(), 2u);  // the card and the ping
   EXPECT_NE(shown(in_channel("C_SECURITY")[1]).find("a thing to tell you"), std::string::npos);
 }
@@ -460,7 +461,7 @@ TEST_F(report_intake_test, dm_follow_ups_join_the_open_incident_and_page_nobody)
   const int pages_before = pages();
   send(report("also, my password reset mail came from a phishing site", "1.2", "D_REP"));
   send(report("thanks", "1.3", "D_REP"));
-  EXPECT_EQ(store_->list_incidents(false, 10).size(), 1u);
+  EXPECT_EQ(db->list_incidents(false, 10).size(), 1u);
   EXPECT_EQ(pages(), pages_before);
   int follow_ups = 0;
   for (const auto& i : outbox())
@@ -474,14 +475,14 @@ TEST_F(report_intake_test, dm_follow_ups_join_the_open_incident_and_page_nobody)
   EXPECT_NE(shown(outbox().back()).find("Added to your report INC-1"), std::string::npos);
 
   // Once it is resolved, a new DM is a new conversation again.
-  run(commands_->handle(slash_command{"/incident", "resolve INC-1 done", "U_SEC", "C_SECURITY", "t", ""}));
+  run(cmds->handle(slash_command{"/incident", "resolve INC-1 done", "U_SEC", "C_SECURITY", "t", ""}));
   send(report("hello", "1.4", "D_REP"));
   EXPECT_FALSE(button_value(outbox().back(), "dm_report_privately").empty());
 }
 
 TEST_F(report_intake_test, dm_report_is_acknowledged_privately_forwarded_and_opened_sensitive) {
   send(report("I clicked a link in a phishing email on my laptop", "1.1", "D_REP"));
-  const auto inc = store_->find_incident_by_report("D_REP", "1.1");
+  const auto inc = db->find_incident_by_report("D_REP", "1.1");
   ASSERT_TRUE(inc);
   EXPECT_TRUE(inc->sensitive);
   EXPECT_EQ(inc->channel, "C_SECURITY");
@@ -498,20 +499,20 @@ TEST_F(report_intake_test, dm_report_is_acknowledged_privately_forwarded_and_ope
   EXPECT_TRUE(forwarded);
   EXPECT_TRUE(in_channel("C_INCIDENTS").empty()) << "nothing about a DM report in public";
   send(report("I clicked a link in a phishing email on my laptop", "1.1", "D_REP"));  // redelivery
-  EXPECT_EQ(store_->list_incidents(false, 10).size(), 1u);
+  EXPECT_EQ(db->list_incidents(false, 10).size(), 1u);
 }
 
 TEST_F(report_intake_test, mark_notified_records_a_notification_like_the_command) {
-  run(commands_->handle(slash_command{"/incident", "open Key leak", "U_RESP", "C_INCIDENTS", "t", ""}));
-  run(commands_->handle(
+  run(cmds->handle(slash_command{"/incident", "open Key leak", "U_RESP", "C_INCIDENTS", "t", ""}));
+  run(cmds->handle(
       slash_command{"/incident", "classify INC-1 critical confirmed", "U_RESP", "C_INCIDENTS", "t", ""}));
-  changed_.clear();
-  run(intake_->on_mark_notified(button("mark_notified", "1", "U_ANY")));
-  EXPECT_TRUE(changed_.empty()) << "refused for non-responders";
-  run(intake_->on_mark_notified(button("mark_notified", "1", "U_RESP")));
-  EXPECT_EQ(changed_, std::vector<std::int64_t>{1});
+  changed_ids.clear();
+  run(intake_cmds->on_mark_notified(button("mark_notified", "1", "U_ANY")));
+  EXPECT_TRUE(changed_ids.empty()) << "refused for non-responders";
+  run(intake_cmds->on_mark_notified(button("mark_notified", "1", "U_RESP")));
+  EXPECT_EQ(changed_ids, std::vector<std::int64_t>{1});
   // Recorded on the checklist as the initial notice, done by the person who pressed the button.
-  const auto ledger = store_->ledger_for(1);
+  const auto ledger = db->ledger_for(1);
   ASSERT_EQ(ledger.completions.size(), 1u);
   EXPECT_EQ(ledger.completions[0]["obligation"], "paid_initial_notice");
   EXPECT_EQ(ledger.completions[0]["by"], "U_RESP");
@@ -522,15 +523,15 @@ TEST_F(report_intake_test, mark_notified_records_a_notification_like_the_command
 // names update 2, due one Critical interval (24 h) after the update actually sent. The decision's
 // schedule knows nothing of the ledger and would still call the initial notice due.
 TEST_F(report_intake_test, the_mark_notified_reply_names_what_the_checklist_has_pending_next) {
-  run(commands_->handle(slash_command{"/incident", "open Key leak", "U_RESP", "C_INCIDENTS", "t", ""}));
-  run(commands_->handle(
+  run(cmds->handle(slash_command{"/incident", "open Key leak", "U_RESP", "C_INCIDENTS", "t", ""}));
+  run(cmds->handle(
       slash_command{"/incident", "classify INC-1 critical confirmed", "U_RESP", "C_INCIDENTS", "t", ""}));
-  clock_.advance(std::chrono::hours(2));
-  run(commands_->handle(slash_command{"/incident", "done INC-1 notice", "U_RESP", "C_INCIDENTS", "t2", ""}));
-  clock_.advance(std::chrono::hours(3));  // Fri 20 Nov, 15:00 UTC
+  test_clock.advance(std::chrono::hours(2));
+  run(cmds->handle(slash_command{"/incident", "done INC-1 notice", "U_RESP", "C_INCIDENTS", "t2", ""}));
+  test_clock.advance(std::chrono::hours(3));  // Fri 20 Nov, 15:00 UTC
   const auto press = button("mark_notified", "1", "U_RESP");
-  run(intake_->on_mark_notified(press));
-  const auto ledger = store_->ledger_for(1);
+  run(intake_cmds->on_mark_notified(press));
+  const auto ledger = db->ledger_for(1);
   ASSERT_EQ(ledger.completions.size(), 2u);
   EXPECT_EQ(ledger.completions[1]["obligation"], "update:1");
   std::string reply;
@@ -543,32 +544,32 @@ TEST_F(report_intake_test, the_mark_notified_reply_names_what_the_checklist_has_
 }
 
 TEST_F(report_intake_test, post_update_opens_the_modal_first_and_submission_posts_the_update) {
-  run(commands_->handle(slash_command{"/incident", "open Key leak", "U_RESP", "C_INCIDENTS", "t", ""}));
-  run(intake_->on_post_update(button("post_update", "1", "U_RESP")));
-  const auto views = slack_.calls_to("views.open");
+  run(cmds->handle(slash_command{"/incident", "open Key leak", "U_RESP", "C_INCIDENTS", "t", ""}));
+  run(intake_cmds->on_post_update(button("post_update", "1", "U_RESP")));
+  const auto views = fake_slack.calls_to("views.open");
   ASSERT_EQ(views.size(), 1u);
   EXPECT_EQ(views[0].view["callback_id"], "post_update");
   EXPECT_EQ(views[0].view["private_metadata"], "1");
 
   view_submission v{"post_update", "U_RESP", "V1", "1", json::object()};
-  auto r = run(intake_->on_post_update_submission(v));
+  auto r = run(intake_cmds->on_post_update_submission(v));
   ASSERT_TRUE(r);
   EXPECT_EQ((*r)["response_action"], "errors");
   EXPECT_TRUE((*r)["errors"].contains("update_text"));
 
   v.values = {{"update_text", {{"text", {{"type", "plain_text_input"}, {"value", "Rotated the key"}}}}}};
   v.user_id = "U_ANY";
-  r = run(intake_->on_post_update_submission(v));
+  r = run(intake_cmds->on_post_update_submission(v));
   ASSERT_TRUE(r) << "non-responders are refused in the form";
   v.user_id = "U_RESP";
-  r = run(intake_->on_post_update_submission(v));
+  r = run(intake_cmds->on_post_update_submission(v));
   EXPECT_FALSE(r);
   EXPECT_NE(shown(outbox().back()).find("Rotated the key"), std::string::npos);
 }
 
 TEST_F(report_intake_test, post_update_with_an_expired_trigger_explains_the_fallback) {
-  slack_.fail("views.open", slack::api_error{"expired_trigger_id", "", false});
-  run(intake_->on_post_update(button("post_update", "1", "U_RESP")));
+  fake_slack.fail("views.open", slack::api_error{"expired_trigger_id", "", false});
+  run(intake_cmds->on_post_update(button("post_update", "1", "U_RESP")));
   const auto last = outbox().back();
   EXPECT_EQ(last.kind, "ephemeral");
   EXPECT_NE(shown(last).find("/incident update INC-1"), std::string::npos);

@@ -38,33 +38,33 @@ class weekly_digest_test : public ::testing::Test {
  protected:
   weekly_digest_test()
       : dir("flare-digest"),
-        store_(store::sqlite_store::open((dir.path() / "flare.db").string(),
-                                         store::sqlite_options{store::synchronous_mode::normal, 5000ms})),
-        clock_(at("2026-11-16T09:00:00Z")),
-        calendar_(tables_.calendar) {
-    slack_.usergroups = {{"S_RESP", {"U_RESP"}}, {"S_SEC", {"U_SEC"}}};
-    commands_ = std::make_unique<incident_commands>(
-        command_context{*store_,
-                        slack_,
-                        clock_,
-                        tables_,
-                        calendar_,
+        db(store::sqlite_store::open((dir.path() / "flare.db").string(),
+                                     store::sqlite_options{store::synchronous_mode::normal, 5000ms})),
+        test_clock(at("2026-11-16T09:00:00Z")),
+        calendar(tables.calendar) {
+    fake_slack.usergroups = {{"S_RESP", {"U_RESP"}}, {"S_SEC", {"U_SEC"}}};
+    cmds = std::make_unique<incident_commands>(
+        command_context{*db,
+                        fake_slack,
+                        test_clock,
+                        tables,
+                        calendar,
                         command_settings{"C_INCIDENTS", "C_SECURITY", "S_RESP", "S_SEC", "/incident"},
                         [] {},
                         {}});
   }
   ~weekly_digest_test() override {
-    commands_.reset();
-    store_.reset();
+    cmds.reset();
+    db.reset();
   }
   void command_at(std::string_view when, const std::string& user, const std::string& text) {
-    clock_.set(at(when));
+    test_clock.set(at(when));
     asio::io_context io;
     std::optional<json> reply;
     asio::co_spawn(io,
-                   commands_->handle(
-                       slash_command{"/incident", text, user, "C_GENERAL", "t" + std::to_string(++n_), ""}),
-                   [&](std::exception_ptr e, json r) {
+                   cmds->handle(slash_command{"/incident", text, user, "C_GENERAL",
+                                              "t" + std::to_string(++commands_sent), ""}),
+                   [&](const std::exception_ptr& e, json r) {
                      if (e) std::rethrow_exception(e);
                      reply = std::move(r);
                    });
@@ -91,19 +91,19 @@ class weekly_digest_test : public ::testing::Test {
   }
 
   flare::testing::temp_dir dir;  // removed last, after the store is closed
-  std::unique_ptr<store::sqlite_store> store_;
-  manual_clock clock_;
-  policy::tables tables_;
-  policy::business_calendar calendar_;
-  flare::testing::recording_slack slack_;
-  std::unique_ptr<incident_commands> commands_;
-  int n_ = 0;
+  std::unique_ptr<store::sqlite_store> db;
+  manual_clock test_clock;
+  policy::tables tables;
+  policy::business_calendar calendar;
+  flare::testing::recording_slack fake_slack;
+  std::unique_ptr<incident_commands> cmds;
+  int commands_sent = 0;
 };
 
 TEST_F(weekly_digest_test, counts_incidents_obligations_and_medians_for_the_week) {
   script_week();
   const auto f =
-      compute_digest(*store_, tables_, calendar_, at("2026-11-16T00:00:00Z"), at("2026-11-23T00:00:00Z"));
+      compute_digest(*db, tables, calendar, at("2026-11-16T00:00:00Z"), at("2026-11-23T00:00:00Z"));
   EXPECT_EQ(f.opened, 3);
   EXPECT_EQ(f.closed, 1);
   EXPECT_EQ(f.opened_by_severity.at("high"), 1);
@@ -156,7 +156,7 @@ TEST_F(weekly_digest_test, counts_incidents_obligations_and_medians_for_the_week
 
 TEST_F(weekly_digest_test, an_empty_week_gives_zeros_and_no_medians) {
   const auto f =
-      compute_digest(*store_, tables_, calendar_, at("2026-11-16T00:00:00Z"), at("2026-11-23T00:00:00Z"));
+      compute_digest(*db, tables, calendar, at("2026-11-16T00:00:00Z"), at("2026-11-23T00:00:00Z"));
   EXPECT_EQ(f.opened, 0);
   EXPECT_EQ(f.late, 0);
   EXPECT_FALSE(f.median_report_to_classification);
@@ -178,7 +178,7 @@ struct png_reader {
 TEST_F(weekly_digest_test, the_chart_is_a_png_that_decodes_to_its_size_and_stays_small) {
   script_week();
   const auto f =
-      compute_digest(*store_, tables_, calendar_, at("2026-11-16T00:00:00Z"), at("2026-11-23T00:00:00Z"));
+      compute_digest(*db, tables, calendar, at("2026-11-16T00:00:00Z"), at("2026-11-23T00:00:00Z"));
   const std::string png = messages::digest_chart_png(f.weeks);
   ASSERT_GT(png.size(), 8u);
   EXPECT_EQ(png.substr(0, 8), std::string("\x89PNG\r\n\x1a\n", 8));

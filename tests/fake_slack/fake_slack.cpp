@@ -144,7 +144,7 @@ std::string lower(std::string s) {
   return s;
 }
 
-void log_coroutine_failure(const std::shared_ptr<spdlog::logger>& log, std::exception_ptr e) {
+void log_coroutine_failure(const std::shared_ptr<spdlog::logger>& log, const std::exception_ptr& e) {
   if (!e) return;
   try {
     std::rethrow_exception(e);
@@ -254,7 +254,7 @@ struct fake_slack::impl {
   template <class Awaitable>
   void spawn(Awaitable&& a) {
     net::co_spawn(ioc, std::forward<Awaitable>(a),
-                  [log = log](std::exception_ptr e) { log_coroutine_failure(log, e); });
+                  [log = log](const std::exception_ptr& e) { log_coroutine_failure(log, e); });
   }
 
   // ---------------------------------------------------------------- accept and dispatch
@@ -499,7 +499,7 @@ struct fake_slack::impl {
     // Slack's ts shape, unique and increasing: "1700000000.000100", "1700000000.000200", ...
     ts_counter += 100;
     char buf[32];
-    std::snprintf(buf, sizeof buf, "%lld.%06lld", static_cast<long long>(1700000000 + ts_counter / 1000000),
+    std::snprintf(buf, sizeof buf, "%lld.%06lld", 1700000000LL + ts_counter / 1000000,
                   static_cast<long long>(ts_counter % 1000000));
     return buf;
   }
@@ -1034,7 +1034,7 @@ fake_slack::fake_slack(fake_slack_options options) : impl_(std::make_unique<impl
   });
 }
 
-fake_slack::~fake_slack() {
+fake_slack::~fake_slack() {  // NOLINT(bugprone-exception-escape): failing to stop ends the test run
   impl& s = *impl_;
   net::post(s.ioc, [&s] { s.shut_down(); });
   // Dropped sockets finish their coroutines promptly; stop() is the bound if one doesn't.

@@ -41,7 +41,7 @@ void run_client(F&& body, std::chrono::seconds bound = 10s) {
   std::exception_ptr failure;
   bool done = false;
   net::co_spawn(ioc, body(ioc), [&](std::exception_ptr e) {
-    failure = e;
+    failure = std::move(e);
     done = true;
   });
   ioc.run_for(bound);
@@ -68,7 +68,7 @@ net::awaitable<void> connect(tls_stream& stream, const fake_slack& fake,
   co_await stream.async_handshake(ssl::stream_base::client, net::use_awaitable);
 }
 
-struct api_reply {
+struct api_reply {  // NOLINT(bugprone-exception-escape): json's destructor may allocate
   unsigned status = 0;
   std::string retry_after;
   json body;

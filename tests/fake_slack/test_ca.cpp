@@ -10,7 +10,7 @@
 #include <openssl/x509v3.h>
 
 #include <arpa/inet.h>
-#include <stdlib.h>
+#include <stdlib.h>  // NOLINT(modernize-deprecated-headers): mkdtemp is POSIX, declared here
 
 #include <filesystem>
 #include <fstream>
@@ -70,7 +70,7 @@ x509_ptr make_cert(EVP_PKEY* key, const std::string& common_name) {
   set_random_serial(cert.get());
   // Valid from an hour ago so a slightly skewed clock doesn't matter; short-lived on purpose.
   check(X509_gmtime_adj(X509_getm_notBefore(cert.get()), -3600) != nullptr, "notBefore");
-  check(X509_gmtime_adj(X509_getm_notAfter(cert.get()), 24 * 3600) != nullptr, "notAfter");
+  check(X509_gmtime_adj(X509_getm_notAfter(cert.get()), 24L * 3600) != nullptr, "notAfter");
   check(X509_set_pubkey(cert.get(), key) == 1, "X509_set_pubkey");
   X509_NAME* name = X509_get_subject_name(cert.get());
   check(X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC,

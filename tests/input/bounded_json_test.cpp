@@ -14,7 +14,7 @@ namespace {
 TEST(bounded_json, a_million_nested_arrays_are_refused_without_building_them) {
   std::string text(1'000'000, '[');
   text.append(1'000'000, ']');
-  const auto r = parse_untrusted_json(text, {.max_bytes = 4 * 1024 * 1024, .max_depth = 128});
+  const auto r = parse_untrusted_json(text, {.max_bytes = std::size_t{4} * 1024 * 1024, .max_depth = 128});
   EXPECT_FALSE(r.ok());
   EXPECT_EQ(r.error, "nested deeper than 128 levels");
   EXPECT_TRUE(r.value.is_discarded());

@@ -22,6 +22,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <stdexcept>
 #include <thread>
 
 namespace {
@@ -219,9 +220,10 @@ int free_port() {
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   socklen_t len = sizeof addr;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  const bool bound = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+                     ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0;
   ::close(fd);
+  if (!bound) throw std::runtime_error("free_port: cannot bind a loopback socket");
   return ntohs(addr.sin_port);
 }
 
@@ -461,7 +463,7 @@ class small_volume {
   std::size_t fill(const std::string& file) const {
     std::FILE* f = std::fopen(file.c_str(), "wb");
     if (f == nullptr) return 0;
-    const std::string chunk(64 * 1024, 'f');
+    const std::string chunk(std::size_t{64} * 1024, 'f');
     std::size_t written = 0;
     for (int i = 0; i < 100000; ++i) {  // bounded: 6 GB at most, far beyond any test volume
       const auto n = std::fwrite(chunk.data(), 1, chunk.size(), f);

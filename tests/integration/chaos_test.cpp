@@ -137,6 +137,7 @@ TEST(chaos, kill_9_at_random_points_loses_no_report_and_doubles_no_incident) {
     child_process bot(flare_binary, {"run"}, slack_env(fake, dir));
     ASSERT_TRUE(fake.wait_for_open_connections(1, 20s)) << "trial " << trial << "\n" << bot.output();
     std::vector<int> order;
+    order.reserve(reports_per_trial + commands_per_trial);
     for (int i = 0; i < reports_per_trial + commands_per_trial; ++i) order.push_back(i);
     std::shuffle(order.begin(), order.end(), random);
     const int kill_after = std::uniform_int_distribution<int>(0, static_cast<int>(order.size()))(random);

@@ -25,6 +25,7 @@
 
 #include <cmath>
 #include <future>
+#include <limits>
 #include <map>
 #include <regex>
 #include <set>
@@ -77,9 +78,9 @@ bool valid_metric_name(const std::string& n) {
 }
 
 double parse_value(const std::string& v, int line) {
-  if (v == "+Inf") return INFINITY;
-  if (v == "-Inf") return -INFINITY;
-  if (v == "NaN") return NAN;
+  if (v == "+Inf") return std::numeric_limits<double>::infinity();
+  if (v == "-Inf") return -std::numeric_limits<double>::infinity();
+  if (v == "NaN") return std::numeric_limits<double>::quiet_NaN();
   if (!std::regex_match(v, std::regex(R"([-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?)")))
     throw parse_failure("line " + std::to_string(line) + ": bad value '" + v + "'");
   return std::stod(v);
@@ -111,6 +112,7 @@ exposition parse_prometheus_text(const std::string& text) {
   while (std::getline(in, line)) {
     ++n;
     auto fail = [&](const std::string& why) {
+      // NOLINTNEXTLINE(performance-inefficient-string-concatenation): only on the way to a failure
       throw parse_failure("line " + std::to_string(n) + ": " + why + ": " + line);
     };
     if (line.empty()) continue;
@@ -277,12 +279,12 @@ http_reply http_exchange(std::uint16_t port, const std::string& raw_request, boo
         parser.skip(head);
         co_await http::async_read(stream, buffer, parser, asio::use_awaitable);
         const auto& res = parser.get();
-        out.status = res.result_int();
+        out.status = static_cast<int>(res.result_int());
         out.body = res.body();
         out.content_type = std::string(res[http::field::content_type]);
         out.allow = std::string(res[http::field::allow]);
       },
-      [&](std::exception_ptr e) {
+      [&](const std::exception_ptr& e) {
         if (!e) return;
         try {
           std::rethrow_exception(e);
@@ -334,7 +336,7 @@ class health_harness {
     socket_ = std::make_unique<slack::socket_mode_client>(
         io_.get_executor(), socket,
         [this]() { return web_->apps_connections_open(fake_.options().app_token); },
-        [this](slack::envelope e, slack::ack_fn ack) {
+        [this](const slack::envelope& e, slack::ack_fn ack) {
           const auto arrived = steady::now();
           metrics_.envelope_received(e.type);
           ack(std::nullopt);
@@ -360,7 +362,7 @@ class health_harness {
     port_ = server_->port();
   }
 
-  ~health_harness() {
+  ~health_harness() {  // NOLINT(bugprone-exception-escape): failing to stop ends the test run
     if (thread_.joinable()) {
       asio::post(io_, [this] {
         socket_->stop();
@@ -563,7 +565,7 @@ struct lone_health_server {
     asio::co_spawn(io, server->run(), asio::detached);
     thread = std::thread([this] { io.run_for(60s); });
   }
-  ~lone_health_server() {
+  ~lone_health_server() {  // NOLINT(bugprone-exception-escape): failing to stop ends the test run
     asio::post(io, [this] { server->stop(); });
     thread.join();
   }

@@ -126,7 +126,7 @@ class report_routing : public testing::Test {
     fake.set_usergroup_members("S0RESP", {"U0ALICE"});
     fake.set_usergroup_members("S0SEC", {"U0SEC"});
   }
-  std::unique_ptr<child_process> start(std::map<std::string, std::string> extra = {}) {
+  std::unique_ptr<child_process> start(const std::map<std::string, std::string>& extra = {}) {
     auto env = slack_env(fake, dir);
     for (auto& [k, v] : extra) env[k] = v;
     auto bot = std::make_unique<child_process>(flare_binary, std::vector<std::string>{"run"}, env);
@@ -276,8 +276,8 @@ TEST_F(report_routing, untriaged_incident_nudges_responders_then_the_security_te
 
 class startup_checks : public report_routing {
  protected:
-  int run_expecting_exit(std::map<std::string, std::string> extra, std::string& output,
-                         std::vector<std::string> args = {"run"}) {
+  int run_expecting_exit(const std::map<std::string, std::string>& extra, std::string& output,
+                         const std::vector<std::string>& args = {"run"}) {
     auto env = slack_env(fake, dir);
     for (auto& [k, v] : extra) env[k] = v;
     child_process bot(flare_binary, args, env);

@@ -34,7 +34,7 @@ enum class sink_mode { ack_now, never_ack, throw_error, ack_with_payload, ack_wi
 class link_harness {
  public:
   explicit link_harness(fake_slack_options fake_options = {},
-                        std::function<void(socket_mode_options&, web_api_options&)> adjust = {})
+                        const std::function<void(socket_mode_options&, web_api_options&)>& adjust = {})
       : fake_(std::move(fake_options)) {
     web_api_options web;
     web.api_url = fake_.api_url();
@@ -58,14 +58,14 @@ class link_harness {
     web_ = std::make_unique<web_api_client>(io_.get_executor(), web);
     client_ = std::make_unique<socket_mode_client>(
         io_.get_executor(), options_, [this]() { return web_->apps_connections_open(app_token_); },
-        [this](envelope e, ack_fn ack) { on_envelope(std::move(e), std::move(ack)); });
+        [this](const envelope& e, ack_fn ack) { on_envelope(e, std::move(ack)); });
     client_->on_connected_changed = [this](bool up) {
       std::lock_guard lock(mu_);
       readiness_.push_back(up);
     };
   }
 
-  ~link_harness() {
+  ~link_harness() {  // NOLINT(bugprone-exception-escape): failing to stop ends the test run
     if (thread_.joinable()) {
       if (!finished()) {
         post([this] { client_->stop(); });
@@ -160,7 +160,7 @@ class link_harness {
   const socket_mode_options& options() const { return options_; }
 
  private:
-  void on_envelope(envelope e, ack_fn ack) {
+  void on_envelope(const envelope& e, ack_fn ack) {
     sink_mode mode;
     {
       std::lock_guard lock(mu_);
@@ -177,7 +177,8 @@ class link_harness {
         break;
       case sink_mode::ack_with_20_kb_payload:
         // The size of `/incident list` with 50 incidents: two TLS records, so two sends.
-        ack(nlohmann::json{{"response_type", "ephemeral"}, {"text", std::string(20 * 1024, 'x')}});
+        ack(nlohmann::json{{"response_type", "ephemeral"},
+                           {"text", std::string(std::size_t{20} * 1024, 'x')}});
         break;
     }
   }
@@ -378,6 +379,7 @@ TEST(socket_mode_client, refresh_requested_under_load_acks_every_envelope) {
   h.start();
   ASSERT_TRUE(h.wait_connected());
   std::vector<std::string> ids;
+  ids.reserve(5);
   for (int i = 0; i < 5; ++i) ids.push_back(h.fake().send_envelope("events_api", event_payload));
   h.fake().send_disconnect("refresh_requested", 1);
   for (int i = 0; i < 5; ++i) {

@@ -26,7 +26,7 @@ policy::facts critical() {
   return f;
 }
 
-policy::checklist derive(const policy::facts& f, policy::checklist_input in = {}) {
+policy::checklist derive(const policy::facts& f, const policy::checklist_input& in = {}) {
   const policy::tables t;
   const policy::business_calendar cal;
   return policy::derive_checklist(f, policy::decide(f, t, cal), t, cal, in, at("2026-12-01T10:00:00Z"));

@@ -19,7 +19,7 @@ facts critical() {
   return f;
 }
 
-checklist derive(const facts& f, checklist_input in = {}) {
+checklist derive(const facts& f, const checklist_input& in = {}) {
   const tables t;
   const business_calendar cal;
   return derive_checklist(f, decide(f, t, cal), t, cal, in, at("2026-12-01T12:00:00Z"));

@@ -40,6 +40,7 @@ TEST(obligation_reminders, step_names_are_readable) {
   const auto steps =
       ladder_steps("x", at("2026-12-02T10:00:00Z"), reminder_settings{}, at("2026-12-05T00:00:00Z"));
   std::vector<std::string> names;
+  names.reserve(steps.size());
   for (const auto& s : steps) names.push_back(s.step);
   EXPECT_EQ(names,
             (std::vector<std::string>{"24 hours before", "4 hours before", "1 hour before", "at the deadline",

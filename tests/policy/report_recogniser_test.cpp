@@ -66,6 +66,7 @@ TEST(report_text, word_forms_meet_at_one_stem) {
 TEST(report_text, words_drop_apostrophes_and_join_split_spellings) {
   const auto tokens = report_tokens("Don't open the e-mail, it's anti virus stuff");
   std::vector<std::string> surfaces;
+  surfaces.reserve(tokens.size());
   for (const auto& t : tokens) surfaces.push_back(t.surface);
   EXPECT_EQ(surfaces,
             (std::vector<std::string>{"dont", "open", "the", "email", "its", "antivirus", "stuff"}));

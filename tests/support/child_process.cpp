@@ -2,7 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
-#include <signal.h>
+#include <signal.h>  // NOLINT(modernize-deprecated-headers): kill() is POSIX, declared here
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,7 +18,8 @@ child_process::child_process(const std::string& program, const std::vector<std::
   int in[2], out[2];
   if (::pipe(in) != 0 || ::pipe(out) != 0) throw std::runtime_error("pipe failed");
   std::vector<std::string> env_strings;
-  for (const auto& [k, v] : env) env_strings.push_back(k + "=" + v);
+  env_strings.reserve(env.size() + 2);
+  for (const auto& [k, v] : env) env_strings.emplace_back(k).append("=").append(v);
   env_strings.push_back("PATH=/usr/bin:/bin");
   env_strings.push_back("TZ=UTC");
   pid_ = ::fork();
@@ -35,6 +36,7 @@ child_process::child_process(const std::string& program, const std::vector<std::
     for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
     std::vector<char*> envp;
+    envp.reserve(env_strings.size() + 1);
     for (auto& e : env_strings) envp.push_back(e.data());
     envp.push_back(nullptr);
     ::execve(program.c_str(), argv.data(), envp.data());

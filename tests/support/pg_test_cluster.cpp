@@ -1,7 +1,7 @@
 #include "tests/support/pg_test_cluster.hpp"
 
 #include <libpq-fe.h>
-#include <stdlib.h>
+#include <stdlib.h>  // NOLINT(modernize-deprecated-headers): mkdtemp is POSIX, declared here
 #include <unistd.h>
 
 #include <atomic>

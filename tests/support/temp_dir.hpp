@@ -3,7 +3,7 @@
 // runs tests in parallel) and nothing is left behind.
 #pragma once
 
-#include <stdlib.h>
+#include <stdlib.h>  // NOLINT(modernize-deprecated-headers): mkdtemp is POSIX, declared here
 
 #include <filesystem>
 #include <stdexcept>

@@ -17,15 +17,16 @@ using testing::HasSubstr;
 class config_file : public testing::Test {
  protected:
   std::string write(const std::string& text) {
-    path_ = std::filesystem::temp_directory_path() /
-            ("flare-config-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++) + ".toml");
-    std::ofstream(path_) << text;
-    return path_.string();
+    file_path = std::filesystem::temp_directory_path() /
+                ("flare-config-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + ".toml");
+    std::ofstream(file_path) << text;
+    return file_path.string();
   }
-  void TearDown() override { std::filesystem::remove(path_); }
+  void TearDown() override { std::filesystem::remove(file_path); }
 
   // Loads and returns the problems as "key: reason" lines (empty when valid).
-  std::vector<std::string> problems(const std::string& text, std::map<std::string, std::string> env = {}) {
+  std::vector<std::string> problems(const std::string& text,
+                                    const std::map<std::string, std::string>& env = {}) {
     try {
       load_config(write(text), env);
       return {};
@@ -36,8 +37,8 @@ class config_file : public testing::Test {
     }
   }
 
-  std::filesystem::path path_;
-  int counter_ = 0;
+  std::filesystem::path file_path;
+  int counter = 0;
 };
 
 TEST(config, defaults_equal_the_notification_process_table) {

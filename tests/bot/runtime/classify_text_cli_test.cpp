@@ -20,7 +20,7 @@ struct run_result {
   std::string err;
 };
 
-run_result run(const std::string& input, std::vector<std::string> args = {},
+run_result run(const std::string& input, const std::vector<std::string>& args = {},
                const policy::report_lexicon& lexicon = policy::default_report_lexicon()) {
   std::istringstream in(input);
   std::ostringstream out, err;

@@ -32,13 +32,13 @@ sys_seconds at(std::string_view rfc3339) {
 class reminder_scheduler_test : public ::testing::Test {
  protected:
   reminder_scheduler_test()
-      : dir_(make_dir()), clock_(at("2026-11-16T10:00:00Z")), calendar_(tables_.calendar) {
+      : dir(make_dir()), test_clock(at("2026-11-16T10:00:00Z")), calendar(tables.calendar) {
     open();
   }
   ~reminder_scheduler_test() override {
     close();
     std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
+    std::filesystem::remove_all(dir, ec);
   }
 
   static std::filesystem::path make_dir() {
@@ -49,17 +49,17 @@ class reminder_scheduler_test : public ::testing::Test {
 
   // Starting and stopping the bot: the store file survives, the scheduler does not.
   void open() {
-    store_ = store::sqlite_store::open((dir_ / "flare.db").string(),
-                                       store::sqlite_options{store::synchronous_mode::normal, 5000ms});
+    db = store::sqlite_store::open((dir / "flare.db").string(),
+                                   store::sqlite_options{store::synchronous_mode::normal, 5000ms});
     reminder_settings rs;
     rs.security_team_group = "S_SEC";
     rs.responders_group = "S_RESP";  // untriaged_after: the default 30 min
-    scheduler_ = std::make_unique<reminder_scheduler>(io_.get_executor(), *store_, clock_, tables_, calendar_,
-                                                      rs, [this] { ++wakes_; });
+    scheduler = std::make_unique<reminder_scheduler>(io.get_executor(), *db, test_clock, tables, calendar, rs,
+                                                     [this] { ++wakes; });
   }
   void close() {
-    scheduler_.reset();
-    store_.reset();
+    scheduler.reset();
+    db.reset();
   }
 
   std::int64_t open_incident(policy::severity sev, std::optional<sys_seconds> confirmed) {
@@ -73,23 +73,23 @@ class reminder_scheduler_test : public ::testing::Test {
     n.channel = "C_INCIDENTS";
     n.thread_ts = "1.1";
     n.facts = policy::to_json(f);
-    const auto inc = store_->create_incident(n, "U1", clock_.now(), json::object());
-    scheduler_->incident_changed(inc.id);
+    const auto inc = db->create_incident(n, "U1", test_clock.now(), json::object());
+    scheduler->incident_changed(inc.id);
     return inc.id;
   }
 
   void change_facts(std::int64_t id, const std::function<void(policy::facts&, store::incident&)>& edit) {
-    auto inc = *store_->find_incident(id);
+    auto inc = *db->find_incident(id);
     auto f = policy::facts_from_json(inc.facts).value;
     edit(f, inc);
     inc.facts = policy::to_json(f);
-    ASSERT_TRUE(store_->update_incident(inc, store::audit_entry{id, "U_RESP", "facts", clock_.now(), {}}));
-    scheduler_->incident_changed(id);
+    ASSERT_TRUE(db->update_incident(inc, store::audit_entry{id, "U_RESP", "facts", test_clock.now(), {}}));
+    scheduler->incident_changed(id);
   }
 
   std::vector<store::reminder> pending(std::int64_t id) {
     std::vector<store::reminder> out;
-    for (auto& r : store_->reminders_for(id))
+    for (auto& r : db->reminders_for(id))
       if (r.state == store::reminder_state::pending) out.push_back(r);
     return out;
   }
@@ -97,7 +97,7 @@ class reminder_scheduler_test : public ::testing::Test {
   // Reminder posts in the outbox, in order.
   std::vector<store::outbox_item> posts() {
     std::vector<store::outbox_item> out;
-    for (auto& i : store_->pending_outbox(100000))
+    for (auto& i : db->pending_outbox(100000))
       if (i.idempotency_key.rfind("reminder:", 0) == 0) out.push_back(i);
     return out;
   }
@@ -106,14 +106,14 @@ class reminder_scheduler_test : public ::testing::Test {
     return i.payload["text"].get<std::string>() + i.payload["blocks"].dump();
   }
 
-  std::filesystem::path dir_;
-  asio::io_context io_;
-  manual_clock clock_;
-  policy::tables tables_;
-  policy::business_calendar calendar_;
-  std::unique_ptr<store::sqlite_store> store_;
-  std::unique_ptr<reminder_scheduler> scheduler_;
-  int wakes_ = 0;
+  std::filesystem::path dir;
+  asio::io_context io;
+  manual_clock test_clock;
+  policy::tables tables;
+  policy::business_calendar calendar;
+  std::unique_ptr<store::sqlite_store> db;
+  std::unique_ptr<reminder_scheduler> scheduler;
+  int wakes = 0;
 };
 
 // Completions recorded the way the commands record them (commands/incident_commands.cpp).
@@ -133,13 +133,13 @@ TEST_F(reminder_scheduler_test,
   n.channel = "C_INCIDENTS";
   n.thread_ts = "2.2";
   n.facts = policy::to_json(policy::facts{});
-  const auto id = store_->create_incident(n, "U1", clock_.now(), json::object()).id;
-  scheduler_->incident_changed(id);
+  const auto id = db->create_incident(n, "U1", test_clock.now(), json::object()).id;
+  scheduler->incident_changed(id);
 
-  clock_.advance(29min + 59s);
-  EXPECT_EQ(scheduler_->fire_due(), 0u);
-  clock_.advance(1s);
-  ASSERT_EQ(scheduler_->fire_due(), 1u);
+  test_clock.advance(29min + 59s);
+  EXPECT_EQ(scheduler->fire_due(), 0u);
+  test_clock.advance(1s);
+  ASSERT_EQ(scheduler->fire_due(), 1u);
   ASSERT_EQ(posts().size(), 1u);
   EXPECT_NE(shown(posts()[0]).find("<!subteam^S_RESP>"), std::string::npos) << shown(posts()[0]);
   EXPECT_NE(shown(posts()[0]).find("INC-1 has not been classified 30 min"), std::string::npos)
@@ -148,14 +148,14 @@ TEST_F(reminder_scheduler_test,
 
   close();  // a restart in between: the second step is in the store, not in memory
   open();
-  scheduler_->incident_changed(id);  // any change recomputes without repeating the nudge
-  EXPECT_EQ(scheduler_->fire_due(), 0u);
-  clock_.advance(30min);
-  ASSERT_EQ(scheduler_->fire_due(), 1u);
+  scheduler->incident_changed(id);  // any change recomputes without repeating the nudge
+  EXPECT_EQ(scheduler->fire_due(), 0u);
+  test_clock.advance(30min);
+  ASSERT_EQ(scheduler->fire_due(), 1u);
   ASSERT_EQ(posts().size(), 2u);
   EXPECT_NE(shown(posts()[1]).find("<!subteam^S_SEC>"), std::string::npos) << shown(posts()[1]);
-  clock_.advance(24h);
-  EXPECT_EQ(scheduler_->fire_due(), 0u);
+  test_clock.advance(24h);
+  EXPECT_EQ(scheduler->fire_due(), 0u);
   EXPECT_EQ(posts().size(), 2u);
 }
 
@@ -165,19 +165,19 @@ TEST_F(reminder_scheduler_test, classifying_stops_the_untriaged_nudge) {
   n.reporter = "U1";
   n.channel = "C_INCIDENTS";
   n.facts = policy::to_json(policy::facts{});
-  const auto id = store_->create_incident(n, "U1", clock_.now(), json::object()).id;
-  scheduler_->incident_changed(id);
+  const auto id = db->create_incident(n, "U1", test_clock.now(), json::object()).id;
+  scheduler->incident_changed(id);
   const auto untriaged_steps = [&] {
     const auto left = pending(id);
     return std::count_if(left.begin(), left.end(),
                          [](const store::reminder& r) { return r.step.rfind("untriaged", 0) == 0; });
   };
   EXPECT_EQ(untriaged_steps(), 2);
-  clock_.advance(10min);
+  test_clock.advance(10min);
   change_facts(id, [](policy::facts& f, store::incident&) { f.severity = policy::severity::low; });
   for (const auto& r : pending(id)) EXPECT_EQ(r.step.rfind("untriaged", 0), std::string::npos) << r.step;
-  clock_.advance(2h);
-  scheduler_->fire_due();
+  test_clock.advance(2h);
+  scheduler->fire_due();
   for (const auto& p : posts()) EXPECT_EQ(shown(p).find("has not been classified"), std::string::npos);
 }
 
@@ -189,11 +189,11 @@ TEST_F(reminder_scheduler_test, reminders_come_from_the_checklist_with_readable_
   EXPECT_EQ(left[0].obligation, "paid_initial_notice");
   EXPECT_EQ(left[0].step, "24 hours before");
   EXPECT_EQ(left[0].fire_at, at("2026-11-17T10:00:00Z"));
-  EXPECT_EQ(scheduler_->fire_due(), 0u);
+  EXPECT_EQ(scheduler->fire_due(), 0u);
 
-  clock_.set(at("2026-11-17T10:00:00Z"));
-  EXPECT_EQ(scheduler_->fire_due(), 1u);
-  EXPECT_EQ(scheduler_->fire_due(), 0u) << "never twice";
+  test_clock.set(at("2026-11-17T10:00:00Z"));
+  EXPECT_EQ(scheduler->fire_due(), 1u);
+  EXPECT_EQ(scheduler->fire_due(), 0u) << "never twice";
   auto p = posts();
   ASSERT_EQ(p.size(), 1u);
   EXPECT_EQ(p[0].payload["thread_of_incident"], id);
@@ -209,15 +209,15 @@ TEST_F(reminder_scheduler_test, reminders_come_from_the_checklist_with_readable_
 
 TEST_F(reminder_scheduler_test, overdue_reminders_back_off_and_ping_the_security_team) {
   const auto id = open_incident(policy::severity::critical, at("2026-11-16T10:00:00Z"));
-  clock_.set(at("2026-11-18T10:00:00Z"));  // the deadline
-  scheduler_->fire_due();
+  test_clock.set(at("2026-11-18T10:00:00Z"));  // the deadline
+  scheduler->fire_due();
   std::vector<sys_seconds> fired;
   for (int i = 0; i < 4; ++i) {
     auto left = pending(id);
     ASSERT_EQ(left.size(), 1u);
     fired.push_back(left[0].fire_at);
-    clock_.set(left[0].fire_at);
-    EXPECT_EQ(scheduler_->fire_due(), 1u);
+    test_clock.set(left[0].fire_at);
+    EXPECT_EQ(scheduler->fire_due(), 1u);
   }
   // 4 h, then 8 h more, then daily: no ping every 4 h through the night.
   EXPECT_EQ(fired[0], at("2026-11-18T14:00:00Z"));
@@ -232,34 +232,34 @@ TEST_F(reminder_scheduler_test, overdue_reminders_back_off_and_ping_the_security
 
 TEST_F(reminder_scheduler_test, a_done_obligation_gets_no_more_reminders) {
   const auto id = open_incident(policy::severity::critical, at("2026-11-16T10:00:00Z"));
-  clock_.set(at("2026-11-16T12:00:00Z"));
-  mark_done(*store_, id, "paid_initial_notice", clock_.now());
-  scheduler_->incident_changed(id);
+  test_clock.set(at("2026-11-16T12:00:00Z"));
+  mark_done(*db, id, "paid_initial_notice", test_clock.now());
+  scheduler->incident_changed(id);
   // The next obligation is the first update, 24 h after the notice: its first step still ahead.
   auto left = pending(id);
   ASSERT_EQ(left.size(), 1u);
   EXPECT_EQ(left[0].obligation, "update:1");
   EXPECT_EQ(left[0].deadline, at("2026-11-17T12:00:00Z"));
-  EXPECT_GT(left[0].fire_at, clock_.now()) << "no 'due in 1 d' right after the notice";
-  EXPECT_EQ(scheduler_->fire_due(), 0u);
+  EXPECT_GT(left[0].fire_at, test_clock.now()) << "no 'due in 1 d' right after the notice";
+  EXPECT_EQ(scheduler->fire_due(), 0u);
 }
 
 TEST_F(reminder_scheduler_test, a_resolved_incident_stops_once_its_resolution_message_is_done) {
   const auto id = open_incident(policy::severity::high, at("2026-11-16T10:00:00Z"));
-  clock_.set(at("2026-11-16T11:00:00Z"));
-  mark_done(*store_, id, "paid_initial_notice", at("2026-11-16T10:30:00Z"));
+  test_clock.set(at("2026-11-16T11:00:00Z"));
+  mark_done(*db, id, "paid_initial_notice", at("2026-11-16T10:30:00Z"));
   change_facts(id, [&](policy::facts& f, store::incident& i) {
-    f.resolved_at = clock_.now();
+    f.resolved_at = test_clock.now();
     i.state = store::incident_state::resolved;
-    i.resolved_at = clock_.now();
+    i.resolved_at = test_clock.now();
   });
   // Resolution message due at resolution: its first step still in the future is an overdue one,
   // never "due now" at the moment of resolving.
   auto left = pending(id);
   ASSERT_FALSE(left.empty());
-  for (const auto& r : left) EXPECT_GT(r.fire_at, clock_.now());
-  mark_done(*store_, id, "resolution_message", clock_.now());
-  scheduler_->incident_changed(id);
+  for (const auto& r : left) EXPECT_GT(r.fire_at, test_clock.now());
+  mark_done(*db, id, "resolution_message", test_clock.now());
+  scheduler->incident_changed(id);
   EXPECT_TRUE(pending(id).empty());
 }
 
@@ -271,10 +271,10 @@ TEST_F(reminder_scheduler_test, low_severity_has_no_customer_reminders) {
 TEST_F(reminder_scheduler_test, restart_catch_up_posts_a_missed_reminder_once_marked_late) {
   const auto id = open_incident(policy::severity::critical, at("2026-11-16T10:00:00Z"));
   close();
-  clock_.set(at("2026-11-17T13:00:00Z"));  // down over the 24-hours-before step
+  test_clock.set(at("2026-11-17T13:00:00Z"));  // down over the 24-hours-before step
   open();
-  EXPECT_EQ(scheduler_->fire_due(), 1u);
-  EXPECT_EQ(scheduler_->fire_due(), 0u);
+  EXPECT_EQ(scheduler->fire_due(), 1u);
+  EXPECT_EQ(scheduler->fire_due(), 0u);
   const auto p = posts();
   ASSERT_EQ(p.size(), 1u);
   EXPECT_NE(shown(p[0]).find("late (the bot was down)"), std::string::npos) << shown(p[0]);
@@ -283,13 +283,13 @@ TEST_F(reminder_scheduler_test, restart_catch_up_posts_a_missed_reminder_once_ma
 
 TEST_F(reminder_scheduler_test, quiet_hours_hold_a_high_reminder_until_morning_but_not_a_critical_one) {
   close();
-  store_ = store::sqlite_store::open((dir_ / "flare.db").string(),
-                                     store::sqlite_options{store::synchronous_mode::normal, 5000ms});
+  db = store::sqlite_store::open((dir / "flare.db").string(),
+                                 store::sqlite_options{store::synchronous_mode::normal, 5000ms});
   reminder_settings rs;
   rs.security_team_group = "S_SEC";
   rs.obligations.quiet = policy::quiet_hours{22 * 60, 7 * 60};
-  scheduler_ = std::make_unique<reminder_scheduler>(io_.get_executor(), *store_, clock_, tables_, calendar_,
-                                                    rs, [this] { ++wakes_; });
+  scheduler = std::make_unique<reminder_scheduler>(io.get_executor(), *db, test_clock, tables, calendar, rs,
+                                                   [this] { ++wakes; });
   // Impact at 02:00: High's 72 h deadline is 02:00; its "24 hours before" would fire at 02:00.
   const auto high = open_incident(policy::severity::high, at("2026-11-16T02:00:00Z"));
   auto left = pending(high);
@@ -303,13 +303,13 @@ TEST_F(reminder_scheduler_test, quiet_hours_hold_a_high_reminder_until_morning_b
 
 TEST_F(reminder_scheduler_test, run_posts_what_is_due_at_start_and_stops) {
   open_incident(policy::severity::critical, at("2026-11-16T10:00:00Z"));
-  clock_.set(at("2026-11-17T10:30:00Z"));  // its "24 hours before" step has passed
+  test_clock.set(at("2026-11-17T10:30:00Z"));  // its "24 hours before" step has passed
   bool done = false;
-  asio::co_spawn(io_, scheduler_->run(), [&](std::exception_ptr) { done = true; });
-  io_.run_for(200ms);  // the first pass fires at once; the timer then waits (max 5 min)
+  asio::co_spawn(io, scheduler->run(), [&](const std::exception_ptr&) { done = true; });
+  io.run_for(200ms);  // the first pass fires at once; the timer then waits (max 5 min)
   EXPECT_EQ(posts().size(), 1u);
-  scheduler_->stop();
-  io_.run_for(1s);
+  scheduler->stop();
+  io.run_for(1s);
   EXPECT_TRUE(done);
 }
 

@@ -170,7 +170,7 @@ std::string nested_payload(std::size_t levels) {
 
 TEST(envelope_limits, a_million_levels_of_nesting_is_malformed_and_acked_not_a_crash) {
   const auto text = nested_payload(1'000'000);  // 2 MB, as in the report
-  auto f = parse_frame(text, {.max_bytes = 4 * 1024 * 1024, .max_depth = 128});
+  auto f = parse_frame(text, {.max_bytes = std::size_t{4} * 1024 * 1024, .max_depth = 128});
   ASSERT_TRUE(std::holds_alternative<malformed_frame>(f));
   const auto& m = std::get<malformed_frame>(f);
   EXPECT_NE(m.reason.find("nested deeper than 128"), std::string::npos) << m.reason;

@@ -1,5 +1,5 @@
 // `flare migrate-store`: a SQLite store copied into PostgreSQL, everything and verified.
-#include <stdlib.h>
+#include <stdlib.h>  // NOLINT(modernize-deprecated-headers): mkdtemp is POSIX, declared here
 
 #include <filesystem>
 #include <map>

@@ -94,6 +94,7 @@ TEST_F(pg_replicas_test, a_wrong_password_is_refused_without_repeating_it) {
 
 TEST_F(pg_replicas_test, replicas_starting_together_migrate_once) {
   std::vector<std::thread> starts;
+  starts.reserve(4);
   std::atomic<int> opened{0};
   for (int i = 0; i < 4; ++i) {
     starts.emplace_back([&, i] {
@@ -206,6 +207,7 @@ TEST_F(pg_replicas_test, incidents_opened_at_once_on_several_replicas_never_shar
   constexpr int replicas = 4, each = 25;
   std::vector<std::vector<std::int64_t>> ids(replicas);
   std::vector<std::thread> threads;
+  threads.reserve(replicas);
   for (int r = 0; r < replicas; ++r) {
     threads.emplace_back([&, r] {
       auto s = replica("r" + std::to_string(r));
@@ -270,6 +272,7 @@ TEST_F(pg_replicas_test, a_due_reminder_fires_once_when_every_replica_fires_it) 
   constexpr int replicas = 3;
   std::atomic<int> fired{0};
   std::vector<std::thread> threads;
+  threads.reserve(replicas);
   for (int r = 0; r < replicas; ++r) {
     threads.emplace_back([&, r] {
       auto s = replica("r" + std::to_string(r));

@@ -3,9 +3,8 @@
 // row, its outbox post or its reminder, and nothing a writer saw committed is ever lost.
 #include "bot/store/sqlite_store.hpp"
 
-#include <signal.h>
+#include <signal.h>  // NOLINT(modernize-deprecated-headers): kill() is POSIX, declared here
 #include <sqlite3.h>
-#include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
 

@@ -32,7 +32,7 @@ void scribble_over_pages(const std::string& file) {
   const auto size = fs::file_size(file);
   std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
   const std::string junk(64, '\x5a');
-  for (std::uintmax_t at = 4096 * 2; at + junk.size() < size; at += 4096) {
+  for (std::uintmax_t at = std::uintmax_t{4096} * 2; at + junk.size() < size; at += 4096) {
     f.seekp(static_cast<std::streamoff>(at));
     f.write(junk.data(), static_cast<std::streamsize>(junk.size()));
   }
@@ -136,9 +136,11 @@ TEST_F(durability, effects_that_roll_back_leave_the_delivery_unfinished) {
 TEST_F(durability, pruning_forgets_only_old_handled_rows_in_bounded_batches) {
   auto db = sqlite_store::open(path);
   std::vector<new_delivery> old_rows;
+  old_rows.reserve(25);
   for (int i = 0; i < 25; ++i) old_rows.push_back(event("old" + std::to_string(i)));
   auto ids = db->record_deliveries(old_rows, t0);
   std::vector<std::int64_t> done;
+  done.reserve(ids.size());
   for (auto& id : ids) done.push_back(*id);
   done.pop_back();  // one old row stays unfinished: it is never pruned
   db->mark_deliveries_done(done, t0);
@@ -243,7 +245,7 @@ TEST_F(durability, a_second_bot_on_the_same_store_is_refused_naming_the_holder) 
 TEST_F(durability, backup_refuses_the_store_and_each_of_its_companion_files) {
   auto db = sqlite_store::open(path);
   db->create_incident({"Phishing", "U1"}, "U1", t0, {});
-  for (const std::string target :
+  for (const std::string& target :
        {path, path + "-wal", path + "-shm", path + "-journal", (dir / "." / "flare.db-wal").string()}) {
     EXPECT_THROW(sqlite_store::backup_file(path, target, true), store_error) << target;
   }

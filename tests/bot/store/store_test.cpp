@@ -3,7 +3,7 @@
 #include "tests/support/pg_test_cluster.hpp"
 
 #include <sqlite3.h>
-#include <stdlib.h>
+#include <stdlib.h>  // NOLINT(modernize-deprecated-headers): mkdtemp is POSIX, declared here
 
 #include <chrono>
 #include <cstdio>
