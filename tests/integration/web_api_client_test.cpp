@@ -97,23 +97,27 @@ class log_capture {
 };
 
 // TCP_NODELAY: a 20 KB request is two TLS records, so two sends; with Nagle the second waits for
-// the server's delayed ACK (~40 ms). The median of several calls keeps one slow turn of a loaded
-// machine from failing the test.
+// the server's delayed ACK (~40 ms), on every call. Load noise is not on every call: the best of up
+// to 5 calls must be under 10 ms (it stops at the first that is), so a loaded machine does not
+// fail the test and a Nagle stall still does.
 TEST(web_api_client, a_20_kb_post_is_answered_in_under_10_ms) {
   fake_slack fake;
   asio::io_context io;
   web_api_client client(io.get_executor(), options_for(fake));
   ASSERT_TRUE(run(io, client.post_message(post_to("C0001")))) << "connection warmed up";
-  std::vector<steady::duration> durations;
-  for (int i = 0; i < 9; ++i) {
+  std::vector<double> ms;
+  double best = 1e9;
+  for (int i = 0; i < 5 && best >= 10.0; ++i) {
     const auto start = steady::now();
-    auto r = run(io, client.post_message(post_to("C0001", std::string(20 * 1024, 'x'))));
-    durations.push_back(steady::now() - start);
+    auto r = run(io, client.post_message(post_to("C0001", std::string(std::size_t{20} * 1024, 'x'))));
+    ms.push_back(seconds_since(start) * 1000.0);
+    best = std::min(best, ms.back());
     ASSERT_TRUE(r.has_value());
     ASSERT_TRUE(r->ok()) << r->error().code;
   }
-  std::sort(durations.begin(), durations.end());
-  EXPECT_LT(durations[durations.size() / 2], 10ms) << "median of " << durations.size() << " calls";
+  std::ostringstream each;
+  for (double d : ms) each << d << " ms; ";
+  EXPECT_LT(best, 10.0) << "best of " << ms.size() << " calls (" << each.str() << ")";
 }
 
 TEST(web_api_client, post_message_is_sent_once_with_bearer_token_and_json_body) {
