@@ -103,12 +103,12 @@ void throughput(long events, int in_flight) {
   const double seconds = std::chrono::duration<double>(steady::now() - start).count();
   std::sort(waits.begin(), waits.end());
   auto pct = [&](double p) {
-    return waits.empty() ? 0.0 : waits[static_cast<std::size_t>(p * (waits.size() - 1))];
+    return waits.empty() ? 0.0 : waits[static_cast<std::size_t>(p * static_cast<double>(waits.size() - 1))];
   };
   std::printf(
       "inbox group commit, synchronous=FULL: %ld events in %.2f s = %.0f events/s (%d in flight); "
       "record-to-commit p50 %.0f us, p99 %.0f us; unfinished rows left %zu\n",
-      finished, seconds, finished / seconds, in_flight, pct(0.5), pct(0.99),
+      finished, seconds, static_cast<double>(finished) / seconds, in_flight, pct(0.5), pct(0.99),
       store->unfinished_deliveries(10).size());
 }
 
@@ -125,7 +125,7 @@ void table_sizes(bool prune, std::size_t prune_batch = flare::prune_options{}.ba
   constexpr long total = 1'000'000;
   constexpr long batch = 500;
   // 1M events over 14 days: one batch of 500 every ~6 minutes of simulated time.
-  const auto step = std::chrono::seconds(14 * 24 * 3600 * batch / total);
+  const auto step = std::chrono::seconds(14L * 24 * 3600 * batch / total);
   auto last_prune = clock.now();
   std::vector<double> prune_ms;  // every batch that deleted something
   for (long n = 0; n < total; n += batch) {
@@ -175,7 +175,7 @@ void table_sizes(bool prune, std::size_t prune_batch = flare::prune_options{}.ba
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape): a failed bench ends with the error
   if (argc > 1 && std::string(argv[1]) == "prune") {
     const std::size_t batch = argc > 2 ? std::strtoul(argv[2], nullptr, 10) : flare::prune_options{}.batch;
     const bool normal = argc > 3 && std::string(argv[3]) == "normal";

@@ -8,7 +8,7 @@
 #include "bot/ops/metrics.hpp"
 #include "bot/store/sqlite_store.hpp"
 
-#include <stdlib.h>
+#include <stdlib.h>  // NOLINT(modernize-deprecated-headers): mkdtemp is POSIX, declared here
 
 #include <filesystem>
 #include <fstream>

@@ -5,7 +5,7 @@
 #include "bot/store/sqlite_store.hpp"
 #include "policy/facts_json.hpp"
 
-#include <stdlib.h>
+#include <stdlib.h>  // NOLINT(modernize-deprecated-headers): mkdtemp is POSIX, declared here
 #include <sys/resource.h>
 
 #include <boost/asio/co_spawn.hpp>

@@ -2,7 +2,7 @@
 // The figure that matters is create_incident under synchronous=FULL, the production setting.
 #include "bot/store/sqlite_store.hpp"
 
-#include <stdlib.h>
+#include <stdlib.h>  // NOLINT(modernize-deprecated-headers): mkdtemp is POSIX, declared here
 
 #include <filesystem>
 #include <string>
