@@ -12,7 +12,11 @@
 #   --no-tidy / --no-format         skip one of the tools
 #
 # Findings are reported only on changed lines, so an edit is not blamed for the style of the
-# lines around it. clang-tidy needs build/compile_commands.json (any configured build).
+# lines around it. clang-tidy needs build/compile_commands.json (any configured build). The fuzz
+# targets in tests/fuzz are built only with FLARE_FUZZ (scripts/fuzz.sh), so they are not in it:
+# clang-tidy gives them the compile command of the nearest file that is (tests/..., same include
+# path and defines; they include only flare headers and the standard library), and --all adds them
+# to its list, so they are checked like every other file.
 #
 # CI (--ci) checks, on a fresh clone:
 #   - the links in README.md, docs/*.md and policy/READINGS.md point at files that exist;
@@ -39,7 +43,7 @@ while [ $# -gt 0 ]; do
     --base) base="${2:?--base needs a git revision}"; shift ;;
     --no-tidy) do_tidy=0 ;;
     --no-format) do_format=0 ;;
-    -h|--help) sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "lint: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -173,8 +177,9 @@ tidy_all() {
   if [ ! -f build/compile_commands.json ]; then
     echo "lint: build/compile_commands.json missing; configure first (scripts/build.sh)" >&2; return 2
   fi
-  # Each source once (a few are compiled into two targets).
-  python3 -c 'import json; [print(f) for f in sorted({e["file"] for e in json.load(open("build/compile_commands.json"))})]' |
+  # Each source once (a few are compiled into two targets), and the fuzz targets (see the header).
+  { python3 -c 'import json; [print(f) for f in sorted({e["file"] for e in json.load(open("build/compile_commands.json"))})]'
+    git ls-files 'tests/fuzz/*.cpp'; } |
     xargs -P "$jobs" -n 1 "$clang_tidy" -p build --quiet 2>&1 | tidy_report
 }
 
