@@ -268,14 +268,19 @@ struct runtime {
       co_await home->opened(text("user"));
     });
 
-    commands::intake_settings intake_settings{settings.incidents_channel,   settings.security_channel,
-                                              settings.security_team_group, cfg.head_of_finance_ops,
-                                              settings.command_name,        cfg.signals,
-                                              cfg.sensitive_categories};
-    intake_settings.report_threshold = cfg.intake_threshold;
-    intake_settings.responders_group = settings.responders_group;
-    intake_settings.page_responders = cfg.page_responders;
-    intake_settings.head_of_finance_ops_categories = cfg.head_of_finance_ops_categories;
+    commands::intake_settings intake_settings{
+        .incidents_channel = settings.incidents_channel,
+        .security_channel = settings.security_channel,
+        .security_team_group = settings.security_team_group,
+        .head_of_finance_ops = cfg.head_of_finance_ops,
+        .command_name = settings.command_name,
+        .signals = cfg.signals,
+        .sensitive_categories = cfg.sensitive_categories,
+        .report_threshold = cfg.intake_threshold,
+        .responders_group = settings.responders_group,
+        .page_responders = cfg.page_responders,
+        .head_of_finance_ops_categories = cfg.head_of_finance_ops_categories,
+    };
     intake = std::make_unique<commands::report_intake>(store, slack, wall_clock, *incident_commands,
                                                        std::move(intake_settings), [this] { outbox.wake(); });
     dispatch.on_message([this](message_event e) { return intake->on_message(std::move(e)); });
