@@ -241,6 +241,7 @@ std::vector<outbox_file> pg_store::outbox_files(std::int64_t outbox_id) {
                           " FROM outbox_files WHERE outbox_id = $1 ORDER BY position",
                       params(outbox_id));
   std::vector<outbox_file> out;
+  out.reserve(static_cast<std::size_t>(r.rows()));
   for (int i = 0; i < r.rows(); ++i) out.push_back(store_rows::read_outbox_file(r.at(i)));
   return out;
 }

@@ -1128,7 +1128,7 @@ class mark_done_button_test : public incident_commands_test {
   std::string incident_with_a_done_item() {
     command("U_ANY", "open Leaked token");
     command("U_RESP", "classify INC-1 critical confirmed");
-    const std::string id = a_pending_item();
+    std::string id = a_pending_item();
     const json r = command("U_RESP", "done INC-1 " + id + " note=sent");
     const auto checklist = stored_checklist(*db, 1, tables, calendar, test_clock.now());
     const auto* o = checklist ? checklist->find(id) : nullptr;

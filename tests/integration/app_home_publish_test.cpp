@@ -24,9 +24,12 @@ class app_home_publish_test : public testing::evidence_fixture {
         [](std::string user) -> asio::awaitable<bool> { co_return user == "U_SEC"; });
   }
   ~app_home_publish_test() override { home.reset(); }
+
+ public:
   app_home_publish_test(const app_home_publish_test&) = delete;
   app_home_publish_test& operator=(const app_home_publish_test&) = delete;
 
+ protected:
   std::int64_t open_incident(const std::string& title, bool sensitive) {
     store::new_incident f;
     f.title = title;

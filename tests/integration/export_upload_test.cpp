@@ -41,9 +41,12 @@ class export_upload_test : public testing::evidence_fixture {
     exporter.reset();
     commands.reset();
   }
+
+ public:
   export_upload_test(const export_upload_test&) = delete;
   export_upload_test& operator=(const export_upload_test&) = delete;
 
+ protected:
   // An incident whose card was posted (so it has a thread), as the outbox leaves it.
   std::int64_t incident_with_thread(const std::string& title, bool sensitive) {
     store::new_incident f;

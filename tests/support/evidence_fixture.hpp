@@ -63,9 +63,12 @@ class evidence_fixture : public ::testing::Test {
     client.reset();
     db.reset();
   }
+
+ public:
   evidence_fixture(const evidence_fixture&) = delete;
   evidence_fixture& operator=(const evidence_fixture&) = delete;
 
+ protected:
   // Runs `task` to its end on `io` (bounded: the fake answers at once).
   template <class T>
   T run(boost::asio::awaitable<T> task) {
