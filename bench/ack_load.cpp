@@ -41,6 +41,7 @@
 #include "tests/fake_slack/fake_slack.hpp"
 #include "tests/support/child_process.hpp"
 #include "tests/support/pg_test_cluster.hpp"
+#include "tests/support/post_identity.hpp"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -88,6 +89,8 @@ namespace http = beast::http;
 using namespace std::chrono_literals;
 using json = nlohmann::json;
 using steady = std::chrono::steady_clock;
+using flare::testing::marked_resent;
+using flare::testing::post_identity;
 
 struct options {
   std::string binary = FLARE_BINARY;
@@ -731,21 +734,6 @@ bool drive_all(std::vector<replica*> links, long n, int in_flight, int max_batch
   return true;
 }
 
-// What makes a post the post it is (where it went and what it says), without the re-send marker.
-const std::string resent_marker = "Re-sent after a restart";
-std::string post_identity(const json& body) {
-  json blocks = json::array();
-  if (body.contains("blocks")) {
-    json b = body["blocks"];
-    if (b.is_string()) b = json::parse(b.get<std::string>(), nullptr, false);
-    if (b.is_array())
-      for (const auto& block : b)
-        if (block.dump().find(resent_marker) == std::string::npos) blocks.push_back(block);
-  }
-  return body.value("channel", "") + "|" + body.value("thread_ts", "") + "|" + body.value("text", "") + "|" +
-         blocks.dump();
-}
-
 // Reads what the links bring for about `for_how_long`, answering flare's pings: a link left unread
 // through a long wait would be given up by flare (no pong) and reconnected.
 void pump(const std::vector<replica*>& links, std::chrono::milliseconds for_how_long) {
@@ -1016,8 +1004,7 @@ int run(const options& o) {
             times.push_back(s);
             std::printf(
                 "drill %d          SIGKILL of the holder to the post by another replica: %.2f s (%s)\n",
-                trial + 1, s,
-                c.body.dump().find(resent_marker) != std::string::npos ? "marked re-sent" : "unmarked");
+                trial + 1, s, marked_resent(c.body) ? "marked re-sent" : "unmarked");
             posted = true;
             break;
           }
@@ -1176,7 +1163,7 @@ int run(const options& o) {
         steady::time_point last = started;
         for (std::size_t i = posts_before; i < posts.size(); ++i) {
           last = std::max(last, posts[i].at);
-          if (posts[i].body.dump().find(resent_marker) != std::string::npos) ++resent;
+          if (marked_resent(posts[i].body)) ++resent;
           if (++seen[post_identity(posts[i].body)] == 2) ++doubled;
         }
         const auto n = posts.size() - posts_before;

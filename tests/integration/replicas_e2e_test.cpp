@@ -28,19 +28,21 @@
 #include "tests/support/bot_env.hpp"
 #include "tests/support/child_process.hpp"
 #include "tests/support/pg_test_cluster.hpp"
+#include "tests/support/post_identity.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace {
 
 using flare::testing::child_process;
 using flare::testing::fake_slack;
+using flare::testing::marked_resent;
+using flare::testing::post_identity;
 using flare::testing::temp_dir;
 using json = nlohmann::json;
 using namespace std::chrono_literals;
 
 const std::string flare_binary = FLARE_BINARY;
 constexpr int untriaged_after_seconds = 4;
-const std::string resent_marker = "Re-sent after a restart";
 
 json report(const std::string& event_id, const std::string& ts, const std::string& text) {
   return {{"type", "event_callback"},
@@ -62,22 +64,6 @@ json slash(const std::string& text, const std::string& trigger_id) {
           {"user_id", "U0ALICE"},     {"channel_id", "C0INC"},
           {"trigger_id", trigger_id}, {"response_url", "https://hooks.invalid/x"},
           {"team_id", "T0001"}};
-}
-
-bool marked_resent(const json& body) { return body.dump().find(resent_marker) != std::string::npos; }
-
-// What makes a post the post it is: where it went and what it says, without the re-send marker.
-std::string identity(const json& body) {
-  json blocks = json::array();
-  if (body.contains("blocks")) {
-    json b = body["blocks"];
-    if (b.is_string()) b = json::parse(b.get<std::string>(), nullptr, false);
-    if (b.is_array())
-      for (const auto& block : b)
-        if (block.dump().find(resent_marker) == std::string::npos) blocks.push_back(block);
-  }
-  return body.value("channel", "") + "|" + body.value("thread_ts", "") + "|" + body.value("text", "") + "|" +
-         blocks.dump();
 }
 
 class replicas_e2e : public ::testing::Test {
@@ -250,9 +236,9 @@ TEST_F(replicas_e2e, three_replicas_one_killed_mid_burst_every_envelope_handled_
   std::set<std::string> distinct;
   int resent = 0;
   for (const auto& c : fake.calls("chat.postMessage")) {
-    distinct.insert(identity(c.body));
+    distinct.insert(post_identity(c.body));
     if (marked_resent(c.body)) ++resent;
-    else ++unmarked[identity(c.body)];
+    else ++unmarked[post_identity(c.body)];
   }
   int doubled = 0;
   for (const auto& [id, n] : unmarked)
