@@ -525,6 +525,12 @@ class slack_receiver {
           rt.dispatch.dispatch(std::move(env), std::move(ack));
         });
     socket.on_connected_changed = [&rt](bool up) { rt.socket_up = up; };
+    // /incident help and other kept replies: answered from the frame, no envelope built (issue 11).
+    socket.quick_reply = [&rt](const slack::slash_frame& command) {
+      auto reply = rt.dispatch.answer_at_once(command);
+      if (reply) rt.counters.envelope_received("slash_commands");
+      return reply;
+    };
     socket_ = &socket;
     rt.socket = &socket;
     rt.start_background_work();

@@ -1,5 +1,6 @@
 #include "bot/runtime/dispatcher.hpp"
 
+#include "bot/slack/quick_slash.hpp"
 #include "input/json_fields.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -500,6 +501,23 @@ struct dispatcher::impl : std::enable_shared_from_this<impl> {
         };
   }
 
+  // What dispatch() would ack a slash command with a kept reply with (answer_at_once).
+  std::optional<slack::ack_payload> answer_at_once(const slack::slash_frame& frame) {
+    const auto received = std::chrono::steady_clock::now();
+    auto lookup = static_replies.find(frame.command);
+    if (lookup == static_replies.end()) return std::nullopt;
+    const slash_command cmd{frame.command,    frame.text,       frame.user_id,
+                            frame.channel_id, frame.trigger_id, frame.response_url};
+    auto reply = lookup->second(cmd);
+    if (!reply) return std::nullopt;
+    ++stats.envelopes;
+    std::optional<slack::ack_payload> out(std::in_place);  // empty: a repeated envelope
+    if (envelope_ids.first_time(frame.envelope_id)) *out = slack::ack_payload::serialized(std::move(reply));
+    else ++stats.duplicates;
+    if (options.on_ack) options.on_ack("slash_commands", std::chrono::steady_clock::now() - received);
+    return out;
+  }
+
   // The kept reply for a slash command that needs no handler (see static_reply_lookup), or null.
   std::shared_ptr<const std::string> static_reply_for(const slack::envelope& envelope) const {
     if (static_replies.empty() || envelope.type != "slash_commands" || !envelope.accepts_response_payload)
@@ -569,6 +587,10 @@ void dispatcher::on_view_submission(const std::string& callback_id, view_handler
 
 void dispatcher::dispatch(slack::envelope envelope, slack::ack_fn ack) {
   impl_->route(std::move(envelope), std::move(ack), nullptr);
+}
+
+std::optional<slack::ack_payload> dispatcher::answer_at_once(const slack::slash_frame& command) {
+  return impl_->answer_at_once(command);
 }
 
 asio::awaitable<void> dispatcher::process(slack::envelope envelope, slack::ack_fn ack) {

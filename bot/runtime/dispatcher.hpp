@@ -24,6 +24,9 @@
 #include <unordered_set>
 
 namespace flare {
+namespace slack {
+struct slash_frame;  // bot/slack/quick_slash.hpp
+}
 
 struct slash_command {
   std::string command;  // "/incident"
@@ -152,6 +155,11 @@ class dispatcher {
 
   // The Socket Mode client's envelope_sink. Never blocks, never throws.
   void dispatch(slack::envelope envelope, slack::ack_fn ack);
+  // The Socket Mode client's quick_reply hook: the payload for the ack of a slash command that has
+  // a kept reply (static_reply_lookup), read straight from its frame, or nullopt when the command
+  // needs dispatch(). Counts the envelope and its ack as dispatch() would, and answers a repeated
+  // envelope id with an empty ack as dispatch() does.
+  std::optional<slack::ack_payload> answer_at_once(const slack::slash_frame& command);
   // The same routing as dispatch(), finishing when the handlers it started have finished: for a
   // receiver that takes one input at a time (the console).
   boost::asio::awaitable<void> process(slack::envelope envelope, slack::ack_fn ack);

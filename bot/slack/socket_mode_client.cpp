@@ -305,21 +305,49 @@ ack_fn make_ack_fn(std::shared_ptr<ack_state> a) {
   };
 }
 
-void deliver(const std::shared_ptr<connection>& conn, envelope e) {
+// Counts an envelope received and gives it its ack, watched by the safety ack.
+ack_fn receive(const std::shared_ptr<connection>& conn, const std::string& envelope_id,
+               bool accepts_response_payload) {
   auto& s = *conn->owner;
   ++s.stats.envelopes_received;
   auto a = std::make_shared<ack_state>();
-  a->envelope_id = e.envelope_id;
-  a->accepts_response_payload = e.accepts_response_payload;
+  a->envelope_id = envelope_id;
+  a->accepts_response_payload = accepts_response_payload;
   a->conn = conn;
   a->owner = conn->owner;
   a->ex = s.ex;
   conn->awaiting_ack.emplace_back(steady::now() + s.options.safety_ack_after, a);
   if (conn->safety_idle) conn->safety_wake.notify();
+  return make_ack_fn(std::move(a));
+}
 
+// A slash command the quick_reply hook answers from its frame alone; false when the frame must
+// take parse_frame's path (not such a command, or the hook has no reply for it).
+bool answer_quickly(const std::shared_ptr<connection>& conn, std::string_view text) {
+  auto& s = *conn->owner;
+  if (s.owner == nullptr || !s.owner->quick_reply) return false;
+  auto command = peek_slash_command(text);
+  if (!command) return false;
+  std::optional<ack_payload> reply;
+  try {
+    reply = s.owner->quick_reply(*command);
+  } catch (const std::exception& ex) {
+    // Nothing was answered: the envelope goes the usual way, where a failure is handled in full.
+    spdlog::warn("socket mode: quick reply failed on envelope {}: {}", command->envelope_id, ex.what());
+    return false;
+  }
+  if (!reply) return false;
+  spdlog::debug("socket mode: envelope {} (slash_commands) on connection {}, answered at once",
+                command->envelope_id, conn->id);
+  receive(conn, command->envelope_id, true)(std::move(*reply));
+  return true;
+}
+
+void deliver(const std::shared_ptr<connection>& conn, envelope e) {
+  auto& s = *conn->owner;
   spdlog::debug("socket mode: envelope {} ({}) on connection {}{}", e.envelope_id, e.type, conn->id,
                 e.retry_attempt > 0 ? fmt::format(", retry {}", e.retry_attempt) : "");
-  auto ack = make_ack_fn(a);
+  auto ack = receive(conn, e.envelope_id, e.accepts_response_payload);
   if (!s.sink) {
     ack(std::nullopt);
     return;
@@ -341,6 +369,7 @@ void deliver(const std::shared_ptr<connection>& conn, envelope e) {
 
 void handle_frame(const std::shared_ptr<connection>& conn, std::string_view text) {
   auto& s = *conn->owner;
+  if (answer_quickly(conn, text)) return;
   auto f = parse_frame(text);
   if (auto* h = std::get_if<hello>(&f)) {
     if (conn->status != connection_state::awaiting_hello) {

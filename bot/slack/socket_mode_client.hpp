@@ -5,6 +5,7 @@
 #pragma once
 
 #include "bot/slack/envelope.hpp"
+#include "bot/slack/quick_slash.hpp"
 #include "bot/slack/slack_api.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
@@ -57,6 +58,11 @@ struct socket_mode_stats {
   std::uint64_t acks_lost = 0;  // acked after the connection had gone (Slack redelivers)
 };
 
+// Answers a slash command read straight from its frame (quick_slash.hpp), before the envelope is
+// built: returns the ack's payload, or nullopt to let the frame take the sink's path as usual.
+// Called on the client's executor; must not block. For replies kept ready (issue 11).
+using quick_reply_fn = std::function<std::optional<ack_payload>(const slash_frame&)>;
+
 // The Socket Mode link.
 // - Preconditions: `ex` is the executor of the single-threaded io_context the client runs on;
 //   `open_url` and `sink` outlive the client.
@@ -98,6 +104,8 @@ class socket_mode_client {
 
   // Optional: called with true/false when connected() changes (readiness probes).
   std::function<void(bool)> on_connected_changed;
+  // Optional: see quick_reply_fn. Envelopes it answers never reach the sink.
+  quick_reply_fn quick_reply;
 
  private:
   std::shared_ptr<socket_mode_detail::state> state_;

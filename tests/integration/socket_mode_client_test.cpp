@@ -14,9 +14,11 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <future>
 #include <mutex>
+#include <stdexcept>
 #include <thread>
 
 namespace flare::slack {
@@ -77,6 +79,9 @@ class link_harness {
   }
 
   void set_app_token(std::string token) { app_token_ = std::move(token); }
+  void set_quick_reply(quick_reply_fn reply) {
+    on_io([&] { client_->quick_reply = std::move(reply); });
+  }
   void set_sink(sink_mode mode) {
     std::lock_guard lock(mu_);
     mode_ = mode;
@@ -313,6 +318,55 @@ TEST(socket_mode_client, slash_command_ack_carries_the_response_payload) {
   auto plain = h.fake().wait_for_ack(event);
   ASSERT_TRUE(plain);
   EXPECT_FALSE(plain->payload);
+}
+
+// The quick path (issue 11): a command its hook answers is acked with the hook's payload and never
+// reaches the sink; one it declines, or that makes it throw, takes the usual path.
+TEST(socket_mode_client, quick_reply_answers_from_the_frame_and_declined_commands_reach_the_sink) {
+  link_harness h;
+  h.set_sink(sink_mode::ack_with_payload);
+  std::atomic<int> hook_calls{0};
+  h.set_quick_reply([&](const slash_frame& command) -> std::optional<ack_payload> {
+    ++hook_calls;
+    if (command.text == "boom") throw std::runtime_error("hook exploded");
+    if (command.text != "help" || command.user_id != "U1") return std::nullopt;
+    return ack_payload::serialized(std::make_shared<const std::string>(R"({"text":"kept help"})"));
+  });
+  h.start();
+  ASSERT_TRUE(h.wait_connected());
+  testing::envelope_options accepts;
+  accepts.accepts_response_payload = true;
+  auto help = command_payload;
+  help["text"] = "help";
+  auto quick = h.fake().send_envelope("slash_commands", help, accepts);
+  auto quick_ack = h.fake().wait_for_ack(quick);
+  ASSERT_TRUE(quick_ack);
+  ASSERT_TRUE(quick_ack->payload);
+  EXPECT_EQ((*quick_ack->payload)["text"], "kept help");
+
+  auto declined = h.fake().send_envelope("slash_commands", command_payload, accepts);
+  auto boom_payload = command_payload;
+  boom_payload["text"] = "boom";
+  auto boom = h.fake().send_envelope("slash_commands", boom_payload, accepts);
+  // Help on an envelope that takes no payload is not the hook's: it never sees it.
+  auto no_reply = h.fake().send_envelope("slash_commands", help);
+  for (const auto& id : {declined, boom}) {
+    auto ack = h.fake().wait_for_ack(id);
+    ASSERT_TRUE(ack);
+    ASSERT_TRUE(ack->payload);
+    EXPECT_EQ((*ack->payload)["text"], "Incident INC-1 opened");
+  }
+  ASSERT_TRUE(h.fake().wait_for_ack(no_reply));
+  ASSERT_TRUE(h.wait_received(3));
+  auto got = h.received();
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_EQ(got[0].envelope_id, declined);
+  EXPECT_EQ(got[1].envelope_id, boom);
+  EXPECT_EQ(got[2].envelope_id, no_reply);
+  EXPECT_EQ(hook_calls.load(), 3);
+  EXPECT_TRUE(h.eventually([&] { return h.stats().acks_sent == 4; }, 2s));
+  EXPECT_EQ(h.stats().envelopes_received, 4u);
+  EXPECT_EQ(h.stats().safety_acks, 0u);
 }
 
 // TCP_NODELAY: without it the second TLS record of a large ack waits for the peer's delayed ACK

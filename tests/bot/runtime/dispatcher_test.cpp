@@ -1,5 +1,6 @@
 #include "bot/runtime/dispatcher.hpp"
 #include "bot/runtime/console_adapter.hpp"
+#include "bot/slack/quick_slash.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -117,6 +118,65 @@ TEST_F(dispatcher_test, a_static_reply_is_acked_at_once_with_its_kept_bytes_and_
   ASSERT_EQ(acks.size(), 2u);
   ASSERT_TRUE(acks[0].payload);
   EXPECT_EQ((*acks[0].payload)["text"], "from the handler");
+}
+
+// The Socket Mode client's quick path: the same kept reply, read from the frame, with the same
+// envelope de-dup and counts as dispatch().
+TEST_F(dispatcher_test, answer_at_once_gives_the_kept_reply_and_shares_the_envelope_dedup) {
+  int handler_runs = 0;
+  auto kept = std::make_shared<const std::string>(R"({"response_type":"ephemeral","text":"help text"})");
+  dispatch.on_command(
+      "/incident",
+      [&](flare::slash_command) -> asio::awaitable<json> {
+        ++handler_runs;
+        co_return json{{"text", "from the handler"}};
+      },
+      [&](const flare::slash_command& c) { return c.text == "help" && c.user_id == "U1" ? kept : nullptr; });
+  flare::slack::slash_frame help{"E1", "/incident", "help", "U1", "C1", "T1", "https://hooks.example/1"};
+
+  auto first = dispatch.answer_at_once(help);
+  ASSERT_TRUE(first);
+  ASSERT_TRUE(first->has_value());
+  std::string bytes;
+  first->append_json_to(bytes);
+  EXPECT_EQ(bytes, *kept);
+
+  // The same envelope again, by either path: an empty ack, as dispatch() gives a repeat.
+  auto again = dispatch.answer_at_once(help);
+  ASSERT_TRUE(again);
+  EXPECT_FALSE(again->has_value());
+  flare::slack::ack_payload through_dispatch{json{{"not", "sent"}}};
+  dispatch.dispatch(command_envelope("E1"),
+                    [&](flare::slack::ack_payload p) { through_dispatch = std::move(p); });
+  EXPECT_FALSE(through_dispatch.has_value());
+
+  // Commands without a kept reply are left to dispatch(), and counted by it alone.
+  auto other = help;
+  other.envelope_id = "E2";
+  other.text = "list";
+  EXPECT_FALSE(dispatch.answer_at_once(other));
+  other.command = "/other";
+  other.text = "help";
+  EXPECT_FALSE(dispatch.answer_at_once(other));
+  EXPECT_EQ(handler_runs, 0);
+  EXPECT_EQ(dispatch.stats().envelopes, 3u);
+  EXPECT_EQ(dispatch.stats().duplicates, 2u);
+}
+
+TEST_F(dispatcher_test, answer_at_once_reports_its_ack_to_the_metrics) {
+  std::vector<std::string> observed;
+  flare::dispatcher_options options;
+  options.reply_budget = 200ms;
+  options.on_ack = [&](const std::string& type, std::chrono::steady_clock::duration) {
+    observed.push_back(type);
+  };
+  flare::dispatcher with_metrics{ioc.get_executor(), slack, events, options};
+  auto kept = std::make_shared<const std::string>(R"({"text":"help text"})");
+  with_metrics.on_command(
+      "/incident", [](flare::slash_command) -> asio::awaitable<json> { co_return json{}; },
+      [&](const flare::slash_command&) { return kept; });
+  ASSERT_TRUE(with_metrics.answer_at_once({"E1", "/incident", "help", "U1", "C1", "T1", ""}));
+  EXPECT_EQ(observed, std::vector<std::string>{"slash_commands"});
 }
 
 TEST_F(dispatcher_test, slow_command_is_acked_within_budget_and_replies_ephemerally_later) {
