@@ -7,14 +7,19 @@
 // append_masked_frame, no Beast write per ack); Beast's own writes (the upgrade request, pongs,
 // pings, the close frame) join the same queue through async_write_some, which completes at once.
 // The queue goes out in one async_write:
-//   - when the reader has run out of input (Beast calls async_read_some): every frame read so far
-//     has been handled, so the acks they produced are all queued;
+//   - when the reader has run out of input: Beast asked for more (async_read_some) and that read
+//     is still waiting on the socket when a flush posted right after it runs. A read the TLS layer
+//     answers from records it already holds completes ahead of that flush, and the acks of the
+//     frames it brings join the same write (with one TLS record per envelope, as Slack and the
+//     load generator send them, a flush at every async_read_some was one write per 2-3 acks);
+//   - when 16 reads have completed at once without a write (input that never pauses does not
+//     hold acks back for long);
 //   - when a posted flush runs while the reader waits on the socket (acks that handlers produced
 //     later, e.g. after the inbox's commit);
-//   - when the previous write completes and more was queued meanwhile.
-// So an ack waits at most for the frames already read to be handled (one loop turn), never for a
-// timer. One write is in progress at a time; write_started() is what the connection's watchdog
-// checks, and a failed write fails every later write and calls on_error.
+//   - when the previous write has completed and the reader waits, if more was queued meanwhile.
+// So an ack waits at most for the frames already received to be handled, never for a timer. One
+// write is in progress at a time; write_started() is what the connection's watchdog checks, and a
+// failed write fails every later write and calls on_error.
 #pragma once
 
 #include <boost/asio/append.hpp>
@@ -109,13 +114,8 @@ class coalescing_stream {
   // Sends the queue within this loop turn (see the header comment).
   void schedule_flush() {
     if (flush_posted_ || writing_) return;  // a write in progress sends the rest when it completes
-    auto keep = owner_.lock();
-    if (!keep) return;
     flush_posted_ = true;
-    boost::asio::post(next_.get_executor(), [this, keep = std::move(keep)] {
-      flush_posted_ = false;
-      if (reader_waiting_) flush();
-    });
+    flush_if_reader_still_waits(reads_started_);
   }
 
   // Starts writing the queue now unless a write is in progress (which sends it when it completes).
@@ -125,6 +125,8 @@ class coalescing_stream {
     if (!keep) return;
     writing_buffer_.swap(pending_);
     pending_.clear();
+    control_frame_queued_ = false;
+    reads_at_write_ = reads_started_;
     writing_ = true;
     write_started_ = std::chrono::steady_clock::now();
     boost::asio::async_write(next_, boost::asio::buffer(writing_buffer_.data(), writing_buffer_.size()),
@@ -137,7 +139,15 @@ class coalescing_stream {
                                  fail(ec);
                                  return;
                                }
-                               flush();
+                               // Beast's own frames (a pong, the close) go at once; acks queued
+                               // meanwhile go as any other ack does, once the reader waits (a
+                               // write per completion was a write per 2-3 acks).
+                               if (control_frame_queued_) {
+                                 flush();
+                               } else if (!pending_.empty() && !flush_posted_) {
+                                 flush_posted_ = true;
+                                 flush_if_reader_still_waits(reads_started_);
+                               }
                              });
   }
 
@@ -158,12 +168,20 @@ class coalescing_stream {
   }
 
   // AsyncReadStream. Beast asks for more input only once it has handed over every frame it had:
-  // what they produced goes out first.
+  // what they produced goes out as soon as this read has to wait for the socket.
   template <class MutableBufferSequence, class ReadToken>
   auto async_read_some(const MutableBufferSequence& buffers, ReadToken&& token) {
-    reader_waiting_ = true;
-    flush();
-    return next_.async_read_some(buffers, std::forward<ReadToken>(token));
+    return boost::asio::async_initiate<ReadToken, void(error_code, std::size_t)>(
+        [this](auto handler, const MutableBufferSequence& b) {
+          reader_waiting_ = true;
+          const std::uint64_t read = ++reads_started_;
+          // A completion the layer below has at hand is posted here, ahead of the check below.
+          next_.async_read_some(b, std::move(handler));
+          if (pending_.empty()) return;
+          if (read - reads_at_write_ >= max_reads_without_write) flush();
+          else flush_if_reader_still_waits(read);
+        },
+        token, buffers);
   }
 
   // AsyncWriteStream: Beast's own frames join the queue and are sent with it, in order.
@@ -176,6 +194,7 @@ class coalescing_stream {
           if (!ec) {
             n = boost::asio::buffer_size(b);
             boost::asio::buffer_copy(boost::asio::buffer(pending_.extend(n), n), b);
+            control_frame_queued_ = true;
             flush();
           }
           boost::asio::post(next_.get_executor(), boost::asio::append(std::move(handler), ec, n));
@@ -184,6 +203,23 @@ class coalescing_stream {
   }
 
  private:
+  static constexpr std::uint64_t max_reads_without_write = 16;
+
+  // Posts a flush that runs only if read number `read` is the latest and has not completed: the
+  // reader waits on the socket. Otherwise a later read, or the message in hand, comes first, and
+  // the flush posted after that read's start sends the queue.
+  void flush_if_reader_still_waits(std::uint64_t read) {
+    auto keep = owner_.lock();
+    if (!keep) {
+      flush_posted_ = false;
+      return;
+    }
+    boost::asio::post(next_.get_executor(), [this, read, keep = std::move(keep)] {
+      flush_posted_ = false;
+      if (reader_waiting_ && reads_started_ == read) flush();
+    });
+  }
+
   void fail(const error_code& ec) {
     if (error_) return;
     error_ = ec;
@@ -199,6 +235,9 @@ class coalescing_stream {
   bool writing_ = false;
   bool flush_posted_ = false;
   bool reader_waiting_ = false;
+  bool control_frame_queued_ = false;  // Beast wrote into pending_ (see async_write_some)
+  std::uint64_t reads_started_ = 0;    // async_read_some calls
+  std::uint64_t reads_at_write_ = 0;   // reads_started_ when the last write started
   std::optional<std::chrono::steady_clock::time_point> write_started_;
   error_code error_;
   boost::asio::steady_timer write_done_;  // cancelled whenever a write completes
