@@ -18,6 +18,23 @@ const bj::value* member(const bj::object& object, std::string_view key) {
   return object.if_contains(bj::string_view(key.data(), key.size()));
 }
 
+// A floating-point number anywhere: parse_untrusted_json reads such a document with nlohmann's
+// parser, which refuses some numbers Boost.JSON takes (1e999), so the quick read stands aside.
+bool holds_a_double(const bj::value& v) {
+  switch (v.kind()) {
+    case bj::kind::double_: return true;
+    case bj::kind::array:
+      for (const bj::value& element : v.get_array())
+        if (holds_a_double(element)) return true;
+      return false;
+    case bj::kind::object:
+      for (const bj::key_value_pair& member : v.get_object())
+        if (holds_a_double(member.value())) return true;
+      return false;
+    default: return false;
+  }
+}
+
 std::string string_member(const bj::object& object, std::string_view key) {
   const bj::value* v = member(object, key);
   if (v == nullptr || !v->is_string()) return {};
@@ -41,7 +58,7 @@ std::optional<slash_frame> peek_slash_command(std::string_view frame, const inpu
   options.max_depth = limits.max_depth;
   bj::error_code ec;
   const bj::value parsed = bj::parse(bj::string_view(frame.data(), frame.size()), ec, &arena, options);
-  if (ec || !parsed.is_object()) return std::nullopt;
+  if (ec || !parsed.is_object() || holds_a_double(parsed)) return std::nullopt;
   const bj::object& envelope = parsed.get_object();
 
   if (string_member(envelope, "type") != "slash_commands") return std::nullopt;

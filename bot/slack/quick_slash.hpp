@@ -27,7 +27,8 @@ struct slash_frame {
 
 // The command in `frame` when the frame is a slash_commands envelope that accepts a response
 // payload, with an envelope id, a payload object, a command and a user id, and reads exactly as
-// parse_frame would read it (within `limits`, valid UTF-8, no surrogate escape). nullopt for
+// parse_frame would read it (within `limits`, valid UTF-8, no surrogate escape, no floating-point
+// number anywhere: the full path reads those with another parser). nullopt for
 // anything else: the caller then takes parse_frame's path, which handles every frame. Frames
 // without the text "slash_commands" are refused before any parse, so events cost one search.
 // Never throws except std::bad_alloc.
