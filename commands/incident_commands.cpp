@@ -1243,21 +1243,21 @@ asio::awaitable<void> incident_commands::on_mark_done(block_action a) {
   const policy::obligation* o = checklist ? checklist->find(target->obligation_id) : nullptr;
   // The button may be older than the item's state: the card or the App Home tab was drawn before
   // someone else marked it done, or (App Home) before the incident closed. Say so rather than
-  // open a form that can only be refused, or record it twice.
+  // open a form that can only be refused, or record it twice. The refusal is text as typed (with
+  // *bold* and `code`): error_message and the modal escape it once.
   std::optional<std::string> refusal;
   const std::string ref = store::incident_reference(target->incident_id);
   if (!incident || !o) {
     refusal = "That checklist item of " + ref + " no longer exists.";
   } else if (o->state != policy::obligation_state::pending) {
-    refusal =
-        "*" + messages::escape(o->title) + "* on " + ref + " is " + state_words(*o) + ": nothing to do.";
+    refusal = "*" + o->title + "* on " + ref + " is " + state_words(*o) + ": nothing to do.";
   } else if (a.channel_id.empty() && incident->state != store::incident_state::open) {
     // From the App Home tab (no channel), which lists open incidents only; the card in the
     // incident's thread still takes items owed after the close (e.g. the resolution notice).
     refusal =
         ref + " was closed" +
         (incident->resolved_at ? " at " + policy::format_rfc3339(*incident->resolved_at) : std::string{}) +
-        " after your Home tab was drawn. If *" + messages::escape(o->title) +
+        " after your Home tab was drawn. If *" + o->title +
         "* is still owed, use the card in its thread or `" + ctx_.settings.command_name + " done " + ref +
         " " + o->id + "`.";
   }

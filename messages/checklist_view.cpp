@@ -5,6 +5,7 @@
 
 #include "messages/blocks.hpp"
 #include "messages/decision_post.hpp"
+#include "messages/mentions.hpp"
 #include "messages/time_text.hpp"
 
 namespace flare::messages {
@@ -412,9 +413,11 @@ nlohmann::json mark_done_refused_modal(std::string_view text) {
     return nlohmann::json{{"type", "plain_text"}, {"text", std::string{t}}};
   };
   nlohmann::json view{{"type", "modal"}, {"title", plain("Mark done")}, {"close", plain("Close")}};
-  // A section's text holds at most 3,000 characters.
-  const std::string body = text.size() > 2900 ? std::string{text.substr(0, 2900)} + "…" : std::string{text};
-  view["blocks"] = nlohmann::json::array({blocks::section("refused", body)});
+  // enforce_limits cuts a long text without splitting a character or an entity.
+  slack_message m;
+  m.text = "Mark done";
+  m.blocks.push_back(blocks::section("refused", escape_keeping_user_mentions(text)));
+  view["blocks"] = enforce_limits(std::move(m)).blocks;
   return view;
 }
 

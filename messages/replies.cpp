@@ -2,6 +2,7 @@
 
 #include "messages/blocks.hpp"
 #include "messages/checklist_view.hpp"
+#include "messages/mentions.hpp"
 #include "messages/required_actions.hpp"
 #include "policy/facts_json.hpp"
 
@@ -151,8 +152,9 @@ slack_message help_message(std::string_view command) {
 
 slack_message error_message(std::string_view problem, std::string_view usage) {
   slack_message m;
-  m.text = escape(problem) + " Usage: " + escape(usage);
-  m.blocks.push_back(blocks::section("problem", "⚠️ " + escape(problem)));
+  const std::string shown = escape_keeping_user_mentions(problem);
+  m.text = shown + " Usage: " + escape(usage);
+  m.blocks.push_back(blocks::section("problem", "⚠️ " + shown));
   m.blocks.push_back(blocks::context("usage", {"Usage: `" + escape(usage) + "`"}));
   return enforce_limits(std::move(m));
 }

@@ -32,7 +32,8 @@ const std::vector<subcommand_help>& incident_subcommands();
 // `command` is the slash command as invoked ("/incident"); every subcommand with usage and who.
 slack_message help_message(std::string_view command);
 
-// "<problem>" and "Usage: <usage>", both escaped. For arguments a person can fix.
+// "<problem>" and "Usage: <usage>", both escaped (user mentions in `problem` stay mentions:
+// mentions.hpp). For arguments a person can fix; seen only by the person who ran the command.
 slack_message error_message(std::string_view problem, std::string_view usage);
 
 // "You are not authorised to <action>: only <who_may> may. Nothing was changed." (escaped)

@@ -1192,8 +1192,8 @@ TEST_F(mark_done_button_test, an_item_done_meanwhile_is_refused_on_the_card_with
   ASSERT_EQ(items.size(), outbox_before + 1);
   EXPECT_EQ(items.back().kind, "ephemeral");
   EXPECT_EQ(items.back().payload["user"], "U_SEC");
-  // error_message() escapes the problem text, so the mention arrives as text (&lt;@U_RESP&gt;).
-  EXPECT_NE(items.back().payload.dump().find("already done by &lt;@U_RESP&gt;"), std::string::npos)
+  // error_message() escapes the problem text but keeps user mentions: the name shows.
+  EXPECT_NE(items.back().payload.dump().find("already done by <@U_RESP>"), std::string::npos)
       << items.back().payload.dump();
 }
 
@@ -1248,7 +1248,7 @@ TEST_F(mark_done_button_test,
   ASSERT_TRUE(answer);
   EXPECT_EQ((*answer)["response_action"], "errors");
   const std::string error = (*answer)["errors"][std::string{messages::mark_done_evidence_block}];
-  EXPECT_NE(error.find("already done by &lt;@U_RESP&gt;"), std::string::npos) << error;
+  EXPECT_NE(error.find("already done by <@U_RESP>"), std::string::npos) << error;
   EXPECT_EQ(db->ledger_for(1).completions.size(), completions) << "not recorded twice";
 }
 

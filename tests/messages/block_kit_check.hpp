@@ -33,8 +33,8 @@ inline std::string text_of(const nlohmann::json& text_object) {
 inline void expect_only_known_tokens(std::string_view mrkdwn) {
   for (auto pos = mrkdwn.find('<'); pos != std::string_view::npos; pos = mrkdwn.find('<', pos + 1)) {
     const auto rest = mrkdwn.substr(pos);
-    const bool known =
-        rest.starts_with("<@U") || rest.starts_with("<!date^") || rest.starts_with("<!subteam^");
+    const bool known = rest.starts_with("<@U") || rest.starts_with("<@W") || rest.starts_with("<!date^") ||
+                       rest.starts_with("<!subteam^");
     EXPECT_TRUE(known) << "unescaped '<' in: " << mrkdwn;
     EXPECT_NE(rest.find('>'), std::string_view::npos) << "unclosed token in: " << mrkdwn;
   }

@@ -50,11 +50,26 @@ TEST(replies, help_lists_every_subcommand_with_usage_and_who) {
 }
 
 TEST(replies, error_message_escapes_problem_and_usage) {
-  const auto m = error_message("\"<@U9>\" is not an ID & never was", "/incident show <ID>");
+  const auto m = error_message("\"<!channel>\" is not an ID & never was", "/incident show <ID>");
   expect_valid(m);
-  EXPECT_EQ(m.text, "\"&lt;@U9&gt;\" is not an ID &amp; never was Usage: /incident show &lt;ID&gt;");
+  EXPECT_EQ(m.text, "\"&lt;!channel&gt;\" is not an ID &amp; never was Usage: /incident show &lt;ID&gt;");
   EXPECT_TRUE(contains(all_text(m), "Usage: `/incident show &lt;ID&gt;`"));
-  EXPECT_FALSE(contains(all_text(m), "<@U9>"));
+  EXPECT_FALSE(contains(all_text(m), "<!channel>"));
+}
+
+// "already done by <@U123>": the person who ran the command sees the name (an ephemeral reply
+// notifies nobody); every other kind of token stays text.
+TEST(replies, error_message_keeps_user_mentions_and_nothing_else) {
+  const auto m = error_message(
+      "done by <@U0123ABC> and <@W99_X>; not <!here>, <!subteam^S1>, <https://evil.example|x>, <#C1>, "
+      "<@u123>, <@U1> or <@U123 & <@U123|ana>",
+      "/incident done <ID> <item>");
+  expect_valid(m);
+  EXPECT_EQ(m.text,
+            "done by <@U0123ABC> and <@W99_X>; not &lt;!here&gt;, &lt;!subteam^S1&gt;, "
+            "&lt;https://evil.example|x&gt;, &lt;#C1&gt;, &lt;@u123&gt;, &lt;@U1&gt; or &lt;@U123 &amp; "
+            "&lt;@U123|ana&gt; Usage: /incident done &lt;ID&gt; &lt;item&gt;");
+  EXPECT_TRUE(contains(all_text(m), "⚠️ done by <@U0123ABC> and <@W99_X>; not &lt;!here&gt;"));
 }
 
 TEST(replies, refusal_says_who_may_and_that_nothing_changed) {
