@@ -161,7 +161,10 @@ TEST_F(report_routing, this_is_sensitive_edits_the_reply_pings_security_and_dms_
   EXPECT_THAT(ping->dump(), HasSubstr("manager Zed"));
   const auto dm = wait_for_post(fake, in_channel_with("DU0BOB", "delete"));
   ASSERT_TRUE(dm) << bot->output();
-  // The public reply now says only "Received": no category, no buttons.
+  // The public reply now says only "Received": no category, no buttons. The fake records a call
+  // before applying it, and the edit goes through #incidents' own queue (the ping and the DM do
+  // not wait for it), so the edit is awaited, not assumed.
+  ASSERT_TRUE(wait_for_post(fake, in_channel_with("C0INC", "Received"))) << bot->output();
   for (const auto& p : fake.posted_messages()) {
     if (p["channel"] != "C0INC") continue;
     EXPECT_THAT(p.dump(), HasSubstr("Received"));
