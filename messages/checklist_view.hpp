@@ -100,8 +100,9 @@ slack_message deadline_move_confirmation(const incident_view& incident,
 nlohmann::json mark_done_modal(std::int64_t incident_id, const policy::obligation& o);
 // What a Mark done click gets instead of the form when the item cannot be marked done any more
 // (already done by someone, not needed, gone, or its incident closed): a modal with `text` and a
-// Close button. `text` may use *bold* and `code`; it is escaped here (user mentions stay). Opened with the click's trigger_id, so it shows where the person
-// clicked, the App Home tab included (no channel there for an ephemeral reply).
+// Close button. `text` may use *bold* and `code`; it is escaped here (user mentions stay). Opened with the
+// click's trigger_id, so it shows where the person clicked, the App Home tab included (no channel there for
+// an ephemeral reply).
 nlohmann::json mark_done_refused_modal(std::string_view text);
 struct mark_done_submission {
   std::string at_text;  // as typed; empty means now
