@@ -69,8 +69,7 @@ parsed_json parse_untrusted_json(std::string_view text, const json_limits& limit
   // The common case (valid UTF-8, no \uD800-\uDFFF escape that could be a lone surrogate) is
   // parsed in place: a Socket Mode frame is not copied before it is parsed (issue 11).
   const bool valid_utf8 = is_valid_utf8(text);
-  const bool may_hold_surrogates =
-      text.find("\\ud") != std::string_view::npos || text.find("\\uD") != std::string_view::npos;
+  const bool may_hold_surrogates = detail::may_hold_surrogate_escapes(text);
   if (valid_utf8 && !may_hold_surrogates) {
     if (auto value = detail::parse_fast(text, limits.max_depth)) {
       out.value = std::move(*value);
@@ -113,9 +112,7 @@ parsed_json parse_untrusted_json_reference(std::string_view text, const json_lim
 
 parsed_json parse_untrusted_json_reference(std::string_view text, const json_limits& limits) {
   if (text.size() > limits.max_bytes) return parse_untrusted_json(text, limits);  // the size error
-  return parse_untrusted_json_reference(
-      text, limits, is_valid_utf8(text),
-      text.find("\\ud") != std::string_view::npos || text.find("\\uD") != std::string_view::npos);
+  return parse_untrusted_json_reference(text, limits, is_valid_utf8(text), may_hold_surrogate_escapes(text));
 }
 
 }  // namespace detail

@@ -14,6 +14,12 @@
 
 namespace flare::input::detail {
 
+// True when `text` holds a \uD… escape, which could be a lone UTF-16 surrogate: only the
+// reference path repairs those (U+FFFD), so such text never takes a Boost.JSON path.
+inline bool may_hold_surrogate_escapes(std::string_view text) {
+  return text.find("\\ud") != std::string_view::npos || text.find("\\uD") != std::string_view::npos;
+}
+
 // The value of `text`, or nullopt whenever the fast path cannot promise the reference path's
 // exact result: text that is not strict JSON, nested deeper than `max_depth`, or holding a
 // floating-point number (Boost.JSON 1.81 may round one differently from nlohmann). Valid UTF-8

@@ -504,11 +504,8 @@ struct dispatcher::impl : std::enable_shared_from_this<impl> {
   // What dispatch() would ack a slash command with a kept reply with (answer_at_once).
   std::optional<slack::ack_payload> answer_at_once(const slack::slash_frame& frame) {
     const auto received = std::chrono::steady_clock::now();
-    auto lookup = static_replies.find(frame.command);
-    if (lookup == static_replies.end()) return std::nullopt;
-    const slash_command cmd{frame.command,    frame.text,       frame.user_id,
-                            frame.channel_id, frame.trigger_id, frame.response_url};
-    auto reply = lookup->second(cmd);
+    auto reply = kept_reply(
+        {frame.command, frame.text, frame.user_id, frame.channel_id, frame.trigger_id, frame.response_url});
     if (!reply) return std::nullopt;
     ++stats.envelopes;
     std::optional<slack::ack_payload> out(std::in_place);  // empty: a repeated envelope
@@ -518,16 +515,18 @@ struct dispatcher::impl : std::enable_shared_from_this<impl> {
     return out;
   }
 
-  // The kept reply for a slash command that needs no handler (see static_reply_lookup), or null.
+  // The kept reply for `cmd` (see static_reply_lookup), or null when it needs its handler.
+  std::shared_ptr<const std::string> kept_reply(const slash_command& cmd) const {
+    auto lookup = static_replies.find(cmd.command);
+    return lookup == static_replies.end() ? nullptr : lookup->second(cmd);
+  }
+
+  // The kept reply for an envelope whose ack can carry one, or null.
   std::shared_ptr<const std::string> static_reply_for(const slack::envelope& envelope) const {
     if (static_replies.empty() || envelope.type != "slash_commands" || !envelope.accepts_response_payload)
       return nullptr;
-    auto command = envelope.payload.find("command");
-    if (command == envelope.payload.end() || !command->is_string()) return nullptr;
-    auto lookup = static_replies.find(command->get_ref<const std::string&>());
-    if (lookup == static_replies.end()) return nullptr;
     auto cmd = parse_slash_command(envelope.payload);
-    return cmd ? lookup->second(*cmd) : nullptr;
+    return cmd ? kept_reply(*cmd) : nullptr;
   }
 
   // Takes the envelope by value: with an inbox it moves on into the recording coroutine (no copy of

@@ -1,5 +1,6 @@
 #include "bot/slack/quick_slash.hpp"
 
+#include "input/fast_json.hpp"
 #include "input/utf8.hpp"
 
 // Declarations only: Boost.JSON's implementation is compiled once, in input/fast_json.cpp.
@@ -48,9 +49,7 @@ std::optional<slash_frame> peek_slash_command(std::string_view frame, const inpu
   if (frame.size() > limits.max_bytes || frame.find("\"slash_commands\"") == std::string_view::npos)
     return std::nullopt;
   // What parse_untrusted_json would repair (invalid UTF-8, surrogate escapes) goes its way.
-  if (frame.find("\\ud") != std::string_view::npos || frame.find("\\uD") != std::string_view::npos ||
-      !input::is_valid_utf8(frame))
-    return std::nullopt;
+  if (input::detail::may_hold_surrogate_escapes(frame) || !input::is_valid_utf8(frame)) return std::nullopt;
 
   std::array<unsigned char, 4096> buffer{};
   bj::monotonic_resource arena(buffer.data(), buffer.size());

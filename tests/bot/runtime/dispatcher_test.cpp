@@ -9,6 +9,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <sstream>
 
 namespace {
@@ -66,6 +67,21 @@ class dispatcher_test : public testing::Test {
             retry ? "timeout" : ""};
   }
 
+  // /incident with a kept reply for the commands `is_kept` picks; any other runs the handler,
+  // which counts its runs and answers "from the handler".
+  int handler_runs = 0;
+  std::shared_ptr<const std::string> kept_help =
+      std::make_shared<const std::string>(R"({"response_type":"ephemeral","text":"help text"})");
+  void register_kept_reply(const std::function<bool(const flare::slash_command&)>& is_kept) {
+    dispatch.on_command(
+        "/incident",
+        [this](flare::slash_command) -> asio::awaitable<json> {
+          ++handler_runs;
+          co_return json{{"text", "from the handler"}};
+        },
+        [this, is_kept](const flare::slash_command& c) { return is_kept(c) ? kept_help : nullptr; });
+  }
+
   void run_for(std::chrono::milliseconds d) {
     ioc.run_for(d);
     ioc.restart();
@@ -90,22 +106,14 @@ TEST_F(dispatcher_test, fast_command_reply_rides_on_the_ack) {
 }
 
 TEST_F(dispatcher_test, a_static_reply_is_acked_at_once_with_its_kept_bytes_and_no_handler_runs) {
-  int handler_runs = 0;
-  auto kept = std::make_shared<const std::string>(R"({"response_type":"ephemeral","text":"help text"})");
-  dispatch.on_command(
-      "/incident",
-      [&](flare::slash_command) -> asio::awaitable<json> {
-        ++handler_runs;
-        co_return json{{"text", "from the handler"}};
-      },
-      [&](const flare::slash_command& c) { return c.text == "help" ? kept : nullptr; });
+  register_kept_reply([](const flare::slash_command& c) { return c.text == "help"; });
   flare::slack::ack_payload sent;
   dispatch.dispatch(command_envelope("E1"), [&](flare::slack::ack_payload p) { sent = std::move(p); });
   // Acked inside dispatch(), before the io_context ran anything.
   ASSERT_TRUE(sent);
   std::string bytes;
   sent.append_json_to(bytes);
-  EXPECT_EQ(bytes, *kept);
+  EXPECT_EQ(bytes, *kept_help);
   EXPECT_EQ((*sent.value())["text"], "help text");
 
   // Any other text goes to the handler, as does help when the ack cannot carry a reply.
@@ -123,15 +131,7 @@ TEST_F(dispatcher_test, a_static_reply_is_acked_at_once_with_its_kept_bytes_and_
 // The Socket Mode client's quick path: the same kept reply, read from the frame, with the same
 // envelope de-dup and counts as dispatch().
 TEST_F(dispatcher_test, answer_at_once_gives_the_kept_reply_and_shares_the_envelope_dedup) {
-  int handler_runs = 0;
-  auto kept = std::make_shared<const std::string>(R"({"response_type":"ephemeral","text":"help text"})");
-  dispatch.on_command(
-      "/incident",
-      [&](flare::slash_command) -> asio::awaitable<json> {
-        ++handler_runs;
-        co_return json{{"text", "from the handler"}};
-      },
-      [&](const flare::slash_command& c) { return c.text == "help" && c.user_id == "U1" ? kept : nullptr; });
+  register_kept_reply([](const flare::slash_command& c) { return c.text == "help" && c.user_id == "U1"; });
   flare::slack::slash_frame help{"E1", "/incident", "help", "U1", "C1", "T1", "https://hooks.example/1"};
 
   auto first = dispatch.answer_at_once(help);
@@ -139,7 +139,7 @@ TEST_F(dispatcher_test, answer_at_once_gives_the_kept_reply_and_shares_the_envel
   ASSERT_TRUE(first->has_value());
   std::string bytes;
   first->append_json_to(bytes);
-  EXPECT_EQ(bytes, *kept);
+  EXPECT_EQ(bytes, *kept_help);
 
   // The same envelope again, by either path: an empty ack, as dispatch() gives a repeat.
   auto again = dispatch.answer_at_once(help);
